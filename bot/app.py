@@ -1,0 +1,159 @@
+"""The application factory, shared by production, the playground and the tests:
+settings, clock and Telegram session go in; a wired bot and dispatcher come out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock, SystemClock
+from bot.commands import set_default_commands
+from bot.middlewares import ThrottlingMiddleware, UnitOfWorkMiddleware, UserMiddleware
+from bot.rendering import Renderer
+from bot.sender import Sender
+from bot.services import housekeeping, users
+from bot.settings import TELEGRAM_API_URL, Settings
+from handlers import get_routers
+from storage import migrate
+from storage.db import Database
+from storage.fsm import SQLModelStorage
+from storage.uow import UnitOfWork, current_uow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    db: Database
+    bot: Bot
+    dispatcher: Dispatcher
+    renderer: Renderer
+    sender: Sender
+    scheduler: AsyncIOScheduler
+    closers: list[Any] = field(default_factory=list)
+
+    async def migrate(self) -> None:
+        await migrate.upgrade(self.db.engine)
+
+    async def ensure_schema(self) -> None:
+        """Apply migrations on the embedded default; elsewhere insist they were applied."""
+        if self.db.is_sqlite:
+            await self.migrate()
+            return
+        if await migrate.current(self.db.engine) != migrate.revisions()[-1]:
+            raise SystemExit("The database schema is not current: run `xieshang db upgrade`.")
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.dispatcher.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
+        await self.bot.session.close()
+        await self.db.dispose()
+
+
+def _session(settings: Settings) -> BaseSession:
+    if settings.bot_api_url == TELEGRAM_API_URL:
+        return AiohttpSession()
+    return AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
+
+
+def _fsm(settings: Settings, db: Database, clock: Clock) -> tuple[BaseStorage, BaseEventIsolation]:
+    keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
+        return storage, RedisEventIsolation(storage.redis, key_builder=keys)
+    return SQLModelStorage(db.sessions, clock.now, keys), SimpleEventIsolation()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    session: BaseSession | None = None,
+    token: str | None = None,
+) -> App:
+    clock = clock or SystemClock()
+    token = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
+    if not token:
+        raise ValueError("a bot token is needed to build the bot")
+    db = Database(settings.database_url)
+    renderer = Renderer(settings.zone, settings.default_locale)
+    bot = Bot(
+        token,
+        session=session or _session(settings),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+    async def on_blocked(chat_id: int) -> None:
+        uow = current_uow()
+        if uow is not None:
+            await users.mark_blocked(uow, chat_id, clock.now())
+            return
+        async with UnitOfWork(db.sessions) as own:
+            await users.mark_blocked(own, chat_id, clock.now())
+            await own.commit()
+
+    sender = Sender(
+        bot,
+        global_rate=settings.sender_global_rate,
+        chat_rate=settings.sender_chat_rate,
+        max_attempts=settings.sender_max_attempts,
+        on_blocked=on_blocked,
+    )
+    storage, isolation = _fsm(settings, db, clock)
+    dispatcher = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        clock=clock,
+        renderer=renderer,
+        sender=sender,
+        db=db,
+    )
+    dispatcher.update.outer_middleware(
+        ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, renderer)
+    )
+    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(db.sessions, clock))
+    dispatcher.update.outer_middleware(UserMiddleware(renderer))
+    dispatcher.include_routers(*get_routers())
+
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    app = App(settings, clock, db, bot, dispatcher, renderer, sender, scheduler)
+
+    async def housekeeping_job() -> None:
+        async with UnitOfWork(db.sessions) as uow:
+            await housekeeping.prune(uow, clock.now(), settings)
+            await uow.commit()
+
+    scheduler.add_job(
+        housekeeping_job, "interval", minutes=10, id="housekeeping", coalesce=True, max_instances=1
+    )
+
+    async def on_startup() -> None:
+        await set_default_commands(bot, renderer)
+        if not scheduler.running:
+            scheduler.start()
+
+    async def on_shutdown() -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    dispatcher.startup.register(on_startup)
+    dispatcher.shutdown.register(on_shutdown)
+    return app

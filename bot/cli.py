@@ -1,0 +1,174 @@
+"""The `xieshang` command line: run the bot, migrate, set up the union tree, make invites."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+
+from bot.clock import SystemClock
+from bot.services import invites, orgs
+from bot.services.errors import Problem
+from bot.settings import Settings, load_settings
+from storage import migrate
+from storage.db import Database
+from storage.models import OrgLevel, Role
+from storage.uow import UnitOfWork
+
+T = TypeVar("T")
+
+CLI_MESSAGES = {
+    "org.bad_name": "The union name must have 1 to {max} characters.",
+    "org.duplicate": "A union named {name!r} exists already.",
+    "org.unknown_parent": "No union named or numbered {ref!r}.",
+}
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+async def _with_db(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run `work` in one committed unit of work; migrate first on the embedded default."""
+    db = Database(settings.database_url)
+    try:
+        if db.is_sqlite:
+            await migrate.upgrade(db.engine)
+        elif await migrate.current(db.engine) != migrate.revisions()[-1]:
+            raise click.ClickException(
+                "The database schema is not current: run `xieshang db upgrade`."
+            )
+        async with UnitOfWork(db.sessions) as uow:
+            result = await work(uow)
+            await uow.commit()
+            return result
+    except Problem as problem:
+        raise click.ClickException(CLI_MESSAGES[problem.key].format(**problem.params)) from None
+    finally:
+        await db.dispose()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """Xieshang (协商助手): the assistant for collective bargaining instructors."""
+    _setup_logging(verbose)
+    ctx.obj = load_settings()
+
+
+@cli.command()
+@click.pass_obj
+def run(settings: Settings) -> None:
+    """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set."""
+    if settings.bot_token is None:
+        raise click.ClickException(
+            "BOT_TOKEN is not set. Create a bot with @BotFather, then put BOT_TOKEN=<token> "
+            "in .env (see .env.example) or the environment and run again."
+        )
+    from bot.app import create_app
+    from bot.runner import run_polling, run_webhook
+
+    async def main() -> None:
+        app = create_app(settings)
+        try:
+            if settings.webhook_url:
+                await run_webhook(app)
+            else:
+                await run_polling(app)
+        finally:
+            await app.close()
+
+    asyncio.run(main())
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(settings: Settings, revision: str) -> None:
+    """Apply migrations up to REVISION."""
+
+    async def main() -> str | None:
+        database = Database(settings.database_url)
+        try:
+            await migrate.upgrade(database.engine, revision)
+            return await migrate.current(database.engine)
+        finally:
+            await database.dispose()
+
+    click.echo(f"schema at revision {asyncio.run(main())}")
+
+
+@cli.group()
+def org() -> None:
+    """The union tree."""
+
+
+@org.command("add")
+@click.argument("name")
+@click.option("--level", type=click.Choice([level.value for level in OrgLevel]), required=True)
+@click.option("--parent", default=None, help="Parent union, by name or id.")
+@click.pass_obj
+def org_add(settings: Settings, name: str, level: str, parent: str | None) -> None:
+    """Add the union NAME."""
+
+    async def work(uow: UnitOfWork) -> str:
+        added = await orgs.add_org(uow, name, OrgLevel(level), parent, SystemClock().now())
+        return f"{added.id}\t{added.name}\t{added.level.value}"
+
+    click.echo(asyncio.run(_with_db(settings, work)))
+
+
+@org.command("list")
+@click.pass_obj
+def org_list(settings: Settings) -> None:
+    """List the union tree."""
+
+    async def work(uow: UnitOfWork) -> list[str]:
+        return [
+            f"{'  ' * (o.path.count('/') - 2)}{o.id}\t{o.name}\t{o.level.value}"
+            for o in await uow.orgs.all()
+        ]
+
+    for line in asyncio.run(_with_db(settings, work)):
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--org", "org_ref", required=True, help="The union, by name or id.")
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+@click.pass_obj
+def invite(settings: Settings, org_ref: str, role: str) -> None:
+    """Make a single-use invite; the code is printed alone on the last line."""
+
+    async def work(uow: UnitOfWork) -> invites.NewInvite:
+        found = await orgs.resolve(uow, org_ref)
+        if found is None:
+            raise click.ClickException(f"No union named or numbered {org_ref!r}.")
+        return await invites.create(uow, found, Role(role), SystemClock().now(), settings)
+
+    made = asyncio.run(_with_db(settings, work))
+    click.echo(
+        f"{made.invite.role.value} of {made.org.name}, valid until {made.invite.expires_at:%Y-%m-%d %H:%M} UTC"
+    )
+    click.echo(
+        f"The person sends the bot: /start {made.code}  (or opens t.me/<bot>?start={made.code})"
+    )
+    click.echo(made.code)
+
+
+def main() -> None:
+    cli()

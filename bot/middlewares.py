@@ -1,0 +1,122 @@
+"""Middlewares, outermost first: throttling, unit of work with the update-id guard,
+then user, locale and presenter loading."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import TelegramObject, Update
+from aiogram.types import User as TelegramUser
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.rendering import Renderer
+from bot.services import users
+from bot.ui import Ui
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+Next = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class ThrottlingMiddleware(BaseMiddleware):
+    """Per-user token bucket. A flood gets one polite note, then is dropped until it calms."""
+
+    def __init__(self, rate: float, burst: int, renderer: Renderer, max_users: int = 50_000):
+        self.rate = rate
+        self.burst = float(burst)
+        self.renderer = renderer
+        self._buckets: OrderedDict[int, tuple[float, float, bool]] = OrderedDict()
+        self._max_users = max_users
+
+    def _allow(self, user_id: int) -> tuple[bool, bool]:
+        """(allowed, warn): warn is True only for the first refusal of a flood."""
+        now = time.monotonic()
+        tokens, last, warned = self._buckets.get(user_id, (self.burst, now, False))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        allowed = tokens >= 1.0
+        if allowed:
+            tokens -= 1.0
+            warned = False
+        warn = not allowed and not warned
+        self._buckets[user_id] = (tokens, now, warned or warn)
+        self._buckets.move_to_end(user_id)
+        while len(self._buckets) > self._max_users:
+            self._buckets.popitem(last=False)
+        return allowed, warn
+
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
+        sender: TelegramUser | None = data.get("event_from_user")
+        if sender is None:
+            return await handler(event, data)
+        allowed, warn = self._allow(sender.id)
+        if allowed:
+            return await handler(event, data)
+        assert isinstance(event, Update)
+        bot: Bot = data["bot"]
+        try:
+            if event.callback_query:
+                await event.callback_query.answer()
+            if warn:
+                locale = users.pick_locale(None, sender.language_code, self.renderer.default_locale)
+                await bot.send_message(sender.id, self.renderer.text(locale, "common.throttled"))
+        except TelegramAPIError:
+            log.info("could not send the throttling note to %s", sender.id)
+        return UNHANDLED
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    """One unit of work per update, committed once; each update id is handled at most once.
+
+    The update id is recorded in the same transaction as the update's effects, so a crash
+    before the commit leaves neither, and a redelivered update after it is skipped. A
+    Telegram error while replying still commits: what the user did is not undone because
+    the answer could not be delivered.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        async with UnitOfWork(self.sessions) as uow:
+            if not await uow.updates.claim(event.update_id, self.clock.now()):
+                log.info("update %s was handled before; skipped", event.update_id)
+                return UNHANDLED
+            data["uow"] = uow
+            try:
+                result = await handler(event, data)
+            except TelegramAPIError:
+                await uow.commit()
+                raise
+            await uow.commit()
+            return result
+
+
+class UserMiddleware(BaseMiddleware):
+    """Loads the sender's User row (None for strangers), their locale, and the presenter."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
+        uow: UnitOfWork = data["uow"]
+        sender: TelegramUser | None = data.get("event_from_user")
+        user = await users.load(uow, sender.id) if sender else None
+        if user is not None:
+            users.noticed_unblock(user)
+        locale = users.pick_locale(
+            user, sender.language_code if sender else None, self.renderer.default_locale
+        )
+        data["user"] = user
+        data["locale"] = locale
+        data["ui"] = Ui(data["bot"], self.renderer, locale)
+        return await handler(event, data)

@@ -1,0 +1,167 @@
+"""Every user-facing text is a Jinja2 block addressed by key.
+
+Key `profile.ask_name` is block `ask_name` of `templates/messages/<locale>/profile.j2`.
+`text()` renders for Telegram's HTML parse mode with autoescape on, so user data can never
+inject markup; `label()` renders plain text for buttons and command menus, which Telegram
+does not parse.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import FileSystemLoader, StrictUndefined, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from bot.settings import LOCALES
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+class MissingText(LookupError):
+    pass
+
+
+class Renderer:
+    def __init__(
+        self,
+        zone: ZoneInfo,
+        default_locale: str = "zh",
+        root: Path = TEMPLATES / "messages",
+    ) -> None:
+        self.root = root
+        self.zone = zone
+        self.default_locale = default_locale
+        self._html = self._environment(autoescape=True)
+        self._plain = self._environment(autoescape=False)
+
+    def _environment(self, autoescape: bool) -> ImmutableSandboxedEnvironment:
+        env = ImmutableSandboxedEnvironment(
+            loader=FileSystemLoader(self.root),
+            autoescape=autoescape,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        env.filters["dt"] = self._format_datetime
+        env.filters["d"] = _format_date
+        return env
+
+    def _format_datetime(self, value: datetime | None) -> str:
+        if value is None:
+            return "—"
+        return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    def locale(self, locale: str | None) -> str:
+        return locale if locale in LOCALES else self.default_locale
+
+    def text(self, locale: str | None, key: str, **context: Any) -> str:
+        return self._render(self._html, locale, key, context)
+
+    def label(self, locale: str | None, key: str, **context: Any) -> str:
+        return self._render(self._plain, locale, key, context)
+
+    def _render(
+        self,
+        env: ImmutableSandboxedEnvironment,
+        locale: str | None,
+        key: str,
+        context: dict[str, Any],
+    ) -> str:
+        module, _, block = key.partition(".")
+        template = env.get_template(f"{self.locale(locale)}/{module}.j2")
+        render = template.blocks.get(block)
+        if render is None:
+            raise MissingText(f"no text {key!r} in locale {self.locale(locale)!r}")
+        ctx = template.new_context({"locale": self.locale(locale), **context})
+        return str(env.concat(render(ctx))).strip()  # type: ignore[attr-defined]
+
+    def keys(self, locale: str) -> set[str]:
+        """Every key a locale defines (for the locale completeness test)."""
+        found: set[str] = set()
+        for path in sorted((self.root / locale).glob("*.j2")):
+            parsed = self._plain.parse(path.read_text(encoding="utf-8"))
+            found |= {f"{path.stem}.{b.name}" for b in parsed.find_all(nodes.Block)}
+        return found
+
+
+def _format_date(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z-]+)[^>]*>")
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split an HTML message into parts of at most `limit` UTF-16 units.
+
+    Cuts at line breaks where it can, else at spaces, else anywhere outside a tag or an
+    entity; tags open at a cut are closed before it and reopened after it.
+    """
+    if utf16_len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    open_tags: list[tuple[str, str]] = []  # (name, full opening tag) still open at a cut
+    rest = text
+    while rest:
+        prefix = "".join(tag for _, tag in open_tags)
+        if utf16_len(prefix + rest) <= limit:
+            parts.append(prefix + rest)
+            break
+        # Leave room for the closing tags this part may need.
+        cut = _cut_point(rest, max(limit - utf16_len(prefix) - 128, 64))
+        chunk, rest = rest[:cut], rest[cut:].lstrip("\n")
+        open_tags = _track_tags(chunk, open_tags)
+        closing = "".join(f"</{name}>" for name, _ in reversed(open_tags))
+        parts.append(prefix + chunk + closing)
+    return [p for p in parts if p.strip()]
+
+
+def _cut_point(text: str, budget: int) -> int:
+    # Never cut inside a tag or an entity: find the last safe index within budget.
+    limit = 0
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > budget:
+            break
+        limit = index + 1
+    window = text[:limit]
+    for separator in ("\n", " "):
+        position = window.rfind(separator)
+        if position > limit // 2 and _safe(text, position):
+            return position + 1
+    position = limit
+    while position > 0 and not _safe(text, position):
+        position -= 1
+    return position or limit
+
+
+def _safe(text: str, position: int) -> bool:
+    before = text[:position]
+    return before.rfind("<") <= before.rfind(">") and before.rfind("&") <= before.rfind(";")
+
+
+def _track_tags(chunk: str, open_tags: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    tags = list(open_tags)
+    for match in _TAG.finditer(chunk):
+        closing, name = match.group(1), match.group(2).lower()
+        if closing:
+            for i in range(len(tags) - 1, -1, -1):
+                if tags[i][0] == name:
+                    del tags[i]
+                    break
+        else:
+            tags.append((name, match.group(0)))
+    return tags

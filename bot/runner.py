@@ -1,0 +1,72 @@
+"""Running the bot: long polling by default, a webhook server when WEBHOOK_URL is set."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.app import App
+
+log = logging.getLogger(__name__)
+
+
+async def run_polling(app: App) -> None:
+    await app.ensure_schema()
+    me = await app.bot.me()
+    log.info("polling as @%s", me.username)
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    await app.dispatcher.start_polling(
+        app.bot, allowed_updates=app.dispatcher.resolve_used_update_types()
+    )
+
+
+def webhook_application(app: App) -> web.Application:
+    """The aiohttp application serving Telegram's webhook calls.
+
+    Requests without the right X-Telegram-Bot-Api-Secret-Token header are refused (401).
+    """
+    settings = app.settings
+    assert settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    web_app = web.Application()
+    SimpleRequestHandler(
+        dispatcher=app.dispatcher, bot=app.bot, secret_token=secret, handle_in_background=False
+    ).register(web_app, path=settings.webhook_path)
+    setup_application(web_app, app.dispatcher, bot=app.bot)
+    return web_app
+
+
+async def run_webhook(app: App, register: bool = True) -> None:
+    settings = app.settings
+    await app.ensure_schema()
+    assert settings.webhook_url is not None
+    assert settings.webhook_secret is not None
+    web_app = webhook_application(app)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    await site.start()
+    if register:
+        await app.bot.set_webhook(
+            settings.webhook_url + settings.webhook_path,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=app.dispatcher.resolve_used_update_types(),
+        )
+    log.info(
+        "webhook listening on %s:%s%s",
+        settings.webhook_host,
+        settings.webhook_port,
+        settings.webhook_path,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,1 @@
+"""Use cases, one module per domain. Business rules are pure functions taking `now`."""

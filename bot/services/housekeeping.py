@@ -1,0 +1,14 @@
+"""Pruning what only matters for a while: handled update ids, wrong invite attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.services import invites
+from bot.settings import Settings
+from storage.uow import UnitOfWork
+
+
+async def prune(uow: UnitOfWork, now: datetime, settings: Settings) -> None:
+    await uow.updates.prune(now - timedelta(hours=settings.processed_update_retention_hours))
+    await invites.prune_attempts(uow, now, settings)

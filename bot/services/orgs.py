@@ -1,0 +1,63 @@
+"""The union tree: adding unions, resolving them, and who may see what."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.services.errors import AccessDenied, Problem
+from storage.models import Org, OrgLevel, User
+from storage.uow import UnitOfWork
+
+NAME_MAX = 100
+
+
+def within(root: Org, org: Org) -> bool:
+    """True when `org` is `root` or below it in the tree."""
+    return bool(root.path) and org.path.startswith(root.path)
+
+
+async def add_org(
+    uow: UnitOfWork, name: str, level: OrgLevel, parent_ref: str | None, now: datetime
+) -> Org:
+    name = " ".join(name.split())
+    if not name or len(name) > NAME_MAX:
+        raise Problem("org.bad_name", max=NAME_MAX)
+    if await uow.orgs.by_name(name) is not None:
+        raise Problem("org.duplicate", name=name)
+    parent = None
+    if parent_ref is not None:
+        parent = await resolve(uow, parent_ref)
+        if parent is None:
+            raise Problem("org.unknown_parent", ref=parent_ref)
+    return await uow.orgs.add(
+        Org(name=name, level=level, parent_id=parent.id if parent else None, created_at=now)
+    )
+
+
+async def resolve(uow: UnitOfWork, ref: str) -> Org | None:
+    """An org by exact name, or by numeric id."""
+    org = await uow.orgs.by_name(ref.strip())
+    if org is None and ref.strip().isdigit():
+        org = await uow.orgs.get(int(ref))
+    return org
+
+
+async def org_of(uow: UnitOfWork, user: User) -> Org:
+    org = await uow.orgs.get(user.org_id)
+    assert org is not None, "users always belong to a union"
+    return org
+
+
+async def visible_orgs(uow: UnitOfWork, liaison: User) -> Sequence[Org]:
+    """The liaison's own union and every union below it."""
+    return await uow.orgs.subtree(await org_of(uow, liaison))
+
+
+async def require_within(uow: UnitOfWork, liaison: User, org_id: int) -> Org:
+    """The org, if the liaison may act on it; AccessDenied otherwise."""
+    root = await org_of(uow, liaison)
+    org = await uow.orgs.get(org_id)
+    if org is None or not within(root, org):
+        raise AccessDenied()
+    return org

@@ -1,0 +1,204 @@
+"""Settings, read from the environment and `.env`.
+
+Every legal number of the bargaining procedure lives in `LegalSettings` with the statutory
+default (see the domain guide); a union with a local variant overrides it with
+`LEGAL__<NAME>=value`.
+"""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_API_URL = "https://api.telegram.org"
+Locale = Literal["zh", "en"]
+LOCALES: tuple[Locale, ...] = ("zh", "en")
+
+
+def _parse_fraction(value: Any) -> Fraction:
+    try:
+        result = Fraction(str(value).strip())
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ValueError("expected a fraction such as 2/3 or a decimal such as 0.5") from exc
+    if not 0 <= result <= 1:
+        raise ValueError("must lie between 0 and 1")
+    return result
+
+
+Ratio = Annotated[
+    Fraction,
+    BeforeValidator(_parse_fraction),
+    PlainSerializer(lambda f: str(f), return_type=str),
+]
+
+
+class LegalSettings(BaseModel):
+    """Numbers from the statutes and local practice (domain guide, sections 2-3)."""
+
+    reply_days: int = Field(20, ge=1, description="days to reply to an offer (Art. 32)")
+    data_days_before: int = Field(5, ge=0, description="data due this many days before talks")
+    min_reps_per_side: int = Field(3, ge=1, description="representatives per side, at least")
+    max_reps_per_side: int = Field(10, ge=1, description="representatives per side, at most")
+    expert_max_share: Ratio = Field(Fraction(1, 3), description="outside experts, share of a side")
+    vacancy_fill_days: int = Field(15, ge=1)
+    women_rep_threshold: Ratio = Field(
+        Fraction(1, 5), description="women share of staff from which a woman rep is required"
+    )
+    suspension_max_days: int = Field(60, ge=1)
+    congress_attendance: Ratio = Field(Fraction(2, 3), description="workers' congress quorum")
+    congress_approval: Ratio = Field(
+        Fraction(1, 2), description="approval needs MORE than this share of ALL representatives"
+    )
+    filing_days: int = Field(10, ge=1, description="file within this many days of signing")
+    wage_filing_days: int = Field(7, ge=1, description="the same for wage contracts")
+    review_days: int = Field(15, ge=1, description="review window after filing")
+    publication_days: int = Field(10, ge=1)
+    term_min_years: int = Field(1, ge=1)
+    term_max_years: int = Field(3, ge=1)
+    renewal_window_months: int = Field(3, ge=1)
+    wage_renewal_window_days: int = Field(60, ge=1)
+    dispute_days: int = Field(30, ge=1)
+    dispute_extension_days: int = Field(15, ge=0)
+    overtime_workday_pct: int = Field(150, ge=100)
+    overtime_restday_pct: int = Field(200, ge=100)
+    overtime_holiday_pct: int = Field(300, ge=100)
+    age_normal_limit: int = Field(65, ge=18, description="instructor age limit")
+    age_extended_limit: int = Field(
+        68, ge=18, description="with the approval of the union one level up"
+    )
+    quota_province_min: int = Field(2, ge=0)
+    quota_province_max: int = Field(3, ge=0)
+    quota_city_min: int = Field(3, ge=0)
+    quota_county_min: int = Field(3, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LegalSettings:
+        if self.age_extended_limit < self.age_normal_limit:
+            raise ValueError("age_extended_limit must not be below age_normal_limit")
+        if self.max_reps_per_side < self.min_reps_per_side:
+            raise ValueError("max_reps_per_side must not be below min_reps_per_side")
+        if self.term_max_years < self.term_min_years:
+            raise ValueError("term_max_years must not be below term_min_years")
+        return self
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    bot_token: SecretStr | None = None
+    bot_api_url: str = TELEGRAM_API_URL
+    database_url: str = "sqlite+aiosqlite:///data/xieshang.db"
+    redis_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    default_locale: Locale = "zh"
+
+    webhook_url: str | None = Field(None, description="public HTTPS base URL; enables webhooks")
+    webhook_path: str = "/webhook"
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(8081, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+
+    sender_global_rate: float = Field(30.0, gt=0, description="messages per second, all chats")
+    sender_chat_rate: float = Field(1.0, gt=0, description="messages per second, one chat")
+    sender_max_attempts: int = Field(5, ge=1)
+    throttle_rate: float = Field(3.0, gt=0, description="updates per second one user may send")
+    throttle_burst: int = Field(8, ge=1)
+
+    invite_ttl_hours: int = Field(168, ge=1)
+    invite_attempt_limit: int = Field(5, ge=1, description="wrong codes per user per window")
+    invite_attempt_window_minutes: int = Field(60, ge=1)
+    processed_update_retention_hours: int = Field(72, ge=1)
+
+    legal: LegalSettings = LegalSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("bot_api_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class SettingsError(SystemExit):
+    """Raised at start when a setting is wrong; carries one readable line per problem."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        name = "__".join(str(part) for part in error["loc"]).upper() or "SETTINGS"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"Setting {name}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; a bad value stops the program with one line naming the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        print(describe_validation_error(exc), file=sys.stderr)
+        raise SettingsError(2) from None

@@ -1,0 +1,12 @@
+"""Routers, one per flow. `get_routers()` fixes their order; the catch-all comes last."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def get_routers() -> list[Router]:
+    from handlers import approvals, common, errors, fallback, invites, onboarding, profile
+
+    order = (errors, onboarding, common, profile, invites, approvals, fallback)
+    return [module.router.build() for module in order]

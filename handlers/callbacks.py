@@ -1,0 +1,40 @@
+"""Typed callback data. Short prefixes keep every packed value far below Telegram's 64 bytes."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class MenuCB(CallbackData, prefix="m"):
+    action: str
+
+
+class LangCB(CallbackData, prefix="lg"):
+    code: str
+
+
+class InviteRoleCB(CallbackData, prefix="ir"):
+    role: str
+
+
+class InviteOrgCB(CallbackData, prefix="io"):
+    role: str
+    org_id: int
+
+
+class InvitePageCB(CallbackData, prefix="ip"):
+    role: str
+    page: int
+
+
+class InviteRevokeCB(CallbackData, prefix="iv"):
+    invite_id: int
+
+
+class ProfileCB(CallbackData, prefix="pf"):
+    action: str
+    value: str = ""
+
+
+class ApprovalCB(CallbackData, prefix="ap"):
+    profile_id: int

@@ -1,0 +1,121 @@
+"""Menu, help, language, privacy and cancel: what every member can do in any state."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F
+from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.commands import set_member_commands
+from bot.services import users
+from bot.settings import Settings
+from bot.ui import Ui
+from handlers.blueprint import Blueprint
+from handlers.callbacks import LangCB, MenuCB
+from handlers.filters import RoleFilter
+from handlers.keyboards import back_to_menu, languages, main_menu
+from storage.models import Role, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("common")
+
+
+async def show_menu(
+    ui: Ui, uow: UnitOfWork, user: User, chat_id: int, message: Message | None = None
+) -> None:
+    org, has_profile = await users.overview(uow, user)
+    markup = main_menu(ui, user.role, has_profile)
+    await ui.edit_or_send(
+        message,
+        chat_id,
+        "common.menu",
+        markup,
+        name=user.display_name,
+        role=ui.label(f"labels.role_{user.role.value}"),
+        org=org.name,
+    )
+
+
+@router.message(CommandStart(), StateFilter(None), RoleFilter(*Role))
+@router.message(Command("menu"), StateFilter(None), RoleFilter(*Role))
+async def menu(message: Message, uow: UnitOfWork, user: User, ui: Ui) -> None:
+    await show_menu(ui, uow, user, message.chat.id)
+
+
+@router.callback_query(MenuCB.filter(F.action == "home"), RoleFilter(*Role))
+async def menu_button(
+    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, state: FSMContext
+) -> None:
+    await state.clear()
+    await query.answer()
+    await show_menu(ui, uow, user, query.from_user.id, _message(query))
+
+
+@router.message(Command("help"))
+async def help_command(message: Message, ui: Ui) -> None:
+    await ui.send(message.chat.id, "common.help")
+
+
+@router.callback_query(MenuCB.filter(F.action == "help"))
+async def help_button(query: CallbackQuery, ui: Ui) -> None:
+    await query.answer()
+    await ui.send(query.from_user.id, "common.help", back_to_menu(ui))
+
+
+@router.message(Command("privacy"))
+async def privacy(
+    message: Message, uow: UnitOfWork, user: User | None, ui: Ui, settings: Settings
+) -> None:
+    org = (await users.overview(uow, user))[0].name if user else ""
+    await ui.send(
+        message.chat.id,
+        "common.privacy",
+        registered=user is not None,
+        role=ui.label(f"labels.role_{user.role.value}") if user else "",
+        org=org,
+        attempt_window=settings.invite_attempt_window_minutes,
+    )
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext, ui: Ui, user: User | None) -> None:
+    if await state.get_state() is None:
+        await ui.send(message.chat.id, "common.nothing_to_cancel")
+        return
+    await state.clear()
+    await ui.send(message.chat.id, "common.cancelled", back_to_menu(ui) if user else None)
+
+
+@router.message(Command("lang"))
+async def lang_command(message: Message, ui: Ui) -> None:
+    await ui.send(message.chat.id, "common.lang_prompt", languages())
+
+
+@router.callback_query(MenuCB.filter(F.action == "lang"))
+async def lang_button(query: CallbackQuery, ui: Ui) -> None:
+    await query.answer()
+    await ui.send(query.from_user.id, "common.lang_prompt", languages())
+
+
+@router.callback_query(LangCB.filter(F.code.in_({"zh", "en"})), RoleFilter(*Role))
+async def lang_chosen(
+    query: CallbackQuery, callback_data: LangCB, uow: UnitOfWork, user: User, ui: Ui, bot: Bot
+) -> None:
+    await users.set_locale(uow, user, callback_data.code)
+    ui = ui.for_locale(callback_data.code)
+    await query.answer()
+    await set_member_commands(bot, ui.renderer, query.from_user.id, ui.locale)
+    await ui.edit_or_send(_message(query), query.from_user.id, "common.lang_set", back_to_menu(ui))
+
+
+@router.callback_query(LangCB.filter(F.code.in_({"zh", "en"})))
+async def lang_chosen_by_stranger(query: CallbackQuery, callback_data: LangCB, ui: Ui) -> None:
+    # Strangers have no row to keep a choice in; answer in the chosen language once.
+    ui = ui.for_locale(callback_data.code)
+    await query.answer()
+    await ui.send(query.from_user.id, "common.stranger")
+
+
+def _message(query: CallbackQuery) -> Message | None:
+    return query.message if isinstance(query.message, Message) else None

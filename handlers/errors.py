@@ -1,0 +1,55 @@
+"""The error handler: log the update id with the traceback, answer the user kindly."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ErrorEvent
+
+from bot.rendering import Renderer
+from bot.services.errors import Problem
+from bot.settings import Settings
+from bot.ui import Ui
+from handlers.blueprint import Blueprint
+from handlers.keyboards import back_to_menu
+
+log = logging.getLogger("xieshang.errors")
+router = Blueprint("errors")
+
+
+@router.errors()
+async def on_error(
+    event: ErrorEvent, bot: Bot, renderer: Renderer, settings: Settings, **data: Any
+) -> bool:
+    update = event.update
+    chat_id: int | None = None
+    language: str | None = None
+    if update.message and update.message.from_user:
+        chat_id, language = update.message.chat.id, update.message.from_user.language_code
+    elif update.callback_query:
+        chat_id, language = (
+            update.callback_query.from_user.id,
+            update.callback_query.from_user.language_code,
+        )
+    ui = data.get("ui")
+    if not isinstance(ui, Ui):
+        ui = Ui(bot, renderer, renderer.locale(language or settings.default_locale))
+
+    problem = event.exception if isinstance(event.exception, Problem) else None
+    if problem is None:
+        log.error("update %s failed", update.update_id, exc_info=event.exception)
+    if chat_id is None:
+        return True
+    try:
+        if update.callback_query:
+            await update.callback_query.answer()
+        key = problem.key if problem else "common.error"
+        await ui.send(chat_id, key, back_to_menu(ui), **(problem.params if problem else {}))
+    except TelegramAPIError:
+        log.warning(
+            "could not tell chat %s about the failure of update %s", chat_id, update.update_id
+        )
+    return True

@@ -1,0 +1,36 @@
+"""The catch-all, registered last: nobody is ever met with silence."""
+
+from __future__ import annotations
+
+from aiogram.types import CallbackQuery, Message
+
+from bot.ui import Ui
+from handlers.blueprint import Blueprint
+from handlers.keyboards import back_to_menu
+from storage.models import User
+
+router = Blueprint("fallback")
+
+
+@router.message()
+async def anything(message: Message, user: User | None, ui: Ui) -> None:
+    if user is None:
+        await ui.send(message.chat.id, "common.stranger")
+    elif not user.active:
+        await ui.send(message.chat.id, "common.inactive")
+    else:
+        await ui.send(message.chat.id, "common.unknown", back_to_menu(ui))
+
+
+@router.callback_query()
+async def stale_button(query: CallbackQuery, user: User | None, ui: Ui) -> None:
+    """Old, forged or foreign buttons: say plainly that it no longer works."""
+    if user is None:
+        await query.answer()
+        await ui.send(query.from_user.id, "common.stranger")
+    elif not user.active:
+        await query.answer()
+        await ui.send(query.from_user.id, "common.inactive")
+    else:
+        await query.answer(ui.text("common.expired_button")[:190], show_alert=False)
+        await ui.send(query.from_user.id, "common.expired_button", back_to_menu(ui))

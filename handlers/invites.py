@@ -1,0 +1,128 @@
+"""Liaisons invite instructors and fellow liaisons into their own union subtree."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F
+from aiogram.types import CallbackQuery, Message
+
+from bot.clock import Clock
+from bot.services import invites, orgs
+from bot.settings import Settings
+from bot.ui import Ui
+from handlers.blueprint import Blueprint
+from handlers.callbacks import InviteOrgCB, InvitePageCB, InviteRevokeCB, InviteRoleCB, MenuCB
+from handlers.filters import RoleFilter
+from handlers.keyboards import back_to_menu, invite_orgs, invite_roles, open_invites, pages
+from storage.models import Role, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("invites")
+router.filter("message", RoleFilter(Role.liaison))
+router.filter("callback_query", RoleFilter(Role.liaison))
+
+
+def _message(query: CallbackQuery) -> Message | None:
+    return query.message if isinstance(query.message, Message) else None
+
+
+@router.callback_query(MenuCB.filter(F.action == "invite"))
+async def choose_role(query: CallbackQuery, ui: Ui) -> None:
+    await query.answer()
+    await ui.edit_or_send(
+        _message(query), query.from_user.id, "invites.choose_role", invite_roles(ui)
+    )
+
+
+@router.callback_query(InviteRoleCB.filter(F.role.in_({r.value for r in Role})))
+@router.callback_query(InvitePageCB.filter(F.role.in_({r.value for r in Role})))
+async def choose_org(
+    query: CallbackQuery,
+    callback_data: InviteRoleCB | InvitePageCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    visible = await orgs.visible_orgs(uow, user)
+    page = callback_data.page if isinstance(callback_data, InvitePageCB) else 1
+    page = min(max(page, 1), pages(len(visible)))
+    await query.answer()
+    await ui.edit_or_send(
+        _message(query),
+        query.from_user.id,
+        "invites.choose_org",
+        invite_orgs(ui, callback_data.role, visible, page),
+        page=page,
+        pages=pages(len(visible)),
+    )
+
+
+@router.callback_query(InviteOrgCB.filter(F.role.in_({r.value for r in Role})))
+async def create(
+    query: CallbackQuery,
+    callback_data: InviteOrgCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    made = await invites.create_by_liaison(
+        uow, user, callback_data.org_id, Role(callback_data.role), clock.now(), settings
+    )
+    me = await bot.me()
+    await query.answer()
+    await ui.edit_or_send(
+        _message(query),
+        query.from_user.id,
+        "invites.created",
+        back_to_menu(ui),
+        org=made.org.name,
+        role=ui.label(f"labels.role_{made.invite.role.value}"),
+        expires_at=made.invite.expires_at,
+        link=invites.deep_link(me.username or "", made.code),
+        code=made.code,
+    )
+
+
+@router.callback_query(MenuCB.filter(F.action == "invites"))
+async def list_open(
+    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    await query.answer()
+    await _show_open(query, uow, user, ui, clock)
+
+
+async def _show_open(
+    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    found = await invites.open_invites(uow, user, clock.now())
+    items = [
+        {
+            "org": org.name,
+            "role": ui.label(f"labels.role_{invite.role.value}"),
+            "expires_at": invite.expires_at,
+        }
+        for invite, org in found
+    ]
+    await ui.edit_or_send(
+        _message(query),
+        query.from_user.id,
+        "invites.open_list",
+        open_invites(ui, found),
+        invites=items,
+    )
+
+
+@router.callback_query(InviteRevokeCB.filter())
+async def revoke(
+    query: CallbackQuery,
+    callback_data: InviteRevokeCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+) -> None:
+    await invites.revoke(uow, user, callback_data.invite_id, clock.now())
+    await query.answer(ui.label("labels.revoke") + " ✓")
+    await _show_open(query, uow, user, ui, clock)

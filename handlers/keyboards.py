@@ -1,0 +1,141 @@
+"""Inline keyboards built from labels in the user's locale."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.ui import Ui, button, keyboard
+from handlers.callbacks import (
+    InviteOrgCB,
+    InvitePageCB,
+    InviteRevokeCB,
+    InviteRoleCB,
+    LangCB,
+    MenuCB,
+    ProfileCB,
+)
+from storage.models import HiringRoute, Invite, Org, Role
+
+PAGE_SIZE = 8
+
+
+def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if role is Role.liaison:
+        rows += [
+            [button(ui.label("labels.menu_invite"), MenuCB(action="invite"))],
+            [
+                button(ui.label("labels.menu_invites_open"), MenuCB(action="invites")),
+                button(ui.label("labels.menu_pending"), MenuCB(action="pending")),
+            ],
+        ]
+    else:
+        key = "labels.menu_profile" if has_profile else "labels.menu_profile_fill"
+        rows.append([button(ui.label(key), MenuCB(action="profile"))])
+    rows.append(
+        [
+            button(ui.label("labels.menu_lang"), MenuCB(action="lang")),
+            button(ui.label("labels.menu_help"), MenuCB(action="help")),
+        ]
+    )
+    return keyboard(rows)
+
+
+def back_to_menu(ui: Ui) -> InlineKeyboardMarkup:
+    return keyboard([[button(ui.label("labels.back_to_menu"), MenuCB(action="home"))]])
+
+
+def languages() -> InlineKeyboardMarkup:
+    return keyboard([[button("中文", LangCB(code="zh")), button("English", LangCB(code="en"))]])
+
+
+def invite_roles(ui: Ui) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            [button(ui.label("labels.role_instructor"), InviteRoleCB(role=Role.instructor))],
+            [button(ui.label("labels.role_liaison"), InviteRoleCB(role=Role.liaison))],
+            [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
+        ]
+    )
+
+
+def pages(count: int) -> int:
+    return max(1, -(-count // PAGE_SIZE))
+
+
+def invite_orgs(ui: Ui, role: str, orgs: Sequence[Org], page: int) -> InlineKeyboardMarkup:
+    page = min(max(page, 1), pages(len(orgs)))
+    shown = orgs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    rows = [[button(org.name, InviteOrgCB(role=role, org_id=org.id or 0))] for org in shown]
+    nav = []
+    if page > 1:
+        nav.append(button(ui.label("labels.prev_page"), InvitePageCB(role=role, page=page - 1)))
+    if page < pages(len(orgs)):
+        nav.append(button(ui.label("labels.next_page"), InvitePageCB(role=role, page=page + 1)))
+    rows.append(nav)
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    return keyboard(rows)
+
+
+def open_invites(ui: Ui, invites: Sequence[tuple[Invite, Org]]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            button(
+                f"{ui.label('labels.revoke')} · {org.name}",
+                InviteRevokeCB(invite_id=invite.id or 0),
+            )
+        ]
+        for invite, org in invites[:PAGE_SIZE]
+    ]
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    return keyboard(rows)
+
+
+def form_step(ui: Ui, back: bool = True, skip: bool = False) -> InlineKeyboardMarkup:
+    row = []
+    if back:
+        row.append(button(ui.label("labels.back"), ProfileCB(action="back")))
+    if skip:
+        row.append(button(ui.label("labels.skip"), ProfileCB(action="skip")))
+    row.append(button(ui.label("labels.cancel"), ProfileCB(action="cancel")))
+    return keyboard([row])
+
+
+def hiring_routes(ui: Ui) -> InlineKeyboardMarkup:
+    rows = [
+        [button(ui.label(f"labels.route_{route.value}"), ProfileCB(action="route", value=route))]
+        for route in HiringRoute
+    ]
+    rows.append(
+        [
+            button(ui.label("labels.back"), ProfileCB(action="back")),
+            button(ui.label("labels.cancel"), ProfileCB(action="cancel")),
+        ]
+    )
+    return keyboard(rows)
+
+
+def profile_review(ui: Ui, fields: Sequence[str]) -> InlineKeyboardMarkup:
+    edit = [
+        button(f"✏️ {ui.label('labels.field_' + field)}", ProfileCB(action="edit", value=field))
+        for field in fields
+    ]
+    rows = [edit[i : i + 2] for i in range(0, len(edit), 2)]
+    rows.append(
+        [
+            button(ui.label("labels.submit"), ProfileCB(action="submit")),
+            button(ui.label("labels.cancel"), ProfileCB(action="cancel")),
+        ]
+    )
+    return keyboard(rows)
+
+
+def profile_view(ui: Ui) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            [button(ui.label("labels.edit_profile"), ProfileCB(action="edit_saved"))],
+            [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
+        ]
+    )

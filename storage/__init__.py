@@ -1,0 +1,1 @@
+"""Persistence: SQLModel models, repositories (never commit), the unit of work (commits)."""

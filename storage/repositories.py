@@ -1,0 +1,213 @@
+"""Repositories: queries and writes on one session. They flush when they need an id,
+and never commit: the unit of work does that once per update."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.models import (
+    FsmRecord,
+    InstructorProfile,
+    Invite,
+    InviteAttempt,
+    Org,
+    ProcessedUpdate,
+    ProfileStatus,
+    Role,
+    User,
+)
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class OrgRepo(_Repo):
+    async def add(self, org: Org) -> Org:
+        self.session.add(org)
+        await self.session.flush()
+        assert org.id is not None
+        parent_path = "/"
+        if org.parent_id is not None:
+            parent = await self.get(org.parent_id)
+            assert parent is not None
+            parent_path = parent.path
+        org.path = f"{parent_path}{org.id}/"
+        await self.session.flush()
+        return org
+
+    async def get(self, org_id: int) -> Org | None:
+        return await self.session.get(Org, org_id)
+
+    async def by_name(self, name: str) -> Org | None:
+        stmt = select(Org).where(Org.name == name)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def subtree(self, root: Org) -> Sequence[Org]:
+        stmt = select(Org).where(col(Org.path).startswith(root.path)).order_by(col(Org.path))
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def all(self) -> Sequence[Org]:
+        return (await self.session.execute(select(Org).order_by(col(Org.path)))).scalars().all()
+
+    async def count(self) -> int:
+        return int((await self.session.execute(select(func.count()).select_from(Org))).scalar_one())
+
+
+class UserRepo(_Repo):
+    async def add(self, user: User) -> User:
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def by_telegram_id(self, telegram_id: int) -> User | None:
+        stmt = select(User).where(User.telegram_id == telegram_id)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def liaisons_of(self, org_id: int) -> Sequence[User]:
+        stmt = select(User).where(
+            User.org_id == org_id,
+            User.role == Role.liaison,
+            col(User.active).is_(True),
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def set_blocked(self, telegram_id: int, at: datetime | None) -> None:
+        await self.session.execute(
+            update(User)
+            .where(col(User.telegram_id) == telegram_id)
+            .values(blocked_bot=at is not None, blocked_at=at)
+        )
+
+
+class InviteRepo(_Repo):
+    async def add(self, invite: Invite) -> Invite:
+        self.session.add(invite)
+        await self.session.flush()
+        return invite
+
+    async def by_hash(self, code_hash: str) -> Invite | None:
+        stmt = select(Invite).where(Invite.code_hash == code_hash)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def get(self, invite_id: int) -> Invite | None:
+        return await self.session.get(Invite, invite_id)
+
+    async def claim(self, invite_id: int, at: datetime) -> bool:
+        """Mark the invite used if nobody did first; the conditional update makes it atomic."""
+        result = await self.session.execute(
+            update(Invite)
+            .where(col(Invite.id) == invite_id, col(Invite.used_at).is_(None))
+            .values(used_at=at)
+            .execution_options(synchronize_session="fetch")
+        )
+        return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def open_created_by(self, user_id: int, now: datetime) -> Sequence[Invite]:
+        stmt = (
+            select(Invite)
+            .where(
+                Invite.created_by_id == user_id,
+                col(Invite.used_at).is_(None),
+                col(Invite.revoked_at).is_(None),
+                col(Invite.expires_at) > now,
+            )
+            .order_by(col(Invite.created_at).desc())
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def record_failure(self, telegram_id: int, at: datetime) -> None:
+        self.session.add(InviteAttempt(telegram_id=telegram_id, at=at))
+        await self.session.flush()
+
+    async def failures_since(self, telegram_id: int, since: datetime) -> int:
+        stmt = select(func.count()).where(
+            InviteAttempt.telegram_id == telegram_id, col(InviteAttempt.at) >= since
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def prune_failures(self, before: datetime) -> None:
+        await self.session.execute(delete(InviteAttempt).where(col(InviteAttempt.at) < before))
+
+
+class ProfileRepo(_Repo):
+    async def by_user(self, user_id: int) -> InstructorProfile | None:
+        stmt = select(InstructorProfile).where(InstructorProfile.user_id == user_id)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def get(self, profile_id: int) -> InstructorProfile | None:
+        return await self.session.get(InstructorProfile, profile_id)
+
+    async def save(self, profile: InstructorProfile) -> InstructorProfile:
+        self.session.add(profile)
+        await self.session.flush()
+        return profile
+
+    async def pending_in(self, org_paths_prefix: str) -> Sequence[tuple[InstructorProfile, User]]:
+        stmt = (
+            select(InstructorProfile, User)
+            .join(User, col(User.id) == InstructorProfile.user_id)
+            .join(Org, col(Org.id) == User.org_id)
+            .where(
+                InstructorProfile.status == ProfileStatus.pending_approval,
+                col(Org.path).startswith(org_paths_prefix),
+            )
+            .order_by(col(InstructorProfile.created_at))
+        )
+        return [(p, u) for p, u in (await self.session.execute(stmt)).all()]
+
+
+class UpdateLogRepo(_Repo):
+    async def claim(self, update_id: int, at: datetime) -> bool:
+        """Record the update id in this transaction; False when it was handled before."""
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert(ProcessedUpdate)
+            .values(update_id=update_id, processed_at=at)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        result = await self.session.execute(stmt)
+        return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def prune(self, before: datetime) -> None:
+        await self.session.execute(
+            delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < before)
+        )
+
+
+class FsmRepo(_Repo):
+    async def get(self, key: str) -> FsmRecord | None:
+        return await self.session.get(FsmRecord, key)
+
+    async def put(self, key: str, at: datetime, **values: object) -> None:
+        record = await self.get(key)
+        if record is None:
+            record = FsmRecord(key=key, updated_at=at)
+        for name, value in values.items():
+            setattr(record, name, value)
+        record.updated_at = at
+        if record.state is None and not record.data:
+            if record in self.session:
+                await self.session.delete(record)
+        else:
+            self.session.add(record)
+        await self.session.flush()
+
+    async def stale(self, before: datetime) -> None:
+        await self.session.execute(
+            delete(FsmRecord).where(
+                col(FsmRecord.updated_at) < before,
+                or_(col(FsmRecord.state).is_(None), col(FsmRecord.state) == ""),
+            )
+        )

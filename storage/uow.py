@@ -1,0 +1,66 @@
+"""The unit of work: the one place that commits."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import (
+    FsmRepo,
+    InviteRepo,
+    OrgRepo,
+    ProfileRepo,
+    UpdateLogRepo,
+    UserRepo,
+)
+
+_current: ContextVar[UnitOfWork | None] = ContextVar("xieshang_uow", default=None)
+
+
+def current_uow() -> UnitOfWork | None:
+    """The unit of work of the update being handled, if any (used by the FSM storage so a
+    form step and the records it changes commit together)."""
+    return _current.get()
+
+
+class UnitOfWork:
+    session: AsyncSession
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._token: Token[UnitOfWork | None] | None = None
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self.orgs = OrgRepo(self.session)
+        self.users = UserRepo(self.session)
+        self.invites = InviteRepo(self.session)
+        self.profiles = ProfileRepo(self.session)
+        self.updates = UpdateLogRepo(self.session)
+        self.fsm = FsmRepo(self.session)
+        self._token = _current.set(self)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is not None:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+            if self._token is not None:
+                _current.reset(self._token)
+                self._token = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
