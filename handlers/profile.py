@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import F
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -162,26 +162,6 @@ async def on_area(
     await _accept(message, state, ui, clock, settings, "area", profiles.parse_area)
 
 
-@router.message(*TEXT_STEPS)
-async def on_not_text(message: Message, state: FSMContext, ui: Ui) -> None:
-    """A photo, sticker or unknown command where text is expected: say so, ask again."""
-    if message.text and message.text.startswith("/"):
-        await ui.send(message.chat.id, "common.unknown")
-    else:
-        await ui.send(message.chat.id, "common.text_expected")
-    field = (await state.get_state() or "").rpartition(":")[2]
-    await ask(ui, state, message.chat.id, field)
-
-
-@router.message(ProfileForm.hiring_route)
-@router.message(ProfileForm.review)
-async def on_expected_button(
-    message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    await ui.send(message.chat.id, "common.use_buttons")
-    await _resume(ui, state, message.chat.id, clock, settings)
-
-
 async def _resume(
     ui: Ui, state: FSMContext, chat_id: int, clock: Clock, settings: Settings
 ) -> None:
@@ -199,6 +179,26 @@ async def resume(
 ) -> None:
     """After an interruption (or a restart) the form continues where it was left."""
     await ui.send(message.chat.id, "common.form_resume")
+    await _resume(ui, state, message.chat.id, clock, settings)
+
+
+@router.message(StateFilter(*TEXT_STEPS))
+async def on_not_text(message: Message, state: FSMContext, ui: Ui) -> None:
+    """A photo, sticker or unknown command where text is expected: say so, ask again."""
+    if message.text and message.text.startswith("/"):
+        await ui.send(message.chat.id, "common.unknown")
+    else:
+        await ui.send(message.chat.id, "common.text_expected")
+    field = (await state.get_state() or "").rpartition(":")[2]
+    await ask(ui, state, message.chat.id, field)
+
+
+@router.message(ProfileForm.hiring_route)
+@router.message(ProfileForm.review)
+async def on_expected_button(
+    message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+) -> None:
+    await ui.send(message.chat.id, "common.use_buttons")
     await _resume(ui, state, message.chat.id, clock, settings)
 
 
