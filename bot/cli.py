@@ -161,12 +161,9 @@ def invite(settings: Settings, org_ref: str, role: str) -> None:
         return await invites.create(uow, found, Role(role), SystemClock().now(), settings)
 
     made = asyncio.run(_with_db(settings, work))
-    click.echo(
-        f"{made.invite.role.value} of {made.org.name}, valid until {made.invite.expires_at:%Y-%m-%d %H:%M} UTC"
-    )
-    click.echo(
-        f"The person sends the bot: /start {made.code}  (or opens t.me/<bot>?start={made.code})"
-    )
+    expires = f"{made.invite.expires_at:%Y-%m-%d %H:%M} UTC"
+    click.echo(f"{made.invite.role.value} of {made.org.name}, valid until {expires}")
+    click.echo(f"The person opens t.me/<bot>?start={made.code} or sends /start {made.code}")
     click.echo(made.code)
 
 

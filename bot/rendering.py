@@ -81,7 +81,7 @@ class Renderer:
         if render is None:
             raise MissingText(f"no text {key!r} in locale {self.locale(locale)!r}")
         ctx = template.new_context({"locale": self.locale(locale), **context})
-        return str(env.concat(render(ctx))).strip()  # type: ignore[attr-defined]
+        return str(env.concat(render(ctx))).strip()
 
     def keys(self, locale: str) -> set[str]:
         """Every key a locale defines (for the locale completeness test)."""

@@ -96,7 +96,7 @@ async def advance(
     ui: Ui, state: FSMContext, chat_id: int, clock: Clock, settings: Settings, **values: str
 ) -> None:
     """Store a step's value, then go to the next missing step, or back to the review."""
-    form = await state.update_data(**values)
+    form = await state.update_data(values)
     missing = profiles.missing_fields(form)
     if missing and not form.get("_editing"):
         await ask(ui, state, chat_id, missing[0])

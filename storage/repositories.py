@@ -171,7 +171,9 @@ class ProfileRepo(_Repo):
 class UpdateLogRepo(_Repo):
     async def claim(self, update_id: int, at: datetime) -> bool:
         """Record the update id in this transaction; False when it was handled before."""
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = (
+            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
         stmt = (
             insert(ProcessedUpdate)
             .values(update_id=update_id, processed_at=at)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "throttle_burst": 1000,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +141,7 @@ async def harness(settings: Settings, clock: FrozenClock) -> AsyncIterator[Harne
 
 
 @pytest.fixture
-def artifacts() -> Iterator[Path]:
+def artifacts() -> Path:
     path = Path("test-artifacts")
     path.mkdir(exist_ok=True)
-    yield path
+    return path

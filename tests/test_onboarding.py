@@ -41,7 +41,7 @@ async def test_deep_link_binds_role_and_union(harness: Harness):
     # The member's command menu is set for their chat, in their language.
     scopes = [k for k in harness.telegram.commands if '"chat_id": 1001' in k]
     assert scopes
-    assert [c["command"] for c in harness.telegram.commands[scopes[0]]][0] == "menu"
+    assert harness.telegram.commands[scopes[0]][0]["command"] == "menu"
     assert not harness.telegram.errors()
 
 

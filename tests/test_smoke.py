@@ -1,5 +1,5 @@
-from tests.factories import make_code, make_org
 from storage.models import Role
+from tests.factories import make_code, make_org
 
 
 async def test_liaison_joins_and_sees_menu(harness):

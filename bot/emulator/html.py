@@ -33,6 +33,9 @@ _TAG = re.compile(
 _ATTR = re.compile(r"([a-zA-Z-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))")
 
 
+_PREFIX = "Can't parse entities: "
+
+
 class EntityParseError(ValueError):
     pass
 
@@ -58,18 +61,17 @@ def parse(source: str) -> Parsed:
         if char == "<":
             match = _TAG.match(source, i)
             if not match:
-                raise EntityParseError(
-                    f"Can't parse entities: unclosed start tag at byte offset {_byte(source, i)}"
-                )
+                raise EntityParseError(f"{_PREFIX}unclosed start tag at byte {_byte(source, i)}")
             closing, name = match.group(1), match.group(2).lower()
             if name not in ENTITY_TYPES:
-                raise EntityParseError(
-                    f'Can\'t parse entities: unsupported start tag "{name}" at byte offset {_byte(source, i)}'
-                )
+                at = _byte(source, i)
+                raise EntityParseError(f'{_PREFIX}unsupported start tag "{name}" at byte {at}')
             if closing:
                 if not stack or stack[-1][0] != name:
+                    expected = stack[-1][0] if stack else ""
                     raise EntityParseError(
-                        f'Can\'t parse entities: unmatched end tag at byte offset {_byte(source, i)}, expected "</{stack[-1][0] if stack else ""}>", found "</{name}>"'
+                        f"{_PREFIX}unmatched end tag at byte {_byte(source, i)}, "
+                        f'expected "</{expected}>", found "</{name}>"'
                     )
                 opened, start, attrs = stack.pop()
                 if units > start:
@@ -94,9 +96,7 @@ def parse(source: str) -> Parsed:
         if char == "&":
             match = _ENTITY.match(source, i)
             if not match:
-                raise EntityParseError(
-                    f"Can't parse entities: unsupported entity at byte offset {_byte(source, i)}"
-                )
+                raise EntityParseError(f"{_PREFIX}unsupported entity at byte {_byte(source, i)}")
             decoded = html.unescape(match.group(0))
             out.append(decoded)
             units += utf16_len(decoded)
@@ -107,7 +107,7 @@ def parse(source: str) -> Parsed:
         i += 1
     if stack:
         raise EntityParseError(
-            f"Can't parse entities: can't find end tag corresponding to start tag \"{stack[-1][0]}\""
+            f'{_PREFIX}can\'t find end tag corresponding to start tag "{stack[-1][0]}"'
         )
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return Parsed("".join(out), entities)

@@ -25,6 +25,12 @@ CALLBACK_DATA_LIMIT = 64
 ANSWER_TEXT_LIMIT = 200
 
 
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
+
+
 class ApiError(Exception):
     def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
@@ -305,7 +311,7 @@ class FakeTelegram:
         return self._new_message(chat_id, text=text, entities=entities, reply_markup=markup)
 
     def _m_editMessageText(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        chat_id, message = self._existing(params)
+        _, message = self._existing(params)
         text, entities = self._formatted(params, "text", TEXT_LIMIT)
         markup = self._markup(params)
         if "text" not in message:
@@ -315,9 +321,7 @@ class FakeTelegram:
             and message.get("entities", []) == entities
             and message.get("reply_markup") == markup
         ):
-            raise bad_request(
-                "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
-            )
+            raise bad_request(NOT_MODIFIED)
         message.update(text=text, entities=entities, edit_date=int(self.now().timestamp()))
         if markup is None:
             message.pop("reply_markup", None)
@@ -328,12 +332,10 @@ class FakeTelegram:
         return message
 
     def _m_editMessageReplyMarkup(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        chat_id, message = self._existing(params)
+        _, message = self._existing(params)
         markup = self._markup(params)
         if message.get("reply_markup") == markup:
-            raise bad_request(
-                "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
-            )
+            raise bad_request(NOT_MODIFIED)
         if markup is None:
             message.pop("reply_markup", None)
         else:

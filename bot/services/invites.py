@@ -64,6 +64,7 @@ async def create(
     settings: Settings,
     created_by: User | None = None,
 ) -> NewInvite:
+    assert org.id is not None
     code = new_code()
     invite = await uow.invites.add(
         Invite(

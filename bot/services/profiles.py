@@ -147,7 +147,7 @@ async def save(
     needs_approval = age_rule(age, legal) is AgeRule.needs_approval
     profile = await uow.profiles.by_user(user.id or 0)
     approved_before = profile is not None and profile.approval_recorded_at is not None
-    values = {
+    values: dict[str, Any] = {
         "name": parse_name(form["name"]),
         "phone": parse_phone(form["phone"]),
         "birth_date": birth,
@@ -162,7 +162,7 @@ async def save(
         "updated_at": now,
     }
     if profile is None:
-        profile = InstructorProfile(user_id=user.id, created_at=now, **values)
+        profile = InstructorProfile(user_id=user.id or 0, created_at=now, **values)
     else:
         for name, value in values.items():
             setattr(profile, name, value)

@@ -205,7 +205,7 @@ class ChatUser:
         return str(self.last().get("text") or self.last().get("caption") or "")
 
     def buttons(self, message: dict[str, Any] | None = None) -> list[tuple[str, str]]:
-        """(label, callback data) of every inline button on a message (default: the last with any)."""
+        """(label, callback data) of the buttons on `message` (default: the last with any)."""
         if message is None:
             with_buttons = [m for m in self.bot_messages() if m.get("reply_markup")]
             if not with_buttons:
