@@ -1,0 +1,95 @@
+"""Texts: every key in every locale, every key the code uses exists, escaping, splitting."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.emulator.html import parse
+from bot.rendering import Renderer, split_html, utf16_len
+from bot.settings import LOCALES
+
+ROOT = Path(__file__).resolve().parent.parent
+renderer = Renderer(ZoneInfo("Asia/Shanghai"))
+
+
+def test_every_locale_has_every_key():
+    keys = {locale: renderer.keys(locale) for locale in LOCALES}
+    union = set().union(*keys.values())
+    for locale, found in keys.items():
+        assert union - found == set(), f"{locale} misses {sorted(union - found)}"
+
+
+def test_every_key_used_in_code_exists():
+    modules = {p.stem for p in (ROOT / "templates/messages/zh").glob("*.j2")}
+    names = "|".join(modules)
+    pattern = re.compile(rf"[\"']({names})\.([a-z_]*[a-z])[\"']")
+    used: set[str] = set()
+    for folder in ("bot", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            used |= {f"{m}.{k}" for m, k in pattern.findall(path.read_text(encoding="utf-8"))}
+    # Keys composed at run time: labels.role_*, labels.route_*, labels.status_*, ...
+    assert used, "the scan found no keys"
+    missing = used - renderer.keys("zh")
+    assert missing == set()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_user_text_is_escaped(locale):
+    html = renderer.text(locale, "common.already_bound", role="<b>x</b>", org="A & <i>B")
+    parsed = parse(html)
+    assert "<b>x</b>" in parsed.text
+    assert "A & <i>B" in parsed.text
+
+
+def test_keys_composed_at_run_time_exist():
+    from bot.services.invites import InviteState
+    from bot.services.profiles import FIELDS
+    from storage.models import HiringRoute, OrgLevel, ProfileStatus, Role
+
+    composed = (
+        {f"labels.role_{r.value}" for r in Role}
+        | {f"labels.route_{r.value}" for r in HiringRoute}
+        | {f"labels.status_{s.value}" for s in ProfileStatus}
+        | {f"labels.level_{level.value}" for level in OrgLevel}
+        | {f"labels.field_{f}" for f in FIELDS}
+        | {f"profile.ask_{f}" for f in FIELDS}
+        | {f"onboarding.{s.value}" for s in InviteState if s is not InviteState.usable}
+        | {"onboarding.invalid"}
+    )
+    for locale in LOCALES:
+        assert composed - renderer.keys(locale) == set()
+
+
+def test_labels_are_plain():
+    assert renderer.label("zh", "labels.role_liaison") == "联络员"
+
+
+def test_split_keeps_each_part_valid_and_within_limit():
+    text = "\n".join(f"<b>第{i}行</b> <i>说明 &amp; 内容</i> " + "字" * 50 for i in range(300))
+    parts = split_html(text)
+    assert len(parts) > 1
+    for part in parts:
+        assert utf16_len(part) <= 4096
+        parse(part)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=12_000))
+def test_split_any_escaped_user_text(raw):
+    from markupsafe import escape
+
+    html = f"<b>标题</b>\n{escape(raw)}"
+    parts = split_html(html)
+    joined = ""
+    for part in parts:
+        assert utf16_len(part) <= 4096
+        joined += parse(part).text
+    assert joined.replace("\n", "").replace(" ", "") == parse(html).text.replace("\n", "").replace(
+        " ", ""
+    )

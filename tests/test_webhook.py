@@ -1,0 +1,37 @@
+"""Webhook mode: Telegram's calls with the right secret header are handled, others refused."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.runner import webhook_application
+from bot.testing import Harness
+from tests.conftest import make_settings
+
+SECRET = "s3cret-token_for-tests"
+
+
+async def test_webhook_checks_the_secret_token(sqlite_url, clock):
+    settings = make_settings(
+        sqlite_url, webhook_url="https://bot.example.org", webhook_secret=SECRET
+    )
+    h = await Harness.start(settings, clock, migrate=False)
+    h.user(2001, "路人")
+    message = h.telegram.user_message(2001, text="/start")
+    update = {"update_id": 5, "message": message}
+    async with TestClient(TestServer(webhook_application(h.app))) as client:
+        refused = await client.post("/webhook", json=update)
+        assert refused.status == 401
+        wrong = await client.post(
+            "/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}
+        )
+        assert wrong.status == 401
+        assert not [c for c in h.telegram.calls if c.method == "sendMessage"]
+        accepted = await client.post(
+            "/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        )
+        assert accepted.status == 200
+    sent = [c for c in h.telegram.calls if c.method == "sendMessage"]
+    assert len(sent) == 1
+    assert "邀请链接" in sent[0].text
+    await h.close()
