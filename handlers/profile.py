@@ -104,62 +104,29 @@ async def advance(
         await show_review(ui, state, chat_id, clock, settings)
 
 
-async def _accept(
-    message: Message,
-    state: FSMContext,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    field: str,
-    parse: Callable[[str], Any],
+def _parsers(clock: Clock, settings: Settings) -> dict[str, Callable[[str], Any]]:
+    today = profiles.today_in(settings.zone, clock.now())
+    return {
+        "name": profiles.parse_name,
+        "phone": profiles.parse_phone,
+        "birth_date": lambda text: profiles.parse_birth_date(text, today, settings.legal),
+        "certificate": profiles.parse_certificate,
+        "area": profiles.parse_area,
+    }
+
+
+@router.message(StateFilter(*TEXT_STEPS), TEXT_INPUT)
+async def on_text_step(
+    message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
 ) -> None:
+    field = (await state.get_state() or "").rpartition(":")[2]
     try:
-        value = parse(message.text or "")
+        value = _parsers(clock, settings)[field](message.text or "")
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, _step_markup(ui, field), **problem.params)
         return
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     await advance(ui, state, message.chat.id, clock, settings, **{field: text})
-
-
-@router.message(ProfileForm.name, TEXT_INPUT)
-async def on_name(
-    message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    await _accept(message, state, ui, clock, settings, "name", profiles.parse_name)
-
-
-@router.message(ProfileForm.phone, TEXT_INPUT)
-async def on_phone(
-    message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    await _accept(message, state, ui, clock, settings, "phone", profiles.parse_phone)
-
-
-@router.message(ProfileForm.birth_date, TEXT_INPUT)
-async def on_birth_date(
-    message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    today = profiles.today_in(settings.zone, clock.now())
-
-    def parse(text: str) -> Any:
-        return profiles.parse_birth_date(text, today, settings.legal)
-
-    await _accept(message, state, ui, clock, settings, "birth_date", parse)
-
-
-@router.message(ProfileForm.certificate, TEXT_INPUT)
-async def on_certificate(
-    message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    await _accept(message, state, ui, clock, settings, "certificate", profiles.parse_certificate)
-
-
-@router.message(ProfileForm.area, TEXT_INPUT)
-async def on_area(
-    message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    await _accept(message, state, ui, clock, settings, "area", profiles.parse_area)
 
 
 async def _resume(

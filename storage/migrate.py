@@ -27,24 +27,22 @@ def revisions() -> list[str]:
     return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def _run(engine: AsyncEngine, command_name: str, revision: str) -> None:
     def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        getattr(command, command_name)(config, revision)
 
     async with engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _run(engine, "upgrade", revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    await _run(engine, "downgrade", revision)
 
 
 async def current(engine: AsyncEngine) -> str | None:

@@ -212,7 +212,10 @@ class FakeTelegram:
                     raise bad_request("BUTTON_DATA_INVALID")
         return markup
 
-    def _new_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+    def _append(
+        self, chat_id: int, sender: dict[str, Any], content: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A new message in the chat; user and bot messages share one id sequence."""
         message_id = self._next_message_id.get(chat_id, 0) + 1
         self._next_message_id[chat_id] = message_id
         user = self.users[chat_id]
@@ -220,31 +223,24 @@ class FakeTelegram:
             "message_id": message_id,
             "date": int(self.now().timestamp()),
             "chat": {"id": chat_id, "type": "private", "first_name": user.get("first_name", "")},
-            "from": {
-                "id": self.bot_id,
-                "is_bot": True,
-                "first_name": self.bot_name,
-                "username": self.bot_username,
-            },
+            "from": sender,
             **{k: v for k, v in content.items() if v not in (None, [], "")},
         }
         self.messages.setdefault(chat_id, {})[message_id] = message
         return message
 
-    def user_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
-        """A message the user sent, numbered in the same chat sequence as the bot's."""
-        message_id = self._next_message_id.get(chat_id, 0) + 1
-        self._next_message_id[chat_id] = message_id
-        user = self.users[chat_id]
-        message = {
-            "message_id": message_id,
-            "date": int(self.now().timestamp()),
-            "chat": {"id": chat_id, "type": "private", "first_name": user.get("first_name", "")},
-            "from": user,
-            **content,
+    def _new_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        sender = {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_name,
+            "username": self.bot_username,
         }
-        self.messages.setdefault(chat_id, {})[message_id] = message
-        return message
+        return self._append(chat_id, sender, content)
+
+    def user_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        """A message the user sent."""
+        return self._append(chat_id, self.users[chat_id], content)
 
     def _existing(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         chat_id = self._chat_of(params)
