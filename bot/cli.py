@@ -68,12 +68,17 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @cli.command()
 @click.pass_obj
 def run(settings: Settings) -> None:
-    """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set."""
+    """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set.
+
+    Without BOT_TOKEN it runs the local playground instead.
+    """
     if settings.bot_token is None:
-        raise click.ClickException(
-            "BOT_TOKEN is not set. Create a bot with @BotFather, then put BOT_TOKEN=<token> "
-            "in .env (see .env.example) or the environment and run again."
+        click.echo(
+            "BOT_TOKEN is not set, so this is the local playground. To run on Telegram, create "
+            "a bot with @BotFather and put BOT_TOKEN=<token> in .env (see .env.example)."
         )
+        _playground(settings, "127.0.0.1", 8080)
+        return
     from bot.app import create_app
     from bot.runner import run_polling, run_webhook
 
@@ -88,6 +93,39 @@ def run(settings: Settings) -> None:
             await app.close()
 
     asyncio.run(main())
+
+
+def _playground(settings: Settings, host: str, port: int) -> None:
+    from bot.playground import run_playground
+
+    asyncio.run(run_playground(settings, host, port))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_obj
+def playground(settings: Settings, host: str, port: int) -> None:
+    """Chat with the real bot in a browser, on a local Bot API emulator and demo data."""
+    _playground(settings, host, port)
+
+
+@cli.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("seed")
+@click.pass_obj
+def demo_seed(settings: Settings) -> None:
+    """Create the demo unions, liaison and instructors on an empty database."""
+    from bot.services import demo as demo_data
+
+    async def work(uow: UnitOfWork) -> bool:
+        return await demo_data.seed(uow, SystemClock().now())
+
+    created = asyncio.run(_with_db(settings, work))
+    click.echo("demo data created" if created else "the database has data already; nothing done")
 
 
 @cli.group()

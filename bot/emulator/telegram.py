@@ -31,6 +31,12 @@ NOT_MODIFIED = (
 )
 
 
+# Methods that change nothing a chat window shows.
+QUIET_METHODS = frozenset(
+    {"getMe", "getUpdates", "getFile", "getWebhookInfo", "setMyCommands", "deleteMyCommands"}
+)
+
+
 class ApiError(Exception):
     def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
@@ -104,6 +110,13 @@ class FakeTelegram:
     _next_message_id: dict[int, int] = field(default_factory=dict)
     _sent_times: deque[float] = field(default_factory=deque)
     _file_seq: int = 0
+    version: int = 0  # bumped on every change a chat window would show
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def changed(self) -> None:
+        self.version += 1
+        for listener in list(self.listeners):
+            listener()
 
     # ----- the bot's identity -----
     def me(self) -> dict[str, Any]:
@@ -137,6 +150,8 @@ class FakeTelegram:
         except ApiError as error:
             call.error = error
             raise
+        if method not in QUIET_METHODS:
+            self.changed()
         return call.result
 
     # ----- helpers -----
@@ -227,6 +242,7 @@ class FakeTelegram:
             **{k: v for k, v in content.items() if v not in (None, [], "")},
         }
         self.messages.setdefault(chat_id, {})[message_id] = message
+        self.changed()
         return message
 
     def _new_message(self, chat_id: int, **content: Any) -> dict[str, Any]:

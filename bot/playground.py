@@ -1,0 +1,81 @@
+"""The local playground: the Bot API emulator with its web chat, the real bot polling it,
+demo data on first start. No Telegram, no token."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from aiohttp import web
+
+from bot.app import App, create_app
+from bot.emulator.server import Emulator, create_emulator_app
+from bot.emulator.telegram import FakeTelegram
+from bot.services import demo
+from bot.settings import Settings
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+PLAYGROUND_TOKEN = "1000000001:PLAYGROUND-local-emulator-token"
+PLAYGROUND_DATABASE = "sqlite+aiosqlite:///data/playground.db"
+DEFAULT_DATABASE = Settings.model_fields["database_url"].default
+
+
+async def seed_if_empty(app: App) -> bool:
+    async with UnitOfWork(app.db.sessions) as uow:
+        created = await demo.seed(uow, app.clock.now())
+        await uow.commit()
+    return created
+
+
+def playground_settings(settings: Settings, host: str, port: int) -> Settings:
+    update: dict[str, Any] = {"bot_api_url": f"http://{host}:{port}", "webhook_url": None}
+    if settings.database_url == DEFAULT_DATABASE:
+        # Never mix demo data into the production database file.
+        update["database_url"] = PLAYGROUND_DATABASE
+    return settings.model_copy(update=update)
+
+
+async def start_emulator(
+    host: str, port: int, rate_limit: float | None = None
+) -> tuple[Emulator, web.AppRunner]:
+    telegram = FakeTelegram(
+        bot_id=int(PLAYGROUND_TOKEN.split(":")[0]),
+        bot_username="xieshang_playground_bot",
+        rate_limit=rate_limit,
+    )
+    emulator = Emulator(telegram, PLAYGROUND_TOKEN)
+    runner = web.AppRunner(create_emulator_app(emulator), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    for persona in demo.PERSONAS:
+        emulator.persona(persona.telegram_id, persona.name, persona.language)
+    return emulator, runner
+
+
+async def run_playground(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> None:
+    _, runner = await start_emulator(host, port)
+    app = create_app(playground_settings(settings, host, port), token=PLAYGROUND_TOKEN)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await app.ensure_schema()
+        if await seed_if_empty(app):
+            log.info("demo data created")
+        print(
+            f"\n  Xieshang playground: open http://{host}:{port}/  (Ctrl+C to stop)\n", flush=True
+        )
+        polling = asyncio.create_task(
+            app.dispatcher.start_polling(app.bot, handle_signals=False, polling_timeout=20)
+        )
+        await stop.wait()
+        await app.dispatcher.stop_polling()
+        await polling
+    finally:
+        await app.close()
+        await runner.cleanup()
+        print("playground stopped", flush=True)
