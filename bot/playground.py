@@ -47,7 +47,8 @@ async def start_emulator(
         rate_limit=rate_limit,
     )
     emulator = Emulator(telegram, PLAYGROUND_TOKEN)
-    runner = web.AppRunner(create_emulator_app(emulator), access_log=None)
+    # Open long polls (the web chat's and getUpdates) must not hold up a Ctrl+C.
+    runner = web.AppRunner(create_emulator_app(emulator), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     for persona in demo.PERSONAS:

@@ -101,6 +101,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
+        env_ignore_empty=True,  # `WEBHOOK_URL=` in .env means "not set"
         extra="ignore",
     )
 

@@ -31,6 +31,17 @@ def test_defaults_are_the_statutory_numbers():
     assert s.sender_chat_rate == 1
 
 
+def test_empty_values_mean_unset(tmp_path, monkeypatch):
+    example = tmp_path / ".env"
+    example.write_text(
+        (__import__("pathlib").Path(__file__).parent.parent / ".env.example").read_text()
+    )
+    s = Settings(_env_file=example)
+    assert s.bot_token is None
+    assert s.webhook_url is None
+    assert s.redis_url is None
+
+
 def test_overrides_from_environment(monkeypatch):
     monkeypatch.setenv("LEGAL__REPLY_DAYS", "15")
     monkeypatch.setenv("LEGAL__CONGRESS_ATTENDANCE", "3/4")
