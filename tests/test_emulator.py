@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiogram import Bot
@@ -23,7 +24,7 @@ TOKEN = "42:EMULATOR-test-token"
 
 
 @pytest.fixture
-async def env() -> AsyncIterator[tuple[Emulator, Bot, TestClient]]:
+async def env() -> AsyncIterator[tuple[Emulator, Bot, TestClient[web.Request, web.Application]]]:
     emulator = Emulator(FakeTelegram(bot_id=42), TOKEN)
     emulator.persona(1001, "王芳")
     client = TestClient(TestServer(create_emulator_app(emulator)))
@@ -93,7 +94,7 @@ async def test_blocked_user_and_flood_limit(env):
 
 
 async def test_documents_photos_and_files(env):
-    emulator, bot, client = env
+    _, bot, client = env
     sent = await bot.send_document(
         1001,
         BufferedInputFile(b"PK\x03\x04 docx", filename="要约书-v1.docx"),
@@ -149,7 +150,7 @@ async def test_wrong_token_is_unauthorized(env):
 
 async def test_webhook_delivery_with_secret(env):
     emulator, bot, _ = env
-    received: list[tuple[dict, str | None]] = []
+    received: list[tuple[dict[str, Any], str | None]] = []
 
     async def hook(request: web.Request) -> web.Response:
         received.append(
@@ -176,7 +177,7 @@ async def test_webhook_delivery_with_secret(env):
 
 
 async def test_web_chat_api(env):
-    emulator, bot, client = env
+    _, bot, client = env
     personas = await (
         await client.post("/api/personas", json={"name": "Sam", "language": "en", "id": 2002})
     ).json()
