@@ -68,10 +68,15 @@ def test_cli_errors_are_one_clear_line(runner):
     assert "No union" in result.output
 
 
-def test_run_without_token_explains(runner):
+def test_run_without_token_starts_the_playground(runner, monkeypatch):
+    started: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        "bot.cli._playground", lambda settings, host, port: started.append((host, port))
+    )
     result = runner.invoke(cli, ["run"])
-    assert result.exit_code == 1
+    assert result.exit_code == 0, result.output
     assert "BOT_TOKEN" in result.output
+    assert started == [("127.0.0.1", 8080)]
 
 
 def test_bad_setting_names_the_setting(runner, monkeypatch):
