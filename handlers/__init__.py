@@ -6,7 +6,17 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import approvals, common, errors, fallback, invites, onboarding, profile
+    from handlers import (
+        approvals,
+        cases,
+        common,
+        enterprises,
+        errors,
+        fallback,
+        invites,
+        onboarding,
+        profile,
+    )
 
-    order = (errors, onboarding, common, profile, invites, approvals, fallback)
+    order = (errors, onboarding, common, profile, enterprises, cases, invites, approvals, fallback)
     return [module.router.build() for module in order]

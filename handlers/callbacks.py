@@ -38,3 +38,32 @@ class ProfileCB(CallbackData, prefix="pf"):
 
 class ApprovalCB(CallbackData, prefix="ap"):
     profile_id: int
+
+
+class EnterpriseCB(CallbackData, prefix="e"):
+    enterprise_id: int
+
+
+class NewCaseCB(CallbackData, prefix="nc"):
+    enterprise_id: int
+    case_type: str = ""
+    year: int = 0
+
+
+class CaseCB(CallbackData, prefix="c"):
+    case_id: int
+
+
+class MoveCB(CallbackData, prefix="mv"):
+    case_id: int
+    stage: str
+    when: str = ""  # "", "today", "yesterday"
+
+
+class TermCB(CallbackData, prefix="tm"):
+    case_id: int
+    years: int
+
+
+class CongressCB(CallbackData, prefix="cg"):
+    case_id: int

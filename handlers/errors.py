@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -43,9 +44,11 @@ async def on_error(
         log.error("update %s failed", update.update_id, exc_info=event.exception)
     if chat_id is None:
         return True
-    try:
-        if update.callback_query:
+    if update.callback_query:
+        # The handler may have answered it already before it failed.
+        with contextlib.suppress(TelegramAPIError):
             await update.callback_query.answer()
+    try:
         key = problem.key if problem else "common.error"
         await ui.send(chat_id, key, back_to_menu(ui), **(problem.params if problem else {}))
     except TelegramAPIError:

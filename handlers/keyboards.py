@@ -31,7 +31,15 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
                 button(ui.label("labels.menu_pending"), MenuCB(action="pending")),
             ],
         ]
+        rows.append([button(ui.label("labels.menu_cases_liaison"), MenuCB(action="cases"))])
     else:
+        rows += [
+            [button(ui.label("labels.menu_cases"), MenuCB(action="cases"))],
+            [
+                button(ui.label("labels.menu_ent_find"), MenuCB(action="ent_find")),
+                button(ui.label("labels.menu_ent_new"), MenuCB(action="ent_new")),
+            ],
+        ]
         key = "labels.menu_profile" if has_profile else "labels.menu_profile_fill"
         rows.append([button(ui.label(key), MenuCB(action="profile"))])
     rows.append(

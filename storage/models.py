@@ -133,3 +133,95 @@ class FsmRecord(SQLModel, table=True):
     state: str | None = Field(default=None, max_length=200)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CaseType(StrEnum):
+    comprehensive = "comprehensive"
+    wage = "wage"
+    women = "women"
+    safety = "safety"
+    industry = "industry"
+    regional = "regional"
+
+
+class Stage(StrEnum):
+    preparing = "preparing"
+    offer_sent = "offer_sent"
+    reply_received = "reply_received"
+    negotiating = "negotiating"
+    suspended = "suspended"
+    draft = "draft"
+    signed = "signed"
+    filed = "filed"
+    in_force = "in_force"
+    performing = "performing"
+    expiring = "expiring"
+    renewed = "renewed"
+    terminated = "terminated"
+
+
+class Enterprise(SQLModel, table=True):
+    """An employer. `org_id` is the union whose area it is in (for who may see it)."""
+
+    __tablename__ = "enterprise"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, index=True)
+    credit_code: str = Field(max_length=18, unique=True)
+    industry: str = Field(max_length=50)
+    headcount: int
+    women: int
+    has_union: bool
+    address: str = Field(max_length=200)
+    contact: str = Field(max_length=100)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class BargainingCase(SQLModel, table=True):
+    """One round of collective bargaining, from preparation to the contract's end."""
+
+    __tablename__ = "bargaining_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    owner_id: int = Field(foreign_key="app_user.id", index=True)
+    case_type: CaseType = Field(sa_type=EnumString(CaseType))
+    year: int
+    stage: Stage = Field(sa_type=EnumString(Stage))
+    stage_on: date
+    offer_on: date | None = None
+    first_round_on: date | None = None
+    signed_on: date | None = None
+    filed_on: date | None = None
+    term_years: int | None = None
+    congress_total: int | None = None
+    congress_present: int | None = None
+    congress_yes: int | None = None
+    congress_passed: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CaseEnterprise(SQLModel, table=True):
+    """The enterprises a case covers (several for industry-level and regional cases)."""
+
+    __tablename__ = "case_enterprise"
+
+    case_id: int = Field(foreign_key="bargaining_case.id", primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", primary_key=True, index=True)
+
+
+class StageEvent(SQLModel, table=True):
+    """Each stage change with the day it happened and who recorded it."""
+
+    __tablename__ = "stage_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="bargaining_case.id", index=True)
+    from_stage: Stage | None = Field(default=None, sa_type=EnumString(Stage))
+    to_stage: Stage = Field(sa_type=EnumString(Stage))
+    on: date
+    by_id: int = Field(foreign_key="app_user.id")
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from storage.models import (
+    BargainingCase,
+    CaseEnterprise,
+    Enterprise,
     FsmRecord,
     InstructorProfile,
     Invite,
@@ -21,6 +24,7 @@ from storage.models import (
     ProcessedUpdate,
     ProfileStatus,
     Role,
+    StageEvent,
     User,
 )
 
@@ -213,3 +217,84 @@ class FsmRepo(_Repo):
                 or_(col(FsmRecord.state).is_(None), col(FsmRecord.state) == ""),
             )
         )
+
+
+class EnterpriseRepo(_Repo):
+    async def add(self, enterprise: Enterprise) -> Enterprise:
+        self.session.add(enterprise)
+        await self.session.flush()
+        return enterprise
+
+    async def get(self, enterprise_id: int) -> Enterprise | None:
+        return await self.session.get(Enterprise, enterprise_id)
+
+    async def by_code(self, credit_code: str) -> Enterprise | None:
+        stmt = select(Enterprise).where(Enterprise.credit_code == credit_code)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def search(
+        self, path_prefix: str, fragment: str, code: str | None, limit: int = 20
+    ) -> Sequence[Enterprise]:
+        escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = (
+            select(Enterprise)
+            .join(Org, col(Org.id) == Enterprise.org_id)
+            .where(
+                col(Org.path).startswith(path_prefix),
+                or_(
+                    col(Enterprise.name).contains(escaped, autoescape=False, escape="\\"),
+                    col(Enterprise.credit_code) == (code or ""),
+                ),
+            )
+            .order_by(col(Enterprise.name))
+            .limit(limit)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class CaseRepo(_Repo):
+    async def add(self, case: BargainingCase, enterprise_ids: Sequence[int]) -> BargainingCase:
+        self.session.add(case)
+        await self.session.flush()
+        assert case.id is not None
+        for enterprise_id in enterprise_ids:
+            self.session.add(CaseEnterprise(case_id=case.id, enterprise_id=enterprise_id))
+        await self.session.flush()
+        return case
+
+    async def get(self, case_id: int) -> BargainingCase | None:
+        return await self.session.get(BargainingCase, case_id)
+
+    async def enterprises_of(self, case_id: int) -> Sequence[Enterprise]:
+        stmt = (
+            select(Enterprise)
+            .join(CaseEnterprise, col(CaseEnterprise.enterprise_id) == Enterprise.id)
+            .where(CaseEnterprise.case_id == case_id)
+            .order_by(col(Enterprise.name))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def owned_by(self, user_id: int) -> Sequence[BargainingCase]:
+        stmt = (
+            select(BargainingCase)
+            .where(BargainingCase.owner_id == user_id)
+            .order_by(col(BargainingCase.updated_at).desc())
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def in_subtree(self, path_prefix: str) -> Sequence[BargainingCase]:
+        stmt = (
+            select(BargainingCase)
+            .join(Org, col(Org.id) == BargainingCase.org_id)
+            .where(col(Org.path).startswith(path_prefix))
+            .order_by(col(BargainingCase.updated_at).desc())
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def add_event(self, event: StageEvent) -> None:
+        self.session.add(event)
+        await self.session.flush()
+
+    async def events(self, case_id: int) -> Sequence[StageEvent]:
+        stmt = select(StageEvent).where(StageEvent.case_id == case_id).order_by(col(StageEvent.id))
+        return (await self.session.execute(stmt)).scalars().all()

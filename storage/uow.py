@@ -9,6 +9,8 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
+    CaseRepo,
+    EnterpriseRepo,
     FsmRepo,
     InviteRepo,
     OrgRepo,
@@ -41,6 +43,8 @@ class UnitOfWork:
         self.profiles = ProfileRepo(self.session)
         self.updates = UpdateLogRepo(self.session)
         self.fsm = FsmRepo(self.session)
+        self.enterprises = EnterpriseRepo(self.session)
+        self.cases = CaseRepo(self.session)
         self._token = _current.set(self)
         return self
 

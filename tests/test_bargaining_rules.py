@@ -11,11 +11,9 @@ from hypothesis import strategies as st
 
 from bot.services import credit_code
 from bot.services.bargaining import (
-    CaseType,
     Milestones,
     Representative,
     Side,
-    Stage,
     TransitionRefused,
     add_months,
     check_transition,
@@ -24,6 +22,7 @@ from bot.services.bargaining import (
     representative_problems,
 )
 from bot.settings import LegalSettings
+from storage.models import CaseType, Stage
 
 LEGAL = LegalSettings()
 

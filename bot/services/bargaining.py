@@ -14,32 +14,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from bot.settings import LegalSettings
-
-
-class CaseType(StrEnum):
-    comprehensive = "comprehensive"
-    wage = "wage"
-    women = "women"
-    safety = "safety"
-    industry = "industry"
-    regional = "regional"
-
-
-class Stage(StrEnum):
-    preparing = "preparing"
-    offer_sent = "offer_sent"
-    reply_received = "reply_received"
-    negotiating = "negotiating"
-    suspended = "suspended"
-    draft = "draft"  # before the workers' congress
-    signed = "signed"
-    filed = "filed"  # with the labour administration, under review
-    in_force = "in_force"
-    performing = "performing"
-    expiring = "expiring"  # inside the renewal window
-    renewed = "renewed"
-    terminated = "terminated"
-
+from storage.models import CaseType, Stage
 
 TRANSITIONS: dict[Stage, tuple[Stage, ...]] = {
     Stage.preparing: (Stage.offer_sent, Stage.terminated),

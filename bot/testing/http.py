@@ -43,17 +43,22 @@ class Person:
         self.emulator.send_text(self.id, text)
         return await self.wait_for(lambda m: expect in m.get("text", ""), after, seconds)
 
-    def _button(self, label: str) -> tuple[dict[str, Any], str]:
-        for message in reversed(self.bot_messages()):
-            rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-            for button in (b for row in rows for b in row):
-                if label in button["text"]:
-                    return message, str(button["callback_data"])
-        raise LookupError(f"no button {label!r}")
+    async def _button(self, label: str, seconds: float) -> tuple[dict[str, Any], str]:
+        """The newest button labelled `label`, waiting for it to arrive."""
+        deadline = time.monotonic() + seconds
+        while True:
+            for message in reversed(self.bot_messages()):
+                rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+                for button in (b for row in rows for b in row):
+                    if label in button["text"]:
+                        return message, str(button["callback_data"])
+            if time.monotonic() > deadline:
+                raise LookupError(f"no button {label!r}")
+            await asyncio.sleep(0.05)
 
     async def press(self, label: str, expect: str, seconds: float = 15.0) -> dict[str, Any]:
         """Press the newest button labelled `label`; wait for a new or edited message."""
-        message, data = self._button(label)
+        message, data = await self._button(label, seconds)
         after = self._last_id()
         mid = message["message_id"]
         before = (message.get("text"), message.get("reply_markup"))

@@ -1,0 +1,225 @@
+"""Bargaining cases: opening one, moving it through the stages, the congress vote, and
+what the case card and the case list show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.services import enterprises, orgs
+from bot.services.bargaining import (
+    TRANSITIONS,
+    CongressResult,
+    Deadlines,
+    Milestones,
+    TransitionRefused,
+    check_transition,
+    congress_vote,
+    deadlines,
+)
+from bot.services.errors import AccessDenied, Problem
+from bot.services.profiles import parse_date, today_in
+from bot.settings import LegalSettings
+from storage.models import BargainingCase, CaseType, Enterprise, Role, Stage, StageEvent, User
+from storage.uow import UnitOfWork
+
+
+def parse_year(text: str, today: date) -> int:
+    value = text.strip()
+    if not value.isdigit() or not today.year - 1 <= int(value) <= today.year + 2:
+        raise Problem("cases.bad_year", low=today.year - 1, high=today.year + 2)
+    return int(value)
+
+
+def parse_event_date(text: str, today: date, previous: date | None) -> date:
+    """A stage change happened on a real day, not in the future, not before the last one."""
+    day = parse_date(text)
+    if day > today:
+        raise Problem("cases.date_in_future")
+    if previous is not None and day < previous:
+        raise Problem("cases.date_before_previous", previous=previous)
+    return day
+
+
+def milestones(case: BargainingCase) -> Milestones:
+    return Milestones(
+        case.offer_on, case.first_round_on, case.signed_on, case.filed_on, case.term_years
+    )
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: BargainingCase
+    enterprises: list[Enterprise]
+    deadlines: Deadlines
+    upcoming: list[tuple[str, date]]
+    next_stages: tuple[Stage, ...]
+    editable: bool
+
+
+async def _load(uow: UnitOfWork, user: User, case_id: int) -> tuple[BargainingCase, bool]:
+    """The case and whether the user may change it; AccessDenied when they may not see it."""
+    case = await uow.cases.get(case_id)
+    if case is None:
+        raise AccessDenied()
+    if user.role is Role.instructor and case.owner_id == user.id:
+        return case, True
+    if user.role is Role.liaison:
+        await orgs.require_within(uow, user, case.org_id)
+        return case, False
+    raise AccessDenied()
+
+
+async def open_case(
+    uow: UnitOfWork,
+    user: User,
+    enterprise_id: int,
+    case_type: CaseType,
+    year: int,
+    now: datetime,
+    zone: ZoneInfo,
+) -> BargainingCase:
+    if user.role is not Role.instructor:
+        raise AccessDenied()
+    enterprise = await enterprises.visible(uow, user, enterprise_id)
+    today = today_in(zone, now)
+    case = await uow.cases.add(
+        BargainingCase(
+            org_id=user.org_id,
+            owner_id=user.id or 0,
+            case_type=case_type,
+            year=year,
+            stage=Stage.preparing,
+            stage_on=today,
+            created_at=now,
+            updated_at=now,
+        ),
+        [enterprise.id or 0],
+    )
+    await uow.cases.add_event(
+        StageEvent(
+            case_id=case.id or 0, to_stage=Stage.preparing, on=today, by_id=user.id or 0, at=now
+        )
+    )
+    return case
+
+
+async def view(
+    uow: UnitOfWork, user: User, case_id: int, now: datetime, zone: ZoneInfo, legal: LegalSettings
+) -> CaseView:
+    case, editable = await _load(uow, user, case_id)
+    found = deadlines(case.case_type, milestones(case), legal)
+    return CaseView(
+        case,
+        list(await uow.cases.enterprises_of(case_id)),
+        found,
+        found.upcoming(today_in(zone, now)),
+        TRANSITIONS[case.stage] if editable else (),
+        editable,
+    )
+
+
+async def my_cases(
+    uow: UnitOfWork, user: User, now: datetime, zone: ZoneInfo, legal: LegalSettings
+) -> list[CaseView]:
+    if user.role is Role.instructor:
+        found = await uow.cases.owned_by(user.id or 0)
+    else:
+        found = await uow.cases.in_subtree((await orgs.org_of(uow, user)).path)
+    return [await view(uow, user, case.id or 0, now, zone, legal) for case in found]
+
+
+async def check_move(
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    target: Stage,
+    on: date,
+    now: datetime,
+    zone: ZoneInfo,
+) -> BargainingCase:
+    """The case, if the user may move it to `target` on day `on`; a Problem saying why not."""
+    case, editable = await _load(uow, user, case_id)
+    if not editable:
+        raise AccessDenied()
+    if on > today_in(zone, now):
+        raise Problem("cases.date_in_future")
+    # The day a case was opened in the bot does not bound the first step: instructors
+    # record offers sent before they started using it.
+    previous = None if case.stage is Stage.preparing else case.stage_on
+    try:
+        check_transition(case.stage, target, on, previous, case.congress_passed)
+    except TransitionRefused as refused:
+        raise Problem(refused.reason, **refused.params) from None
+    return case
+
+
+async def move(
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    target: Stage,
+    on: date,
+    now: datetime,
+    zone: ZoneInfo,
+    term_years: int | None = None,
+) -> BargainingCase:
+    case = await check_move(uow, user, case_id, target, on, now, zone)
+    if target is Stage.signed:
+        if term_years is None:
+            raise Problem("cases.term_needed")
+        case.signed_on, case.term_years = on, term_years
+    elif target is Stage.offer_sent:
+        case.offer_on = on
+    elif target is Stage.negotiating and case.first_round_on is None:
+        case.first_round_on = on
+    elif target is Stage.filed:
+        case.filed_on = on
+    if target is Stage.negotiating and case.stage is Stage.draft:
+        # The congress turned the draft down: a new vote will be needed.
+        case.congress_passed = False
+    await uow.cases.add_event(
+        StageEvent(
+            case_id=case_id,
+            from_stage=case.stage,
+            to_stage=target,
+            on=on,
+            by_id=user.id or 0,
+            at=now,
+        )
+    )
+    case.stage, case.stage_on, case.updated_at = target, on, now
+    return case
+
+
+def parse_count(text: str) -> int:
+    value = text.strip()
+    if not value.isdigit() or not 0 <= int(value) <= 100_000:
+        raise Problem("cases.bad_count")
+    return int(value)
+
+
+async def record_congress(
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    total: int,
+    present: int,
+    yes: int,
+    now: datetime,
+    legal: LegalSettings,
+) -> CongressResult:
+    case, editable = await _load(uow, user, case_id)
+    if not editable:
+        raise AccessDenied()
+    if case.stage is not Stage.draft:
+        raise Problem("cases.congress_only_in_draft")
+    try:
+        result = congress_vote(total, present, yes, legal)
+    except ValueError:
+        raise Problem("cases.bad_congress_counts") from None
+    case.congress_total, case.congress_present, case.congress_yes = total, present, yes
+    case.congress_passed = result.passed
+    case.updated_at = now
+    return result

@@ -1,0 +1,449 @@
+"""Bargaining cases: open one for an enterprise, see its card, move it through the stages
+with the day each step happened, and record the workers' congress vote."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from aiogram import F
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.clock import Clock
+from bot.services import cases, enterprises
+from bot.services.errors import Problem
+from bot.services.profiles import parse_date, today_in
+from bot.settings import Settings
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.callbacks import CaseCB, CongressCB, MenuCB, MoveCB, NewCaseCB, TermCB
+from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.forms import Form, Step
+from handlers.keyboards import back_to_menu
+from storage.models import CaseType, Role, Stage, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("cases")
+router.filter("message", RoleFilter(Role.instructor, Role.liaison))
+router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
+INSTRUCTOR = RoleFilter(Role.instructor)
+
+
+class Move(StatesGroup):
+    date = State()
+
+
+def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
+    case_id = view.case.id or 0
+    moves = [
+        button(
+            ui.label(f"labels.to_stage_{stage.value}"), MoveCB(case_id=case_id, stage=stage.value)
+        )
+        for stage in view.next_stages
+    ]
+    rows = [moves[i : i + 2] for i in range(0, len(moves), 2)]
+    if view.editable and view.case.stage is Stage.draft:
+        rows.insert(0, [button(ui.label("labels.record_congress"), CongressCB(case_id=case_id))])
+    rows.append(
+        [
+            button(ui.label("labels.menu_cases"), MenuCB(action="cases")),
+            button(ui.label("labels.back_to_menu"), MenuCB(action="home")),
+        ]
+    )
+    return keyboard(rows)
+
+
+async def show_case(ui: Ui, chat_id: int, view: cases.CaseView) -> None:
+    case = view.case
+    congress = None
+    if case.congress_total is not None:
+        congress = {
+            "total": case.congress_total,
+            "present": case.congress_present,
+            "yes": case.congress_yes,
+            "passed": case.congress_passed,
+        }
+    await ui.send(
+        chat_id,
+        "cases.card",
+        _card_markup(ui, view),
+        enterprises="、".join(e.name for e in view.enterprises),
+        type=ui.label(f"labels.type_{case.case_type.value}"),
+        year=case.year,
+        stage=ui.label(f"labels.stage_{case.stage.value}"),
+        stage_on=case.stage_on,
+        offer_on=case.offer_on,
+        first_round_on=case.first_round_on,
+        signed_on=case.signed_on,
+        term_years=case.term_years,
+        filed_on=case.filed_on,
+        effective=view.deadlines.effective,
+        expiry=view.deadlines.expiry,
+        congress=congress,
+        upcoming=[(ui.text(f"cases.deadline_{name}"), day) for name, day in view.upcoming],
+    )
+
+
+async def _show(
+    ui: Ui,
+    chat_id: int,
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    view = await cases.view(uow, user, case_id, clock.now(), settings.zone, settings.legal)
+    await show_case(ui, chat_id, view)
+
+
+def _next_deadline(ui: Ui, view: cases.CaseView) -> str:
+    if not view.upcoming:
+        return ""
+    name, day = view.upcoming[0]
+    return f"{ui.text('cases.deadline_' + name)} {day.isoformat()}"
+
+
+@router.callback_query(MenuCB.filter(F.action == "cases"))
+async def list_cases(
+    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, clock: Clock, settings: Settings
+) -> None:
+    views = await cases.my_cases(uow, user, clock.now(), settings.zone, settings.legal)
+    items = [
+        {
+            "name": "、".join(e.name for e in v.enterprises),
+            "type": ui.label(f"labels.type_{v.case.case_type.value}"),
+            "year": v.case.year,
+            "stage": ui.label(f"labels.stage_{v.case.stage.value}"),
+            "next": _next_deadline(ui, v),
+        }
+        for v in views[:20]
+    ]
+    rows = [
+        [button(f"{item['name']} · {item['stage']}"[:60], CaseCB(case_id=v.case.id or 0))]
+        for item, v in zip(items, views, strict=False)
+    ]
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    title = (
+        "labels.my_cases_title" if user.role is Role.instructor else "labels.subtree_cases_title"
+    )
+    await query.answer()
+    await ui.send(
+        query.from_user.id, "cases.list", keyboard(rows), items=items, title=ui.label(title)
+    )
+
+
+@router.callback_query(CaseCB.filter())
+async def open_case_card(
+    query: CallbackQuery,
+    callback_data: CaseCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    await state.clear()
+    await query.answer()
+    await _show(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
+
+
+@router.callback_query(NewCaseCB.filter(F.case_type == ""), INSTRUCTOR)
+async def choose_type(
+    query: CallbackQuery, callback_data: NewCaseCB, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    enterprise = await enterprises.visible(uow, user, callback_data.enterprise_id)
+    rows = [
+        [
+            button(
+                ui.label(f"labels.type_{t.value}"),
+                NewCaseCB(enterprise_id=callback_data.enterprise_id, case_type=t.value),
+            )
+        ]
+        for t in CaseType
+    ]
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    await query.answer()
+    await ui.send(
+        query.from_user.id, "cases.choose_type", keyboard(rows), enterprise=enterprise.name
+    )
+
+
+@router.callback_query(NewCaseCB.filter((F.case_type != "") & (F.year == 0)), INSTRUCTOR)
+async def choose_year(
+    query: CallbackQuery, callback_data: NewCaseCB, ui: Ui, clock: Clock, settings: Settings
+) -> None:
+    this_year = today_in(settings.zone, clock.now()).year
+    row = [
+        button(
+            str(year),
+            NewCaseCB(
+                enterprise_id=callback_data.enterprise_id,
+                case_type=callback_data.case_type,
+                year=year,
+            ),
+        )
+        for year in (this_year, this_year + 1)
+    ]
+    await query.answer()
+    await ui.send(
+        query.from_user.id,
+        "cases.choose_year",
+        keyboard([row, [button(ui.label("labels.cancel"), MenuCB(action="home"))]]),
+    )
+
+
+@router.callback_query(NewCaseCB.filter(F.year > 0), INSTRUCTOR)
+async def create(
+    query: CallbackQuery,
+    callback_data: NewCaseCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    today = today_in(settings.zone, clock.now())
+    year = cases.parse_year(str(callback_data.year), today)
+    try:
+        case_type = CaseType(callback_data.case_type)
+    except ValueError:
+        raise Problem("common.expired_button") from None
+    case = await cases.open_case(
+        uow, user, callback_data.enterprise_id, case_type, year, clock.now(), settings.zone
+    )
+    await query.answer()
+    await _show(ui, query.from_user.id, uow, user, case.id or 0, clock, settings)
+
+
+# ----- stage changes -----
+@router.callback_query(MoveCB.filter(F.when == ""), INSTRUCTOR)
+async def ask_move_date(
+    query: CallbackQuery, callback_data: MoveCB, state: FSMContext, ui: Ui
+) -> None:
+    try:
+        target = Stage(callback_data.stage)
+    except ValueError:
+        raise Problem("common.expired_button") from None
+    await state.set_state(Move.date)
+    await state.set_data({"case_id": callback_data.case_id, "target": target.value})
+    row = [
+        button(
+            ui.label("labels.today"),
+            MoveCB(case_id=callback_data.case_id, stage=target.value, when="today"),
+        ),
+        button(
+            ui.label("labels.yesterday"),
+            MoveCB(case_id=callback_data.case_id, stage=target.value, when="yesterday"),
+        ),
+    ]
+    await query.answer()
+    await ui.send(
+        query.from_user.id,
+        "cases.ask_date",
+        keyboard([row, [button(ui.label("labels.cancel"), CaseCB(case_id=callback_data.case_id))]]),
+        target=ui.label(f"labels.stage_{target.value}"),
+    )
+
+
+async def _ask_term(
+    ui: Ui, chat_id: int, state: FSMContext, case_id: int, on: date, settings: Settings
+) -> None:
+    await state.set_state(Move.date)
+    await state.set_data({"case_id": case_id, "target": Stage.signed.value, "on": on.isoformat()})
+    low, high = settings.legal.term_min_years, settings.legal.term_max_years
+    row = [
+        button(ui.label("labels.years", n=n), TermCB(case_id=case_id, years=n))
+        for n in range(low, high + 1)
+    ]
+    await ui.send(chat_id, "cases.ask_term", keyboard([row]), low=low, high=high)
+
+
+async def _apply_move(
+    ui: Ui,
+    chat_id: int,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    clock: Clock,
+    settings: Settings,
+    case_id: int,
+    target: Stage,
+    on: Any,
+    term_years: int | None = None,
+) -> None:
+    try:
+        if target is Stage.signed and term_years is None:
+            await cases.check_move(uow, user, case_id, target, on, clock.now(), settings.zone)
+            await _ask_term(ui, chat_id, state, case_id, on, settings)
+            return
+        await cases.move(uow, user, case_id, target, on, clock.now(), settings.zone, term_years)
+    except Problem as problem:
+        params = {
+            k: ui.label(f"labels.stage_{v.value}") if isinstance(v, Stage) else v
+            for k, v in problem.params.items()
+        }
+        await ui.send_html(chat_id, ui.text(problem.key, **params))
+        return
+    await state.clear()
+    await ui.send(chat_id, "cases.moved", target=ui.label(f"labels.stage_{target.value}"), on=on)
+    await _show(ui, chat_id, uow, user, case_id, clock, settings)
+
+
+@router.callback_query(MoveCB.filter(F.when.in_({"today", "yesterday"})), INSTRUCTOR)
+async def move_on_quick_date(
+    query: CallbackQuery,
+    callback_data: MoveCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    on = today_in(settings.zone, clock.now()) - timedelta(
+        days=1 if callback_data.when == "yesterday" else 0
+    )
+    await query.answer()
+    try:
+        target = Stage(callback_data.stage)
+    except ValueError:
+        raise Problem("common.expired_button") from None
+    await _apply_move(
+        ui, query.from_user.id, state, uow, user, clock, settings, callback_data.case_id, target, on
+    )
+
+
+@router.message(Move.date, TEXT_INPUT, INSTRUCTOR)
+async def move_on_typed_date(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    data = await state.get_data()
+    try:
+        on = parse_date(message.text or "")
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key)
+        return
+    await _apply_move(
+        ui,
+        message.chat.id,
+        state,
+        uow,
+        user,
+        clock,
+        settings,
+        int(data["case_id"]),
+        Stage(data["target"]),
+        on,
+    )
+
+
+@router.message(Move.date, INSTRUCTOR)
+async def move_needs_text(message: Message, ui: Ui) -> None:
+    await ui.send(message.chat.id, "common.text_expected")
+
+
+@router.callback_query(TermCB.filter(), Move.date, INSTRUCTOR)
+async def move_with_term(
+    query: CallbackQuery,
+    callback_data: TermCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    data = await state.get_data()
+    await query.answer()
+    if "on" not in data or int(data["case_id"]) != callback_data.case_id:
+        await ui.send(query.from_user.id, "common.expired_button", back_to_menu(ui))
+        return
+    await _apply_move(
+        ui,
+        query.from_user.id,
+        state,
+        uow,
+        user,
+        clock,
+        settings,
+        callback_data.case_id,
+        Stage.signed,
+        date.fromisoformat(data["on"]),
+        callback_data.years,
+    )
+
+
+# ----- workers' congress -----
+async def _congress_submit(
+    query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]
+) -> None:
+    ui: Ui = data["ui"]
+    clock: Clock = data["clock"]
+    settings: Settings = data["settings"]
+    state: FSMContext = data["state"]
+    case_id = int(form["case_id"])
+    await query.answer()
+    try:
+        result = await cases.record_congress(
+            data["uow"],
+            data["user"],
+            case_id,
+            int(form["total"]),
+            int(form["present"]),
+            int(form["yes"]),
+            clock.now(),
+            settings.legal,
+        )
+    except Problem as problem:
+        await ui.send(query.from_user.id, problem.key, **problem.params)
+        await CONGRESS.start(ui, state, query.from_user.id, {"case_id": case_id})
+        return
+    await state.clear()
+    await ui.send(
+        query.from_user.id,
+        "cases.congress_result",
+        passed=result.passed,
+        quorum=result.quorum,
+        total=form["total"],
+        present=form["present"],
+        yes=form["yes"],
+        needed_present=result.needed_present,
+        needed_yes=result.needed_yes,
+    )
+    await _show(ui, query.from_user.id, data["uow"], data["user"], case_id, clock, settings)
+
+
+def _count(text: str, form: dict[str, Any]) -> int:
+    return cases.parse_count(text)
+
+
+CONGRESS = Form(
+    "cg",
+    [
+        Step("total", "cases.ask_total", parse=_count),
+        Step("present", "cases.ask_present", parse=_count),
+        Step("yes", "cases.ask_yes", parse=_count),
+    ],
+    review="cases.congress_review",
+    summary=lambda ui, form: dict(form),
+    submit=_congress_submit,
+)
+CONGRESS.register(router)
+
+
+@router.callback_query(CongressCB.filter(), INSTRUCTOR)
+async def start_congress(
+    query: CallbackQuery, callback_data: CongressCB, state: FSMContext, ui: Ui
+) -> None:
+    await query.answer()
+    await CONGRESS.start(ui, state, query.from_user.id, {"case_id": callback_data.case_id})

@@ -1,0 +1,156 @@
+"""Registering enterprises (a guided form) and finding them by name or credit code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.clock import Clock
+from bot.services import enterprises
+from bot.services.errors import Problem
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.callbacks import EnterpriseCB, MenuCB, NewCaseCB
+from handlers.common import show_menu
+from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.forms import Form, Step
+from handlers.keyboards import back_to_menu
+from storage.models import Enterprise, Role, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("enterprises")
+router.filter("message", RoleFilter(Role.instructor))
+router.filter("callback_query", RoleFilter(Role.instructor))
+
+
+class Search(StatesGroup):
+    query = State()
+
+
+def _yes_no(ui: Ui, value: str) -> str:
+    return ui.label("labels.yes" if value == "yes" else "labels.no")
+
+
+def _summary(ui: Ui, form: dict[str, Any]) -> dict[str, Any]:
+    return {**form, "has_union": _yes_no(ui, str(form.get("has_union", "")))}
+
+
+def card_context(ui: Ui, enterprise: Enterprise) -> dict[str, Any]:
+    return {
+        "name": enterprise.name,
+        "credit_code": enterprise.credit_code,
+        "industry": enterprise.industry,
+        "headcount": enterprise.headcount,
+        "women": enterprise.women,
+        "has_union": _yes_no(ui, "yes" if enterprise.has_union else "no"),
+        "address": enterprise.address,
+        "contact": enterprise.contact,
+    }
+
+
+async def show_card(ui: Ui, chat_id: int, enterprise: Enterprise) -> None:
+    markup = keyboard(
+        [
+            [button(ui.label("labels.new_case"), NewCaseCB(enterprise_id=enterprise.id or 0))],
+            [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
+        ]
+    )
+    await ui.send(chat_id, "enterprises.card", markup, **card_context(ui, enterprise))
+
+
+async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
+    ui: Ui = data["ui"]
+    state: FSMContext = data["state"]
+    clock: Clock = data["clock"]
+    try:
+        saved = await enterprises.register(data["uow"], data["user"], form, clock.now())
+    except Problem as problem:
+        await query.answer()
+        await ui.send(query.from_user.id, problem.key, back_to_menu(ui), **problem.params)
+        return
+    await state.clear()
+    await query.answer()
+    await ui.send(query.from_user.id, "enterprises.saved", name=saved.name)
+    await show_card(ui, query.from_user.id, saved)
+
+
+FORM = Form(
+    "ent",
+    [
+        Step("name", "enterprises.ask_name", parse=enterprises.parse_name),
+        Step("credit_code", "enterprises.ask_credit_code", parse=enterprises.parse_code),
+        Step("industry", "enterprises.ask_industry", parse=enterprises.parse_industry),
+        Step("headcount", "enterprises.ask_headcount", parse=enterprises.parse_headcount),
+        Step("women", "enterprises.ask_women", parse=enterprises.parse_women),
+        Step(
+            "has_union",
+            "enterprises.ask_has_union",
+            choices=(("labels.yes", "yes"), ("labels.no", "no")),
+        ),
+        Step("address", "enterprises.ask_address", parse=enterprises.parse_address),
+        Step("contact", "enterprises.ask_contact", parse=enterprises.parse_contact),
+    ],
+    review="enterprises.review",
+    summary=_summary,
+    submit=_submit,
+)
+FORM.register(router)
+
+
+@router.callback_query(MenuCB.filter(F.action == "ent_new"))
+async def start_registration(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
+    await query.answer()
+    await FORM.start(ui, state, query.from_user.id)
+
+
+@router.callback_query(MenuCB.filter(F.action == "ent_find"))
+async def start_search(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
+    await state.set_state(Search.query)
+    await query.answer()
+    await ui.send(query.from_user.id, "enterprises.search_prompt", back_to_menu(ui))
+
+
+@router.message(Command("menu", "start"), Search.query)
+async def leave_search(
+    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    await state.clear()
+    await show_menu(ui, uow, user, message.chat.id)
+
+
+@router.message(Search.query, TEXT_INPUT)
+async def search(message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui) -> None:
+    found = await enterprises.search(uow, user, message.text or "")
+    rows = [[button(e.name, EnterpriseCB(enterprise_id=e.id or 0))] for e in found]
+    rows.append(
+        [
+            button(ui.label("labels.menu_ent_new"), MenuCB(action="ent_new")),
+            button(ui.label("labels.back_to_menu"), MenuCB(action="home")),
+        ]
+    )
+    await ui.send(message.chat.id, "enterprises.search_results", keyboard(rows), count=len(found))
+
+
+@router.message(Search.query)
+async def search_needs_text(message: Message, ui: Ui) -> None:
+    await ui.send(message.chat.id, "common.text_expected")
+
+
+@router.callback_query(EnterpriseCB.filter())
+async def open_card(
+    query: CallbackQuery,
+    callback_data: EnterpriseCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    enterprise = await enterprises.visible(uow, user, callback_data.enterprise_id)
+    await state.clear()
+    await query.answer()
+    await show_card(ui, query.from_user.id, enterprise)

@@ -1,0 +1,237 @@
+"""Enterprises and cases through the chat: registration with validation, duplicates,
+search within the union subtree, opening a case, moving it through the stages with dates,
+the workers' congress vote, access for other instructors and liaisons."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import select
+
+from bot.testing import ChatUser, Harness
+from storage.models import BargainingCase, Enterprise, Role, Stage, StageEvent
+from storage.uow import UnitOfWork
+from tests.factories import join, make_org
+
+CODE = "9144030071526726XG"
+
+
+async def _instructor(
+    h: Harness, telegram_id: int = 1101, org_name: str = "洪山区总工会"
+) -> ChatUser:
+    org = await make_org(h, org_name)
+    chat = h.user(telegram_id, "李明")
+    await join(h, chat, org, Role.instructor)
+    return chat
+
+
+async def _register(chat: ChatUser, name: str = "光谷电子有限公司", code: str = CODE) -> None:
+    await chat.send("/menu")
+    await chat.click("登记企业")
+    await chat.send(name)
+    await chat.send(code)
+    await chat.send("电子制造")
+    await chat.send("1200")
+    await chat.send("300")
+    await chat.click("是")
+    await chat.send("武汉市洪山区光谷大道 1 号")
+    await chat.send("刘主席 13800000000")
+    await chat.click("提交")
+
+
+async def _rows(h: Harness, model):
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        return list((await uow.session.execute(select(model))).scalars().all())
+
+
+async def test_register_enterprise_with_validation(harness: Harness):
+    chat = await _instructor(harness)
+    await chat.send("/menu")
+    await chat.click("登记企业")
+    await chat.send("光谷电子有限公司")
+    assert "18 位" in (await chat.send("12345")).text
+    assert "校验位不对" in (await chat.send("9144030071526726XH")).text
+    await chat.send("9144 0300 7152 6726 xg")  # pasted with spaces, lower case
+    await chat.send("电子制造")
+    assert "1 到" in (await chat.send("0")).text
+    assert "整数" in (await chat.send("很多")).text
+    await chat.send("1,200")
+    assert "0 到 1200" in (await chat.send("1300")).text
+    await chat.send("300")
+    assert "按钮" in (await chat.send("是")).text
+    await chat.click("是")
+    await chat.send("武汉市洪山区光谷大道 1 号 <A&B>")
+    await chat.send("刘主席 13800000000")
+    assert "请核对企业信息" in chat.last_text
+    reply = await chat.click("提交")
+    assert "已登记企业" in reply.text
+    [enterprise] = await _rows(harness, Enterprise)
+    assert enterprise.credit_code == CODE
+    assert enterprise.headcount == 1200
+    assert enterprise.women == 300
+    assert enterprise.has_union
+    assert enterprise.address == "武汉市洪山区光谷大道 1 号 <A&B>"
+    assert not harness.telegram.errors()
+
+
+async def test_duplicate_code_points_to_the_existing_record(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _register(chat, name="另一个名字")
+    assert "已经登记过了" in chat.last_text
+    assert "光谷电子有限公司" in chat.last_text
+    assert len(await _rows(harness, Enterprise)) == 1
+
+
+async def test_search_is_limited_to_the_union_subtree(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    other = await _instructor(harness, 1102, "宜昌市总工会")
+    await other.send("/menu")
+    await other.click("查找企业")
+    assert "没有找到" in (await other.send("光谷")).text
+    [enterprise] = await _rows(harness, Enterprise)
+    reply = await other.press(f"e:{enterprise.id}")
+    assert "没有权限" in reply.text
+
+    await chat.send("/menu")
+    await chat.click("查找企业")
+    assert "找到 1 家" in (await chat.send("光谷")).text
+    assert "找到 1 家" in (await chat.send(CODE.lower())).text
+    assert "没有找到" in (await chat.send("%")).text
+
+
+async def _open_case(chat: ChatUser) -> None:
+    await chat.send("/menu")
+    await chat.click("查找企业")
+    await chat.send("光谷")
+    await chat.click("光谷电子有限公司")
+    await chat.click("新建案件")
+    await chat.click("工资专项集体合同")
+    await chat.click("2026")
+
+
+async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    assert "准备中" in chat.last_text
+    [case] = await _rows(harness, BargainingCase)
+    assert case.stage is Stage.preparing
+
+    # Illegal jumps are not offered; a forged one is refused with the reason.
+    reply = await chat.press(f"mv:{case.id}:signed:today")
+    assert "不能直接转到" in reply.text
+
+    await chat.click("发出要约")
+    assert "明天" not in chat.last_text
+    assert "还没有到" in (await chat.send("2026-12-01")).text
+    assert "日期" in (await chat.send("2026-02-30")).text
+    await chat.send("2026-11-20")
+    assert "对方书面回应期限" in chat.last_text
+    assert "2026-12-10" in chat.last_text  # 20 days after the offer
+
+    await chat.click("收到回应")
+    assert "早于上一个阶段" in (await chat.send("2026-11-19")).text
+    await chat.click("今天")
+    await chat.click("开始/恢复协商")
+    await chat.click("今天")
+    await chat.click("草案提交职代会")
+    await chat.click("今天")
+    assert "签订" not in [label for label, _ in chat.buttons() if "✍️" in label]
+
+    # Signing before the congress passes is refused.
+    reply = await chat.press(f"mv:{case.id}:signed:today")
+    assert "职工代表大会" in reply.text
+
+    await chat.click("记录职代会表决")
+    await chat.send("30")
+    await chat.send("20")
+    await chat.send("15")
+    reply = await chat.click("提交")
+    assert "未通过" in reply.text  # 15 is half of all, not more
+
+    await chat.click("记录职代会表决")
+    await chat.send("30")
+    await chat.send("19")
+    await chat.send("19")
+    assert "表决无效" in (await chat.click("提交")).text
+
+    await chat.click("记录职代会表决")
+    await chat.send("30")
+    await chat.send("25")
+    await chat.send("16")
+    assert "表决通过" in (await chat.click("提交")).text
+
+    await chat.click("签订")
+    await chat.click("今天")
+    await chat.click("1 年")
+    assert "报送劳动行政部门期限" in chat.last_text
+    assert "2026-12-01" in chat.last_text  # wage contracts: 7 days after signing
+    await chat.click("报送审查")
+    await chat.click("今天")
+    assert "审查期届满" in chat.last_text
+
+    [case] = await _rows(harness, BargainingCase)
+    assert case.stage is Stage.filed
+    assert case.offer_on == date(2026, 11, 20)
+    assert case.signed_on == date(2026, 11, 24)
+    assert case.term_years == 1
+    assert case.congress_passed
+    events = await _rows(harness, StageEvent)
+    assert [e.to_stage for e in events] == [
+        Stage.preparing,
+        Stage.offer_sent,
+        Stage.reply_received,
+        Stage.negotiating,
+        Stage.draft,
+        Stage.signed,
+        Stage.filed,
+    ]
+    assert not harness.telegram.errors()
+
+
+async def test_case_access(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    [case] = await _rows(harness, BargainingCase)
+
+    colleague = harness.user(1102, "张华")
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        org = await uow.orgs.by_name("洪山区总工会")
+    assert org is not None
+    await join(harness, colleague, org, Role.instructor)
+    for forged in (f"c:{case.id}", f"mv:{case.id}:offer_sent:today", f"cg:{case.id}"):
+        reply = await colleague.press(forged)
+        assert "已发出要约" not in reply.text
+    assert (await _rows(harness, BargainingCase))[0].stage is Stage.preparing
+
+    # The union's liaison sees the case, read-only.
+    liaison = harness.user(1001, "王芳")
+    await join(harness, liaison, org, Role.liaison)
+    await liaison.send("/menu")
+    await liaison.click("辖区案件")
+    reply = await liaison.click("光谷电子有限公司")
+    assert "准备中" in reply.text
+    assert not [label for label, _ in liaison.buttons() if "发出要约" in label]
+    reply = await liaison.press(f"mv:{case.id}:offer_sent:today")
+    assert (await _rows(harness, BargainingCase))[0].stage is Stage.preparing
+
+    # A liaison of another union cannot open it.
+    outsider = harness.user(1002)
+    await join(harness, outsider, await make_org(harness, "宜昌市总工会"), Role.liaison)
+    reply = await outsider.press(f"c:{case.id}")
+    assert "没有权限" in reply.text
+
+
+async def test_my_cases_list_shows_stage_and_next_deadline(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    await chat.click("发出要约")
+    await chat.click("今天")
+    await chat.send("/menu")
+    reply = await chat.click("我的案件")
+    assert "已发出要约" in reply.text
+    assert "对方书面回应期限 2026-12-14" in reply.text
