@@ -20,7 +20,7 @@ from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.callbacks import CaseCB, CongressCB, MenuCB, MoveCB, NewCaseCB, TermCB
 from handlers.filters import TEXT_INPUT, RoleFilter
-from handlers.forms import Form, Step
+from handlers.forms import Env, Form, Step, StepContext
 from handlers.keyboards import back_to_menu
 from storage.models import CaseType, Role, Stage, User
 from storage.uow import UnitOfWork
@@ -406,7 +406,8 @@ async def _congress_submit(
         )
     except Problem as problem:
         await ui.send(query.from_user.id, problem.key, **problem.params)
-        await CONGRESS.start(ui, state, query.from_user.id, {"case_id": case_id})
+        env = Env(ui, state, query.from_user.id, clock, settings)
+        await CONGRESS.start(env, {"case_id": case_id})
         return
     await state.clear()
     await ui.send(
@@ -423,7 +424,7 @@ async def _congress_submit(
     await _show(ui, query.from_user.id, data["uow"], data["user"], case_id, clock, settings)
 
 
-def _count(text: str, form: dict[str, Any]) -> int:
+def _count(text: str, _context: StepContext) -> int:
     return cases.parse_count(text)
 
 
@@ -435,7 +436,7 @@ CONGRESS = Form(
         Step("yes", "cases.ask_yes", parse=_count),
     ],
     review="cases.congress_review",
-    summary=lambda ui, form: dict(form),
+    summary=lambda ui, context: dict(context.form),
     submit=_congress_submit,
 )
 CONGRESS.register(router)
@@ -443,7 +444,13 @@ CONGRESS.register(router)
 
 @router.callback_query(CongressCB.filter(), INSTRUCTOR)
 async def start_congress(
-    query: CallbackQuery, callback_data: CongressCB, state: FSMContext, ui: Ui
+    query: CallbackQuery,
+    callback_data: CongressCB,
+    state: FSMContext,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     await query.answer()
-    await CONGRESS.start(ui, state, query.from_user.id, {"case_id": callback_data.case_id})
+    env = Env(ui, state, query.from_user.id, clock, settings)
+    await CONGRESS.start(env, {"case_id": callback_data.case_id})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import F
@@ -13,12 +14,13 @@ from aiogram.types import CallbackQuery, Message
 from bot.clock import Clock
 from bot.services import enterprises
 from bot.services.errors import Problem
+from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.callbacks import EnterpriseCB, MenuCB, NewCaseCB
 from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
-from handlers.forms import Form, Step
+from handlers.forms import Env, Form, Step, StepContext
 from handlers.keyboards import back_to_menu
 from storage.models import Enterprise, Role, User
 from storage.uow import UnitOfWork
@@ -36,7 +38,8 @@ def _yes_no(ui: Ui, value: str) -> str:
     return ui.label("labels.yes" if value == "yes" else "labels.no")
 
 
-def _summary(ui: Ui, form: dict[str, Any]) -> dict[str, Any]:
+def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    form = context.form
     return {**form, "has_union": _yes_no(ui, str(form.get("has_union", "")))}
 
 
@@ -79,21 +82,29 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
     await show_card(ui, query.from_user.id, saved)
 
 
+def _plain(parse: Callable[[str], Any]) -> Callable[[str, StepContext], Any]:
+    return lambda text, _context: parse(text)
+
+
 FORM = Form(
     "ent",
     [
-        Step("name", "enterprises.ask_name", parse=enterprises.parse_name),
-        Step("credit_code", "enterprises.ask_credit_code", parse=enterprises.parse_code),
-        Step("industry", "enterprises.ask_industry", parse=enterprises.parse_industry),
-        Step("headcount", "enterprises.ask_headcount", parse=enterprises.parse_headcount),
-        Step("women", "enterprises.ask_women", parse=enterprises.parse_women),
+        Step("name", "enterprises.ask_name", parse=_plain(enterprises.parse_name)),
+        Step("credit_code", "enterprises.ask_credit_code", parse=_plain(enterprises.parse_code)),
+        Step("industry", "enterprises.ask_industry", parse=_plain(enterprises.parse_industry)),
+        Step("headcount", "enterprises.ask_headcount", parse=_plain(enterprises.parse_headcount)),
+        Step(
+            "women",
+            "enterprises.ask_women",
+            parse=lambda text, ctx: enterprises.parse_women(text, ctx.form),
+        ),
         Step(
             "has_union",
             "enterprises.ask_has_union",
             choices=(("labels.yes", "yes"), ("labels.no", "no")),
         ),
-        Step("address", "enterprises.ask_address", parse=enterprises.parse_address),
-        Step("contact", "enterprises.ask_contact", parse=enterprises.parse_contact),
+        Step("address", "enterprises.ask_address", parse=_plain(enterprises.parse_address)),
+        Step("contact", "enterprises.ask_contact", parse=_plain(enterprises.parse_contact)),
     ],
     review="enterprises.review",
     summary=_summary,
@@ -103,9 +114,11 @@ FORM.register(router)
 
 
 @router.callback_query(MenuCB.filter(F.action == "ent_new"))
-async def start_registration(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
+async def start_registration(
+    query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+) -> None:
     await query.answer()
-    await FORM.start(ui, state, query.from_user.id)
+    await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
 
 
 @router.callback_query(MenuCB.filter(F.action == "ent_find"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from aiogram import F
@@ -21,15 +21,42 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.clock import Clock
 from bot.services.errors import Problem
+from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT
 from handlers.keyboards import back_to_menu
 
-Parser = Callable[[str, dict[str, Any]], Any]
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a parser or a summary may consult besides the text: the answers so far, the
+    current moment and the settings."""
+
+    form: dict[str, Any]
+    now: datetime
+    settings: Settings
+
+
+Parser = Callable[[str, StepContext], Any]
 Submit = Callable[[CallbackQuery, dict[str, Any], dict[str, Any]], Awaitable[None]]
-Summary = Callable[[Ui, dict[str, Any]], dict[str, Any]]
+Summary = Callable[[Ui, StepContext], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Env:
+    """The per-update things a form needs: the presenter, the FSM context, the chat."""
+
+    ui: Ui
+    state: FSMContext
+    chat_id: int
+    clock: Clock
+    settings: Settings
+
+    async def context(self) -> StepContext:
+        return StepContext(await self.state.get_data(), self.clock.now(), self.settings)
 
 
 class FormCB(CallbackData, prefix="f"):
@@ -78,28 +105,26 @@ class Form:
         nav.append(button(ui.label("labels.cancel"), FormCB(form=self.name, action="cancel")))
         return keyboard([*rows, nav])
 
-    async def start(
-        self, ui: Ui, state: FSMContext, chat_id: int, initial: dict[str, Any] | None = None
-    ) -> None:
-        await state.set_data(dict(initial or {}))
+    async def start(self, env: Env, initial: dict[str, Any] | None = None) -> None:
+        await env.state.set_data(dict(initial or {}))
         if initial and not self.missing(initial):
-            await self.review(ui, state, chat_id)
+            await self.review(env)
         else:
-            await self.ask(ui, state, chat_id, self.missing(initial or {})[0])
+            await self.ask(env, self.missing(initial or {})[0])
 
     def missing(self, data: dict[str, Any]) -> list[str]:
         return [step.field for step in self.steps if step.field not in data]
 
-    async def ask(self, ui: Ui, state: FSMContext, chat_id: int, field: str) -> None:
-        await state.set_state(self.states[field])
-        data = await state.get_data()
-        await ui.send(
-            chat_id, self.by_field[field].prompt, self._markup(ui, self.by_field[field]), **data
-        )
+    async def ask(self, env: Env, field: str) -> None:
+        await env.state.set_state(self.states[field])
+        data = await env.state.get_data()
+        step = self.by_field[field]
+        await env.ui.send(env.chat_id, step.prompt, self._markup(env.ui, step), **data)
 
-    async def review(self, ui: Ui, state: FSMContext, chat_id: int) -> None:
-        await state.set_state(self.review_state)
-        data = await state.update_data(_editing=False)
+    async def review(self, env: Env) -> None:
+        ui = env.ui
+        await env.state.set_state(self.review_state)
+        await env.state.update_data(_editing=False)
         edit = [
             button(
                 f"✏️ {ui.label('labels.field_' + step.field)}",
@@ -114,24 +139,23 @@ class Form:
                 button(ui.label("labels.cancel"), FormCB(form=self.name, action="cancel")),
             ]
         )
-        await ui.send(chat_id, self.review_key, keyboard(rows), **self.summary(ui, data))
+        summary = self.summary(ui, await env.context())
+        await ui.send(env.chat_id, self.review_key, keyboard(rows), **summary)
 
-    async def advance(
-        self, ui: Ui, state: FSMContext, chat_id: int, field: str, value: Any
-    ) -> None:
-        data = await state.update_data({field: _stored(value)})
+    async def advance(self, env: Env, field: str, value: Any) -> None:
+        data = await env.state.update_data({field: _stored(value)})
         missing = self.missing(data)
         if missing and not data.get("_editing"):
-            await self.ask(ui, state, chat_id, missing[0])
+            await self.ask(env, missing[0])
         else:
-            await self.review(ui, state, chat_id)
+            await self.review(env)
 
-    async def resume(self, ui: Ui, state: FSMContext, chat_id: int) -> None:
-        current = (await state.get_state() or "").rpartition(":")[2]
+    async def resume(self, env: Env) -> None:
+        current = (await env.state.get_state() or "").rpartition(":")[2]
         if current in self.states:
-            await self.ask(ui, state, chat_id, current)
+            await self.ask(env, current)
         else:
-            await self.review(ui, state, chat_id)
+            await self.review(env)
 
     async def _field(self, state: FSMContext) -> str:
         return (await state.get_state() or "").rpartition(":")[2]
@@ -145,36 +169,50 @@ class Form:
         def mine(action: str) -> Any:
             return FormCB.filter((F.form == self.name) & (F.action == action))
 
-        async def on_resume(message: Message, state: FSMContext, ui: Ui) -> None:
-            await ui.send(message.chat.id, "common.form_resume")
-            await self.resume(ui, state, message.chat.id)
+        def env(chat_id: int, state: FSMContext, ui: Ui, clock: Clock, settings: Settings) -> Env:
+            return Env(ui, state, chat_id, clock, settings)
 
-        async def on_text(message: Message, state: FSMContext, ui: Ui) -> None:
+        async def on_resume(
+            message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+        ) -> None:
+            await ui.send(message.chat.id, "common.form_resume")
+            await self.resume(env(message.chat.id, state, ui, clock, settings))
+
+        async def on_text(
+            message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+        ) -> None:
+            here = env(message.chat.id, state, ui, clock, settings)
             field = await self._field(state)
             step = self.by_field[field]
             assert step.parse is not None
             try:
-                value = step.parse(message.text or "", await state.get_data())
+                value = step.parse(message.text or "", await here.context())
             except Problem as problem:
                 await ui.send(
                     message.chat.id, problem.key, self._markup(ui, step), **problem.params
                 )
                 return
-            await self.advance(ui, state, message.chat.id, field, value)
+            await self.advance(here, field, value)
 
-        async def on_other(message: Message, state: FSMContext, ui: Ui) -> None:
+        async def on_other(
+            message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+        ) -> None:
             field = await self._field(state)
             text_step = field in self.by_field and self.by_field[field].parse is not None
             if message.text and message.text.startswith("/"):
                 await ui.send(message.chat.id, "common.unknown")
             else:
-                await ui.send(
-                    message.chat.id, "common.text_expected" if text_step else "common.use_buttons"
-                )
-            await self.resume(ui, state, message.chat.id)
+                key = "common.text_expected" if text_step else "common.use_buttons"
+                await ui.send(message.chat.id, key)
+            await self.resume(env(message.chat.id, state, ui, clock, settings))
 
         async def on_pick(
-            query: CallbackQuery, callback_data: FormCB, state: FSMContext, ui: Ui
+            query: CallbackQuery,
+            callback_data: FormCB,
+            state: FSMContext,
+            ui: Ui,
+            clock: Clock,
+            settings: Settings,
         ) -> None:
             field = await self._field(state)
             step = self.by_field.get(field)
@@ -182,20 +220,26 @@ class Form:
             if step is None or callback_data.value not in {v for _, v in step.choices}:
                 await ui.send(query.from_user.id, "common.expired_button", back_to_menu(ui))
                 return
-            await self.advance(ui, state, query.from_user.id, field, callback_data.value)
+            here = env(query.from_user.id, state, ui, clock, settings)
+            await self.advance(here, field, callback_data.value)
 
-        async def on_skip(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
+        async def on_skip(
+            query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+        ) -> None:
             field = await self._field(state)
             await query.answer()
             if field in self.by_field and self.by_field[field].optional:
-                await self.advance(ui, state, query.from_user.id, field, "")
+                await self.advance(env(query.from_user.id, state, ui, clock, settings), field, "")
 
-        async def on_back(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
+        async def on_back(
+            query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+        ) -> None:
             fields = [s.field for s in self.steps]
             field = await self._field(state)
             index = fields.index(field) if field in fields else len(fields)
             await query.answer()
-            await self.ask(ui, state, query.from_user.id, fields[max(index - 1, 0)])
+            here = env(query.from_user.id, state, ui, clock, settings)
+            await self.ask(here, fields[max(index - 1, 0)])
 
         async def on_cancel(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
             await state.clear()
@@ -203,14 +247,20 @@ class Form:
             await ui.send(query.from_user.id, "common.cancelled", back_to_menu(ui))
 
         async def on_edit(
-            query: CallbackQuery, callback_data: FormCB, state: FSMContext, ui: Ui
+            query: CallbackQuery,
+            callback_data: FormCB,
+            state: FSMContext,
+            ui: Ui,
+            clock: Clock,
+            settings: Settings,
         ) -> None:
             await query.answer()
+            here = env(query.from_user.id, state, ui, clock, settings)
             if callback_data.value not in self.by_field:
-                await self.review(ui, state, query.from_user.id)
+                await self.review(here)
                 return
             await state.update_data(_editing=True)
-            await self.ask(ui, state, query.from_user.id, callback_data.value)
+            await self.ask(here, callback_data.value)
 
         async def on_submit(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
             form = {k: v for k, v in (await state.get_data()).items() if not k.startswith("_")}

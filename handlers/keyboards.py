@@ -16,7 +16,7 @@ from handlers.callbacks import (
     MenuCB,
     ProfileCB,
 )
-from storage.models import HiringRoute, Invite, Org, Role
+from storage.models import Invite, Org, Role
 
 PAGE_SIZE = 8
 
@@ -98,45 +98,6 @@ def open_invites(ui: Ui, invites: Sequence[tuple[Invite, Org]]) -> InlineKeyboar
         for invite, org in invites[:PAGE_SIZE]
     ]
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    return keyboard(rows)
-
-
-def form_step(ui: Ui, back: bool = True, skip: bool = False) -> InlineKeyboardMarkup:
-    row = []
-    if back:
-        row.append(button(ui.label("labels.back"), ProfileCB(action="back")))
-    if skip:
-        row.append(button(ui.label("labels.skip"), ProfileCB(action="skip")))
-    row.append(button(ui.label("labels.cancel"), ProfileCB(action="cancel")))
-    return keyboard([row])
-
-
-def hiring_routes(ui: Ui) -> InlineKeyboardMarkup:
-    rows = [
-        [button(ui.label(f"labels.route_{route.value}"), ProfileCB(action="route", value=route))]
-        for route in HiringRoute
-    ]
-    rows.append(
-        [
-            button(ui.label("labels.back"), ProfileCB(action="back")),
-            button(ui.label("labels.cancel"), ProfileCB(action="cancel")),
-        ]
-    )
-    return keyboard(rows)
-
-
-def profile_review(ui: Ui, fields: Sequence[str]) -> InlineKeyboardMarkup:
-    edit = [
-        button(f"✏️ {ui.label('labels.field_' + field)}", ProfileCB(action="edit", value=field))
-        for field in fields
-    ]
-    rows = [edit[i : i + 2] for i in range(0, len(edit), 2)]
-    rows.append(
-        [
-            button(ui.label("labels.submit"), ProfileCB(action="submit")),
-            button(ui.label("labels.cancel"), ProfileCB(action="cancel")),
-        ]
-    )
     return keyboard(rows)
 
 

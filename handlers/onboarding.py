@@ -15,6 +15,7 @@ from bot.settings import Settings
 from bot.ui import Ui
 from handlers.blueprint import Blueprint
 from handlers.common import show_menu
+from handlers.forms import Env
 from handlers.keyboards import back_to_menu
 from handlers.profile import start_form
 from storage.models import Role, User
@@ -62,7 +63,7 @@ async def join(
     await set_member_commands(bot, ui.renderer, message.chat.id, ui.locale)
     if joined.user.role is Role.instructor:
         await ui.send(message.chat.id, "onboarding.welcome_instructor", org=joined.org.name)
-        await start_form(ui, state, message.chat.id)
+        await start_form(Env(ui, state, message.chat.id, clock, settings))
     else:
         await ui.send(message.chat.id, "onboarding.welcome_liaison", org=joined.org.name)
         await show_menu(ui, uow, joined.user, message.chat.id)

@@ -71,6 +71,14 @@ async def _load(uow: UnitOfWork, user: User, case_id: int) -> tuple[BargainingCa
     raise AccessDenied()
 
 
+async def _editable(uow: UnitOfWork, user: User, case_id: int) -> BargainingCase:
+    """The case, if the user may change it (its owner); AccessDenied otherwise."""
+    case, editable = await _load(uow, user, case_id)
+    if not editable:
+        raise AccessDenied()
+    return case
+
+
 async def open_case(
     uow: UnitOfWork,
     user: User,
@@ -140,9 +148,7 @@ async def check_move(
     zone: ZoneInfo,
 ) -> BargainingCase:
     """The case, if the user may move it to `target` on day `on`; a Problem saying why not."""
-    case, editable = await _load(uow, user, case_id)
-    if not editable:
-        raise AccessDenied()
+    case = await _editable(uow, user, case_id)
     if on > today_in(zone, now):
         raise Problem("cases.date_in_future")
     # The day a case was opened in the bot does not bound the first step: instructors
@@ -210,9 +216,7 @@ async def record_congress(
     now: datetime,
     legal: LegalSettings,
 ) -> CongressResult:
-    case, editable = await _load(uow, user, case_id)
-    if not editable:
-        raise AccessDenied()
+    case = await _editable(uow, user, case_id)
     if case.stage is not Stage.draft:
         raise Problem("cases.congress_only_in_draft")
     try:

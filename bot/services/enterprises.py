@@ -22,11 +22,11 @@ def _length(text: str, low: int, high: int, key: str) -> str:
     return value
 
 
-def parse_name(text: str, form: dict[str, Any] | None = None) -> str:
+def parse_name(text: str) -> str:
     return _length(text, 2, 100, "enterprises.bad_name")
 
 
-def parse_code(text: str, form: dict[str, Any] | None = None) -> str:
+def parse_code(text: str) -> str:
     code = credit_code.normalise(clean(text))
     if len(code) != 18:
         raise Problem("enterprises.bad_code_length", length=len(code))
@@ -35,7 +35,7 @@ def parse_code(text: str, form: dict[str, Any] | None = None) -> str:
     return code
 
 
-def parse_industry(text: str, form: dict[str, Any] | None = None) -> str:
+def parse_industry(text: str) -> str:
     return _length(text, 2, 50, "enterprises.bad_industry")
 
 
@@ -44,7 +44,7 @@ def _count(text: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def parse_headcount(text: str, form: dict[str, Any] | None = None) -> int:
+def parse_headcount(text: str) -> int:
     value = _count(text)
     if value is None or not 1 <= value <= MAX_HEADCOUNT:
         raise Problem("enterprises.bad_headcount", max=MAX_HEADCOUNT)
@@ -59,11 +59,11 @@ def parse_women(text: str, form: dict[str, Any] | None = None) -> int:
     return value
 
 
-def parse_address(text: str, form: dict[str, Any] | None = None) -> str:
+def parse_address(text: str) -> str:
     return _length(text, 2, 200, "enterprises.bad_address")
 
 
-def parse_contact(text: str, form: dict[str, Any] | None = None) -> str:
+def parse_contact(text: str) -> str:
     return _length(text, 2, 100, "enterprises.bad_contact")
 
 
