@@ -17,12 +17,13 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import jobs
 from bot.clock import Clock, SystemClock
 from bot.commands import set_default_commands
 from bot.middlewares import ThrottlingMiddleware, UnitOfWorkMiddleware, UserMiddleware
 from bot.rendering import Renderer
 from bot.sender import Sender
-from bot.services import housekeeping, users
+from bot.services import users
 from bot.settings import TELEGRAM_API_URL, Settings
 from handlers import get_routers
 from storage import migrate
@@ -136,13 +137,23 @@ def create_app(
     scheduler = AsyncIOScheduler(timezone="UTC")
     app = App(settings, clock, db, bot, dispatcher, renderer, sender, scheduler)
 
-    async def housekeeping_job() -> None:
-        async with UnitOfWork(db.sessions) as uow:
-            await housekeeping.prune(uow, clock.now(), settings)
-            await uow.commit()
-
     scheduler.add_job(
-        housekeeping_job, "interval", minutes=10, id="housekeeping", coalesce=True, max_instances=1
+        jobs.housekeeping_tick,
+        "interval",
+        args=[app],
+        minutes=10,
+        id="housekeeping",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        jobs.escalation_tick,
+        "interval",
+        args=[app],
+        minutes=1,
+        id="escalation",
+        coalesce=True,
+        max_instances=1,
     )
 
     async def on_startup() -> None:

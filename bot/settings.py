@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     invite_attempt_limit: int = Field(5, ge=1, description="wrong codes per user per window")
     invite_attempt_window_minutes: int = Field(60, ge=1)
     processed_update_retention_hours: int = Field(72, ge=1)
+    report_escalation_minutes: int = Field(
+        120, ge=1, description="unacknowledged major-problem reports go one union up after this"
+    )
 
     legal: LegalSettings = LegalSettings()
 

@@ -16,7 +16,19 @@ def get_routers() -> list[Router]:
         invites,
         onboarding,
         profile,
+        reports,
     )
 
-    order = (errors, onboarding, common, profile, enterprises, cases, invites, approvals, fallback)
+    order = (
+        errors,
+        onboarding,
+        common,
+        profile,
+        enterprises,
+        cases,
+        reports,
+        invites,
+        approvals,
+        fallback,
+    )
     return [module.router.build() for module in order]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.types import CallbackQuery
 
+from bot.callbacks import ApprovalCB, MenuCB
 from bot.clock import Clock
 from bot.sender import Sender
 from bot.services import profiles
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.callbacks import ApprovalCB, MenuCB
 from handlers.filters import RoleFilter
 from handlers.keyboards import back_to_menu
 from storage.models import Role, User

@@ -11,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.callbacks import CaseCB, CongressCB, MenuCB, MoveCB, NewCaseCB, ReportCB, TermCB
 from bot.clock import Clock
 from bot.services import cases, enterprises
 from bot.services.errors import Problem
@@ -18,7 +19,6 @@ from bot.services.profiles import parse_date, today_in
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.callbacks import CaseCB, CongressCB, MenuCB, MoveCB, NewCaseCB, TermCB
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
 from handlers.keyboards import back_to_menu
@@ -44,6 +44,8 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
         for stage in view.next_stages
     ]
     rows = [moves[i : i + 2] for i in range(0, len(moves), 2)]
+    if view.editable:
+        rows.append([button(ui.label("labels.menu_report"), ReportCB(case_id=case_id))])
     if view.editable and view.case.stage is Stage.draft:
         rows.insert(0, [button(ui.label("labels.record_congress"), CongressCB(case_id=case_id))])
     rows.append(

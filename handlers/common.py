@@ -7,12 +7,12 @@ from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.callbacks import LangCB, MenuCB
 from bot.commands import set_member_commands
 from bot.services import users
 from bot.settings import Settings
 from bot.ui import Ui
 from handlers.blueprint import Blueprint
-from handlers.callbacks import LangCB, MenuCB
 from handlers.filters import RoleFilter
 from handlers.keyboards import back_to_menu, languages, main_menu
 from storage.models import Role, User

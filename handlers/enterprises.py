@@ -11,13 +11,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.callbacks import EnterpriseCB, MenuCB, NewCaseCB
 from bot.clock import Clock
 from bot.services import enterprises
 from bot.services.errors import Problem
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.callbacks import EnterpriseCB, MenuCB, NewCaseCB
 from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext

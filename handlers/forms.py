@@ -72,6 +72,7 @@ class Step:
     parse: Parser | None = None  # a text step
     choices: tuple[tuple[str, str], ...] = ()  # a button step: (label key, value)
     optional: bool = False  # offers Skip, which stores ""
+    photo: bool = False  # a photo step: stores the photo's file id
 
 
 def _stored(value: Any) -> Any:
@@ -161,9 +162,11 @@ class Form:
         return (await state.get_state() or "").rpartition(":")[2]
 
     # ----- handlers -----
-    def register(self, router: Blueprint) -> None:
+    def register(self, router: Blueprint, *filters: Any) -> None:
+        """Register the form's handlers; `filters` (e.g. a role) apply to each of them."""
         text_states = [self.states[s.field] for s in self.steps if s.parse is not None]
-        button_states = [self.states[s.field] for s in self.steps if s.parse is None]
+        button_states = [self.states[s.field] for s in self.steps if s.choices]
+        photo_states = [self.states[s.field] for s in self.steps if s.photo]
         every_state = StateFilter(*self.states.values(), self.review_state)
 
         def mine(action: str) -> Any:
@@ -197,14 +200,24 @@ class Form:
         async def on_other(
             message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
         ) -> None:
-            field = await self._field(state)
-            text_step = field in self.by_field and self.by_field[field].parse is not None
+            step = self.by_field.get(await self._field(state))
             if message.text and message.text.startswith("/"):
-                await ui.send(message.chat.id, "common.unknown")
+                key = "common.unknown"
+            elif step is not None and step.photo:
+                key = "common.photo_expected"
+            elif step is not None and step.parse is not None:
+                key = "common.text_expected"
             else:
-                key = "common.text_expected" if text_step else "common.use_buttons"
-                await ui.send(message.chat.id, key)
+                key = "common.use_buttons"
+            await ui.send(message.chat.id, key)
             await self.resume(env(message.chat.id, state, ui, clock, settings))
+
+        async def on_photo(
+            message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+        ) -> None:
+            assert message.photo
+            here = env(message.chat.id, state, ui, clock, settings)
+            await self.advance(here, await self._field(state), message.photo[-1].file_id)
 
         async def on_pick(
             query: CallbackQuery,
@@ -266,14 +279,16 @@ class Form:
             form = {k: v for k, v in (await state.get_data()).items() if not k.startswith("_")}
             await self.submit(query, form, {"state": state, **data})
 
-        router.message(CommandStart(), every_state)(on_resume)
-        router.message(Command("menu"), every_state)(on_resume)
-        router.message(StateFilter(*text_states), TEXT_INPUT)(on_text)
-        router.message(every_state)(on_other)
+        router.message(CommandStart(), every_state, *filters)(on_resume)
+        router.message(Command("menu"), every_state, *filters)(on_resume)
+        router.message(StateFilter(*text_states), TEXT_INPUT, *filters)(on_text)
+        if photo_states:
+            router.message(StateFilter(*photo_states), F.photo, *filters)(on_photo)
+        router.message(every_state, *filters)(on_other)
         if button_states:
-            router.callback_query(mine("pick"), StateFilter(*button_states))(on_pick)
-        router.callback_query(mine("skip"), StateFilter(*self.states.values()))(on_skip)
-        router.callback_query(mine("back"), every_state)(on_back)
-        router.callback_query(mine("cancel"), every_state)(on_cancel)
-        router.callback_query(mine("edit"), StateFilter(self.review_state))(on_edit)
-        router.callback_query(mine("submit"), StateFilter(self.review_state))(on_submit)
+            router.callback_query(mine("pick"), StateFilter(*button_states), *filters)(on_pick)
+        router.callback_query(mine("skip"), StateFilter(*self.states.values()), *filters)(on_skip)
+        router.callback_query(mine("back"), every_state, *filters)(on_back)
+        router.callback_query(mine("cancel"), every_state, *filters)(on_cancel)
+        router.callback_query(mine("edit"), StateFilter(self.review_state), *filters)(on_edit)
+        router.callback_query(mine("submit"), StateFilter(self.review_state), *filters)(on_submit)

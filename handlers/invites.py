@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiogram import Bot, F
 from aiogram.types import CallbackQuery, Message
 
+from bot.callbacks import InviteOrgCB, InvitePageCB, InviteRevokeCB, InviteRoleCB, MenuCB
 from bot.clock import Clock
 from bot.services import invites, orgs
 from bot.settings import Settings
 from bot.ui import Ui
 from handlers.blueprint import Blueprint
-from handlers.callbacks import InviteOrgCB, InvitePageCB, InviteRevokeCB, InviteRoleCB, MenuCB
 from handlers.filters import RoleFilter
 from handlers.keyboards import back_to_menu, invite_orgs, invite_roles, open_invites, pages
 from storage.models import Role, User

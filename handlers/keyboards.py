@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.ui import Ui, button, keyboard
-from handlers.callbacks import (
+from bot.callbacks import (
     InviteOrgCB,
     InvitePageCB,
     InviteRevokeCB,
@@ -15,7 +14,9 @@ from handlers.callbacks import (
     LangCB,
     MenuCB,
     ProfileCB,
+    ReportCB,
 )
+from bot.ui import Ui, button, keyboard
 from storage.models import Invite, Org, Role
 
 PAGE_SIZE = 8
@@ -40,6 +41,12 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
                 button(ui.label("labels.menu_ent_new"), MenuCB(action="ent_new")),
             ],
         ]
+        rows.append(
+            [
+                button(ui.label("labels.menu_report"), ReportCB()),
+                button(ui.label("labels.menu_my_reports"), MenuCB(action="my_reports")),
+            ]
+        )
         key = "labels.menu_profile" if has_profile else "labels.menu_profile_fill"
         rows.append([button(ui.label(key), MenuCB(action="profile"))])
     rows.append(

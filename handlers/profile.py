@@ -14,6 +14,7 @@ from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
+from bot.callbacks import ApprovalCB, MenuCB, ProfileCB
 from bot.clock import Clock
 from bot.sender import Sender
 from bot.services import profiles
@@ -21,7 +22,6 @@ from bot.services.errors import Problem
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.callbacks import ApprovalCB, MenuCB, ProfileCB
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
 from handlers.keyboards import back_to_menu, profile_view

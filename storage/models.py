@@ -225,3 +225,30 @@ class StageEvent(SQLModel, table=True):
     on: date
     by_id: int = Field(foreign_key="app_user.id")
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReportStatus(StrEnum):
+    open = "open"
+    acknowledged = "acknowledged"
+
+
+class ProblemReport(SQLModel, table=True):
+    """A major problem (重大问题) an instructor reports to the union, escalated upwards when
+    nobody acknowledges it in time."""
+
+    __tablename__ = "problem_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reporter_id: int = Field(foreign_key="app_user.id", index=True)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="bargaining_case.id")
+    category: str = Field(max_length=20)
+    urgent: bool
+    text: str = Field(max_length=2000)
+    photo_file_id: str | None = Field(default=None, max_length=200)
+    status: ReportStatus = Field(sa_type=EnumString(ReportStatus), index=True)
+    acknowledged_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_to_org_id: int | None = Field(default=None, foreign_key="org.id")
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)

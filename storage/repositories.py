@@ -21,8 +21,10 @@ from storage.models import (
     Invite,
     InviteAttempt,
     Org,
+    ProblemReport,
     ProcessedUpdate,
     ProfileStatus,
+    ReportStatus,
     Role,
     StageEvent,
     User,
@@ -298,3 +300,48 @@ class CaseRepo(_Repo):
     async def events(self, case_id: int) -> Sequence[StageEvent]:
         stmt = select(StageEvent).where(StageEvent.case_id == case_id).order_by(col(StageEvent.id))
         return (await self.session.execute(stmt)).scalars().all()
+
+
+class ReportRepo(_Repo):
+    async def add(self, report: ProblemReport) -> ProblemReport:
+        self.session.add(report)
+        await self.session.flush()
+        return report
+
+    async def get(self, report_id: int) -> ProblemReport | None:
+        return await self.session.get(ProblemReport, report_id)
+
+    async def by_reporter(self, user_id: int, limit: int = 10) -> Sequence[ProblemReport]:
+        stmt = (
+            select(ProblemReport)
+            .where(ProblemReport.reporter_id == user_id)
+            .order_by(col(ProblemReport.created_at).desc())
+            .limit(limit)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def claim_for_escalation(
+        self, created_before: datetime, at: datetime
+    ) -> Sequence[ProblemReport]:
+        """Open, not yet escalated reports older than the limit, claimed by this process:
+        the conditional update makes two processes escalate each report once."""
+        stmt = select(ProblemReport.id).where(
+            ProblemReport.status == ReportStatus.open,
+            col(ProblemReport.escalated_at).is_(None),
+            col(ProblemReport.created_at) < created_before,
+        )
+        claimed = []
+        for report_id in (await self.session.execute(stmt)).scalars().all():
+            result = await self.session.execute(
+                update(ProblemReport)
+                .where(
+                    col(ProblemReport.id) == report_id, col(ProblemReport.escalated_at).is_(None)
+                )
+                .values(escalated_at=at)
+                .execution_options(synchronize_session="fetch")
+            )
+            if (result.rowcount or 0) == 1:  # type: ignore[attr-defined]
+                report = await self.get(report_id)
+                assert report is not None
+                claimed.append(report)
+        return claimed

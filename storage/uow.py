@@ -15,6 +15,7 @@ from storage.repositories import (
     InviteRepo,
     OrgRepo,
     ProfileRepo,
+    ReportRepo,
     UpdateLogRepo,
     UserRepo,
 )
@@ -45,6 +46,7 @@ class UnitOfWork:
         self.fsm = FsmRepo(self.session)
         self.enterprises = EnterpriseRepo(self.session)
         self.cases = CaseRepo(self.session)
+        self.reports = ReportRepo(self.session)
         self._token = _current.set(self)
         return self
 

@@ -67,3 +67,11 @@ class TermCB(CallbackData, prefix="tm"):
 
 class CongressCB(CallbackData, prefix="cg"):
     case_id: int
+
+
+class ReportCB(CallbackData, prefix="rp"):
+    case_id: int = 0  # 0: not about a particular case
+
+
+class ReportAckCB(CallbackData, prefix="ra"):
+    report_id: int

@@ -1,0 +1,63 @@
+"""Proactive messages composed in each recipient's language and sent through the sender;
+used by handlers and by scheduled jobs alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.methods import SendPhoto
+
+from bot.callbacks import ReportAckCB
+from bot.rendering import Renderer
+from bot.sender import Delivery, Sender
+from bot.ui import button, keyboard
+from storage.models import Org, ProblemReport, User
+
+
+async def report_to_liaisons(
+    sender: Sender,
+    renderer: Renderer,
+    report: ProblemReport,
+    reporter: User,
+    reported_in: Org,
+    recipients: Sequence[User],
+    case_label: str = "",
+    escalated_from: Org | None = None,
+    minutes: int = 0,
+) -> int:
+    """Send the report to each recipient with an Acknowledge button; returns how many got it."""
+    delivered = 0
+    for liaison in recipients:
+        locale = renderer.locale(liaison.locale)
+        text = renderer.text(
+            locale,
+            "reports.for_liaison",
+            urgent=report.urgent,
+            reporter=reporter.display_name,
+            org=reported_in.name,
+            category=renderer.label(locale, f"labels.category_{report.category}"),
+            case=case_label,
+            text=report.text,
+            escalated=escalated_from is not None,
+            from_org=escalated_from.name if escalated_from else "",
+            minutes=minutes,
+        )
+        markup = keyboard(
+            [
+                [
+                    button(
+                        renderer.label(locale, "labels.acknowledge"),
+                        ReportAckCB(report_id=report.id or 0),
+                    )
+                ]
+            ]
+        )
+        result = await sender.send_message(liaison.telegram_id, text, reply_markup=markup)
+        if result is Delivery.sent:
+            delivered += 1
+            if report.photo_file_id:
+                await sender.deliver(
+                    liaison.telegram_id,
+                    SendPhoto(chat_id=liaison.telegram_id, photo=report.photo_file_id),
+                )
+    return delivered

@@ -1,0 +1,138 @@
+"""Major-problem reports (重大问题报告): filed by an instructor, delivered at once to the
+liaisons of their union, escalated one union up when nobody acknowledges them in time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.services import orgs
+from bot.services.errors import AccessDenied, Problem
+from bot.services.profiles import clean
+from bot.settings import Settings
+from storage.models import Org, ProblemReport, ReportStatus, Role, User
+from storage.uow import UnitOfWork
+
+CATEGORIES = ("stoppage", "refusal", "data", "retaliation", "safety", "other")
+TEXT_MIN, TEXT_MAX = 5, 2000
+
+
+def parse_text(text: str) -> str:
+    # Keep the reporter's line breaks; tidy each line.
+    value = "\n".join(clean(line) for line in text.strip().splitlines()).strip()
+    if not TEXT_MIN <= len(value) <= TEXT_MAX:
+        raise Problem("reports.bad_text", min=TEXT_MIN, max=TEXT_MAX)
+    return value
+
+
+async def nearest_liaisons(uow: UnitOfWork, org: Org) -> tuple[Org, list[User]]:
+    """The liaisons of `org`, or of the nearest union above it that has any."""
+    current: Org | None = org
+    while current is not None:
+        found = list(await uow.users.liaisons_of(current.id or 0))
+        if found:
+            return current, found
+        current = await uow.orgs.get(current.parent_id) if current.parent_id else None
+    return org, []
+
+
+@dataclass(frozen=True)
+class Filed:
+    report: ProblemReport
+    reporter: User
+    org: Org
+    recipients: list[User]
+
+
+async def file(
+    uow: UnitOfWork, user: User, form: dict[str, Any], now: datetime, case_id: int | None = None
+) -> Filed:
+    if user.role is not Role.instructor:
+        raise AccessDenied()
+    if form["category"] not in CATEGORIES:
+        raise Problem("common.expired_button")
+    if case_id is not None:
+        case = await uow.cases.get(case_id)
+        if case is None or case.owner_id != user.id:
+            raise AccessDenied()
+    report = await uow.reports.add(
+        ProblemReport(
+            reporter_id=user.id or 0,
+            org_id=user.org_id,
+            case_id=case_id,
+            category=form["category"],
+            urgent=form["urgency"] == "urgent",
+            text=parse_text(str(form["text"])),
+            photo_file_id=str(form.get("photo") or "") or None,
+            status=ReportStatus.open,
+            created_at=now,
+        )
+    )
+    org, recipients = await nearest_liaisons(uow, await orgs.org_of(uow, user))
+    return Filed(report, user, org, recipients)
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    report: ProblemReport
+    reporter: User
+    newly: bool
+
+
+async def acknowledge(
+    uow: UnitOfWork, liaison: User, report_id: int, now: datetime
+) -> Acknowledged:
+    if liaison.role is not Role.liaison:
+        raise AccessDenied()
+    report = await uow.reports.get(report_id)
+    if report is None:
+        raise AccessDenied()
+    root = await orgs.org_of(uow, liaison)
+    reported_in = await uow.orgs.get(report.org_id)
+    assert reported_in is not None
+    # Liaisons above the reporter's union see it through the subtree rule; escalation
+    # reaches exactly those.
+    if not orgs.within(root, reported_in):
+        raise AccessDenied()
+    reporter = await uow.users.get(report.reporter_id)
+    assert reporter is not None
+    if report.status is ReportStatus.acknowledged:
+        return Acknowledged(report, reporter, newly=False)
+    report.status = ReportStatus.acknowledged
+    report.acknowledged_by_id = liaison.id
+    report.acknowledged_at = now
+    return Acknowledged(report, reporter, newly=True)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    report: ProblemReport
+    reporter: User
+    reported_in: Org
+    to: Org
+    recipients: list[User]
+
+
+async def escalate_due(uow: UnitOfWork, now: datetime, settings: Settings) -> list[Escalation]:
+    """Claim the reports nobody acknowledged in time and find who one union up gets them."""
+    limit = now - timedelta(minutes=settings.report_escalation_minutes)
+    result = []
+    for report in await uow.reports.claim_for_escalation(limit, now):
+        reported_in = await uow.orgs.get(report.org_id)
+        reporter = await uow.users.get(report.reporter_id)
+        assert reported_in is not None
+        assert reporter is not None
+        first, _ = await nearest_liaisons(uow, reported_in)
+        parent = await uow.orgs.get(first.parent_id) if first.parent_id else None
+        if parent is None:
+            continue  # nobody above: the report stays with its own union
+        to, recipients = await nearest_liaisons(uow, parent)
+        report.escalated_to_org_id = to.id
+        result.append(Escalation(report, reporter, reported_in, to, recipients))
+    return result
+
+
+async def mine(uow: UnitOfWork, user: User) -> Sequence[ProblemReport]:
+    return await uow.reports.by_reporter(user.id or 0)

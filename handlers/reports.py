@@ -1,0 +1,171 @@
+"""Major-problem reports: two taps and a few words put a problem in front of the union's
+liaisons; they acknowledge it, and the reporter sees that they did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+
+from bot.callbacks import MenuCB, ReportAckCB, ReportCB
+from bot.clock import Clock
+from bot.notify import report_to_liaisons
+from bot.rendering import Renderer
+from bot.sender import Sender
+from bot.services import reports
+from bot.services.errors import Problem
+from bot.settings import Settings
+from bot.ui import Ui
+from handlers.blueprint import Blueprint
+from handlers.filters import RoleFilter
+from handlers.forms import Env, Form, Step, StepContext
+from handlers.keyboards import back_to_menu
+from storage.models import Role, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("reports")
+INSTRUCTOR = RoleFilter(Role.instructor)
+LIAISON = RoleFilter(Role.liaison)
+
+
+def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    form = context.form
+    return {
+        "category": ui.label(f"labels.category_{form['category']}"),
+        "urgency": ui.label(f"labels.urgency_{form['urgency']}"),
+        "case": form.get("case_label", ""),
+        "text": form["text"],
+        "photo": bool(form.get("photo")),
+    }
+
+
+async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
+    ui: Ui = data["ui"]
+    state: FSMContext = data["state"]
+    clock: Clock = data["clock"]
+    settings: Settings = data["settings"]
+    case_id = int(form.get("case_id") or 0) or None
+    try:
+        filed = await reports.file(data["uow"], data["user"], form, clock.now(), case_id)
+    except Problem as problem:
+        await query.answer()
+        await ui.send(query.from_user.id, problem.key, back_to_menu(ui), **problem.params)
+        return
+    await state.clear()
+    await query.answer()
+    renderer: Renderer = data["renderer"]
+    sender: Sender = data["sender"]
+    delivered = await report_to_liaisons(
+        sender,
+        renderer,
+        filed.report,
+        filed.reporter,
+        filed.org,
+        filed.recipients,
+        form.get("case_label", ""),
+    )
+    if delivered:
+        await ui.send(
+            query.from_user.id,
+            "reports.filed",
+            back_to_menu(ui),
+            count=delivered,
+            org=filed.org.name,
+            minutes=settings.report_escalation_minutes,
+        )
+    else:
+        await ui.send(
+            query.from_user.id, "reports.filed_nobody", back_to_menu(ui), org=filed.org.name
+        )
+
+
+FORM = Form(
+    "rp",
+    [
+        Step(
+            "category",
+            "reports.ask_category",
+            choices=tuple((f"labels.category_{c}", c) for c in reports.CATEGORIES),
+        ),
+        Step(
+            "urgency",
+            "reports.ask_urgency",
+            choices=(("labels.urgency_urgent", "urgent"), ("labels.urgency_normal", "normal")),
+        ),
+        Step("text", "reports.ask_text", parse=lambda text, _: reports.parse_text(text)),
+        Step("photo", "reports.ask_photo", photo=True, optional=True),
+    ],
+    review="reports.review",
+    summary=_summary,
+    submit=_submit,
+)
+
+
+FORM.register(router, INSTRUCTOR)
+
+
+@router.callback_query(ReportCB.filter(), INSTRUCTOR)
+async def start_report(
+    query: CallbackQuery,
+    callback_data: ReportCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    initial: dict[str, Any] = {}
+    if callback_data.case_id:
+        from bot.services import cases
+
+        view = await cases.view(
+            uow, user, callback_data.case_id, clock.now(), settings.zone, settings.legal
+        )
+        initial = {
+            "case_id": callback_data.case_id,
+            "case_label": "、".join(e.name for e in view.enterprises),
+        }
+    await query.answer()
+    await FORM.start(Env(ui, state, query.from_user.id, clock, settings), initial)
+
+
+@router.callback_query(MenuCB.filter(F.action == "my_reports"), INSTRUCTOR)
+async def my_reports(query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui) -> None:
+    found = await reports.mine(uow, user)
+    items = [
+        {
+            "at": r.created_at,
+            "category": ui.label(f"labels.category_{r.category}"),
+            "status": ui.label(f"labels.report_{r.status.value}"),
+        }
+        for r in found
+    ]
+    await query.answer()
+    await ui.send(query.from_user.id, "reports.list", back_to_menu(ui), items=items)
+
+
+@router.callback_query(ReportAckCB.filter(), LIAISON)
+async def acknowledge(
+    query: CallbackQuery,
+    callback_data: ReportAckCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    sender: Sender,
+) -> None:
+    done = await reports.acknowledge(uow, user, callback_data.report_id, clock.now())
+    await query.answer()
+    if not done.newly:
+        await ui.send(query.from_user.id, "reports.already_acknowledged")
+        return
+    await ui.send(query.from_user.id, "reports.acknowledged")
+    org = await uow.orgs.get(user.org_id)
+    other = ui.for_locale(done.reporter.locale)
+    await sender.send_message(
+        done.reporter.telegram_id,
+        other.text("reports.for_reporter", liaison=user.display_name, org=org.name if org else ""),
+    )

@@ -1,0 +1,124 @@
+"""Major-problem reports: filed in a few taps, delivered to the union's liaisons with an
+Acknowledge button, escalated one union up once when nobody acknowledges in time."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot import jobs
+from bot.testing import ChatUser, Harness
+from storage.models import ProblemReport, ReportStatus, Role
+from storage.uow import UnitOfWork
+from tests.factories import join, make_org
+
+
+async def _setup(h: Harness) -> tuple[ChatUser, ChatUser, ChatUser]:
+    city = await make_org(h, "武汉市总工会")
+    county = await make_org(h, "洪山区总工会", parent="武汉市总工会")
+    instructor = h.user(1101, "李明")
+    await join(h, instructor, county, Role.instructor)
+    county_liaison = h.user(1001, "王芳")
+    await join(h, county_liaison, county, Role.liaison)
+    city_liaison = h.user(1002, "赵主任")
+    await join(h, city_liaison, city, Role.liaison)
+    return instructor, county_liaison, city_liaison
+
+
+async def _report(chat: ChatUser, photo: bool = False) -> None:
+    await chat.send("/menu")
+    await chat.click("报告重大问题")
+    await chat.click("停工或群体性事件风险")
+    await chat.click("紧急")
+    assert "5 到 2000" in (await chat.send("停工")).text
+    await chat.send("一车间约 80 名职工今早停工，\n要求补发加班费。<现场平稳>")
+    if photo:
+        await chat.send_photo()
+    else:
+        assert "图片" in (await chat.send("没有照片")).text
+        await chat.click("跳过")
+    assert "请核对报告" in chat.last_text
+
+
+async def _reports(h: Harness) -> list[ProblemReport]:
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        return list((await uow.session.execute(select(ProblemReport))).scalars().all())
+
+
+async def test_report_reaches_own_union_and_is_acknowledged(harness: Harness):
+    instructor, county_liaison, city_liaison = await _setup(harness)
+    await _report(instructor, photo=True)
+    reply = await instructor.click("提交")
+    assert "送达 1 位联络员" in reply.text
+    to_liaison = reply.sent_to(1001)
+    assert any("重大问题报告" in t and "停工" in t and "<现场平稳>" in t for t in to_liaison)
+    assert any(c.method == "sendPhoto" and c.chat_id == 1001 for c in reply.calls)
+    assert reply.sent_to(1002) == []
+    [report] = await _reports(harness)
+    assert report.urgent
+    assert report.photo_file_id
+    assert "\n" in report.text
+
+    reply = await county_liaison.click("确认收到")
+    assert "已确认收到" in reply.text
+    assert any("确认收到" in t for t in reply.sent_to(1101))
+    reply = await city_liaison.press(f"ra:{report.id}")
+    assert "其他联络员确认" in reply.text
+    [report] = await _reports(harness)
+    assert report.status is ReportStatus.acknowledged
+
+    await instructor.send("/menu")
+    assert "已确认" in (await instructor.click("我的报告")).text
+    assert not harness.telegram.errors()
+
+
+async def test_unacknowledged_report_escalates_once(harness: Harness):
+    instructor, _, _ = await _setup(harness)
+    await _report(instructor)
+    await instructor.click("提交")
+    before = len(harness.telegram.calls)
+    harness.clock.advance(minutes=harness.app.settings.report_escalation_minutes - 1)
+    assert await jobs.escalation_tick(harness.app) == 0
+    harness.clock.advance(minutes=2)
+    assert await jobs.escalation_tick(harness.app) == 1
+    assert await jobs.escalation_tick(harness.app) == 0  # once only
+    sent = [c for c in harness.telegram.calls[before:] if c.method == "sendMessage"]
+    assert [c.chat_id for c in sent] == [1002]
+    assert "已从 洪山区总工会 报送上一级" in sent[0].text
+    # The city liaison can acknowledge it.
+    city_liaison = harness.user(1002)
+    reply = await city_liaison.click("确认收到")
+    assert "已确认收到" in reply.text
+
+
+async def test_report_access(harness: Harness):
+    instructor, county_liaison, _ = await _setup(harness)
+    await _report(instructor)
+    await instructor.click("提交")
+    [report] = await _reports(harness)
+    outsider = harness.user(1003)
+    await join(harness, outsider, await make_org(harness, "宜昌市总工会"), Role.liaison)
+    assert "没有权限" in (await outsider.press(f"ra:{report.id}")).text
+    # Instructors cannot acknowledge; liaisons cannot file.
+    reply = await instructor.press(f"ra:{report.id}")
+    assert "确认收到" not in reply.text
+    reply = await county_liaison.press("rp:0")
+    assert "1/4" not in reply.text
+    assert (await _reports(harness))[0].status is ReportStatus.open
+
+
+async def test_report_from_a_case_card(harness: Harness):
+    instructor, _, _ = await _setup(harness)
+    from tests.test_cases_flow import _open_case, _register
+
+    await _register(instructor)
+    await _open_case(instructor)
+    await instructor.click("报告重大问题")
+    await instructor.click("企业拒绝协商")
+    await instructor.click("一般")
+    await instructor.send("企业连续两次拒绝参加协商会议")
+    await instructor.click("跳过")
+    assert "案件：光谷电子有限公司" in instructor.last_text
+    reply = await instructor.click("提交")
+    assert any("案件：光谷电子有限公司" in t for t in reply.sent_to(1001))
+    [report] = await _reports(harness)
+    assert report.case_id is not None
