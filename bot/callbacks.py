@@ -75,3 +75,14 @@ class ReportCB(CallbackData, prefix="rp"):
 
 class ReportAckCB(CallbackData, prefix="ra"):
     report_id: int
+
+
+class TopicsCB(CallbackData, prefix="tp"):
+    case_id: int
+    add: str = ""  # "", "menu", an Art. 8 key, or "custom"
+
+
+class TopicCB(CallbackData, prefix="to"):
+    topic_id: int
+    status: str = ""
+    edit: str = ""  # "", "ours", "theirs"

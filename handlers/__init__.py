@@ -17,6 +17,7 @@ def get_routers() -> list[Router]:
         onboarding,
         profile,
         reports,
+        topics,
     )
 
     order = (
@@ -26,6 +27,7 @@ def get_routers() -> list[Router]:
         profile,
         enterprises,
         cases,
+        topics,
         reports,
         invites,
         approvals,

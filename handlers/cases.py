@@ -11,7 +11,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import CaseCB, CongressCB, MenuCB, MoveCB, NewCaseCB, ReportCB, TermCB
+from bot.callbacks import (
+    CaseCB,
+    CongressCB,
+    MenuCB,
+    MoveCB,
+    NewCaseCB,
+    ReportCB,
+    TermCB,
+    TopicsCB,
+)
 from bot.clock import Clock
 from bot.services import cases, enterprises
 from bot.services.errors import Problem
@@ -44,6 +53,7 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
         for stage in view.next_stages
     ]
     rows = [moves[i : i + 2] for i in range(0, len(moves), 2)]
+    rows.append([button(ui.label("labels.menu_topics"), TopicsCB(case_id=case_id))])
     if view.editable:
         rows.append([button(ui.label("labels.menu_report"), ReportCB(case_id=case_id))])
     if view.editable and view.case.stage is Stage.draft:

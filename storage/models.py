@@ -252,3 +252,41 @@ class ProblemReport(SQLModel, table=True):
     escalated_to_org_id: int | None = Field(default=None, foreign_key="org.id")
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class TopicStatus(StrEnum):
+    proposed = "proposed"
+    countered = "countered"
+    tentative = "tentative"  # tentatively agreed
+    agreed = "agreed"
+    dropped = "dropped"
+
+
+class CaseTopic(SQLModel, table=True):
+    """A contract topic on a case (Art. 8's fifteen, or a custom one) and where it stands."""
+
+    __tablename__ = "case_topic"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="bargaining_case.id", index=True)
+    key: str = Field(max_length=20)  # an Art. 8 topic key, or "custom"
+    title: str = Field(default="", max_length=50)  # for custom topics
+    our_demand: str = Field(default="", max_length=500)
+    their_position: str = Field(default="", max_length=500)
+    status: TopicStatus = Field(sa_type=EnumString(TopicStatus))
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TopicEvent(SQLModel, table=True):
+    """A topic's history: every change of status, demand or position, by round."""
+
+    __tablename__ = "topic_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic_id: int = Field(foreign_key="case_topic.id", index=True)
+    round_no: int | None = None
+    status: TopicStatus = Field(sa_type=EnumString(TopicStatus))
+    our_demand: str = Field(default="", max_length=500)
+    their_position: str = Field(default="", max_length=500)
+    by_id: int = Field(foreign_key="app_user.id")
+    at: datetime = Field(sa_type=UTCDateTime)

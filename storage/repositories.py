@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from storage.models import (
     BargainingCase,
     CaseEnterprise,
+    CaseTopic,
     Enterprise,
     FsmRecord,
     InstructorProfile,
@@ -27,6 +28,7 @@ from storage.models import (
     ReportStatus,
     Role,
     StageEvent,
+    TopicEvent,
     User,
 )
 
@@ -345,3 +347,27 @@ class ReportRepo(_Repo):
                 assert report is not None
                 claimed.append(report)
         return claimed
+
+
+class TopicRepo(_Repo):
+    async def add(self, topic: CaseTopic) -> CaseTopic:
+        self.session.add(topic)
+        await self.session.flush()
+        return topic
+
+    async def get(self, topic_id: int) -> CaseTopic | None:
+        return await self.session.get(CaseTopic, topic_id)
+
+    async def of_case(self, case_id: int) -> Sequence[CaseTopic]:
+        stmt = select(CaseTopic).where(CaseTopic.case_id == case_id).order_by(col(CaseTopic.id))
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def record(self, event: TopicEvent) -> None:
+        self.session.add(event)
+        await self.session.flush()
+
+    async def history(self, topic_id: int) -> Sequence[TopicEvent]:
+        stmt = (
+            select(TopicEvent).where(TopicEvent.topic_id == topic_id).order_by(col(TopicEvent.id))
+        )
+        return (await self.session.execute(stmt)).scalars().all()

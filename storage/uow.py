@@ -16,6 +16,7 @@ from storage.repositories import (
     OrgRepo,
     ProfileRepo,
     ReportRepo,
+    TopicRepo,
     UpdateLogRepo,
     UserRepo,
 )
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.enterprises = EnterpriseRepo(self.session)
         self.cases = CaseRepo(self.session)
         self.reports = ReportRepo(self.session)
+        self.topics = TopicRepo(self.session)
         self._token = _current.set(self)
         return self
 

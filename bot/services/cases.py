@@ -58,7 +58,7 @@ class CaseView:
     editable: bool
 
 
-async def _load(uow: UnitOfWork, user: User, case_id: int) -> tuple[BargainingCase, bool]:
+async def load(uow: UnitOfWork, user: User, case_id: int) -> tuple[BargainingCase, bool]:
     """The case and whether the user may change it; AccessDenied when they may not see it."""
     case = await uow.cases.get(case_id)
     if case is None:
@@ -71,9 +71,9 @@ async def _load(uow: UnitOfWork, user: User, case_id: int) -> tuple[BargainingCa
     raise AccessDenied()
 
 
-async def _editable(uow: UnitOfWork, user: User, case_id: int) -> BargainingCase:
+async def editable(uow: UnitOfWork, user: User, case_id: int) -> BargainingCase:
     """The case, if the user may change it (its owner); AccessDenied otherwise."""
-    case, editable = await _load(uow, user, case_id)
+    case, editable = await load(uow, user, case_id)
     if not editable:
         raise AccessDenied()
     return case
@@ -116,7 +116,7 @@ async def open_case(
 async def view(
     uow: UnitOfWork, user: User, case_id: int, now: datetime, zone: ZoneInfo, legal: LegalSettings
 ) -> CaseView:
-    case, editable = await _load(uow, user, case_id)
+    case, editable = await load(uow, user, case_id)
     found = deadlines(case.case_type, milestones(case), legal)
     return CaseView(
         case,
@@ -148,7 +148,7 @@ async def check_move(
     zone: ZoneInfo,
 ) -> BargainingCase:
     """The case, if the user may move it to `target` on day `on`; a Problem saying why not."""
-    case = await _editable(uow, user, case_id)
+    case = await editable(uow, user, case_id)
     if on > today_in(zone, now):
         raise Problem("cases.date_in_future")
     # The day a case was opened in the bot does not bound the first step: instructors
@@ -216,7 +216,7 @@ async def record_congress(
     now: datetime,
     legal: LegalSettings,
 ) -> CongressResult:
-    case = await _editable(uow, user, case_id)
+    case = await editable(uow, user, case_id)
     if case.stage is not Stage.draft:
         raise Problem("cases.congress_only_in_draft")
     try:

@@ -1,0 +1,249 @@
+"""The clause tracker in chat: a case's topics at a glance, each topic's demand, position,
+status and history; changes by the case's instructor, read-only for liaisons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import CaseCB, TopicCB, TopicsCB
+from bot.clock import Clock
+from bot.services import topics
+from bot.services.errors import Problem
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.filters import TEXT_INPUT, RoleFilter
+from storage.models import CaseTopic, Role, TopicStatus, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("topics")
+router.filter("message", RoleFilter(Role.instructor, Role.liaison))
+router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
+INSTRUCTOR = RoleFilter(Role.instructor)
+ICONS = {
+    TopicStatus.proposed: "⚪",
+    TopicStatus.countered: "🟠",
+    TopicStatus.tentative: "🔵",
+    TopicStatus.agreed: "🟢",
+    TopicStatus.dropped: "⚫",
+}
+
+
+class TopicInput(StatesGroup):
+    custom = State()
+    text = State()
+
+
+def title_of(ui: Ui, topic: CaseTopic) -> str:
+    return topic.title if topic.key == "custom" else ui.label(f"labels.topic_{topic.key}")
+
+
+async def show_table(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: int) -> None:
+    found = await topics.tracker(uow, user, case_id)
+    names = "、".join(found.enterprise_names)
+    rows_text = [
+        {
+            "icon": ICONS[t.status],
+            "title": title_of(ui, t),
+            "status": ui.label(f"labels.topic_status_{t.status.value}"),
+        }
+        for t in found.topics
+    ]
+    buttons = [
+        [button(f"{ICONS[t.status]} {title_of(ui, t)}"[:60], TopicCB(topic_id=t.id or 0))]
+        for t in found.topics
+    ]
+    if found.editable:
+        buttons.append(
+            [button(ui.label("labels.add_topic"), TopicsCB(case_id=case_id, add="menu"))]
+        )
+    buttons.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
+    await ui.send(chat_id, "topics.table", keyboard(buttons), case=names, rows=rows_text)
+
+
+async def show_topic(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, topic_id: int) -> None:
+    shown = await topics.view(uow, user, topic_id)
+    topic = shown.topic
+    history = [
+        {
+            "at": event.at,
+            "status": ui.label(f"labels.topic_status_{event.status.value}"),
+            "ours": event.our_demand,
+            "theirs": event.their_position,
+        }
+        for event in shown.history[-8:]
+    ]
+    rows: list[list[Any]] = []
+    if shown.editable:
+        statuses = [
+            button(
+                f"{ICONS[s]} {ui.label(f'labels.topic_status_{s.value}')}",
+                TopicCB(topic_id=topic_id, status=s.value),
+            )
+            for s in TopicStatus
+            if s is not topic.status
+        ]
+        rows += [statuses[i : i + 2] for i in range(0, len(statuses), 2)]
+        rows.append(
+            [
+                button(ui.label("labels.edit_ours"), TopicCB(topic_id=topic_id, edit="ours")),
+                button(ui.label("labels.edit_theirs"), TopicCB(topic_id=topic_id, edit="theirs")),
+            ]
+        )
+    rows.append([button(ui.label("labels.back_to_topics"), TopicsCB(case_id=topic.case_id))])
+    await ui.send(
+        chat_id,
+        "topics.card",
+        keyboard(rows),
+        icon=ICONS[topic.status],
+        title=title_of(ui, topic),
+        status=ui.label(f"labels.topic_status_{topic.status.value}"),
+        ours=topic.our_demand,
+        theirs=topic.their_position,
+        history=history,
+    )
+
+
+@router.callback_query(TopicsCB.filter(F.add == ""))
+async def table(
+    query: CallbackQuery,
+    callback_data: TopicsCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    await state.clear()
+    await show_table(ui, query.from_user.id, uow, user, callback_data.case_id)
+    await query.answer()
+
+
+@router.callback_query(TopicsCB.filter(F.add == "menu"), INSTRUCTOR)
+async def choose_topic(
+    query: CallbackQuery, callback_data: TopicsCB, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    found = await topics.tracker(uow, user, callback_data.case_id)
+    case_id = callback_data.case_id
+    rows = [
+        [button(ui.label(f"labels.topic_{key}"), TopicsCB(case_id=case_id, add=key))]
+        for key in found.missing_art8()
+    ]
+    rows.append([button(ui.label("labels.custom_topic"), TopicsCB(case_id=case_id, add="custom"))])
+    rows.append([button(ui.label("labels.back_to_topics"), TopicsCB(case_id=case_id))])
+    await query.answer()
+    await ui.send(query.from_user.id, "topics.choose", keyboard(rows))
+
+
+@router.callback_query(TopicsCB.filter(F.add == "custom"), INSTRUCTOR)
+async def ask_custom(
+    query: CallbackQuery,
+    callback_data: TopicsCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    await topics.tracker(uow, user, callback_data.case_id)  # access check before asking
+    await state.set_state(TopicInput.custom)
+    await state.set_data({"case_id": callback_data.case_id})
+    await query.answer()
+    back = keyboard([[button(ui.label("labels.cancel"), TopicsCB(case_id=callback_data.case_id))]])
+    await ui.send(query.from_user.id, "topics.ask_custom", back, max=topics.TITLE_MAX)
+
+
+@router.callback_query(TopicsCB.filter(~F.add.in_({"", "menu", "custom"})), INSTRUCTOR)
+async def add_art8(
+    query: CallbackQuery, callback_data: TopicsCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    try:
+        await topics.add(uow, user, callback_data.case_id, callback_data.add, clock.now())
+    except Problem as problem:
+        await query.answer()
+        await ui.send(query.from_user.id, problem.key, **problem.params)
+        return
+    await query.answer()
+    await show_table(ui, query.from_user.id, uow, user, callback_data.case_id)
+
+
+@router.callback_query(TopicCB.filter((F.status == "") & (F.edit == "")))
+async def topic_card(
+    query: CallbackQuery,
+    callback_data: TopicCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    await state.clear()
+    await show_topic(ui, query.from_user.id, uow, user, callback_data.topic_id)
+    await query.answer()
+
+
+@router.callback_query(TopicCB.filter(F.status.in_({s.value for s in TopicStatus})), INSTRUCTOR)
+async def change_status(
+    query: CallbackQuery, callback_data: TopicCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    status = TopicStatus(callback_data.status)
+    await topics.set_status(uow, user, callback_data.topic_id, status, clock.now())
+    await query.answer()
+    await show_topic(ui, query.from_user.id, uow, user, callback_data.topic_id)
+
+
+@router.callback_query(TopicCB.filter(F.edit.in_({"ours", "theirs"})), INSTRUCTOR)
+async def ask_text(
+    query: CallbackQuery,
+    callback_data: TopicCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    shown = await topics.view(uow, user, callback_data.topic_id)
+    if not shown.editable:
+        raise Problem("common.not_allowed")
+    await state.set_state(TopicInput.text)
+    await state.set_data({"topic_id": callback_data.topic_id, "side": callback_data.edit})
+    await query.answer()
+    back = keyboard([[button(ui.label("labels.cancel"), TopicCB(topic_id=callback_data.topic_id))]])
+    await ui.send(query.from_user.id, f"topics.ask_{callback_data.edit}", back, max=topics.TEXT_MAX)
+
+
+@router.message(TopicInput.custom, TEXT_INPUT, INSTRUCTOR)
+async def got_custom(
+    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    case_id = int((await state.get_data())["case_id"])
+    try:
+        await topics.add(uow, user, case_id, "custom", clock.now(), title=message.text or "")
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await state.clear()
+    await show_table(ui, message.chat.id, uow, user, case_id)
+
+
+@router.message(TopicInput.text, TEXT_INPUT, INSTRUCTOR)
+async def got_text(
+    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    data = await state.get_data()
+    topic_id = int(data["topic_id"])
+    try:
+        await topics.set_text(
+            uow, user, topic_id, str(data["side"]), message.text or "", clock.now()
+        )
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await state.clear()
+    await show_topic(ui, message.chat.id, uow, user, topic_id)
+
+
+@router.message(TopicInput.custom, INSTRUCTOR)
+@router.message(TopicInput.text, INSTRUCTOR)
+async def needs_text(message: Message, ui: Ui) -> None:
+    await ui.send(message.chat.id, "common.text_expected")

@@ -1,0 +1,92 @@
+"""The clause tracker: Art. 8 topics and custom ones, statuses and positions with history,
+read-only for liaisons, closed to others."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.testing import Harness
+from storage.models import BargainingCase, CaseTopic, Role, TopicEvent, TopicStatus
+from storage.uow import UnitOfWork
+from tests.factories import join
+from tests.test_cases_flow import _instructor, _open_case, _register
+
+
+async def _rows(h: Harness, model):
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        return list((await uow.session.execute(select(model))).scalars().all())
+
+
+async def test_tracker_end_to_end(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    reply = await chat.click("📋 议题")
+    assert "还没有议题" in reply.text
+    await chat.click("添加议题")
+    assert len(chat.buttons()) == 15 + 2  # Art. 8's fifteen, custom, back
+    reply = await chat.click("劳动报酬")
+    assert "⚪ 劳动报酬 · 已提出" in reply.text
+    await chat.click("添加议题")
+    assert "劳动报酬" not in [label for label, _ in chat.buttons()]
+    await chat.click("自定义议题")
+    assert "2 到 50" in (await chat.send("x")).text
+    reply = await chat.send("高温津贴 <夏季>")
+    assert "高温津贴 <夏季>" in reply.text
+
+    await chat.click("⚪ 劳动报酬")
+    await chat.click("我方诉求")
+    await chat.send("一线职工工资增长不低于 6%")
+    await chat.click("对方立场")
+    await chat.send("最多 3%")
+    await chat.click("对方还价")
+    reply = await chat.click("暂时一致")
+    assert "🔵 <b>" not in reply.text  # HTML shown as formatting, not as text
+    assert "一线职工工资增长不低于 6%" in reply.text
+    assert "变化记录" in reply.text
+    reply = await chat.click("议题列表")
+    assert "🔵 劳动报酬 · 暂时一致" in reply.text
+
+    [pay] = [t for t in await _rows(harness, CaseTopic) if t.key == "pay"]
+    assert pay.status is TopicStatus.tentative
+    assert pay.our_demand == "一线职工工资增长不低于 6%"
+    assert pay.their_position == "最多 3%"
+    history = [e for e in await _rows(harness, TopicEvent) if e.topic_id == pay.id]
+    assert [e.status for e in history] == [
+        TopicStatus.proposed,
+        TopicStatus.proposed,
+        TopicStatus.proposed,
+        TopicStatus.countered,
+        TopicStatus.tentative,
+    ]
+    assert not harness.telegram.errors()
+
+
+async def test_tracker_access(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    await chat.click("📋 议题")
+    await chat.click("添加议题")
+    await chat.click("工作时间")
+    [case] = await _rows(harness, BargainingCase)
+    [topic] = await _rows(harness, CaseTopic)
+
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        org = await uow.orgs.by_name("洪山区总工会")
+    assert org is not None
+    liaison = harness.user(1001)
+    await join(harness, liaison, org, Role.liaison)
+    reply = await liaison.press(f"tp:{case.id}:")
+    assert "工作时间" in reply.text
+    assert "添加议题" not in [label for label, _ in liaison.buttons()]
+    await liaison.press(f"to:{topic.id}:agreed:")
+    await liaison.press(f"tp:{case.id}:pay")
+
+    stranger_instructor = harness.user(1102)
+    await join(harness, stranger_instructor, org, Role.instructor)
+    assert "没有权限" in (await stranger_instructor.press(f"tp:{case.id}:")).text
+    await stranger_instructor.press(f"to:{topic.id}:agreed:")
+    [topic] = await _rows(harness, CaseTopic)
+    assert topic.status is TopicStatus.proposed
+    assert len(await _rows(harness, CaseTopic)) == 1
