@@ -86,3 +86,13 @@ class TopicCB(CallbackData, prefix="to"):
     topic_id: int
     status: str = ""
     edit: str = ""  # "", "ours", "theirs"
+
+
+class RoundsCB(CallbackData, prefix="rl"):
+    case_id: int
+    new: bool = False
+
+
+class RoundCB(CallbackData, prefix="ro"):
+    round_id: int
+    correct: bool = False

@@ -17,6 +17,7 @@ def get_routers() -> list[Router]:
         onboarding,
         profile,
         reports,
+        rounds,
         topics,
     )
 
@@ -28,6 +29,7 @@ def get_routers() -> list[Router]:
         enterprises,
         cases,
         topics,
+        rounds,
         reports,
         invites,
         approvals,

@@ -18,11 +18,12 @@ from bot.callbacks import (
     MoveCB,
     NewCaseCB,
     ReportCB,
+    RoundsCB,
     TermCB,
     TopicsCB,
 )
 from bot.clock import Clock
-from bot.services import cases, enterprises
+from bot.services import cases, enterprises, rounds
 from bot.services.errors import Problem
 from bot.services.profiles import parse_date, today_in
 from bot.settings import Settings
@@ -53,7 +54,16 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
         for stage in view.next_stages
     ]
     rows = [moves[i : i + 2] for i in range(0, len(moves), 2)]
-    rows.append([button(ui.label("labels.menu_topics"), TopicsCB(case_id=case_id))])
+    rows.append(
+        [
+            button(ui.label("labels.menu_topics"), TopicsCB(case_id=case_id)),
+            button(ui.label("labels.menu_rounds"), RoundsCB(case_id=case_id)),
+        ]
+    )
+    if view.editable and view.case.stage in rounds.OPEN_STAGES:
+        rows.insert(
+            0, [button(ui.label("labels.menu_log_round"), RoundsCB(case_id=case_id, new=True))]
+        )
     if view.editable:
         rows.append([button(ui.label("labels.menu_report"), ReportCB(case_id=case_id))])
     if view.editable and view.case.stage is Stage.draft:

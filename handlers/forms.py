@@ -234,7 +234,14 @@ class Form:
                 await ui.send(query.from_user.id, "common.expired_button", back_to_menu(ui))
                 return
             here = env(query.from_user.id, state, ui, clock, settings)
-            await self.advance(here, field, callback_data.value)
+            value: Any = callback_data.value
+            if step.parse is not None:  # a step offering quick picks beside typed input
+                try:
+                    value = step.parse(value, await here.context())
+                except Problem as problem:
+                    await ui.send(query.from_user.id, problem.key, **problem.params)
+                    return
+            await self.advance(here, field, value)
 
         async def on_skip(
             query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings

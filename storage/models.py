@@ -290,3 +290,38 @@ class TopicEvent(SQLModel, table=True):
     their_position: str = Field(default="", max_length=500)
     by_id: int = Field(foreign_key="app_user.id")
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class NegotiationRound(SQLModel, table=True):
+    """One logged negotiation meeting (协商会议)."""
+
+    __tablename__ = "negotiation_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="bargaining_case.id", index=True)
+    round_no: int
+    held_at: datetime = Field(sa_type=UTCDateTime)
+    place: str = Field(max_length=100)
+    workers_present: int
+    employer_present: int
+    chiefs_present: bool
+    recorder: str = Field(max_length=30)
+    agreements: str = Field(default="", max_length=2000)
+    open_points: str = Field(default="", max_length=2000)
+    next_meeting_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    notes: str = Field(default="", max_length=2000)
+    created_by_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RoundRevision(SQLModel, table=True):
+    """A logged round as it was before a correction: the edit history."""
+
+    __tablename__ = "round_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="negotiation_round.id", index=True)
+    before: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    by_id: int = Field(foreign_key="app_user.id")
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -21,12 +21,14 @@ from storage.models import (
     InstructorProfile,
     Invite,
     InviteAttempt,
+    NegotiationRound,
     Org,
     ProblemReport,
     ProcessedUpdate,
     ProfileStatus,
     ReportStatus,
     Role,
+    RoundRevision,
     StageEvent,
     TopicEvent,
     User,
@@ -369,5 +371,41 @@ class TopicRepo(_Repo):
     async def history(self, topic_id: int) -> Sequence[TopicEvent]:
         stmt = (
             select(TopicEvent).where(TopicEvent.topic_id == topic_id).order_by(col(TopicEvent.id))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class RoundRepo(_Repo):
+    async def add(self, negotiation_round: NegotiationRound) -> NegotiationRound:
+        self.session.add(negotiation_round)
+        await self.session.flush()
+        return negotiation_round
+
+    async def get(self, round_id: int) -> NegotiationRound | None:
+        return await self.session.get(NegotiationRound, round_id)
+
+    async def of_case(self, case_id: int) -> Sequence[NegotiationRound]:
+        stmt = (
+            select(NegotiationRound)
+            .where(NegotiationRound.case_id == case_id)
+            .order_by(col(NegotiationRound.round_no))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def last_number(self, case_id: int) -> int:
+        stmt = select(func.max(NegotiationRound.round_no)).where(
+            NegotiationRound.case_id == case_id
+        )
+        return int((await self.session.execute(stmt)).scalar_one() or 0)
+
+    async def revise(self, revision: RoundRevision) -> None:
+        self.session.add(revision)
+        await self.session.flush()
+
+    async def revisions(self, round_id: int) -> Sequence[RoundRevision]:
+        stmt = (
+            select(RoundRevision)
+            .where(RoundRevision.round_id == round_id)
+            .order_by(col(RoundRevision.id))
         )
         return (await self.session.execute(stmt)).scalars().all()

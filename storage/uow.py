@@ -16,6 +16,7 @@ from storage.repositories import (
     OrgRepo,
     ProfileRepo,
     ReportRepo,
+    RoundRepo,
     TopicRepo,
     UpdateLogRepo,
     UserRepo,
@@ -49,6 +50,7 @@ class UnitOfWork:
         self.cases = CaseRepo(self.session)
         self.reports = ReportRepo(self.session)
         self.topics = TopicRepo(self.session)
+        self.rounds = RoundRepo(self.session)
         self._token = _current.set(self)
         return self
 

@@ -80,7 +80,7 @@ async def _record(uow: UnitOfWork, topic: CaseTopic, user: User, now: datetime) 
     await uow.topics.record(
         TopicEvent(
             topic_id=topic.id or 0,
-            round_no=None,
+            round_no=await uow.rounds.last_number(topic.case_id) or None,
             status=topic.status,
             our_demand=topic.our_demand,
             their_position=topic.their_position,

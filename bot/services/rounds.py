@@ -1,0 +1,207 @@
+"""Negotiation rounds: the meeting log, numbered automatically, dated no earlier than the
+offer and not in the future, corrected with the previous version kept."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.services import cases
+from bot.services.errors import Problem
+from bot.services.profiles import clean, today_in
+from bot.settings import Settings
+from storage.models import NegotiationRound, RoundRevision, Stage, User
+from storage.uow import UnitOfWork
+
+_FULL = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s+(\d{1,2})[:：点hH](\d{2})?分?$")
+_SHORT = re.compile(r"^(\d{1,2})[-/.月](\d{1,2})日?\s+(\d{1,2})[:：点hH](\d{2})?分?$")
+_RELATIVE = re.compile(
+    r"^(today|yesterday|tomorrow|今天|昨天|明天)\s*(\d{1,2})[:：点hH](\d{2})?分?$"
+)
+_OFFSETS = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "tomorrow": 1, "明天": 1}
+LONG_MAX = 2000
+OPEN_STAGES = (Stage.reply_received, Stage.negotiating, Stage.suspended, Stage.draft)
+
+
+def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """'2026-11-20 14:30', '11-20 14:30', '今天 9:00', 'yesterday 14:00' → aware UTC."""
+    value = clean(text).lower()
+    today = today_in(zone, now)
+    try:
+        if match := _RELATIVE.match(value):
+            day = today + timedelta(days=_OFFSETS[match.group(1)])
+            hour, minute = int(match.group(2)), int(match.group(3) or 0)
+        elif match := _FULL.match(value):
+            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            hour, minute = int(match.group(4)), int(match.group(5) or 0)
+        elif match := _SHORT.match(value):
+            day = date(today.year, int(match.group(1)), int(match.group(2)))
+            hour, minute = int(match.group(3)), int(match.group(4) or 0)
+        else:
+            raise Problem("rounds.bad_when")
+        moment = datetime.combine(day, time(hour, minute), tzinfo=zone)
+    except ValueError:
+        raise Problem("rounds.bad_when") from None
+    return moment.astimezone(UTC)
+
+
+def parse_held_at(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    moment = parse_when(text, now, zone)
+    if moment > now + timedelta(minutes=5):
+        raise Problem("rounds.held_in_future")
+    return moment
+
+
+def parse_next(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    moment = parse_when(text, now, zone)
+    if moment <= now:
+        raise Problem("rounds.next_in_past")
+    return moment
+
+
+def parse_place(text: str) -> str:
+    value = clean(text)
+    if not 2 <= len(value) <= 100:
+        raise Problem("rounds.bad_place")
+    return value
+
+
+def parse_present(text: str, settings: Settings) -> int:
+    value = clean(text).removesuffix("人")
+    high = settings.legal.max_reps_per_side
+    if not value.isdigit() or not 0 <= int(value) <= high:
+        raise Problem("rounds.bad_present", max=high)
+    return int(value)
+
+
+def parse_recorder(text: str) -> str:
+    value = clean(text)
+    if not 2 <= len(value) <= 30:
+        raise Problem("rounds.bad_recorder")
+    return value
+
+
+def parse_long(text: str) -> str:
+    value = "\n".join(clean(line) for line in text.strip().splitlines()).strip()
+    if not 1 <= len(value) <= LONG_MAX:
+        raise Problem("rounds.bad_long", max=LONG_MAX)
+    return value
+
+
+def _values(form: dict[str, Any], now: datetime, settings: Settings) -> dict[str, Any]:
+    """Every field parsed again from stored form data, which is not trusted."""
+    next_text = str(form.get("next_meeting") or "")
+    return {
+        "held_at": datetime.fromisoformat(str(form["held_at"])),
+        "place": parse_place(str(form["place"])),
+        "workers_present": parse_present(str(form["workers_present"]), settings),
+        "employer_present": parse_present(str(form["employer_present"]), settings),
+        "chiefs_present": form["chiefs_present"] == "yes",
+        "recorder": parse_recorder(str(form["recorder"])),
+        "agreements": parse_long(str(form["agreements"])) if form.get("agreements") else "",
+        "open_points": parse_long(str(form["open_points"])) if form.get("open_points") else "",
+        "next_meeting_at": datetime.fromisoformat(next_text) if next_text else None,
+        "notes": parse_long(str(form["notes"])) if form.get("notes") else "",
+    }
+
+
+def as_form(negotiation_round: NegotiationRound) -> dict[str, Any]:
+    r = negotiation_round
+    return {
+        "held_at": r.held_at.isoformat(),
+        "place": r.place,
+        "workers_present": r.workers_present,
+        "employer_present": r.employer_present,
+        "chiefs_present": "yes" if r.chiefs_present else "no",
+        "recorder": r.recorder,
+        "agreements": r.agreements,
+        "open_points": r.open_points,
+        "next_meeting": r.next_meeting_at.isoformat() if r.next_meeting_at else "",
+        "notes": r.notes,
+    }
+
+
+async def log(
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    form: dict[str, Any],
+    now: datetime,
+    settings: Settings,
+) -> NegotiationRound:
+    case = await cases.editable(uow, user, case_id)
+    if case.stage not in OPEN_STAGES:
+        raise Problem("rounds.not_negotiating")
+    values = _values(form, now, settings)
+    held_on = values["held_at"].astimezone(settings.zone).date()
+    if case.offer_on is not None and held_on < case.offer_on:
+        raise Problem("rounds.before_offer", offer=case.offer_on)
+    if case.stage is Stage.reply_received:
+        # The first meeting starts the negotiation.
+        await cases.move(uow, user, case_id, Stage.negotiating, held_on, now, settings.zone)
+    if case.first_round_on is None or held_on < case.first_round_on:
+        case.first_round_on = held_on
+    number = await uow.rounds.last_number(case_id) + 1
+    return await uow.rounds.add(
+        NegotiationRound(
+            case_id=case_id,
+            round_no=number,
+            created_by_id=user.id or 0,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+    )
+
+
+async def correct(
+    uow: UnitOfWork,
+    user: User,
+    round_id: int,
+    form: dict[str, Any],
+    now: datetime,
+    settings: Settings,
+) -> NegotiationRound:
+    found = await uow.rounds.get(round_id)
+    if found is None:
+        raise Problem("common.not_allowed")
+    case = await cases.editable(uow, user, found.case_id)
+    values = _values(form, now, settings)
+    if (
+        case.offer_on is not None
+        and values["held_at"].astimezone(settings.zone).date() < case.offer_on
+    ):
+        raise Problem("rounds.before_offer", offer=case.offer_on)
+    await uow.rounds.revise(
+        RoundRevision(round_id=round_id, before=as_form(found), by_id=user.id or 0, at=now)
+    )
+    for name, value in values.items():
+        setattr(found, name, value)
+    found.updated_at = now
+    return found
+
+
+@dataclass(frozen=True)
+class RoundView:
+    negotiation_round: NegotiationRound
+    editable: bool
+    revisions: Sequence[RoundRevision]
+
+
+async def of_case(
+    uow: UnitOfWork, user: User, case_id: int
+) -> tuple[bool, Sequence[NegotiationRound]]:
+    _, editable = await cases.load(uow, user, case_id)
+    return editable, await uow.rounds.of_case(case_id)
+
+
+async def view(uow: UnitOfWork, user: User, round_id: int) -> RoundView:
+    found = await uow.rounds.get(round_id)
+    if found is None:
+        raise Problem("common.not_allowed")
+    _, editable = await cases.load(uow, user, found.case_id)
+    return RoundView(found, editable, await uow.rounds.revisions(round_id))

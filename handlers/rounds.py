@@ -1,0 +1,224 @@
+"""Logging negotiation meetings: a ten-step form most of which is taps and short answers,
+the list of a case's meetings, and corrections that keep the earlier version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram import F
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+
+from bot.callbacks import CaseCB, RoundCB, RoundsCB
+from bot.clock import Clock
+from bot.services import rounds
+from bot.services.errors import Problem
+from bot.settings import Settings
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.filters import RoleFilter
+from handlers.forms import Env, Form, Step, StepContext
+from storage.models import Role, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("rounds")
+router.filter("message", RoleFilter(Role.instructor, Role.liaison))
+router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
+INSTRUCTOR = RoleFilter(Role.instructor)
+
+
+def _when(text: str, context: StepContext) -> Any:
+    return rounds.parse_held_at(text, context.now, context.settings.zone)
+
+
+def _next(text: str, context: StepContext) -> Any:
+    return rounds.parse_next(text, context.now, context.settings.zone)
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    form = context.form
+    return {
+        "held_at": _moment(form["held_at"]),
+        "place": form["place"],
+        "workers_present": form["workers_present"],
+        "employer_present": form["employer_present"],
+        "chiefs": form["chiefs_present"] == "yes",
+        "recorder": form["recorder"],
+        "agreements": form["agreements"],
+        "open_points": form["open_points"],
+        "next_meeting": _moment(form["next_meeting"]),
+        "notes": form["notes"],
+    }
+
+
+async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
+    ui: Ui = data["ui"]
+    state: FSMContext = data["state"]
+    clock: Clock = data["clock"]
+    settings: Settings = data["settings"]
+    uow: UnitOfWork = data["uow"]
+    user: User = data["user"]
+    await query.answer()
+    try:
+        if form.get("round_id"):
+            saved = await rounds.correct(
+                uow, user, int(form["round_id"]), form, clock.now(), settings
+            )
+            key = "rounds.corrected"
+        else:
+            saved = await rounds.log(uow, user, int(form["case_id"]), form, clock.now(), settings)
+            key = "rounds.saved"
+    except Problem as problem:
+        await ui.send(query.from_user.id, problem.key, **problem.params)
+        return
+    await state.clear()
+    markup = keyboard([[button(ui.label("labels.back_to_case"), CaseCB(case_id=saved.case_id))]])
+    await ui.send(query.from_user.id, key, markup, number=saved.round_no)
+
+
+def _text(parse: Any) -> Any:
+    return lambda text, _context: parse(text)
+
+
+FORM = Form(
+    "rd",
+    [
+        Step(
+            "held_at",
+            "rounds.ask_held_at",
+            parse=_when,
+            choices=(
+                ("labels.today_0900", "today 09h00"),
+                ("labels.today_1400", "today 14h00"),
+                ("labels.yesterday_1400", "yesterday 14h00"),
+            ),
+        ),
+        Step("place", "rounds.ask_place", parse=_text(rounds.parse_place)),
+        Step(
+            "workers_present",
+            "rounds.ask_workers_present",
+            parse=lambda text, c: rounds.parse_present(text, c.settings),
+        ),
+        Step(
+            "employer_present",
+            "rounds.ask_employer_present",
+            parse=lambda text, c: rounds.parse_present(text, c.settings),
+        ),
+        Step(
+            "chiefs_present",
+            "rounds.ask_chiefs_present",
+            choices=(("labels.yes", "yes"), ("labels.no", "no")),
+        ),
+        Step("recorder", "rounds.ask_recorder", parse=_text(rounds.parse_recorder)),
+        Step("agreements", "rounds.ask_agreements", parse=_text(rounds.parse_long), optional=True),
+        Step(
+            "open_points", "rounds.ask_open_points", parse=_text(rounds.parse_long), optional=True
+        ),
+        Step("next_meeting", "rounds.ask_next_meeting", parse=_next, optional=True),
+        Step("notes", "rounds.ask_notes", parse=_text(rounds.parse_long), optional=True),
+    ],
+    review="rounds.review",
+    summary=_summary,
+    submit=_submit,
+)
+FORM.register(router, INSTRUCTOR)
+
+
+@router.callback_query(RoundsCB.filter(F.new), INSTRUCTOR)
+async def start_log(
+    query: CallbackQuery,
+    callback_data: RoundsCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    editable, _ = await rounds.of_case(uow, user, callback_data.case_id)
+    if not editable:
+        raise Problem("common.not_allowed")
+    await query.answer()
+    env = Env(ui, state, query.from_user.id, clock, settings)
+    await FORM.start(env, {"case_id": callback_data.case_id})
+
+
+@router.callback_query(RoundsCB.filter(~F.new))
+async def list_rounds(
+    query: CallbackQuery, callback_data: RoundsCB, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    editable, found = await rounds.of_case(uow, user, callback_data.case_id)
+    rows = [
+        [button(f"#{r.round_no} · {r.place}"[:60], RoundCB(round_id=r.id or 0))]
+        for r in found[-20:]
+    ]
+    if editable:
+        rows.append(
+            [
+                button(
+                    ui.label("labels.menu_log_round"),
+                    RoundsCB(case_id=callback_data.case_id, new=True),
+                )
+            ]
+        )
+    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))])
+    items = [{"no": r.round_no, "at": r.held_at, "place": r.place} for r in found]
+    await query.answer()
+    await ui.send(query.from_user.id, "rounds.list", keyboard(rows), items=items)
+
+
+@router.callback_query(RoundCB.filter(~F.correct))
+async def show_round(
+    query: CallbackQuery, callback_data: RoundCB, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    shown = await rounds.view(uow, user, callback_data.round_id)
+    r = shown.negotiation_round
+    rows = []
+    if shown.editable:
+        rows.append(
+            [button(ui.label("labels.correct_round"), RoundCB(round_id=r.id or 0, correct=True))]
+        )
+    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=r.case_id))])
+    await query.answer()
+    await ui.send(
+        query.from_user.id,
+        "rounds.card",
+        keyboard(rows),
+        no=r.round_no,
+        held_at=r.held_at,
+        place=r.place,
+        workers_present=r.workers_present,
+        employer_present=r.employer_present,
+        chiefs=r.chiefs_present,
+        recorder=r.recorder,
+        agreements=r.agreements,
+        open_points=r.open_points,
+        next_meeting=r.next_meeting_at,
+        notes=r.notes,
+        revisions=len(shown.revisions),
+        last_revision=shown.revisions[-1].at if shown.revisions else None,
+    )
+
+
+@router.callback_query(RoundCB.filter(F.correct), INSTRUCTOR)
+async def start_correction(
+    query: CallbackQuery,
+    callback_data: RoundCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    shown = await rounds.view(uow, user, callback_data.round_id)
+    if not shown.editable:
+        raise Problem("common.not_allowed")
+    await query.answer()
+    initial = {**rounds.as_form(shown.negotiation_round), "round_id": callback_data.round_id}
+    await FORM.start(Env(ui, state, query.from_user.id, clock, settings), initial)

@@ -1,0 +1,142 @@
+"""Logging negotiation meetings: taps and short answers, validation, automatic numbering,
+the first meeting starting the negotiation, corrections with history, topic history by round."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from bot.testing import ChatUser, Harness
+from storage.models import BargainingCase, NegotiationRound, RoundRevision, Stage, TopicEvent
+from storage.uow import UnitOfWork
+from tests.test_cases_flow import _instructor, _open_case, _register
+
+
+async def _rows(h: Harness, model):
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        return list((await uow.session.execute(select(model))).scalars().all())
+
+
+async def _case_with_reply(h: Harness) -> ChatUser:
+    chat = await _instructor(h)
+    await _register(chat)
+    await _open_case(chat)
+    await chat.click("发出要约")
+    await chat.send("2026-11-10")
+    await chat.click("收到回应")
+    await chat.send("2026-11-20")
+    return chat
+
+
+async def test_log_a_round_in_a_few_taps(harness: Harness):
+    chat = await _case_with_reply(harness)
+    await chat.click("记录协商会议")
+    assert "还没到" in (await chat.send("明天 9:00")).text
+    assert "无法识别" in (await chat.send("2026-02-30 9:00")).text
+    # A date before the offer passes this step; saving refuses it (the check needs the case).
+    assert "2/10" in (await chat.send("2026-11-09 9:00")).text
+    await chat.send("公司三楼会议室")
+    assert "0 到 10" in (await chat.send("12")).text
+    await chat.send("5")
+    await chat.send("5人")
+    await chat.click("是")
+    await chat.send("张记录")
+    await chat.click("跳过")
+    await chat.send("工资增长幅度；\n加班费基数")
+    assert "之后" in (await chat.send("2026-11-01 14:00")).text
+    await chat.send("2026-12-01 14:30")
+    await chat.click("跳过")
+    assert "请核对会议记录" in chat.last_text
+    assert "加班费基数" in chat.last_text
+    reply = await chat.click("提交")
+    assert "早于发出要约" in reply.text
+    await chat.click("✏️ 时间")
+    await chat.click("今天 9:00")
+    reply = await chat.click("提交")
+    assert "已保存第 1 轮" in reply.text
+
+    [meeting] = await _rows(harness, NegotiationRound)
+    assert meeting.round_no == 1
+    assert meeting.held_at == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 9:00 in Shanghai
+    assert meeting.workers_present == 5
+    assert meeting.employer_present == 5
+    assert meeting.chiefs_present
+    assert meeting.open_points == "工资增长幅度；\n加班费基数"
+    assert meeting.next_meeting_at == datetime(2026, 12, 1, 6, 30, tzinfo=UTC)
+    [case] = await _rows(harness, BargainingCase)
+    assert case.stage is Stage.negotiating  # the first meeting started the negotiation
+    assert str(case.first_round_on) == "2026-11-24"
+
+    # An afternoon meeting, logged after it ends, gets number 2; topic changes carry it.
+    harness.clock.advance(hours=6)
+    await chat.click("返回案件")
+    await chat.click("记录协商会议")
+    await chat.click("今天 14:00")
+    await chat.send("工会活动室")
+    await chat.send("5")
+    await chat.send("4")
+    await chat.click("否")
+    await chat.send("张记录")
+    for _ in range(4):
+        await chat.click("跳过")
+    assert "已保存第 2 轮" in (await chat.click("提交")).text
+    await chat.click("返回案件")
+    await chat.click("📋 议题")
+    await chat.click("添加议题")
+    await chat.click("劳动报酬")
+    [event] = await _rows(harness, TopicEvent)
+    assert event.round_no == 2
+    assert not harness.telegram.errors()
+
+
+async def test_correct_a_round_keeps_history(harness: Harness):
+    chat = await _case_with_reply(harness)
+    await chat.click("记录协商会议")
+    await chat.click("今天 9:00")
+    await chat.send("公司三楼会议室")
+    await chat.send("5")
+    await chat.send("5")
+    await chat.click("是")
+    await chat.send("张记录")
+    for _ in range(4):
+        await chat.click("跳过")
+    await chat.click("提交")
+    await chat.click("返回案件")
+    await chat.click("会议记录")
+    reply = await chat.click("#1")
+    assert "公司三楼会议室" in reply.text
+    await chat.click("更正")
+    assert "请核对会议记录" in chat.last_text
+    await chat.click("✏️ 地点")
+    await chat.send("公司一楼大会议室")
+    reply = await chat.click("提交")
+    assert "已更正" in reply.text
+    [meeting] = await _rows(harness, NegotiationRound)
+    assert meeting.place == "公司一楼大会议室"
+    [revision] = await _rows(harness, RoundRevision)
+    assert revision.before["place"] == "公司三楼会议室"
+    await chat.click("返回案件")
+    await chat.click("会议记录")
+    assert "已更正 1 次" in (await chat.click("#1")).text
+
+
+async def test_no_rounds_before_the_reply(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    assert "记录协商会议" not in [label for label, _ in chat.buttons()]
+    [case] = await _rows(harness, BargainingCase)
+    reply = await chat.press(f"rl:{case.id}:1")
+    assert "1/10" in reply.text  # the form opens...
+    for step in ("今天 9:00",):
+        await chat.send(step)
+    await chat.send("会议室")
+    await chat.send("5")
+    await chat.send("5")
+    await chat.click("是")
+    await chat.send("张记录")
+    for _ in range(4):
+        await chat.click("跳过")
+    assert "不在协商阶段" in (await chat.click("提交")).text  # ...but nothing is saved
+    assert await _rows(harness, NegotiationRound) == []
