@@ -96,3 +96,12 @@ class RoundsCB(CallbackData, prefix="rl"):
 class RoundCB(CallbackData, prefix="ro"):
     round_id: int
     correct: bool = False
+
+
+class RepsCB(CallbackData, prefix="rv"):
+    case_id: int
+    add: str = ""  # "", "workers", "employer"
+
+
+class RepRemoveCB(CallbackData, prefix="rx"):
+    representative_id: int

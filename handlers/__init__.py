@@ -17,6 +17,7 @@ def get_routers() -> list[Router]:
         onboarding,
         profile,
         reports,
+        representatives,
         rounds,
         topics,
     )
@@ -30,6 +31,7 @@ def get_routers() -> list[Router]:
         cases,
         topics,
         rounds,
+        representatives,
         reports,
         invites,
         approvals,

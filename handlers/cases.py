@@ -18,6 +18,7 @@ from bot.callbacks import (
     MoveCB,
     NewCaseCB,
     ReportCB,
+    RepsCB,
     RoundsCB,
     TermCB,
     TopicsCB,
@@ -60,6 +61,7 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
             button(ui.label("labels.menu_rounds"), RoundsCB(case_id=case_id)),
         ]
     )
+    rows.append([button(ui.label("labels.menu_representatives"), RepsCB(case_id=case_id))])
     if view.editable and view.case.stage in rounds.OPEN_STAGES:
         rows.insert(
             0, [button(ui.label("labels.menu_log_round"), RoundsCB(case_id=case_id, new=True))]

@@ -325,3 +325,24 @@ class RoundRevision(SQLModel, table=True):
     before: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     by_id: int = Field(foreign_key="app_user.id")
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Side(StrEnum):
+    workers = "workers"
+    employer = "employer"
+
+
+class CaseRepresentative(SQLModel, table=True):
+    """A bargaining representative on one side of a case."""
+
+    __tablename__ = "case_representative"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="bargaining_case.id", index=True)
+    side: Side = Field(sa_type=EnumString(Side))
+    name: str = Field(max_length=30)
+    post: str = Field(default="", max_length=50)
+    chief: bool = False
+    expert: bool = False
+    woman: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from storage.models import (
     BargainingCase,
     CaseEnterprise,
+    CaseRepresentative,
     CaseTopic,
     Enterprise,
     FsmRecord,
@@ -409,3 +410,29 @@ class RoundRepo(_Repo):
             .order_by(col(RoundRevision.id))
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+
+class RepresentativeRepo(_Repo):
+    async def add(self, representative: CaseRepresentative) -> CaseRepresentative:
+        self.session.add(representative)
+        await self.session.flush()
+        return representative
+
+    async def get(self, representative_id: int) -> CaseRepresentative | None:
+        return await self.session.get(CaseRepresentative, representative_id)
+
+    async def of_case(self, case_id: int) -> Sequence[CaseRepresentative]:
+        stmt = (
+            select(CaseRepresentative)
+            .where(CaseRepresentative.case_id == case_id)
+            .order_by(
+                col(CaseRepresentative.side),
+                col(CaseRepresentative.chief).desc(),
+                col(CaseRepresentative.id),
+            )
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def remove(self, representative: CaseRepresentative) -> None:
+        await self.session.delete(representative)
+        await self.session.flush()

@@ -16,6 +16,7 @@ from storage.repositories import (
     OrgRepo,
     ProfileRepo,
     ReportRepo,
+    RepresentativeRepo,
     RoundRepo,
     TopicRepo,
     UpdateLogRepo,
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.reports = ReportRepo(self.session)
         self.topics = TopicRepo(self.session)
         self.rounds = RoundRepo(self.session)
+        self.representatives = RepresentativeRepo(self.session)
         self._token = _current.set(self)
         return self
 

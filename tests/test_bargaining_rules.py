@@ -13,7 +13,6 @@ from bot.services import credit_code
 from bot.services.bargaining import (
     Milestones,
     Representative,
-    Side,
     TransitionRefused,
     add_months,
     check_transition,
@@ -22,7 +21,7 @@ from bot.services.bargaining import (
     representative_problems,
 )
 from bot.settings import LegalSettings
-from storage.models import CaseType, Stage
+from storage.models import CaseType, Side, Stage
 
 LEGAL = LegalSettings()
 

@@ -10,11 +10,10 @@ import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from fractions import Fraction
 
 from bot.settings import LegalSettings
-from storage.models import CaseType, Stage
+from storage.models import CaseType, Side, Stage
 
 TRANSITIONS: dict[Stage, tuple[Stage, ...]] = {
     Stage.preparing: (Stage.offer_sent, Stage.terminated),
@@ -113,11 +112,6 @@ def deadlines(case_type: CaseType, m: Milestones, legal: LegalSettings) -> Deadl
             else add_months(expiry, -legal.renewal_window_months)
         )
     return Deadlines(reply_due, data_due, filing_due, review_ends, effective, expiry, renewal)
-
-
-class Side(StrEnum):
-    workers = "workers"
-    employer = "employer"
 
 
 @dataclass(frozen=True)

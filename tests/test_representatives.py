@@ -1,0 +1,82 @@
+"""Representatives: added one by one per side, the legal rules explained until they hold."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.testing import ChatUser, Harness
+from storage.models import BargainingCase, CaseRepresentative
+from storage.uow import UnitOfWork
+from tests.test_cases_flow import _instructor, _open_case, _register
+
+
+async def _add(
+    chat: ChatUser,
+    side: str,
+    name: str,
+    chief: bool = False,
+    expert: bool = False,
+    woman: bool = False,
+) -> str:
+    await chat.click("➕ 职工方代表" if side == "workers" else "➕ 企业方代表")
+    await chat.send(name)
+    await chat.click("跳过")
+    for flag in (chief, expert, woman):
+        await chat.click("是" if flag else "否")
+    reply = await chat.click("提交")
+    return reply.text
+
+
+async def test_line_up_rules_are_explained_until_they_hold(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)  # 1200 staff, 300 women: exactly 1/4, so a woman is needed
+    await _open_case(chat)
+    reply = await chat.click("👥 代表")
+    assert "职工方代表不足 3 人" in reply.text
+    assert "应有女职工代表" in reply.text
+
+    text = await _add(chat, "workers", "王工", chief=True, expert=True)
+    assert "首席代表不能由外聘专家担任" in text
+    await chat.click("✖️ 王工")
+    await _add(chat, "workers", "王工", chief=True)
+    await _add(chat, "workers", "李工", woman=True)
+    await _add(chat, "workers", "赵专家", expert=True)
+    for name, chief in (("刘总", True), ("陈经理", False)):
+        text = await _add(chat, "employer", name, chief=chief)
+    assert "双方代表人数应当相等" in text
+    assert "这一方已经有" in await _add(chat, "employer", "刘总")
+
+    text = await _add(chat, "employer", "周主管")
+    assert "符合规定" in text
+    assert not harness.telegram.errors()
+
+    members = await _members(harness)
+    assert len(members) == 6
+    assert sum(m.chief for m in members) == 2
+
+
+async def _members(h: Harness) -> list[CaseRepresentative]:
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        return list((await uow.session.execute(select(CaseRepresentative))).scalars().all())
+
+
+async def test_only_the_owner_changes_the_line_up(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    await chat.click("👥 代表")
+    await _add(chat, "workers", "王工", chief=True)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
+        [member] = (await uow.session.execute(select(CaseRepresentative))).scalars().all()
+        org = await uow.orgs.by_name("洪山区总工会")
+    other = harness.user(1102)
+    from storage.models import Role
+    from tests.factories import join
+
+    assert org is not None
+    await join(harness, other, org, Role.instructor)
+    assert "没有权限" in (await other.press(f"rv:{case.id}:")).text
+    await other.press(f"rx:{member.id}")
+    await other.press(f"rv:{case.id}:workers")
+    assert len(await _members(harness)) == 1
