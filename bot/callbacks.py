@@ -105,3 +105,12 @@ class RepsCB(CallbackData, prefix="rv"):
 
 class RepRemoveCB(CallbackData, prefix="rx"):
     representative_id: int
+
+
+class FinanceCB(CallbackData, prefix="fi"):
+    enterprise_id: int
+    enter: bool = False
+
+
+class AdviceCB(CallbackData, prefix="ad"):
+    case_id: int

@@ -18,6 +18,7 @@ def get_routers() -> list[Router]:
         profile,
         reports,
         representatives,
+        research,
         rounds,
         topics,
     )
@@ -32,6 +33,7 @@ def get_routers() -> list[Router]:
         topics,
         rounds,
         representatives,
+        research,
         reports,
         invites,
         approvals,

@@ -12,6 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import (
+    AdviceCB,
     CaseCB,
     CongressCB,
     MenuCB,
@@ -61,7 +62,12 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
             button(ui.label("labels.menu_rounds"), RoundsCB(case_id=case_id)),
         ]
     )
-    rows.append([button(ui.label("labels.menu_representatives"), RepsCB(case_id=case_id))])
+    rows.append(
+        [
+            button(ui.label("labels.menu_representatives"), RepsCB(case_id=case_id)),
+            button(ui.label("labels.menu_advice"), AdviceCB(case_id=case_id)),
+        ]
+    )
     if view.editable and view.case.stage in rounds.OPEN_STAGES:
         rows.insert(
             0, [button(ui.label("labels.menu_log_round"), RoundsCB(case_id=case_id, new=True))]

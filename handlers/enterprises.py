@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import EnterpriseCB, MenuCB, NewCaseCB
+from bot.callbacks import EnterpriseCB, FinanceCB, MenuCB, NewCaseCB
 from bot.clock import Clock
 from bot.services import enterprises
 from bot.services.errors import Problem
@@ -60,6 +60,7 @@ async def show_card(ui: Ui, chat_id: int, enterprise: Enterprise) -> None:
     markup = keyboard(
         [
             [button(ui.label("labels.new_case"), NewCaseCB(enterprise_id=enterprise.id or 0))],
+            [button(ui.label("labels.menu_finance"), FinanceCB(enterprise_id=enterprise.id or 0))],
             [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
         ]
     )

@@ -32,7 +32,12 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
                 button(ui.label("labels.menu_pending"), MenuCB(action="pending")),
             ],
         ]
-        rows.append([button(ui.label("labels.menu_cases_liaison"), MenuCB(action="cases"))])
+        rows.append(
+            [
+                button(ui.label("labels.menu_cases_liaison"), MenuCB(action="cases")),
+                button(ui.label("labels.menu_guideline"), MenuCB(action="guideline")),
+            ]
+        )
     else:
         rows += [
             [button(ui.label("labels.menu_cases"), MenuCB(action="cases"))],

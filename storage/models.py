@@ -346,3 +346,34 @@ class CaseRepresentative(SQLModel, table=True):
     expert: bool = False
     woman: bool = False
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class EnterpriseFinance(SQLModel, table=True):
+    """An enterprise's figures for one year (调查研究), money in units of 10,000 yuan (万元)."""
+
+    __tablename__ = "enterprise_finance"
+
+    enterprise_id: int = Field(foreign_key="enterprise.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    revenue: float
+    profit: float
+    labour_cost: float
+    wage_bill: float
+    average_wage: float  # yuan per month
+    headcount: int
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WageGuideline(SQLModel, table=True):
+    """A region's wage guideline (工资指导线) and reference figures for one year."""
+
+    __tablename__ = "wage_guideline"
+
+    org_id: int = Field(foreign_key="org.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    baseline_pct: float
+    upper_pct: float
+    lower_pct: float
+    minimum_wage: float  # yuan per month
+    cpi_pct: float
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -18,6 +18,7 @@ from storage.models import (
     CaseRepresentative,
     CaseTopic,
     Enterprise,
+    EnterpriseFinance,
     FsmRecord,
     InstructorProfile,
     Invite,
@@ -33,6 +34,7 @@ from storage.models import (
     StageEvent,
     TopicEvent,
     User,
+    WageGuideline,
 )
 
 
@@ -435,4 +437,16 @@ class RepresentativeRepo(_Repo):
 
     async def remove(self, representative: CaseRepresentative) -> None:
         await self.session.delete(representative)
+        await self.session.flush()
+
+
+class ResearchRepo(_Repo):
+    async def finance(self, enterprise_id: int, year: int) -> EnterpriseFinance | None:
+        return await self.session.get(EnterpriseFinance, (enterprise_id, year))
+
+    async def guideline(self, org_id: int, year: int) -> WageGuideline | None:
+        return await self.session.get(WageGuideline, (org_id, year))
+
+    async def save(self, record: EnterpriseFinance | WageGuideline) -> None:
+        await self.session.merge(record)
         await self.session.flush()

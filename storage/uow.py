@@ -17,6 +17,7 @@ from storage.repositories import (
     ProfileRepo,
     ReportRepo,
     RepresentativeRepo,
+    ResearchRepo,
     RoundRepo,
     TopicRepo,
     UpdateLogRepo,
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.topics = TopicRepo(self.session)
         self.rounds = RoundRepo(self.session)
         self.representatives = RepresentativeRepo(self.session)
+        self.research = ResearchRepo(self.session)
         self._token = _current.set(self)
         return self
 

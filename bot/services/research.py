@@ -1,0 +1,207 @@
+"""Research data (调查研究) and the suggested wage rise it supports.
+
+The suggestion starts from the region's wage guideline (lower line, baseline, upper line)
+and places the enterprise in it by its results: a loss-making enterprise sits at the lower
+line; a profitable one gets at least the CPI, so real wages do not fall; a strong one
+(margin of 10 % or more, revenue growing at least as fast as the baseline) is pointed
+between the baseline and the upper line; a heavy labour-cost share keeps the top at the
+baseline. Every step is returned as a reason the instructor can cite in the plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.services import enterprises
+from bot.services.errors import AccessDenied, Problem
+from bot.services.profiles import clean
+from storage.models import EnterpriseFinance, Org, Role, User, WageGuideline
+from storage.uow import UnitOfWork
+
+STRONG_MARGIN = 0.10
+HEAVY_LABOUR_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    low: float
+    high: float
+    reasons: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def suggest_rise(
+    guideline: WageGuideline,
+    this_year: EnterpriseFinance | None,
+    last_year: EnterpriseFinance | None,
+) -> Suggestion:
+    g = guideline
+    reasons: list[tuple[str, dict[str, Any]]] = [
+        (
+            "research.r_guideline",
+            {"lower": g.lower_pct, "base": g.baseline_pct, "upper": g.upper_pct},
+        )
+    ]
+    if this_year is None:
+        reasons.append(("research.r_no_data", {}))
+        return Suggestion(round(g.lower_pct, 1), round(g.baseline_pct, 1), reasons)
+    if this_year.profit < 0:
+        reasons.append(("research.r_loss", {"profit": this_year.profit}))
+        return Suggestion(round(g.lower_pct, 1), round(g.lower_pct, 1), reasons)
+
+    margin = this_year.profit / this_year.revenue if this_year.revenue > 0 else 0.0
+    growth = None
+    if last_year is not None and last_year.revenue > 0:
+        growth = (this_year.revenue - last_year.revenue) / last_year.revenue * 100
+    strong = margin >= STRONG_MARGIN and (growth is None or growth >= g.baseline_pct)
+    if strong:
+        low, high = g.baseline_pct, g.upper_pct
+        reasons.append(
+            ("research.r_strong", {"margin": round(margin * 100, 1), "growth": _pct(growth)})
+        )
+    else:
+        low, high = g.lower_pct, g.baseline_pct
+        reasons.append(
+            ("research.r_moderate", {"margin": round(margin * 100, 1), "growth": _pct(growth)})
+        )
+    if low < g.cpi_pct:
+        low = min(g.cpi_pct, high)
+        reasons.append(("research.r_cpi", {"cpi": g.cpi_pct}))
+    share = this_year.labour_cost / this_year.revenue if this_year.revenue > 0 else 0.0
+    if share > HEAVY_LABOUR_SHARE and high > g.baseline_pct:
+        high = g.baseline_pct
+        reasons.append(("research.r_labour_heavy", {"share": round(share * 100, 1)}))
+    if this_year.average_wage * (1 + low / 100) < g.minimum_wage:
+        reasons.append(
+            ("research.r_minimum", {"minimum": g.minimum_wage, "average": this_year.average_wage})
+        )
+    return Suggestion(round(low, 1), round(high, 1), reasons)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def parse_amount(text: str, allow_negative: bool = False) -> float:
+    value = clean(text).replace(",", "").replace("，", "").removesuffix("万元").removesuffix("万")
+    try:
+        number = float(value)
+    except ValueError:
+        raise Problem("research.bad_amount") from None
+    if number != number or abs(number) > 1e9 or (number < 0 and not allow_negative):  # NaN, absurd
+        raise Problem("research.bad_amount")
+    return round(number, 2)
+
+
+def parse_percent(text: str) -> float:
+    value = clean(text).removesuffix("%").removesuffix("％")
+    try:
+        number = float(value)
+    except ValueError:
+        raise Problem("research.bad_percent") from None
+    if not -20 <= number <= 50:
+        raise Problem("research.bad_percent")
+    return round(number, 2)
+
+
+def parse_year(text: str, this_year: int) -> int:
+    value = clean(text).removesuffix("年")
+    if not value.isdigit() or not this_year - 10 <= int(value) <= this_year:
+        raise Problem("research.bad_year", low=this_year - 10, high=this_year)
+    return int(value)
+
+
+async def save_finance(
+    uow: UnitOfWork, user: User, enterprise_id: int, form: dict[str, Any], now: datetime
+) -> EnterpriseFinance:
+    await enterprises.visible(uow, user, enterprise_id)
+    revenue = parse_amount(str(form["revenue"]))
+    record = EnterpriseFinance(
+        enterprise_id=enterprise_id,
+        year=int(form["year"]),
+        revenue=revenue,
+        profit=parse_amount(str(form["profit"]), allow_negative=True),
+        labour_cost=parse_amount(str(form["labour_cost"])),
+        wage_bill=parse_amount(str(form["wage_bill"])),
+        average_wage=parse_amount(str(form["average_wage"])),
+        headcount=int(form["headcount"]),
+        updated_at=now,
+    )
+    if record.labour_cost > revenue > 0 and record.profit > 0:
+        raise Problem("research.inconsistent")
+    await uow.research.save(record)
+    return record
+
+
+async def save_guideline(
+    uow: UnitOfWork, liaison: User, form: dict[str, Any], now: datetime
+) -> WageGuideline:
+    if liaison.role is not Role.liaison:
+        raise AccessDenied()
+    record = WageGuideline(
+        org_id=liaison.org_id,
+        year=int(form["year"]),
+        baseline_pct=parse_percent(str(form["baseline"])),
+        upper_pct=parse_percent(str(form["upper"])),
+        lower_pct=parse_percent(str(form["lower"])),
+        minimum_wage=parse_amount(str(form["minimum_wage"])),
+        cpi_pct=parse_percent(str(form["cpi"])),
+        updated_at=now,
+    )
+    if not record.lower_pct <= record.baseline_pct <= record.upper_pct:
+        raise Problem("research.lines_out_of_order")
+    await uow.research.save(record)
+    return record
+
+
+async def guideline_for(uow: UnitOfWork, org: Org, year: int) -> tuple[Org, WageGuideline] | None:
+    """The guideline of `org` for `year`, or of the nearest union above that has one."""
+    current: Org | None = org
+    while current is not None:
+        found = await uow.research.guideline(current.id or 0, year)
+        if found is not None:
+            return current, found
+        current = await uow.orgs.get(current.parent_id) if current.parent_id else None
+    return None
+
+
+@dataclass(frozen=True)
+class CaseAdvice:
+    enterprise: str
+    year: int
+    region: str | None
+    this_year: EnterpriseFinance | None
+    suggestion: Suggestion | None
+
+
+async def advice_for_case(uow: UnitOfWork, user: User, case_id: int) -> CaseAdvice:
+    """The suggestion for a case's first enterprise, from last year's figures."""
+    from bot.services import cases
+
+    case, _ = await cases.load(uow, user, case_id)
+    [enterprise, *_] = await uow.cases.enterprises_of(case_id)
+    data_year = case.year - 1
+    this_year = await uow.research.finance(enterprise.id or 0, data_year)
+    before = await uow.research.finance(enterprise.id or 0, data_year - 1)
+    org = await uow.orgs.get(enterprise.org_id)
+    assert org is not None
+    found = await guideline_for(uow, org, case.year)
+    if found is None:
+        return CaseAdvice(enterprise.name, case.year, None, this_year, None)
+    region, guideline = found
+    return CaseAdvice(
+        enterprise.name,
+        case.year,
+        region.name,
+        this_year,
+        suggest_rise(guideline, this_year, before),
+    )
+
+
+async def finances_of(
+    uow: UnitOfWork, user: User, enterprise_id: int, years: list[int]
+) -> list[EnterpriseFinance]:
+    await enterprises.visible(uow, user, enterprise_id)
+    found = [await uow.research.finance(enterprise_id, year) for year in years]
+    return [f for f in found if f is not None]

@@ -1,0 +1,132 @@
+"""Research data and the suggested wage rise: the rules at their edges, then the chat flow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from bot.services.research import suggest_rise
+from bot.testing import Harness
+from storage.models import EnterpriseFinance, Role, WageGuideline
+from storage.uow import UnitOfWork
+from tests.factories import join
+from tests.test_cases_flow import _instructor, _open_case, _register
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+GUIDE = WageGuideline(
+    org_id=1,
+    year=2026,
+    baseline_pct=7.0,
+    upper_pct=10.0,
+    lower_pct=3.0,
+    minimum_wage=2210,
+    cpi_pct=3.5,
+    updated_at=NOW,
+)
+
+
+def fin(
+    revenue=10_000.0, profit=1_200.0, labour=2_000.0, avg=6_000.0, year=2025
+) -> EnterpriseFinance:
+    return EnterpriseFinance(
+        enterprise_id=1,
+        year=year,
+        revenue=revenue,
+        profit=profit,
+        labour_cost=labour,
+        wage_bill=1_500,
+        average_wage=avg,
+        headcount=1200,
+        updated_at=NOW,
+    )
+
+
+def keys(s):
+    return [k.split(".")[1] for k, _ in s.reasons]
+
+
+def test_no_data_gives_lower_to_baseline():
+    s = suggest_rise(GUIDE, None, None)
+    assert (s.low, s.high) == (3.0, 7.0)
+    assert "r_no_data" in keys(s)
+
+
+def test_loss_sits_at_the_lower_line():
+    s = suggest_rise(GUIDE, fin(profit=-50), None)
+    assert (s.low, s.high) == (3.0, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("profit", "last_revenue", "expected"),
+    [
+        (1_000.0, 9_000.0, (7.0, 10.0)),  # margin exactly 10 %, growth 11 %: strong
+        (999.0, 9_000.0, (3.5, 7.0)),  # margin just under 10 %: moderate, CPI floor
+        (1_000.0, 9_400.0, (3.5, 7.0)),  # growth 6.4 % < baseline: moderate
+    ],
+)
+def test_strong_and_moderate(profit, last_revenue, expected):
+    s = suggest_rise(GUIDE, fin(profit=profit), fin(revenue=last_revenue, year=2024))
+    assert (s.low, s.high) == expected
+
+
+def test_heavy_labour_share_caps_at_baseline():
+    s = suggest_rise(GUIDE, fin(profit=1_500, labour=5_100), None)
+    assert (s.low, s.high) == (7.0, 7.0)
+    assert "r_labour_heavy" in keys(s)
+
+
+def test_minimum_wage_warning():
+    assert "r_minimum" in keys(suggest_rise(GUIDE, fin(avg=2_000), None))
+    assert "r_minimum" not in keys(suggest_rise(GUIDE, fin(avg=2_200), None))
+
+
+async def test_research_flow(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        org = await uow.orgs.by_name("洪山区总工会")
+    assert org is not None
+    liaison = harness.user(1001, "王芳")
+    await join(harness, liaison, org, Role.liaison)
+
+    await liaison.send("/menu")
+    await liaison.click("工资指导线")
+    assert "之间" in (await liaison.send("2030")).text
+    await liaison.send("2026")
+    await liaison.send("7")
+    await liaison.send("10%")
+    assert "-20 到 50" in (await liaison.send("百分之三")).text
+    await liaison.send("3")
+    await liaison.send("2210")
+    await liaison.send("3.5")
+    assert "已保存" in (await liaison.click("提交")).text
+
+    await chat.send("/menu")
+    await chat.click("查找企业")
+    await chat.send("光谷")
+    await chat.click("光谷电子有限公司")
+    await chat.click("经营数据")
+    await chat.click("录入经营数据")
+    for value in ("2025", "12,000", "1500", "2400", "1800", "6500", "1200"):
+        await chat.send(value)
+    await chat.click("提交")
+    assert "2025 年：营业收入 12000.0" in chat.last_text
+
+    await _open_case(chat)
+    reply = await chat.click("工资增幅建议")
+    assert "建议增幅" in reply.text
+    assert "7.0% – 10.0%" in reply.text
+    assert "利润率 12.5%" in reply.text
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        assert len((await uow.session.execute(select(EnterpriseFinance))).scalars().all()) == 1
+    assert not harness.telegram.errors()
+
+
+async def test_advice_without_guideline_says_what_is_missing(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    reply = await chat.click("工资增幅建议")
+    assert "还没有录入 2026 年工资指导线" in reply.text
