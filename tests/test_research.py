@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from bot.services.research import suggest_rise
+from bot.services.research import Suggestion, suggest_rise
 from bot.testing import Harness
 from storage.models import EnterpriseFinance, Role, WageGuideline
 from storage.uow import UnitOfWork
@@ -43,7 +43,7 @@ def fin(
     )
 
 
-def keys(s):
+def keys(s: Suggestion) -> list[str]:
     return [k.split(".")[1] for k, _ in s.reasons]
 
 
