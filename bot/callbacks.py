@@ -114,3 +114,11 @@ class FinanceCB(CallbackData, prefix="fi"):
 
 class AdviceCB(CallbackData, prefix="ad"):
     case_id: int
+
+
+class TimelineCB(CallbackData, prefix="tl"):
+    case_id: int
+
+
+class CaseListCB(CallbackData, prefix="cl"):
+    page: int

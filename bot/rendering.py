@@ -50,11 +50,11 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
-        env.filters["dt"] = self._format_datetime
+        env.filters["dt"] = self.format_datetime
         env.filters["d"] = _format_date
         return env
 
-    def _format_datetime(self, value: datetime | None) -> str:
+    def format_datetime(self, value: datetime | None) -> str:
         if value is None:
             return "—"
         return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")

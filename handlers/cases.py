@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.callbacks import (
     AdviceCB,
     CaseCB,
+    CaseListCB,
     CongressCB,
     MenuCB,
     MoveCB,
@@ -22,6 +23,7 @@ from bot.callbacks import (
     RepsCB,
     RoundsCB,
     TermCB,
+    TimelineCB,
     TopicsCB,
 )
 from bot.clock import Clock
@@ -34,7 +36,8 @@ from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
 from handlers.keyboards import back_to_menu
-from storage.models import CaseType, Role, Stage, User
+from handlers.topics import title_of
+from storage.models import CaseTopic, CaseType, Role, Stage, TopicStatus, User
 from storage.uow import UnitOfWork
 
 router = Blueprint("cases")
@@ -62,6 +65,7 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
             button(ui.label("labels.menu_rounds"), RoundsCB(case_id=case_id)),
         ]
     )
+    rows.append([button(ui.label("labels.menu_timeline"), TimelineCB(case_id=case_id))])
     rows.append(
         [
             button(ui.label("labels.menu_representatives"), RepsCB(case_id=case_id)),
@@ -136,11 +140,25 @@ def _next_deadline(ui: Ui, view: cases.CaseView) -> str:
     return f"{ui.text('cases.deadline_' + name)} {day.isoformat()}"
 
 
+CASES_PER_PAGE = 10
+
+
 @router.callback_query(MenuCB.filter(F.action == "cases"))
+@router.callback_query(CaseListCB.filter())
 async def list_cases(
-    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, clock: Clock, settings: Settings
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+    callback_data: CaseListCB | MenuCB,
 ) -> None:
     views = await cases.my_cases(uow, user, clock.now(), settings.zone, settings.legal)
+    pages = max(1, -(-len(views) // CASES_PER_PAGE))
+    page = callback_data.page if isinstance(callback_data, CaseListCB) else 1
+    page = min(max(page, 1), pages)
+    shown = views[(page - 1) * CASES_PER_PAGE : page * CASES_PER_PAGE]
     items = [
         {
             "name": "、".join(e.name for e in v.enterprises),
@@ -149,20 +167,70 @@ async def list_cases(
             "stage": ui.label(f"labels.stage_{v.case.stage.value}"),
             "next": _next_deadline(ui, v),
         }
-        for v in views[:20]
+        for v in shown
     ]
     rows = [
         [button(f"{item['name']} · {item['stage']}"[:60], CaseCB(case_id=v.case.id or 0))]
-        for item, v in zip(items, views, strict=False)
+        for item, v in zip(items, shown, strict=True)
     ]
+    nav = []
+    if page > 1:
+        nav.append(button(ui.label("labels.prev_page"), CaseListCB(page=page - 1)))
+    if page < pages:
+        nav.append(button(ui.label("labels.next_page"), CaseListCB(page=page + 1)))
+    rows.append(nav)
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
     title = (
         "labels.my_cases_title" if user.role is Role.instructor else "labels.subtree_cases_title"
     )
+    text = ui.text("cases.list", items=items, title=ui.label(title))
+    if pages > 1:
+        text += "\n" + ui.text("cases.page", page=page, pages=pages)
     await query.answer()
-    await ui.send(
-        query.from_user.id, "cases.list", keyboard(rows), items=items, title=ui.label(title)
+    await ui.send_html(query.from_user.id, text, keyboard(rows))
+
+
+@router.callback_query(TimelineCB.filter())
+async def show_timeline(
+    query: CallbackQuery,
+    callback_data: TimelineCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    settings: Settings,
+) -> None:
+    entries = await cases.timeline(uow, user, callback_data.case_id, settings.zone)
+    items = [
+        {"when": _when(ui, e), "text": ui.text(f"cases.tl_{e.kind}", **_shown(ui, e))}
+        for e in entries
+    ]
+    await query.answer()
+    back = keyboard(
+        [[button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))]]
     )
+    await ui.send(query.from_user.id, "cases.timeline", back, items=items)
+
+
+def _when(ui: Ui, entry: cases.TimelineEntry) -> str:
+    on = entry.params.get("on")
+    return on.isoformat() if isinstance(on, date) else ui.renderer.format_datetime(entry.at)
+
+
+def _shown(ui: Ui, entry: cases.TimelineEntry) -> dict[str, Any]:
+    """Timeline parameters as the user reads them: labels for enums, titles for topics."""
+    shown: dict[str, Any] = {}
+    for name, value in entry.params.items():
+        if isinstance(value, Stage):
+            shown[name] = ui.label(f"labels.stage_{value.value}")
+        elif isinstance(value, TopicStatus):
+            shown[name] = ui.label(f"labels.topic_status_{value.value}")
+        elif isinstance(value, CaseTopic):
+            shown[name] = title_of(ui, value)
+        elif name == "category":
+            shown[name] = ui.label(f"labels.category_{value}")
+        else:
+            shown[name] = value
+    return shown
 
 
 @router.callback_query(CaseCB.filter())

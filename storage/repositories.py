@@ -318,6 +318,10 @@ class ReportRepo(_Repo):
     async def get(self, report_id: int) -> ProblemReport | None:
         return await self.session.get(ProblemReport, report_id)
 
+    async def of_case(self, case_id: int) -> Sequence[ProblemReport]:
+        stmt = select(ProblemReport).where(ProblemReport.case_id == case_id)
+        return (await self.session.execute(stmt)).scalars().all()
+
     async def by_reporter(self, user_id: int, limit: int = 10) -> Sequence[ProblemReport]:
         stmt = (
             select(ProblemReport)
@@ -370,6 +374,14 @@ class TopicRepo(_Repo):
     async def record(self, event: TopicEvent) -> None:
         self.session.add(event)
         await self.session.flush()
+
+    async def events_of_case(self, case_id: int) -> Sequence[tuple[TopicEvent, CaseTopic]]:
+        stmt = (
+            select(TopicEvent, CaseTopic)
+            .join(CaseTopic, col(CaseTopic.id) == TopicEvent.topic_id)
+            .where(CaseTopic.case_id == case_id)
+        )
+        return [(e, t) for e, t in (await self.session.execute(stmt)).all()]
 
     async def history(self, topic_id: int) -> Sequence[TopicEvent]:
         stmt = (

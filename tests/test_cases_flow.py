@@ -235,3 +235,53 @@ async def test_my_cases_list_shows_stage_and_next_deadline(harness: Harness):
     reply = await chat.click("我的案件")
     assert "已发出要约" in reply.text
     assert "对方书面回应期限 2026-12-14" in reply.text
+
+
+async def test_timeline_lists_everything_newest_first(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    harness.clock.advance(minutes=5)
+    await chat.click("发出要约")
+    await chat.send("2026-11-20")
+    harness.clock.advance(minutes=5)
+    await chat.click("📋 议题")
+    await chat.click("添加议题")
+    await chat.click("劳动报酬")
+    await chat.click("返回案件")
+    reply = await chat.click("时间线")
+    lines = [line for line in reply.text.splitlines() if line.startswith("•")]
+    assert "议题“劳动报酬”：已提出" in lines[0]
+    # The case was opened in the bot today; the offer it records went out on the 20th.
+    assert "2026-11-24 进入“准备中”" in lines[1]
+    assert "2026-11-20 进入“已发出要约”" in lines[2]
+
+
+async def test_case_list_paginates(harness: Harness):
+    from bot.services import cases
+    from storage.models import CaseType, Enterprise
+
+    chat = await _instructor(harness)
+    await _register(chat)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        user = await uow.users.by_telegram_id(1101)
+        [enterprise] = (await uow.session.execute(select(Enterprise))).scalars().all()
+        assert user is not None
+        for _ in range(12):
+            await cases.open_case(
+                uow,
+                user,
+                enterprise.id or 0,
+                CaseType.wage,
+                2026,
+                harness.clock.now(),
+                harness.app.settings.zone,
+            )
+        await uow.commit()
+    await chat.send("/menu")
+    reply = await chat.click("我的案件")
+    assert "第 1/2 页" in reply.text
+    assert len([b for b in chat.buttons() if b[1].startswith("c:")]) == 10
+    reply = await chat.click("下一页")
+    assert "第 2/2 页" in reply.text
+    assert len([b for b in chat.buttons() if b[1].startswith("c:")]) == 2

@@ -227,3 +227,41 @@ async def record_congress(
     case.congress_passed = result.passed
     case.updated_at = now
     return result
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    day: date  # the day it happened (local)
+    at: datetime  # when it happened or was recorded, for ordering within a day
+    kind: str  # stage, round, topic, report
+    params: dict[str, object]
+
+
+async def timeline(
+    uow: UnitOfWork, user: User, case_id: int, zone: ZoneInfo, limit: int = 40
+) -> list[TimelineEntry]:
+    """Everything that happened on a case, newest first: stage changes, meetings, topic
+    changes and major-problem reports."""
+    await load(uow, user, case_id)
+
+    def local(moment: datetime) -> date:
+        return moment.astimezone(zone).date()
+
+    entries: list[TimelineEntry] = [
+        TimelineEntry(e.on, e.at, "stage", {"stage": e.to_stage, "on": e.on})
+        for e in await uow.cases.events(case_id)
+    ]
+    entries += [
+        TimelineEntry(local(m.held_at), m.held_at, "round", {"no": m.round_no, "place": m.place})
+        for m in await uow.rounds.of_case(case_id)
+    ]
+    entries += [
+        TimelineEntry(local(c.at), c.at, "topic", {"topic": t, "status": c.status})
+        for c, t in await uow.topics.events_of_case(case_id)
+    ]
+    entries += [
+        TimelineEntry(local(r.created_at), r.created_at, "report", {"category": r.category})
+        for r in await uow.reports.of_case(case_id)
+    ]
+    entries.sort(key=lambda e: (e.day, e.at), reverse=True)
+    return entries[:limit]
