@@ -122,3 +122,13 @@ class TimelineCB(CallbackData, prefix="tl"):
 
 class CaseListCB(CallbackData, prefix="cl"):
     page: int
+
+
+class CaseEnterpriseCB(CallbackData, prefix="ce"):
+    case_id: int
+    enterprise_id: int = 0  # 0: ask which
+
+
+class ShareCB(CallbackData, prefix="sh"):
+    case_id: int
+    user_id: int = 0  # 0: show the sharing screen

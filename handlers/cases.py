@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from aiogram import F
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -14,6 +15,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.callbacks import (
     AdviceCB,
     CaseCB,
+    CaseEnterpriseCB,
     CaseListCB,
     CongressCB,
     MenuCB,
@@ -22,6 +24,7 @@ from bot.callbacks import (
     ReportCB,
     RepsCB,
     RoundsCB,
+    ShareCB,
     TermCB,
     TimelineCB,
     TopicsCB,
@@ -33,6 +36,7 @@ from bot.services.profiles import parse_date, today_in
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
+from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
 from handlers.keyboards import back_to_menu
@@ -77,6 +81,12 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
             0, [button(ui.label("labels.menu_log_round"), RoundsCB(case_id=case_id, new=True))]
         )
     if view.editable:
+        extra = [button(ui.label("labels.menu_share"), ShareCB(case_id=case_id))]
+        if view.case.case_type in cases.MULTI_ENTERPRISE:
+            extra.append(
+                button(ui.label("labels.add_enterprise"), CaseEnterpriseCB(case_id=case_id))
+            )
+        rows.append(extra)
         rows.append([button(ui.label("labels.menu_report"), ReportCB(case_id=case_id))])
     if view.editable and view.case.stage is Stage.draft:
         rows.insert(0, [button(ui.label("labels.record_congress"), CongressCB(case_id=case_id))])
@@ -552,3 +562,105 @@ async def start_congress(
     await query.answer()
     env = Env(ui, state, query.from_user.id, clock, settings)
     await CONGRESS.start(env, {"case_id": callback_data.case_id})
+
+
+# ----- several enterprises, sharing -----
+class AddEnterprise(StatesGroup):
+    query = State()
+
+
+@router.callback_query(CaseEnterpriseCB.filter(F.enterprise_id == 0), INSTRUCTOR)
+async def ask_enterprise(
+    query: CallbackQuery,
+    callback_data: CaseEnterpriseCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    await cases.editable(uow, user, callback_data.case_id)
+    await state.set_state(AddEnterprise.query)
+    await state.set_data({"case_id": callback_data.case_id})
+    await query.answer()
+    back = keyboard([[button(ui.label("labels.cancel"), CaseCB(case_id=callback_data.case_id))]])
+    await ui.send(query.from_user.id, "cases.add_enterprise_prompt", back)
+
+
+@router.message(AddEnterprise.query, TEXT_INPUT, INSTRUCTOR)
+async def search_enterprise(
+    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    case_id = int((await state.get_data())["case_id"])
+    found = await enterprises.search(uow, user, message.text or "")
+    rows = [
+        [button(e.name, CaseEnterpriseCB(case_id=case_id, enterprise_id=e.id or 0))] for e in found
+    ]
+    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
+    await ui.send(message.chat.id, "enterprises.search_results", keyboard(rows), count=len(found))
+
+
+@router.callback_query(CaseEnterpriseCB.filter(F.enterprise_id > 0), INSTRUCTOR)
+async def add_enterprise(
+    query: CallbackQuery,
+    callback_data: CaseEnterpriseCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    await cases.add_enterprise(
+        uow, user, callback_data.case_id, callback_data.enterprise_id, clock.now()
+    )
+    await state.clear()
+    await query.answer()
+    await _show(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
+
+
+@router.callback_query(ShareCB.filter(), INSTRUCTOR)
+async def share(
+    query: CallbackQuery,
+    callback_data: ShareCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+) -> None:
+    case_id = callback_data.case_id
+    if callback_data.user_id:
+        current = await cases.sharing(uow, user, case_id)
+        now_shared = any(u.id == callback_data.user_id for u in current.shared)
+        await cases.set_share(
+            uow, user, case_id, callback_data.user_id, not now_shared, clock.now()
+        )
+    found = await cases.sharing(uow, user, case_id)
+    rows = [
+        [button(f"✅ {u.display_name}"[:60], ShareCB(case_id=case_id, user_id=u.id or 0))]
+        for u in found.shared
+    ]
+    rows += [
+        [button(f"➕ {u.display_name}"[:60], ShareCB(case_id=case_id, user_id=u.id or 0))]
+        for u in found.candidates[:20]
+    ]
+    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
+    await query.answer()
+    await ui.send(
+        query.from_user.id,
+        "cases.sharing",
+        keyboard(rows),
+        shared="、".join(u.display_name for u in found.shared),
+    )
+
+
+@router.message(Command("menu", "start"), StateFilter(AddEnterprise.query, Move.date))
+async def leave_input(
+    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    await state.clear()
+    await show_menu(ui, uow, user, message.chat.id)
+
+
+@router.message(AddEnterprise.query)
+async def enterprise_query_needs_text(message: Message, ui: Ui) -> None:
+    await ui.send(message.chat.id, "common.text_expected")

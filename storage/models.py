@@ -377,3 +377,13 @@ class WageGuideline(SQLModel, table=True):
     minimum_wage: float  # yuan per month
     cpi_pct: float
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CaseShare(SQLModel, table=True):
+    """Another instructor the case's owner lets see the case."""
+
+    __tablename__ = "case_share"
+
+    case_id: int = Field(foreign_key="bargaining_case.id", primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -16,6 +16,7 @@ from storage.models import (
     BargainingCase,
     CaseEnterprise,
     CaseRepresentative,
+    CaseShare,
     CaseTopic,
     Enterprise,
     EnterpriseFinance,
@@ -87,6 +88,19 @@ class UserRepo(_Repo):
     async def by_telegram_id(self, telegram_id: int) -> User | None:
         stmt = select(User).where(User.telegram_id == telegram_id)
         return (await self.session.execute(stmt)).scalars().first()
+
+    async def instructors_under(self, path_prefix: str) -> Sequence[User]:
+        stmt = (
+            select(User)
+            .join(Org, col(Org.id) == User.org_id)
+            .where(
+                col(Org.path).startswith(path_prefix),
+                User.role == Role.instructor,
+                col(User.active).is_(True),
+            )
+            .order_by(col(User.display_name))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
 
     async def liaisons_of(self, org_id: int) -> Sequence[User]:
         stmt = select(User).where(
@@ -299,6 +313,38 @@ class CaseRepo(_Repo):
             .order_by(col(BargainingCase.updated_at).desc())
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+    async def add_enterprise(self, case_id: int, enterprise_id: int) -> None:
+        self.session.add(CaseEnterprise(case_id=case_id, enterprise_id=enterprise_id))
+        await self.session.flush()
+
+    async def shared_with(self, user_id: int) -> Sequence[BargainingCase]:
+        stmt = (
+            select(BargainingCase)
+            .join(CaseShare, col(CaseShare.case_id) == BargainingCase.id)
+            .where(CaseShare.user_id == user_id)
+            .order_by(col(BargainingCase.updated_at).desc())
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def is_shared(self, case_id: int, user_id: int) -> bool:
+        return await self.session.get(CaseShare, (case_id, user_id)) is not None
+
+    async def shares(self, case_id: int) -> Sequence[User]:
+        stmt = (
+            select(User)
+            .join(CaseShare, col(CaseShare.user_id) == User.id)
+            .where(CaseShare.case_id == case_id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def set_share(self, case_id: int, user_id: int, shared: bool, at: datetime) -> None:
+        existing = await self.session.get(CaseShare, (case_id, user_id))
+        if shared and existing is None:
+            self.session.add(CaseShare(case_id=case_id, user_id=user_id, created_at=at))
+        elif not shared and existing is not None:
+            await self.session.delete(existing)
+        await self.session.flush()
 
     async def add_event(self, event: StageEvent) -> None:
         self.session.add(event)

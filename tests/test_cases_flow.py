@@ -285,3 +285,78 @@ async def test_case_list_paginates(harness: Harness):
     reply = await chat.click("下一页")
     assert "第 2/2 页" in reply.text
     assert len([b for b in chat.buttons() if b[1].startswith("c:")]) == 2
+
+
+async def test_industry_case_covers_several_enterprises(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _register(chat, name="光谷光电有限公司", code="91330100799655058B")
+    await chat.send("/menu")
+    await chat.click("查找企业")
+    await chat.send("光谷电子")
+    await chat.click("光谷电子有限公司")
+    await chat.click("新建案件")
+    await chat.click("行业性集体合同")
+    await chat.click("2026")
+    await chat.click("添加企业")
+    await chat.send("光电")
+    reply = await chat.click("光谷光电有限公司")
+    assert (
+        "光谷光电有限公司、光谷电子有限公司" in reply.text
+        or "光谷电子有限公司、光谷光电有限公司" in reply.text
+    )
+    await chat.click("添加企业")
+    await chat.send("光电")
+    assert "已在本案件中" in (await chat.click("光谷光电有限公司")).text
+
+    # A wage case stays with one enterprise.
+    await _open_case(chat)
+    assert "添加企业" not in [label for label, _ in chat.buttons()]
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        wage = (
+            (
+                await uow.session.execute(
+                    select(BargainingCase).where(BargainingCase.case_type == "wage")
+                )
+            )
+            .scalars()
+            .one()
+        )
+    reply = await chat.press(f"ce:{wage.id}:2")
+    assert "只有行业性、区域性" in reply.text
+
+
+async def test_sharing_lets_a_colleague_see_but_not_change(harness: Harness):
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        org = await uow.orgs.by_name("洪山区总工会")
+        [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
+    assert org is not None
+    colleague = harness.user(1102, "张华")
+    await join(harness, colleague, org, Role.instructor)
+    assert "没有权限" in (await colleague.press(f"c:{case.id}")).text
+
+    await chat.click("共享")
+    reply = await chat.click("➕ 张华")
+    assert "目前已共享给：张华" in reply.text
+    await colleague.send("/menu")
+    reply = await colleague.click("我的案件")
+    assert "光谷电子有限公司" in reply.text
+    reply = await colleague.click("光谷电子有限公司")
+    assert "准备中" in reply.text
+    assert "发出要约" not in [label for label, _ in colleague.buttons()]
+    await colleague.press(f"mv:{case.id}:offer_sent:today")
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        assert (await uow.cases.get(case.id or 0)).stage is Stage.preparing  # type: ignore[union-attr]
+
+    # An instructor of another union cannot be added, even with forged data.
+    await _instructor(harness, 1201, "宜昌市总工会")
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        outsider_row = await uow.users.by_telegram_id(1201)
+    assert outsider_row is not None
+    assert "没有权限" in (await chat.press(f"sh:{case.id}:{outsider_row.id}")).text
+    await chat.click("✅ 张华")
+    reply = await colleague.press(f"c:{case.id}")
+    assert "没有权限" in reply.text

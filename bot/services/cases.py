@@ -65,6 +65,8 @@ async def load(uow: UnitOfWork, user: User, case_id: int) -> tuple[BargainingCas
         raise AccessDenied()
     if user.role is Role.instructor and case.owner_id == user.id:
         return case, True
+    if user.role is Role.instructor and await uow.cases.is_shared(case_id, user.id or 0):
+        return case, False
     if user.role is Role.liaison:
         await orgs.require_within(uow, user, case.org_id)
         return case, False
@@ -132,9 +134,12 @@ async def my_cases(
     uow: UnitOfWork, user: User, now: datetime, zone: ZoneInfo, legal: LegalSettings
 ) -> list[CaseView]:
     if user.role is Role.instructor:
-        found = await uow.cases.owned_by(user.id or 0)
+        found = [
+            *await uow.cases.owned_by(user.id or 0),
+            *await uow.cases.shared_with(user.id or 0),
+        ]
     else:
-        found = await uow.cases.in_subtree((await orgs.org_of(uow, user)).path)
+        found = list(await uow.cases.in_subtree((await orgs.org_of(uow, user)).path))
     return [await view(uow, user, case.id or 0, now, zone, legal) for case in found]
 
 
@@ -265,3 +270,51 @@ async def timeline(
     ]
     entries.sort(key=lambda e: (e.day, e.at), reverse=True)
     return entries[:limit]
+
+
+MULTI_ENTERPRISE = (CaseType.industry, CaseType.regional)
+
+
+async def add_enterprise(
+    uow: UnitOfWork, user: User, case_id: int, enterprise_id: int, now: datetime
+) -> None:
+    """Industry-level and regional cases cover several enterprises."""
+    case = await editable(uow, user, case_id)
+    if case.case_type not in MULTI_ENTERPRISE:
+        raise Problem("cases.single_enterprise")
+    enterprise = await enterprises.visible(uow, user, enterprise_id)
+    if any(e.id == enterprise.id for e in await uow.cases.enterprises_of(case_id)):
+        raise Problem("cases.enterprise_already", name=enterprise.name)
+    await uow.cases.add_enterprise(case_id, enterprise_id)
+    case.updated_at = now
+
+
+@dataclass(frozen=True)
+class Sharing:
+    shared: list[User]
+    candidates: list[User]
+
+
+async def sharing(uow: UnitOfWork, owner: User, case_id: int) -> Sharing:
+    """Who sees the case besides its owner, and which instructors of the owner's union (and
+    below) it could be shared with."""
+    await editable(uow, owner, case_id)
+    root = await orgs.org_of(uow, owner)
+    shared = list(await uow.cases.shares(case_id))
+    taken = {u.id for u in shared} | {owner.id}
+    candidates = [u for u in await uow.users.instructors_under(root.path) if u.id not in taken]
+    return Sharing(shared, candidates)
+
+
+async def set_share(
+    uow: UnitOfWork, owner: User, case_id: int, instructor_id: int, shared: bool, now: datetime
+) -> None:
+    await editable(uow, owner, case_id)
+    instructor = await uow.users.get(instructor_id)
+    if instructor is None or instructor.role is not Role.instructor or instructor.id == owner.id:
+        raise AccessDenied()
+    root = await orgs.org_of(uow, owner)
+    their_org = await orgs.org_of(uow, instructor)
+    if shared and not orgs.within(root, their_org):
+        raise AccessDenied()
+    await uow.cases.set_share(case_id, instructor_id, shared, now)
