@@ -40,7 +40,7 @@ from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
 from handlers.keyboards import back_to_menu
-from handlers.topics import title_of
+from handlers.topics import ICONS, title_of
 from storage.models import CaseTopic, CaseType, Role, Stage, TopicStatus, User
 from storage.uow import UnitOfWork
 
@@ -127,6 +127,15 @@ async def show_case(ui: Ui, chat_id: int, view: cases.CaseView) -> None:
         expiry=view.deadlines.expiry,
         congress=congress,
         upcoming=[(ui.text(f"cases.deadline_{name}"), day) for name, day in view.upcoming],
+        topics=[
+            {
+                "icon": ICONS[t.status],
+                "title": title_of(ui, t),
+                "status": ui.label(f"labels.topic_status_{t.status.value}"),
+            }
+            for t in view.topics
+        ],
+        last_round=view.last_round,
     )
 
 

@@ -10,7 +10,7 @@ from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
-from bot.callbacks import CaseCB, RoundCB, RoundsCB
+from bot.callbacks import CaseCB, RoundCB, RoundsCB, TopicsCB
 from bot.clock import Clock
 from bot.services import rounds
 from bot.services.errors import Problem
@@ -77,7 +77,14 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
         await ui.send(query.from_user.id, problem.key, **problem.params)
         return
     await state.clear()
-    markup = keyboard([[button(ui.label("labels.back_to_case"), CaseCB(case_id=saved.case_id))]])
+    markup = keyboard(
+        [
+            # Positions and statuses discussed at the meeting go into the clause tracker,
+            # where they are recorded against this round.
+            [button(ui.label("labels.menu_topics"), TopicsCB(case_id=saved.case_id))],
+            [button(ui.label("labels.back_to_case"), CaseCB(case_id=saved.case_id))],
+        ]
+    )
     await ui.send(query.from_user.id, key, markup, number=saved.round_no)
 
 

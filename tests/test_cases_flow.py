@@ -6,12 +6,22 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlmodel import select
 
+from bot.settings import Settings
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase, Enterprise, Role, Stage, StageEvent
 from storage.uow import UnitOfWork
+from tests.conftest import make_settings
 from tests.factories import join, make_org
+
+
+@pytest.fixture
+def settings(any_db_url: str) -> Settings:
+    """These flows run on SQLite and on PostgreSQL."""
+    return make_settings(any_db_url)
+
 
 CODE = "9144030071526726XG"
 

@@ -3,13 +3,22 @@ Acknowledge button, escalated one union up once when nobody acknowledges in time
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot import jobs
+from bot.settings import Settings
 from bot.testing import ChatUser, Harness
 from storage.models import ProblemReport, ReportStatus, Role
 from storage.uow import UnitOfWork
+from tests.conftest import make_settings
 from tests.factories import join, make_org
+
+
+@pytest.fixture
+def settings(any_db_url: str) -> Settings:
+    """These flows run on SQLite and on PostgreSQL."""
+    return make_settings(any_db_url)
 
 
 async def _setup(h: Harness) -> tuple[ChatUser, ChatUser, ChatUser]:

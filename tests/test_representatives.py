@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
+from bot.settings import Settings
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase, CaseRepresentative
 from storage.uow import UnitOfWork
+from tests.conftest import make_settings
 from tests.test_cases_flow import _instructor, _open_case, _register
+
+
+@pytest.fixture
+def settings(any_db_url: str) -> Settings:
+    """These flows run on SQLite and on PostgreSQL."""
+    return make_settings(any_db_url)
 
 
 async def _add(

@@ -8,11 +8,20 @@ import pytest
 from sqlmodel import select
 
 from bot.services.research import Suggestion, suggest_rise
+from bot.settings import Settings
 from bot.testing import Harness
 from storage.models import EnterpriseFinance, Role, WageGuideline
 from storage.uow import UnitOfWork
+from tests.conftest import make_settings
 from tests.factories import join
 from tests.test_cases_flow import _instructor, _open_case, _register
+
+
+@pytest.fixture
+def settings(any_db_url: str) -> Settings:
+    """These flows run on SQLite and on PostgreSQL."""
+    return make_settings(any_db_url)
+
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 GUIDE = WageGuideline(

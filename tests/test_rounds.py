@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import select
 
+from bot.settings import Settings
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase, NegotiationRound, RoundRevision, Stage, TopicEvent
 from storage.uow import UnitOfWork
+from tests.conftest import make_settings
 from tests.test_cases_flow import _instructor, _open_case, _register
+
+
+@pytest.fixture
+def settings(any_db_url: str) -> Settings:
+    """These flows run on SQLite and on PostgreSQL."""
+    return make_settings(any_db_url)
 
 
 async def _rows(h: Harness, model):
@@ -140,3 +149,23 @@ async def test_no_rounds_before_the_reply(harness: Harness):
         await chat.click("跳过")
     assert "不在协商阶段" in (await chat.click("提交")).text  # ...but nothing is saved
     assert await _rows(harness, NegotiationRound) == []
+
+
+async def test_case_card_shows_topics_and_last_round(harness: Harness):
+    chat = await _case_with_reply(harness)
+    await chat.click("记录协商会议")
+    await chat.click("今天 9:00")
+    await chat.send("公司三楼会议室")
+    await chat.send("5")
+    await chat.send("5")
+    await chat.click("是")
+    await chat.send("张记录")
+    for _ in range(4):
+        await chat.click("跳过")
+    await chat.click("提交")
+    await chat.click("📋 议题")  # straight from the saved meeting to the tracker
+    await chat.click("添加议题")
+    await chat.click("工作时间")
+    reply = await chat.click("返回案件")
+    assert "⚪ 工作时间 · 已提出" in reply.text
+    assert "最近一次协商：第 1 轮，2026-11-24 09:00，公司三楼会议室" in reply.text

@@ -21,7 +21,17 @@ from bot.services.bargaining import (
 from bot.services.errors import AccessDenied, Problem
 from bot.services.profiles import parse_date, today_in
 from bot.settings import LegalSettings
-from storage.models import BargainingCase, CaseType, Enterprise, Role, Stage, StageEvent, User
+from storage.models import (
+    BargainingCase,
+    CaseTopic,
+    CaseType,
+    Enterprise,
+    NegotiationRound,
+    Role,
+    Stage,
+    StageEvent,
+    User,
+)
 from storage.uow import UnitOfWork
 
 
@@ -56,6 +66,8 @@ class CaseView:
     upcoming: list[tuple[str, date]]
     next_stages: tuple[Stage, ...]
     editable: bool
+    topics: list[CaseTopic]
+    last_round: NegotiationRound | None
 
 
 async def load(uow: UnitOfWork, user: User, case_id: int) -> tuple[BargainingCase, bool]:
@@ -120,6 +132,7 @@ async def view(
 ) -> CaseView:
     case, editable = await load(uow, user, case_id)
     found = deadlines(case.case_type, milestones(case), legal)
+    meetings = await uow.rounds.of_case(case_id)
     return CaseView(
         case,
         list(await uow.cases.enterprises_of(case_id)),
@@ -127,6 +140,8 @@ async def view(
         found.upcoming(today_in(zone, now)),
         TRANSITIONS[case.stage] if editable else (),
         editable,
+        list(await uow.topics.of_case(case_id)),
+        meetings[-1] if meetings else None,
     )
 
 
