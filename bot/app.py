@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -145,6 +146,16 @@ def create_app(
         id="housekeeping",
         coalesce=True,
         max_instances=1,
+    )
+    scheduler.add_job(
+        jobs.reminder_tick,
+        "interval",
+        args=[app],
+        seconds=settings.reminder_tick_seconds,
+        id="reminders",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC),  # reminders missed while down go out at start
     )
     scheduler.add_job(
         jobs.escalation_tick,

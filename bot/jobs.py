@@ -4,10 +4,13 @@ or in two processes at once; jobs call services, never handlers."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from bot.notify import report_to_liaisons
-from bot.services import housekeeping, reports
+from bot.sender import Delivery
+from bot.services import housekeeping, reminders, reports
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -43,3 +46,65 @@ async def escalation_tick(app: App) -> int:
     if due:
         log.info("escalated %s major-problem report(s)", len(due))
     return len(due)
+
+
+@dataclass
+class ReminderTick:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    blocked: int = 0
+    late: int = 0
+
+
+async def reminder_tick(app: App) -> ReminderTick:
+    """Claim due reminders (committed at once, so another process skips them), send each
+    through the sender, and record the outcome in its own transaction."""
+    settings, now, stats = app.settings, app.clock.now(), ReminderTick()
+    async with UnitOfWork(app.db.sessions) as uow:
+        claimed = [
+            (
+                r.id or 0,
+                r.recipient_id,
+                dict(r.payload),
+                r.urgent,
+                reminders.is_late(r, now, settings),
+            )
+            for r in await reminders.claim(uow, now, settings)
+        ]
+        await uow.commit()
+    zone, start, end = settings.zone, settings.quiet_hours_start, settings.quiet_hours_end
+    for reminder_id, recipient_id, payload, urgent, late in claimed:
+        async with UnitOfWork(app.db.sessions) as uow:
+            if not urgent and reminders.in_quiet_hours(now, zone, start, end):
+                await reminders.defer(
+                    uow, reminder_id, reminders.after_quiet_hours(now, zone, start, end)
+                )
+                stats.deferred += 1
+                await uow.commit()
+                continue
+            recipient = await uow.users.get(recipient_id)
+            if recipient is None or not recipient.active:
+                await reminders.mark(uow, reminder_id, "blocked", now, settings, late)
+                await uow.commit()
+                continue
+            text = render_reminder(app, recipient.locale, payload, late)
+            delivery = await app.sender.send_message(recipient.telegram_id, text)
+            await reminders.mark(uow, reminder_id, delivery.value, now, settings, late)
+            await uow.commit()
+        stats.sent += delivery is Delivery.sent
+        stats.late += late and delivery is Delivery.sent
+        stats.blocked += delivery is Delivery.blocked
+        stats.failed += delivery is Delivery.failed
+    return stats
+
+
+def render_reminder(app: App, locale: str, payload: dict[str, Any], late: bool) -> str:
+    renderer = app.renderer
+    params = dict(payload.get("params", {}))
+    if "deadline" in params:
+        params["deadline_label"] = renderer.text(locale, f"cases.deadline_{params['deadline']}")
+    if "at" in params:
+        params["at"] = renderer.format_datetime(datetime.fromisoformat(params["at"]))
+    text = renderer.text(locale, str(payload["key"]), **params)
+    return renderer.text(locale, "reminders.late_prefix") + "\n" + text if late else text

@@ -8,6 +8,7 @@ default (see the domain guide); a union with a local variant overrides it with
 from __future__ import annotations
 
 import sys
+from datetime import time
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -128,6 +129,13 @@ class Settings(BaseSettings):
     invite_attempt_limit: int = Field(5, ge=1, description="wrong codes per user per window")
     invite_attempt_window_minutes: int = Field(60, ge=1)
     processed_update_retention_hours: int = Field(72, ge=1)
+    quiet_hours_start: time = Field(time(22, 0), description="non-urgent reminders wait until")
+    quiet_hours_end: time = Field(time(8, 0), description="... the end of the quiet hours")
+    reminder_tick_seconds: int = Field(30, ge=1)
+    reminder_batch: int = Field(200, ge=1)
+    reminder_lease_minutes: int = Field(5, ge=1, description="a claim older than this is retried")
+    reminder_late_after_minutes: int = Field(10, ge=1)
+    reminder_max_attempts: int = Field(5, ge=1)
     report_escalation_minutes: int = Field(
         120, ge=1, description="unacknowledged major-problem reports go one union up after this"
     )

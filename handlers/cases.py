@@ -397,7 +397,7 @@ async def _apply_move(
             await cases.check_move(uow, user, case_id, target, on, clock.now(), settings.zone)
             await _ask_term(ui, chat_id, state, case_id, on, settings)
             return
-        await cases.move(uow, user, case_id, target, on, clock.now(), settings.zone, term_years)
+        await cases.move(uow, user, case_id, target, on, clock.now(), settings, term_years)
     except Problem as problem:
         params = {
             k: ui.label(f"labels.stage_{v.value}") if isinstance(v, Stage) else v

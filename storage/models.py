@@ -387,3 +387,35 @@ class CaseShare(SQLModel, table=True):
     case_id: int = Field(foreign_key="bargaining_case.id", primary_key=True)
     user_id: int = Field(foreign_key="app_user.id", primary_key=True, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReminderStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"  # claimed by a process; back to pending if its lease runs out
+    sent = "sent"
+    failed = "failed"
+    blocked = "blocked"  # the recipient blocked the bot
+    cancelled = "cancelled"
+
+
+class Reminder(SQLModel, table=True):
+    """A message due at a moment. Rows, not timers: restarts lose nothing, and an atomic
+    claim lets several processes share the work without sending anything twice."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (sa.Index("ix_reminder_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_id: int = Field(foreign_key="app_user.id", index=True)
+    kind: str = Field(max_length=30)
+    idem_key: str = Field(max_length=120, unique=True)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    urgent: bool = False
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    status: ReminderStatus = Field(sa_type=EnumString(ReminderStatus))
+    attempts: int = 0
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    late: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime)

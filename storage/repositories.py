@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, update
+from sqlalchemy import true as sa_true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,8 @@ from storage.models import (
     ProblemReport,
     ProcessedUpdate,
     ProfileStatus,
+    Reminder,
+    ReminderStatus,
     ReportStatus,
     Role,
     RoundRevision,
@@ -508,3 +511,101 @@ class ResearchRepo(_Repo):
     async def save(self, record: EnterpriseFinance | WageGuideline) -> None:
         await self.session.merge(record)
         await self.session.flush()
+
+
+class ReminderRepo(_Repo):
+    async def upsert(self, reminder: Reminder) -> Reminder:
+        """Create the reminder, or move a still-pending one with the same key to the new time."""
+        existing = (
+            (
+                await self.session.execute(
+                    select(Reminder).where(Reminder.idem_key == reminder.idem_key)
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if existing is None:
+            self.session.add(reminder)
+            await self.session.flush()
+            return reminder
+        if existing.status in (ReminderStatus.pending, ReminderStatus.cancelled) and (
+            existing.due_at != reminder.due_at or existing.status is ReminderStatus.cancelled
+        ):
+            existing.due_at = reminder.due_at
+            existing.next_attempt_at = reminder.next_attempt_at
+            existing.payload = reminder.payload
+            existing.status = ReminderStatus.pending
+            existing.attempts = 0
+        return existing
+
+    async def cancel_pending(self, key_prefix: str, keep: set[str]) -> int:
+        stmt = (
+            update(Reminder)
+            .where(
+                col(Reminder.idem_key).startswith(key_prefix),
+                col(Reminder.status) == ReminderStatus.pending,
+                col(Reminder.idem_key).not_in(keep) if keep else sa_true(),
+            )
+            .values(status=ReminderStatus.cancelled)
+        )
+        result = await self.session.execute(stmt)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[Reminder]:
+        """Atomically take up to `limit` due reminders for this process.
+
+        On PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED, so two
+        processes never take the same row; on SQLite the single writer makes the
+        conditional UPDATE ... RETURNING atomic on its own.
+        """
+        candidates = (
+            select(Reminder.id)
+            .where(
+                col(Reminder.status) == ReminderStatus.pending, col(Reminder.next_attempt_at) <= now
+            )
+            .order_by(col(Reminder.next_attempt_at))
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        stmt = (
+            update(Reminder)
+            .where(
+                col(Reminder.id).in_(candidates.scalar_subquery()),
+                col(Reminder.status) == ReminderStatus.pending,
+            )
+            .values(status=ReminderStatus.sending, claimed_at=now)
+            .returning(Reminder)
+            .execution_options(synchronize_session=False)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def release_stale(self, claimed_before: datetime) -> int:
+        """Claims whose process died before finishing go back to pending."""
+        stmt = (
+            update(Reminder)
+            .where(
+                col(Reminder.status) == ReminderStatus.sending,
+                col(Reminder.claimed_at) < claimed_before,
+            )
+            .values(status=ReminderStatus.pending, claimed_at=None)
+        )
+        return int((await self.session.execute(stmt)).rowcount or 0)  # type: ignore[attr-defined]
+
+    async def get(self, reminder_id: int) -> Reminder | None:
+        return await self.session.get(Reminder, reminder_id)
+
+    async def pending_count(self) -> int:
+        stmt = select(func.count()).where(col(Reminder.status) == ReminderStatus.pending)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def for_recipient(
+        self, user_id: int, statuses: Sequence[ReminderStatus]
+    ) -> Sequence[Reminder]:
+        stmt = (
+            select(Reminder)
+            .where(Reminder.recipient_id == user_id, col(Reminder.status).in_(statuses))
+            .order_by(col(Reminder.due_at))
+        )
+        return (await self.session.execute(stmt)).scalars().all()

@@ -15,6 +15,7 @@ from storage.repositories import (
     InviteRepo,
     OrgRepo,
     ProfileRepo,
+    ReminderRepo,
     ReportRepo,
     RepresentativeRepo,
     ResearchRepo,
@@ -55,6 +56,7 @@ class UnitOfWork:
         self.rounds = RoundRepo(self.session)
         self.representatives = RepresentativeRepo(self.session)
         self.research = ResearchRepo(self.session)
+        self.reminders = ReminderRepo(self.session)
         self._token = _current.set(self)
         return self
 

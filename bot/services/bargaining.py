@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from bot.settings import LegalSettings
-from storage.models import CaseType, Side, Stage
+from storage.models import BargainingCase, CaseType, Side, Stage
 
 TRANSITIONS: dict[Stage, tuple[Stage, ...]] = {
     Stage.preparing: (Stage.offer_sent, Stage.terminated),
@@ -62,6 +62,12 @@ class Milestones:
     signed: date | None = None
     filed: date | None = None
     term_years: int | None = None
+
+
+def milestones(case: BargainingCase) -> Milestones:
+    return Milestones(
+        case.offer_on, case.first_round_on, case.signed_on, case.filed_on, case.term_years
+    )
 
 
 @dataclass(frozen=True)

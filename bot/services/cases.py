@@ -7,20 +7,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.services import enterprises, orgs
+from bot.services import enterprises, orgs, reminders
 from bot.services.bargaining import (
     TRANSITIONS,
     CongressResult,
     Deadlines,
-    Milestones,
     TransitionRefused,
     check_transition,
     congress_vote,
     deadlines,
+    milestones,
 )
 from bot.services.errors import AccessDenied, Problem
 from bot.services.profiles import parse_date, today_in
-from bot.settings import LegalSettings
+from bot.settings import LegalSettings, Settings
 from storage.models import (
     BargainingCase,
     CaseTopic,
@@ -50,12 +50,6 @@ def parse_event_date(text: str, today: date, previous: date | None) -> date:
     if previous is not None and day < previous:
         raise Problem("cases.date_before_previous", previous=previous)
     return day
-
-
-def milestones(case: BargainingCase) -> Milestones:
-    return Milestones(
-        case.offer_on, case.first_round_on, case.signed_on, case.filed_on, case.term_years
-    )
 
 
 @dataclass(frozen=True)
@@ -188,10 +182,10 @@ async def move(
     target: Stage,
     on: date,
     now: datetime,
-    zone: ZoneInfo,
+    settings: Settings,
     term_years: int | None = None,
 ) -> BargainingCase:
-    case = await check_move(uow, user, case_id, target, on, now, zone)
+    case = await check_move(uow, user, case_id, target, on, now, settings.zone)
     if target is Stage.signed:
         if term_years is None:
             raise Problem("cases.term_needed")
@@ -216,6 +210,7 @@ async def move(
         )
     )
     case.stage, case.stage_on, case.updated_at = target, on, now
+    await reminders.sync_case(uow, case_id, now, settings)
     return case
 
 

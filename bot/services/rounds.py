@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.services import cases
+from bot.services import cases, reminders
 from bot.services.errors import Problem
 from bot.services.profiles import clean, today_in
 from bot.settings import Settings
@@ -142,11 +142,11 @@ async def log(
         raise Problem("rounds.before_offer", offer=case.offer_on)
     if case.stage is Stage.reply_received:
         # The first meeting starts the negotiation.
-        await cases.move(uow, user, case_id, Stage.negotiating, held_on, now, settings.zone)
+        await cases.move(uow, user, case_id, Stage.negotiating, held_on, now, settings)
     if case.first_round_on is None or held_on < case.first_round_on:
         case.first_round_on = held_on
     number = await uow.rounds.last_number(case_id) + 1
-    return await uow.rounds.add(
+    logged = await uow.rounds.add(
         NegotiationRound(
             case_id=case_id,
             round_no=number,
@@ -156,6 +156,8 @@ async def log(
             **values,
         )
     )
+    await reminders.sync_case(uow, case_id, now, settings)
+    return logged
 
 
 async def correct(
@@ -182,6 +184,7 @@ async def correct(
     for name, value in values.items():
         setattr(found, name, value)
     found.updated_at = now
+    await reminders.sync_case(uow, found.case_id, now, settings)
     return found
 
 

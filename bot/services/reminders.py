@@ -1,0 +1,184 @@
+"""The reminder engine's rules and bookkeeping.
+
+Reminders are rows. A tick claims the due ones atomically, the job sends them through the
+sender, and each is marked sent, retried with backoff, or stopped when the recipient
+blocked the bot. Non-urgent reminders wait out the quiet hours; ones that went out well
+after their time (the bot was down) are marked late. Case deadlines are kept in step with
+the case: each change re-plans its reminders and cancels the ones that no longer apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.services.bargaining import deadlines, milestones
+from bot.settings import Settings
+from storage.models import BargainingCase, Reminder, ReminderStatus, Stage
+from storage.uow import UnitOfWork
+
+MORNING = time(9, 0)
+
+
+# ----- pure rules -----
+def in_quiet_hours(moment: datetime, zone: ZoneInfo, start: time, end: time) -> bool:
+    local = moment.astimezone(zone).time()
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end  # the window spans midnight
+
+
+def after_quiet_hours(moment: datetime, zone: ZoneInfo, start: time, end: time) -> datetime:
+    """The first moment at or after `moment` outside the quiet hours."""
+    if not in_quiet_hours(moment, zone, start, end):
+        return moment
+    local = moment.astimezone(zone)
+    day = local.date() if local.time() < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
+
+
+def at_local(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def is_late(reminder: Reminder, now: datetime, settings: Settings) -> bool:
+    return now - reminder.due_at > timedelta(minutes=settings.reminder_late_after_minutes)
+
+
+@dataclass(frozen=True)
+class Planned:
+    key: str
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    urgent: bool = False
+
+
+# Which deadline matters at which stage, and how many days ahead to remind of it.
+DEADLINE_PLAN: dict[str, tuple[tuple[Stage, ...], tuple[int, ...]]] = {
+    "reply_due": ((Stage.offer_sent,), (3, 0)),
+    "data_due": ((Stage.reply_received, Stage.negotiating), (2, 0)),
+    "filing_due": ((Stage.signed,), (3, 0)),
+    "review_ends": ((Stage.filed,), (0,)),
+    "renewal_opens": ((Stage.in_force, Stage.performing), (7, 0)),
+}
+
+
+def case_plan(
+    case: BargainingCase,
+    enterprise: str,
+    next_meeting: datetime | None,
+    now: datetime,
+    settings: Settings,
+) -> list[Planned]:
+    """The reminders a case needs now, in the future only."""
+    zone, found = settings.zone, deadlines(case.case_type, milestones(case), settings.legal)
+    plan: list[Planned] = []
+    for name, (stages, days_ahead) in DEADLINE_PLAN.items():
+        day: date | None = getattr(found, name)
+        if day is None or case.stage not in stages:
+            continue
+        for ahead in days_ahead:
+            due = at_local(day - timedelta(days=ahead), MORNING, zone)
+            if due > now:
+                params = {
+                    "deadline": name,
+                    "day": day.isoformat(),
+                    "days": ahead,
+                    "enterprise": enterprise,
+                }
+                plan.append(
+                    Planned(
+                        f"case:{case.id}:{name}:{day.isoformat()}:{ahead}",
+                        "case_deadline",
+                        due,
+                        {"key": "reminders.case_deadline", "params": params, "case_id": case.id},
+                    )
+                )
+    if next_meeting is not None and case.stage in (Stage.negotiating, Stage.suspended):
+        for label, before in (("day", timedelta(days=1)), ("hours", timedelta(hours=2))):
+            due = next_meeting - before
+            if due > now:
+                params = {"at": next_meeting.isoformat(), "enterprise": enterprise, "ahead": label}
+                plan.append(
+                    Planned(
+                        f"case:{case.id}:meeting:{next_meeting.isoformat()}:{label}",
+                        "next_meeting",
+                        due,
+                        {"key": "reminders.next_meeting", "params": params, "case_id": case.id},
+                        urgent=label == "hours",  # two hours ahead is no time to wait
+                    )
+                )
+    return plan
+
+
+# ----- bookkeeping -----
+async def sync_case(uow: UnitOfWork, case_id: int, now: datetime, settings: Settings) -> None:
+    """Bring the case's reminders in line with its stage and dates."""
+    case = await uow.cases.get(case_id)
+    if case is None:
+        return
+    names = "、".join(e.name for e in await uow.cases.enterprises_of(case_id))
+    meetings = await uow.rounds.of_case(case_id)
+    latest_next = meetings[-1].next_meeting_at if meetings else None
+    keep = set()
+    for planned in case_plan(case, names, latest_next, now, settings):
+        keep.add(planned.key)
+        await uow.reminders.upsert(
+            Reminder(
+                recipient_id=case.owner_id,
+                kind=planned.kind,
+                idem_key=planned.key,
+                due_at=planned.due_at,
+                next_attempt_at=planned.due_at,
+                urgent=planned.urgent,
+                payload=planned.payload,
+                status=ReminderStatus.pending,
+                created_at=now,
+            )
+        )
+    await uow.reminders.cancel_pending(f"case:{case_id}:", keep)
+
+
+async def claim(uow: UnitOfWork, now: datetime, settings: Settings) -> Sequence[Reminder]:
+    lease = now - timedelta(minutes=settings.reminder_lease_minutes)
+    await uow.reminders.release_stale(lease)
+    return await uow.reminders.claim_due(now, settings.reminder_batch)
+
+
+async def defer(uow: UnitOfWork, reminder_id: int, until: datetime) -> None:
+    reminder = await uow.reminders.get(reminder_id)
+    if reminder is not None and reminder.status is ReminderStatus.sending:
+        reminder.status, reminder.next_attempt_at, reminder.claimed_at = (
+            ReminderStatus.pending,
+            until,
+            None,
+        )
+
+
+async def mark(
+    uow: UnitOfWork, reminder_id: int, outcome: str, now: datetime, settings: Settings, late: bool
+) -> None:
+    """Record how a claimed reminder's send went: sent, blocked, or failed (retried)."""
+    reminder = await uow.reminders.get(reminder_id)
+    if reminder is None or reminder.status is not ReminderStatus.sending:
+        return
+    reminder.claimed_at = None
+    if outcome == "sent":
+        reminder.status, reminder.sent_at, reminder.late = ReminderStatus.sent, now, late
+    elif outcome == "blocked":
+        reminder.status = ReminderStatus.blocked
+    else:
+        reminder.attempts += 1
+        if reminder.attempts >= settings.reminder_max_attempts:
+            reminder.status = ReminderStatus.failed
+        else:
+            reminder.status = ReminderStatus.pending
+            reminder.next_attempt_at = now + retry_delay(reminder.attempts)
