@@ -27,6 +27,20 @@ async def _rows(h: Harness, model):
         return list((await uow.session.execute(select(model))).scalars().all())
 
 
+async def log_plain_round(chat: ChatUser, place: str = "公司三楼会议室") -> None:
+    """A meeting at 9:00 today with five a side, both chiefs, nothing optional."""
+    await chat.click("记录协商会议")
+    await chat.click("今天 9:00")
+    await chat.send(place)
+    await chat.send("5")
+    await chat.send("5")
+    await chat.click("是")
+    await chat.send("张记录")
+    for _ in range(4):
+        await chat.click("跳过")
+    await chat.click("提交")
+
+
 async def _case_with_reply(h: Harness) -> ChatUser:
     chat = await _instructor(h)
     await _register(chat)
@@ -101,16 +115,7 @@ async def test_log_a_round_in_a_few_taps(harness: Harness):
 
 async def test_correct_a_round_keeps_history(harness: Harness):
     chat = await _case_with_reply(harness)
-    await chat.click("记录协商会议")
-    await chat.click("今天 9:00")
-    await chat.send("公司三楼会议室")
-    await chat.send("5")
-    await chat.send("5")
-    await chat.click("是")
-    await chat.send("张记录")
-    for _ in range(4):
-        await chat.click("跳过")
-    await chat.click("提交")
+    await log_plain_round(chat)
     await chat.click("返回案件")
     await chat.click("会议记录")
     reply = await chat.click("#1")
@@ -153,16 +158,7 @@ async def test_no_rounds_before_the_reply(harness: Harness):
 
 async def test_case_card_shows_topics_and_last_round(harness: Harness):
     chat = await _case_with_reply(harness)
-    await chat.click("记录协商会议")
-    await chat.click("今天 9:00")
-    await chat.send("公司三楼会议室")
-    await chat.send("5")
-    await chat.send("5")
-    await chat.click("是")
-    await chat.send("张记录")
-    for _ in range(4):
-        await chat.click("跳过")
-    await chat.click("提交")
+    await log_plain_round(chat)
     await chat.click("📋 议题")  # straight from the saved meeting to the tracker
     await chat.click("添加议题")
     await chat.click("工作时间")
