@@ -4,10 +4,25 @@ two instructors with profiles, and the personas that play them in the web chat."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.services import orgs
-from storage.models import HiringRoute, InstructorProfile, OrgLevel, ProfileStatus, Role, User
+from storage.models import (
+    BargainingCase,
+    CaseTopic,
+    CaseType,
+    Enterprise,
+    HiringRoute,
+    InstructorProfile,
+    NegotiationRound,
+    OrgLevel,
+    ProfileStatus,
+    Role,
+    Stage,
+    StageEvent,
+    TopicStatus,
+    User,
+)
 from storage.uow import UnitOfWork
 
 CITY = "武汉市总工会"
@@ -48,6 +63,7 @@ async def seed(uow: UnitOfWork, now: datetime) -> bool:
         (1101, "李明", "zh", "13812345678", date(1968, 5, 20), "洪山区电子信息行业"),
         (1102, "Zhang Hua", "en", "13987654321", date(1975, 9, 1), "Optics Valley zone"),
     )
+    owner: User | None = None
     for telegram_id, name, locale, phone, birth, area in instructors:
         user = await uow.users.add(
             User(
@@ -73,4 +89,106 @@ async def seed(uow: UnitOfWork, now: datetime) -> bool:
                 updated_at=now,
             )
         )
+        owner = owner or user
+    assert owner is not None
+    await _seed_case(uow, owner, county.id, now)
     return True
+
+
+async def _seed_case(uow: UnitOfWork, owner: User, org_id: int, now: datetime) -> None:
+    """Two enterprises and a wage case in negotiation with one logged meeting."""
+    firms = [
+        Enterprise(
+            name=name,
+            credit_code=code,
+            industry=industry,
+            headcount=headcount,
+            women=women,
+            has_union=True,
+            address=address,
+            contact=contact,
+            org_id=org_id,
+            created_by_id=owner.id,
+            created_at=now,
+        )
+        for name, code, industry, headcount, women, address, contact in (
+            (
+                "光谷电子有限公司",
+                "9144030071526726XG",
+                "电子制造",
+                1200,
+                300,
+                "洪山区光谷大道 1 号",
+                "刘主席 13800000000",
+            ),
+            (
+                "楚天餐饮管理有限公司",
+                "91330100799655058B",
+                "餐饮",
+                260,
+                150,
+                "洪山区珞喻路 88 号",
+                "陈主席 13900000000",
+            ),
+        )
+    ]
+    for firm in firms:
+        await uow.enterprises.add(firm)
+    offer = (now - timedelta(days=30)).date()
+    case = await uow.cases.add(
+        BargainingCase(
+            org_id=org_id,
+            owner_id=owner.id or 0,
+            case_type=CaseType.wage,
+            year=now.year,
+            stage=Stage.negotiating,
+            stage_on=offer + timedelta(days=15),
+            offer_on=offer,
+            first_round_on=offer + timedelta(days=15),
+            created_at=now,
+            updated_at=now,
+        ),
+        [firms[0].id or 0],
+    )
+    for before, after, day in (
+        (None, Stage.preparing, offer),
+        (Stage.preparing, Stage.offer_sent, offer),
+        (Stage.offer_sent, Stage.reply_received, offer + timedelta(days=12)),
+        (Stage.reply_received, Stage.negotiating, offer + timedelta(days=15)),
+    ):
+        await uow.cases.add_event(
+            StageEvent(
+                case_id=case.id or 0,
+                from_stage=before,
+                to_stage=after,
+                on=day,
+                by_id=owner.id or 0,
+                at=now,
+            )
+        )
+    await uow.rounds.add(
+        NegotiationRound(
+            case_id=case.id or 0,
+            round_no=1,
+            held_at=now - timedelta(days=15),
+            place="光谷电子三楼会议室",
+            workers_present=5,
+            employer_present=5,
+            chiefs_present=True,
+            recorder="张记录",
+            open_points="工资增长幅度；加班费计算基数",
+            created_by_id=owner.id or 0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await uow.topics.add(
+        CaseTopic(
+            case_id=case.id or 0,
+            key="pay",
+            our_demand="一线职工工资增长不低于 6%",
+            their_position="最多 3%",
+            status=TopicStatus.countered,
+            updated_at=now,
+        )
+    )
