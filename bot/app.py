@@ -4,9 +4,8 @@ settings, clock and Telegram session go in; a wired bot and dispatcher come out.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -45,7 +44,6 @@ class App:
     renderer: Renderer
     sender: Sender
     scheduler: AsyncIOScheduler
-    closers: list[Any] = field(default_factory=list)
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.db.engine)

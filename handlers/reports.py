@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.notify import report_to_liaisons
 from bot.rendering import Renderer
 from bot.sender import Sender
-from bot.services import reports
+from bot.services import cases, reports
 from bot.services.errors import Problem
 from bot.settings import Settings
 from bot.ui import Ui
@@ -119,8 +119,6 @@ async def start_report(
 ) -> None:
     initial: dict[str, Any] = {}
     if callback_data.case_id:
-        from bot.services import cases
-
         view = await cases.view(
             uow, user, callback_data.case_id, clock.now(), settings.zone, settings.legal
         )

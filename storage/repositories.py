@@ -236,14 +236,6 @@ class FsmRepo(_Repo):
             self.session.add(record)
         await self.session.flush()
 
-    async def stale(self, before: datetime) -> None:
-        await self.session.execute(
-            delete(FsmRecord).where(
-                col(FsmRecord.updated_at) < before,
-                or_(col(FsmRecord.state).is_(None), col(FsmRecord.state) == ""),
-            )
-        )
-
 
 class EnterpriseRepo(_Repo):
     async def add(self, enterprise: Enterprise) -> Enterprise:
@@ -595,17 +587,3 @@ class ReminderRepo(_Repo):
 
     async def get(self, reminder_id: int) -> Reminder | None:
         return await self.session.get(Reminder, reminder_id)
-
-    async def pending_count(self) -> int:
-        stmt = select(func.count()).where(col(Reminder.status) == ReminderStatus.pending)
-        return int((await self.session.execute(stmt)).scalar_one())
-
-    async def for_recipient(
-        self, user_id: int, statuses: Sequence[ReminderStatus]
-    ) -> Sequence[Reminder]:
-        stmt = (
-            select(Reminder)
-            .where(Reminder.recipient_id == user_id, col(Reminder.status).in_(statuses))
-            .order_by(col(Reminder.due_at))
-        )
-        return (await self.session.execute(stmt)).scalars().all()

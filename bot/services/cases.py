@@ -19,7 +19,7 @@ from bot.services.bargaining import (
     milestones,
 )
 from bot.services.errors import AccessDenied, Problem
-from bot.services.profiles import parse_date, today_in
+from bot.services.profiles import today_in
 from bot.settings import LegalSettings, Settings
 from storage.models import (
     BargainingCase,
@@ -40,16 +40,6 @@ def parse_year(text: str, today: date) -> int:
     if not value.isdigit() or not today.year - 1 <= int(value) <= today.year + 2:
         raise Problem("cases.bad_year", low=today.year - 1, high=today.year + 2)
     return int(value)
-
-
-def parse_event_date(text: str, today: date, previous: date | None) -> date:
-    """A stage change happened on a real day, not in the future, not before the last one."""
-    day = parse_date(text)
-    if day > today:
-        raise Problem("cases.date_in_future")
-    if previous is not None and day < previous:
-        raise Problem("cases.date_before_previous", previous=previous)
-    return day
 
 
 @dataclass(frozen=True)

@@ -115,10 +115,6 @@ def today_in(zone: ZoneInfo, now: datetime) -> date:
 FIELDS = ("name", "phone", "birth_date", "hiring_route", "certificate", "area")
 
 
-def missing_fields(form: dict[str, Any]) -> list[str]:
-    return [f for f in FIELDS if f not in form]
-
-
 @dataclass(frozen=True)
 class Saved:
     profile: InstructorProfile

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.services import enterprises
+from bot.services import cases, enterprises
 from bot.services.errors import AccessDenied, Problem
 from bot.services.profiles import clean
 from storage.models import EnterpriseFinance, Org, Role, User, WageGuideline
@@ -177,8 +177,6 @@ class CaseAdvice:
 
 async def advice_for_case(uow: UnitOfWork, user: User, case_id: int) -> CaseAdvice:
     """The suggestion for a case's first enterprise, from last year's figures."""
-    from bot.services import cases
-
     case, _ = await cases.load(uow, user, case_id)
     [enterprise, *_] = await uow.cases.enterprises_of(case_id)
     data_year = case.year - 1
