@@ -20,7 +20,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot import jobs
 from bot.clock import Clock, SystemClock
 from bot.commands import set_default_commands
+from bot.documents import Documents
 from bot.middlewares import ThrottlingMiddleware, UnitOfWorkMiddleware, UserMiddleware
+from bot.offload import Offloader
 from bot.rendering import Renderer
 from bot.sender import Sender
 from bot.services import users
@@ -44,6 +46,8 @@ class App:
     renderer: Renderer
     sender: Sender
     scheduler: AsyncIOScheduler
+    offload: Offloader
+    documents: Documents
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.db.engine)
@@ -59,6 +63,7 @@ class App:
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self.offload.close()
         await self.dispatcher.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
         await self.bot.session.close()
@@ -117,6 +122,8 @@ def create_app(
         on_blocked=on_blocked,
     )
     storage, isolation = _fsm(settings, db, clock)
+    offload = Offloader(settings.render_workers)
+    documents = Documents(offload, settings.documents_dir)
     dispatcher = Dispatcher(
         storage=storage,
         events_isolation=isolation,
@@ -125,6 +132,8 @@ def create_app(
         renderer=renderer,
         sender=sender,
         db=db,
+        offload=offload,
+        documents=documents,
     )
     dispatcher.update.outer_middleware(
         ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, renderer)
@@ -134,7 +143,7 @@ def create_app(
     dispatcher.include_routers(*get_routers())
 
     scheduler = AsyncIOScheduler(timezone="UTC")
-    app = App(settings, clock, db, bot, dispatcher, renderer, sender, scheduler)
+    app = App(settings, clock, db, bot, dispatcher, renderer, sender, scheduler, offload, documents)
 
     scheduler.add_job(
         jobs.housekeeping_tick,

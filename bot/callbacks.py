@@ -132,3 +132,30 @@ class CaseEnterpriseCB(CallbackData, prefix="ce"):
 class ShareCB(CallbackData, prefix="sh"):
     case_id: int
     user_id: int = 0  # 0: show the sharing screen
+
+
+class SurveysCB(CallbackData, prefix="sl"):
+    case_id: int
+
+
+class SurveyCB(CallbackData, prefix="sv"):
+    survey_id: int
+    action: str = ""  # "", preview, publish, close, discard, share, poster, results, export
+
+
+class DesignCB(CallbackData, prefix="sd"):
+    action: str  # new, topic, question, next, back, opens, closes
+    value: str = ""
+
+
+class SurveyGoCB(CallbackData, prefix="sg"):
+    """Opening a survey from its link's token (never from its id: ids can be guessed)."""
+
+    token: str
+    start: bool = False
+
+
+class AnswerCB(CallbackData, prefix="sa"):
+    sid: int
+    q: str  # t, td, r, ru, rise, st, cm, ok, re, x, keep
+    v: str = ""

@@ -28,6 +28,21 @@ class MissingText(LookupError):
     pass
 
 
+def bar(value: float, top: float, width: int = 10) -> str:
+    """A bar drawn in characters, `width` cells for `top`: ▇▇▇▍ (eighths for the tail)."""
+    if top <= 0 or value <= 0:
+        return "▏"
+    eighths = round(value / top * width * 8)
+    return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8] or "▏"
+
+
+def number(value: float | None) -> str:
+    """1.0 → '1', 2.5 → '2.5', None → '—'."""
+    if value is None:
+        return "—"
+    return f"{value:.1f}".removesuffix(".0")
+
+
 class Renderer:
     def __init__(
         self,
@@ -52,6 +67,8 @@ class Renderer:
         )
         env.filters["dt"] = self.format_datetime
         env.filters["d"] = _format_date
+        env.filters["bar"] = bar
+        env.filters["num"] = number
         return env
 
     def format_datetime(self, value: datetime | None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import time
 from fractions import Fraction
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -138,6 +139,16 @@ class Settings(BaseSettings):
     reminder_max_attempts: int = Field(5, ge=1)
     report_escalation_minutes: int = Field(
         120, ge=1, description="unacknowledged major-problem reports go one union up after this"
+    )
+    survey_min_answers: int = Field(
+        5, ge=2, description="k: results, breakdown cells and comments need this many answers"
+    )
+    survey_rise_max_percent: int = Field(30, ge=1, le=100, description="highest expected rise")
+    survey_max_topics: int = Field(12, ge=3, description="topics one survey may offer")
+    survey_default_days: int = Field(7, ge=1, description="a new survey stays open this long")
+    render_workers: int = Field(2, ge=1, description="charts and files rendered at once")
+    documents_dir: Path | None = Field(
+        None, description="a folder of the union's own Word templates, used before the shipped"
     )
 
     legal: LegalSettings = LegalSettings()

@@ -29,6 +29,10 @@ class Ui:
     def label(self, key: str, **context: Any) -> str:
         return self.renderer.label(self.locale, key, **context)
 
+    def topic(self, key: str, title: str = "") -> str:
+        """A contract topic's name: an Art. 8 topic in this locale, or a custom one's title."""
+        return title if key == "custom" else self.label(f"labels.topic_{key}")
+
     async def send(self, chat_id: int, key: str, markup: Markup = None, **context: Any) -> Message:
         return await self.send_html(chat_id, self.text(key, **context), markup)
 

@@ -7,6 +7,7 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     from handlers import (
+        answers,
         approvals,
         cases,
         common,
@@ -20,11 +21,13 @@ def get_routers() -> list[Router]:
         representatives,
         research,
         rounds,
+        surveys,
         topics,
     )
 
     order = (
         errors,
+        answers,
         onboarding,
         common,
         profile,
@@ -34,6 +37,7 @@ def get_routers() -> list[Router]:
         rounds,
         representatives,
         research,
+        surveys,
         reports,
         invites,
         approvals,

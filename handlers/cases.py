@@ -25,6 +25,7 @@ from bot.callbacks import (
     RepsCB,
     RoundsCB,
     ShareCB,
+    SurveysCB,
     TermCB,
     TimelineCB,
     TopicsCB,
@@ -69,7 +70,12 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
             button(ui.label("labels.menu_rounds"), RoundsCB(case_id=case_id)),
         ]
     )
-    rows.append([button(ui.label("labels.menu_timeline"), TimelineCB(case_id=case_id))])
+    rows.append(
+        [
+            button(ui.label("labels.menu_timeline"), TimelineCB(case_id=case_id)),
+            button(ui.label("labels.menu_surveys"), SurveysCB(case_id=case_id)),
+        ]
+    )
     rows.append(
         [
             button(ui.label("labels.menu_representatives"), RepsCB(case_id=case_id)),

@@ -39,7 +39,7 @@ class TopicInput(StatesGroup):
 
 
 def title_of(ui: Ui, topic: CaseTopic) -> str:
-    return topic.title if topic.key == "custom" else ui.label(f"labels.topic_{topic.key}")
+    return ui.topic(topic.key, topic.title)
 
 
 async def show_table(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: int) -> None:

@@ -419,3 +419,64 @@ class Reminder(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     late: bool = False
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SurveyStatus(StrEnum):
+    draft = "draft"
+    published = "published"  # open between opens_at and closes_at
+    closed = "closed"  # closed early by its author, or past closes_at and erased
+
+
+class Survey(SQLModel, table=True):
+    """A worker opinion survey on a case. `secret` keys the hashes that stop a worker
+    answering twice; both are erased once the survey closes."""
+
+    __tablename__ = "survey"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="bargaining_case.id", index=True)
+    author_id: int = Field(foreign_key="app_user.id")
+    token: str = Field(max_length=64, unique=True)
+    secret: str = Field(default="", max_length=64)
+    topics: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
+    questions: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    rise_max: int  # percent
+    status: SurveyStatus = Field(sa_type=EnumString(SurveyStatus))
+    opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: on publishing
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    erased: bool = False  # voter hashes and secret gone
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SurveyResponse(SQLModel, table=True):
+    """One worker's answer, with no Telegram id: `voter` is an HMAC of the id under the
+    survey's secret (NULL once erased); `hour` is the hour of the first submission."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (
+        sa.UniqueConstraint("survey_id", "voter", name="uq_survey_response_voter"),
+        sa.Index("ix_survey_response_rise", "survey_id", "rise"),
+        sa.Index("ix_survey_response_stratum", "survey_id", "stratum", "rise"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id")
+    voter: str | None = Field(default=None, max_length=64)
+    hour: datetime = Field(sa_type=UTCDateTime)
+    rise: int | None = None  # tenths of a percent
+    stratum: str | None = Field(default=None, max_length=12)
+    comment: str = Field(default="", max_length=500)
+
+
+class SurveyPick(SQLModel, table=True):
+    """A topic a response chose (rank 0) or ranked (1–3); item indexes Survey.topics."""
+
+    __tablename__ = "survey_pick"
+    __table_args__ = (sa.Index("ix_survey_pick_survey", "survey_id", "item", "rank"),)
+
+    response_id: int = Field(foreign_key="survey_response.id", primary_key=True)
+    rank: int = Field(primary_key=True)
+    item: int = Field(primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id")

@@ -3,9 +3,11 @@ and never commit: the unit of work does that once per update."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import case as when
 from sqlalchemy import delete, func, or_, update
 from sqlalchemy import true as sa_true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -36,6 +38,10 @@ from storage.models import (
     Role,
     RoundRevision,
     StageEvent,
+    Survey,
+    SurveyPick,
+    SurveyResponse,
+    SurveyStatus,
     TopicEvent,
     User,
     WageGuideline,
@@ -587,3 +593,181 @@ class ReminderRepo(_Repo):
 
     async def get(self, reminder_id: int) -> Reminder | None:
         return await self.session.get(Reminder, reminder_id)
+
+
+class SurveyRepo(_Repo):
+    """Surveys and their anonymous answers. Every aggregate is one SQL query; nothing loads
+    a survey's answers into Python except the export, which streams them."""
+
+    async def add(self, survey: Survey) -> Survey:
+        self.session.add(survey)
+        await self.session.flush()
+        return survey
+
+    async def get(self, survey_id: int) -> Survey | None:
+        return await self.session.get(Survey, survey_id)
+
+    async def by_token(self, token: str) -> Survey | None:
+        found = await self.session.execute(select(Survey).where(Survey.token == token))
+        return found.scalars().first()
+
+    async def of_case(self, case_id: int) -> Sequence[Survey]:
+        found = await self.session.execute(
+            select(Survey).where(Survey.case_id == case_id).order_by(col(Survey.id).desc())
+        )
+        return found.scalars().all()
+
+    async def delete(self, survey: Survey) -> None:
+        await self.session.delete(survey)
+        await self.session.flush()
+
+    async def counts(self, survey_ids: Sequence[int]) -> dict[int, int]:
+        if not survey_ids:
+            return {}
+        found = await self.session.execute(
+            select(SurveyResponse.survey_id, func.count())
+            .where(col(SurveyResponse.survey_id).in_(survey_ids))
+            .group_by(col(SurveyResponse.survey_id))
+        )
+        return {int(sid): int(n) for sid, n in found.all()}
+
+    # ----- answers -----
+    async def response_of(self, survey_id: int, voter: str) -> SurveyResponse | None:
+        found = await self.session.execute(
+            select(SurveyResponse).where(
+                SurveyResponse.survey_id == survey_id, SurveyResponse.voter == voter
+            )
+        )
+        return found.scalars().first()
+
+    async def save_response(
+        self, response: SurveyResponse, picks: Sequence[tuple[int, int]]
+    ) -> None:
+        """Store a response with its (rank, item) picks, replacing the picks it had."""
+        self.session.add(response)
+        await self.session.flush()
+        await self.session.execute(
+            delete(SurveyPick).where(col(SurveyPick.response_id) == response.id)
+        )
+        self.session.add_all(
+            SurveyPick(
+                response_id=response.id or 0, rank=rank, item=item, survey_id=response.survey_id
+            )
+            for rank, item in picks
+        )
+        await self.session.flush()
+
+    # ----- aggregates -----
+    async def total(self, survey_id: int) -> int:
+        return (await self.counts([survey_id])).get(survey_id, 0)
+
+    async def per_hour(self, survey_id: int) -> list[tuple[datetime, int]]:
+        found = await self.session.execute(
+            select(SurveyResponse.hour, func.count())
+            .where(SurveyResponse.survey_id == survey_id)
+            .group_by(col(SurveyResponse.hour))
+            .order_by(col(SurveyResponse.hour))
+        )
+        return [(hour, int(n)) for hour, n in found.all()]
+
+    async def topic_scores(self, survey_id: int) -> dict[int, tuple[int, int, int]]:
+        """item → (times chosen, rank-weighted score 3/2/1, times ranked first)."""
+        rank = col(SurveyPick.rank)
+        found = await self.session.execute(
+            select(
+                SurveyPick.item,
+                func.sum(when((rank == 0, 1), else_=0)),
+                func.sum(when((rank == 1, 3), (rank == 2, 2), (rank == 3, 1), else_=0)),
+                func.sum(when((rank == 1, 1), else_=0)),
+            )
+            .where(SurveyPick.survey_id == survey_id)
+            .group_by(col(SurveyPick.item))
+        )
+        return {int(item): (int(a), int(b), int(c)) for item, a, b, c in found.all()}
+
+    async def strata(self, survey_id: int) -> dict[str | None, int]:
+        found = await self.session.execute(
+            select(SurveyResponse.stratum, func.count())
+            .where(SurveyResponse.survey_id == survey_id)
+            .group_by(col(SurveyResponse.stratum))
+        )
+        return {stratum: int(n) for stratum, n in found.all()}
+
+    def _rises(self, survey_id: int, stratum: str | None) -> Any:
+        query = select(SurveyResponse.rise).where(
+            SurveyResponse.survey_id == survey_id, col(SurveyResponse.rise).is_not(None)
+        )
+        if stratum is not None:
+            query = query.where(SurveyResponse.stratum == stratum)
+        return query
+
+    async def rise_count(self, survey_id: int, stratum: str | None = None) -> int:
+        query = self._rises(survey_id, stratum).subquery()
+        return int((await self.session.execute(select(func.count()).select_from(query))).one()[0])
+
+    async def rise_at(self, survey_id: int, position: int, stratum: str | None = None) -> int:
+        """The rise at `position` (0-based) in ascending order: one index seek."""
+        query = self._rises(survey_id, stratum).order_by(col(SurveyResponse.rise))
+        found = await self.session.execute(query.offset(position).limit(1))
+        return int(found.scalar_one())
+
+    async def rise_histogram(self, survey_id: int, width: int) -> dict[int, int]:
+        """bucket number (rise // width) → answers."""
+        bucket = (col(SurveyResponse.rise) // width).label("bucket")
+        found = await self.session.execute(
+            select(bucket, func.count())
+            .where(SurveyResponse.survey_id == survey_id, col(SurveyResponse.rise).is_not(None))
+            .group_by(bucket)
+        )
+        return {int(b or 0): int(n) for b, n in found.all()}
+
+    async def comments(self, survey_id: int, limit: int) -> list[str]:
+        found = await self.session.execute(
+            select(SurveyResponse.comment)
+            .where(SurveyResponse.survey_id == survey_id, SurveyResponse.comment != "")
+            .order_by(func.length(SurveyResponse.comment).desc(), col(SurveyResponse.comment))
+            .limit(limit)
+        )
+        return [str(c) for c in found.scalars().all()]
+
+    async def stream_answers(
+        self, survey_id: int
+    ) -> AsyncIterator[tuple[SurveyResponse, list[tuple[int, int]]]]:
+        """Every response with its picks, in an order unrelated to when it was given."""
+        result = await self.session.stream(
+            select(SurveyResponse, SurveyPick.rank, SurveyPick.item)
+            .outerjoin(SurveyPick, col(SurveyPick.response_id) == col(SurveyResponse.id))
+            .where(SurveyResponse.survey_id == survey_id)
+            .order_by(col(SurveyResponse.comment), col(SurveyResponse.id))
+        )
+        current: SurveyResponse | None = None
+        picks: list[tuple[int, int]] = []
+        async for response, rank, item in result:
+            if current is not None and response.id != current.id:
+                yield current, picks
+                picks = []
+            current = response
+            if rank is not None:
+                picks.append((int(rank), int(item)))
+        if current is not None:
+            yield current, picks
+
+    # ----- closing -----
+    async def due_for_erasure(self, now: datetime) -> Sequence[Survey]:
+        found = await self.session.execute(
+            select(Survey).where(
+                col(Survey.erased).is_(False),
+                or_(
+                    col(Survey.status) == SurveyStatus.closed,
+                    (col(Survey.status) == SurveyStatus.published) & (col(Survey.closes_at) <= now),
+                ),
+            )
+        )
+        return found.scalars().all()
+
+    async def forget_voters(self, survey_id: int) -> None:
+        await self.session.execute(
+            update(SurveyResponse)
+            .where(col(SurveyResponse.survey_id) == survey_id)
+            .values(voter=None)
+        )

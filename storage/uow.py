@@ -20,6 +20,7 @@ from storage.repositories import (
     RepresentativeRepo,
     ResearchRepo,
     RoundRepo,
+    SurveyRepo,
     TopicRepo,
     UpdateLogRepo,
     UserRepo,
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.representatives = RepresentativeRepo(self.session)
         self.research = ResearchRepo(self.session)
         self.reminders = ReminderRepo(self.session)
+        self.surveys = SurveyRepo(self.session)
         self._token = _current.set(self)
         return self
 

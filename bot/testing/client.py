@@ -20,7 +20,7 @@ from aiogram.types import Update
 
 from bot.app import App, create_app
 from bot.clock import FrozenClock
-from bot.emulator.telegram import Call, FakeTelegram
+from bot.emulator.telegram import Call, FakeTelegram, StoredFile
 from bot.settings import Settings
 from bot.testing.session import FakeSession
 
@@ -203,6 +203,15 @@ class ChatUser:
     @property
     def last_text(self) -> str:
         return str(self.last().get("text") or self.last().get("caption") or "")
+
+    def last_file(self, kind: str = "document") -> StoredFile:
+        """The newest file ("document" or "photo") the bot sent to this chat, with its bytes."""
+        for message in reversed(self.bot_messages()):
+            media = message.get(kind)
+            if media:
+                file_id = media[-1]["file_id"] if isinstance(media, list) else media["file_id"]
+                return self.telegram.files[file_id]
+        raise AssertionError(f"the bot sent no {kind} to this chat")
 
     def buttons(self, message: dict[str, Any] | None = None) -> list[tuple[str, str]]:
         """(label, callback data) of the buttons on `message` (default: the last with any)."""

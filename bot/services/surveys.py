@@ -1,0 +1,726 @@
+"""Worker opinion surveys: authoring, the anonymous answer, closing, and the results.
+
+Anonymity by construction: a response row holds no Telegram id. A worker's id only ever
+meets the survey as an HMAC under the survey's own secret, kept to refuse a second answer
+and to let a worker replace theirs while the survey is open; when it closes, the secret and
+the hashes are erased. Results show nothing until k answers exist, and no breakdown cell
+smaller than k.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.services import cases, reminders
+from bot.services.errors import Problem
+from bot.services.profiles import clean, today_in
+from bot.services.rounds import parse_when
+from bot.services.topics import ART8, parse_title
+from bot.settings import Settings
+from storage.models import (
+    Reminder,
+    ReminderStatus,
+    Survey,
+    SurveyResponse,
+    SurveyStatus,
+    User,
+)
+from storage.uow import UnitOfWork
+
+# ----- what a survey asks -----
+QUESTIONS = ("topics", "rank", "rise", "stratum", "comment")
+STRATA = ("frontline", "junior", "middle", "senior")
+RANKED = 3
+COMMENT_MAX = 500
+TOKEN_PREFIX = "sv_"
+TOKEN_RE = re.compile(r"^sv_[A-Za-z0-9_-]{8,61}$")
+RISE_BUCKET = 20  # tenths of a percent: the histogram's bars are 2 points wide
+COMMENTS_SHOWN = 20
+
+
+def new_token() -> str:
+    """An opaque link token, 35 characters of A-Za-z0-9_-; the prefix tells it from an invite."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(24)
+
+
+def looks_like_token(text: str) -> bool:
+    return text.startswith(TOKEN_PREFIX)
+
+
+def voter_hash(secret: str, telegram_id: int) -> str:
+    return hmac.new(bytes.fromhex(secret), str(telegram_id).encode(), hashlib.sha256).hexdigest()
+
+
+def topic_entry(key: str, title: str = "") -> dict[str, str]:
+    return {"key": key, "title": title}
+
+
+# ----- parsing what people type -----
+def parse_rise(text: str, rise_max: int) -> int:
+    """'5', '5.5', '5%', '５．５％' → tenths of a percent, within 0..rise_max."""
+    value = unicodedata.normalize("NFKC", text).strip().rstrip("%").strip()
+    if not re.fullmatch(r"\d{1,3}(\.\d)?", value):
+        raise Problem("surveys.bad_rise", max=rise_max)
+    tenths = round(float(value) * 10)
+    if tenths > rise_max * 10:
+        raise Problem("surveys.bad_rise", max=rise_max)
+    return tenths
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_ID_CARD = re.compile(r"(?<!\d)(\d{17}[\dXx]|\d{15})(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d[- ]?\d{4}[- ]?\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
+HIDDEN = "＊＊＊"
+
+
+def scrub(text: str) -> str:
+    """Remove e-mail addresses, ID-card numbers and phone numbers from a comment."""
+    text = _EMAIL.sub(HIDDEN, text)
+    text = _ID_CARD.sub(HIDDEN, text)
+    return _PHONE.sub(HIDDEN, text)
+
+
+def parse_comment(text: str) -> str:
+    value = "\n".join(clean(line) for line in text.strip().splitlines()).strip()
+    if not 1 <= len(value) <= COMMENT_MAX:
+        raise Problem("surveys.bad_comment", max=COMMENT_MAX)
+    return scrub(value)
+
+
+def parse_opens(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    moment = parse_when(text, now, zone)
+    if moment < now - timedelta(minutes=5):
+        raise Problem("surveys.opens_in_past")
+    return moment
+
+
+def parse_closes(
+    text: str, now: datetime, zone: ZoneInfo, opens_at: datetime | None = None
+) -> datetime:
+    moment = parse_when(text, now, zone)
+    if moment <= max(now, opens_at or now) + timedelta(hours=1):
+        raise Problem("surveys.closes_too_soon")
+    if moment > now + timedelta(days=90):
+        raise Problem("surveys.closes_too_late")
+    return moment
+
+
+def closes_in(days: int, now: datetime, zone: ZoneInfo) -> datetime:
+    """Quick choice: the evening (18:00) `days` days from today."""
+    day = today_in(zone, now) + timedelta(days=days)
+    return datetime.combine(day, datetime.min.time().replace(hour=18), tzinfo=zone).astimezone(
+        now.tzinfo
+    )
+
+
+# ----- the survey's life -----
+def phase(survey: Survey, now: datetime) -> str:
+    """draft, scheduled, open or closed."""
+    if survey.status is SurveyStatus.draft:
+        return "draft"
+    if survey.status is SurveyStatus.closed or now >= survey.closes_at:
+        return "closed"
+    if survey.opens_at is not None and now < survey.opens_at:
+        return "scheduled"
+    return "open"
+
+
+def check_design(topics: Sequence[dict[str, str]], questions: Sequence[str], most: int) -> None:
+    if not questions:
+        raise Problem("surveys.no_questions")
+    if any(q not in QUESTIONS for q in questions):
+        raise Problem("common.not_allowed")
+    needs_topics = "topics" in questions or "rank" in questions
+    if needs_topics and len(topics) < 2:
+        raise Problem("surveys.few_topics", least=2)
+    if "rank" in questions and "topics" not in questions and len(topics) < RANKED:
+        raise Problem("surveys.few_topics", least=RANKED)
+    if len(topics) > most:
+        raise Problem("surveys.many_topics", most=most)
+
+
+def default_topics(case_topics: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """A new survey starts from the case's own topics, or pay, hours and safety."""
+    chosen = [topic_entry(key, title if key == "custom" else "") for key, title in case_topics]
+    return chosen or [topic_entry(key) for key in ("pay", "hours", "safety")]
+
+
+def toggle_topic(topics: list[dict[str, str]], key: str) -> list[dict[str, str]]:
+    if key not in ART8:
+        raise Problem("common.not_allowed")
+    if any(t["key"] == key for t in topics):
+        return [t for t in topics if t["key"] != key]
+    return [*topics, topic_entry(key)]
+
+
+def add_custom_topic(topics: list[dict[str, str]], text: str, most: int) -> list[dict[str, str]]:
+    title = parse_title(text)
+    if any(t["key"] == "custom" and t["title"] == title for t in topics):
+        raise Problem("surveys.topic_exists")
+    if len(topics) >= most:
+        raise Problem("surveys.many_topics", most=most)
+    return [*topics, topic_entry("custom", title)]
+
+
+# ----- a worker's answer -----
+@dataclass
+class Answer:
+    """What a worker has answered so far; a question absent from `done` is still to come."""
+
+    topics: list[int] = field(default_factory=list)
+    rank: list[int] = field(default_factory=list)
+    rise: int | None = None
+    stratum: str | None = None
+    comment: str = ""
+    done: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Answer:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def dump(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def rank_pool(survey: Survey, answer: Answer) -> list[int]:
+    """Which topics the rank question offers: those chosen, or all when not asked."""
+    if "topics" in survey.questions:
+        return list(answer.topics)
+    return list(range(len(survey.topics)))
+
+
+def rank_needed(survey: Survey, answer: Answer) -> int:
+    return min(RANKED, len(rank_pool(survey, answer)))
+
+
+def next_question(survey: Survey, answer: Answer) -> str | None:
+    for question in survey.questions:
+        if question in answer.done:
+            continue
+        if question == "rank" and rank_needed(survey, answer) <= 1:
+            continue  # nothing to rank: one topic or none chosen
+        return question
+    return None
+
+
+def toggle_pick(survey: Survey, answer: Answer, item: int) -> None:
+    if not 0 <= item < len(survey.topics):
+        raise Problem("surveys.stale")
+    answer.topics = (
+        [i for i in answer.topics if i != item]
+        if item in answer.topics
+        else sorted([*answer.topics, item])
+    )
+
+
+def finish_picks(answer: Answer) -> None:
+    if not answer.topics:
+        raise Problem("surveys.pick_one")
+    answer.done.append("topics")
+
+
+def add_rank(survey: Survey, answer: Answer, item: int) -> None:
+    if item not in rank_pool(survey, answer):
+        raise Problem("surveys.stale")
+    if item in answer.rank:
+        raise Problem("surveys.rank_repeated")
+    answer.rank.append(item)
+    if len(answer.rank) >= rank_needed(survey, answer):
+        answer.done.append("rank")
+
+
+def set_value(survey: Survey, answer: Answer, question: str, value: Any) -> None:
+    """Record the answer to rise, stratum or comment (None: skipped)."""
+    if question == "rise":
+        if value is not None and not 0 <= int(value) <= survey.rise_max * 10:
+            raise Problem("surveys.bad_rise", max=survey.rise_max)
+        answer.rise = None if value is None else int(value)
+    elif question == "stratum":
+        if value is not None and value not in STRATA:
+            raise Problem("surveys.stale")
+        answer.stratum = value
+    elif question == "comment":
+        answer.comment = value or ""
+    else:
+        raise Problem("surveys.stale")
+    answer.done.append(question)
+
+
+def picks_of(answer: Answer) -> list[tuple[int, int]]:
+    return [(0, item) for item in answer.topics] + [
+        (position, item) for position, item in enumerate(answer.rank, start=1)
+    ]
+
+
+# ----- use cases: authoring -----
+@dataclass(frozen=True)
+class SurveyCard:
+    survey: Survey
+    enterprises: list[str]
+    answers: int
+    editable: bool
+    phase: str
+    union: str  # the case's union, for the poster
+
+
+async def _card(uow: UnitOfWork, user: User, survey: Survey, now: datetime) -> SurveyCard:
+    case, editable = await cases.load(uow, user, survey.case_id)
+    names = [e.name for e in await uow.cases.enterprises_of(survey.case_id)]
+    total = await uow.surveys.total(survey.id or 0)
+    union = await uow.orgs.get(case.org_id)
+    return SurveyCard(
+        survey, names, total, editable, phase(survey, now), union.name if union else ""
+    )
+
+
+async def card(uow: UnitOfWork, user: User, survey_id: int, now: datetime) -> SurveyCard:
+    survey = await uow.surveys.get(survey_id)
+    if survey is None:
+        raise Problem("common.not_allowed")
+    return await _card(uow, user, survey, now)
+
+
+async def _editable(uow: UnitOfWork, user: User, survey_id: int) -> Survey:
+    survey = await uow.surveys.get(survey_id)
+    if survey is None:
+        raise Problem("common.not_allowed")
+    await cases.editable(uow, user, survey.case_id)
+    return survey
+
+
+@dataclass(frozen=True)
+class CaseSurveys:
+    case_id: int
+    editable: bool
+    enterprises: list[str]
+    surveys: list[tuple[Survey, int, str]]  # survey, answers, phase
+
+
+async def of_case(uow: UnitOfWork, user: User, case_id: int, now: datetime) -> CaseSurveys:
+    _, editable = await cases.load(uow, user, case_id)
+    found = list(await uow.surveys.of_case(case_id))
+    counts = await uow.surveys.counts([s.id or 0 for s in found])
+    names = [e.name for e in await uow.cases.enterprises_of(case_id)]
+    rows = [(s, counts.get(s.id or 0, 0), phase(s, now)) for s in found]
+    return CaseSurveys(case_id, editable, names, rows)
+
+
+async def design_start(uow: UnitOfWork, user: User, case_id: int) -> list[dict[str, str]]:
+    """The topics a new survey on this case starts with (the case must be the user's)."""
+    await cases.editable(uow, user, case_id)
+    return default_topics([(t.key, t.title) for t in await uow.topics.of_case(case_id)])
+
+
+async def create(
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    topics: list[dict[str, str]],
+    questions: list[str],
+    opens_at: datetime | None,
+    closes_at: datetime,
+    now: datetime,
+    settings: Settings,
+) -> Survey:
+    await cases.editable(uow, user, case_id)
+    ordered = [q for q in QUESTIONS if q in questions]
+    check_design(topics, ordered, settings.survey_max_topics)
+    if closes_at <= max(now, opens_at or now):
+        raise Problem("surveys.closes_too_soon")
+    return await uow.surveys.add(
+        Survey(
+            case_id=case_id,
+            author_id=user.id or 0,
+            token=new_token(),
+            secret=secrets.token_hex(32),
+            topics=topics,
+            questions=ordered,
+            rise_max=settings.survey_rise_max_percent,
+            status=SurveyStatus.draft,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            created_at=now,
+        )
+    )
+
+
+async def publish(
+    uow: UnitOfWork, user: User, survey_id: int, now: datetime, settings: Settings
+) -> SurveyCard:
+    survey = await _editable(uow, user, survey_id)
+    if survey.status is not SurveyStatus.draft:
+        raise Problem("surveys.already_published")
+    if survey.closes_at <= now + timedelta(hours=1):
+        raise Problem("surveys.closes_too_soon")
+    survey.status, survey.published_at = SurveyStatus.published, now
+    await _plan_reminders(uow, survey, now, settings)
+    return await _card(uow, user, survey, now)
+
+
+async def close(
+    uow: UnitOfWork, user: User, survey_id: int, now: datetime, settings: Settings
+) -> SurveyCard:
+    """Close early: answers stop, and the voter hashes are erased at once."""
+    survey = await _editable(uow, user, survey_id)
+    if phase(survey, now) in ("draft", "closed"):
+        raise Problem("surveys.not_open")
+    survey.status, survey.closed_at = SurveyStatus.closed, now
+    await erase(uow, survey)
+    await uow.reminders.cancel_pending(f"survey:{survey.id}:", set())
+    return await _card(uow, user, survey, now)
+
+
+async def discard(uow: UnitOfWork, user: User, survey_id: int) -> int:
+    """Delete a draft; returns its case id."""
+    survey = await _editable(uow, user, survey_id)
+    if survey.status is not SurveyStatus.draft:
+        raise Problem("surveys.already_published")
+    await uow.surveys.delete(survey)
+    return survey.case_id
+
+
+async def _plan_reminders(
+    uow: UnitOfWork, survey: Survey, now: datetime, settings: Settings
+) -> None:
+    names = "、".join(e.name for e in await uow.cases.enterprises_of(survey.case_id))
+    plan = (
+        ("closing", survey.closes_at - timedelta(days=1), "reminders.survey_closing"),
+        ("closed", survey.closes_at, "reminders.survey_closed"),
+    )
+    for label, due, key in plan:
+        if due <= now:
+            continue
+        due = reminders.after_quiet_hours(
+            due, settings.zone, settings.quiet_hours_start, settings.quiet_hours_end
+        )
+        params = {"enterprise": names, "at": survey.closes_at.isoformat()}
+        await uow.reminders.upsert(
+            Reminder(
+                recipient_id=survey.author_id,
+                kind="survey",
+                idem_key=f"survey:{survey.id}:{label}:{survey.closes_at.isoformat()}",
+                due_at=due,
+                next_attempt_at=due,
+                payload={"key": key, "params": params, "survey_id": survey.id},
+                status=ReminderStatus.pending,
+                created_at=now,
+            )
+        )
+
+
+async def erase(uow: UnitOfWork, survey: Survey) -> None:
+    survey.secret, survey.erased = "", True
+    if survey.status is SurveyStatus.published:
+        survey.status = SurveyStatus.closed
+    await uow.surveys.forget_voters(survey.id or 0)
+
+
+async def erase_closed(uow: UnitOfWork, now: datetime) -> int:
+    """Housekeeping: forget who answered surveys that have closed."""
+    due = await uow.surveys.due_for_erasure(now)
+    for survey in due:
+        await erase(uow, survey)
+    return len(due)
+
+
+# ----- use cases: answering -----
+@dataclass(frozen=True)
+class Invitation:
+    survey: Survey
+    enterprises: list[str]
+    answered: bool
+
+
+async def _open_survey(uow: UnitOfWork, survey: Survey | None, now: datetime) -> Survey:
+    if survey is None:
+        raise Problem("surveys.unknown")
+    state = phase(survey, now)
+    if state == "draft":
+        raise Problem("surveys.unknown")
+    if state == "scheduled":
+        raise Problem("surveys.not_yet", at=survey.opens_at)
+    if state == "closed":
+        raise Problem("surveys.closed", at=survey.closed_at or survey.closes_at)
+    return survey
+
+
+async def invitation(uow: UnitOfWork, token: str, telegram_id: int, now: datetime) -> Invitation:
+    """What a worker sees on opening the link."""
+    survey = await uow.surveys.by_token(token) if TOKEN_RE.match(token) else None
+    survey = await _open_survey(uow, survey, now)
+    answered = await uow.surveys.response_of(survey.id or 0, voter_hash(survey.secret, telegram_id))
+    names = [e.name for e in await uow.cases.enterprises_of(survey.case_id)]
+    return Invitation(survey, names, answered is not None)
+
+
+async def preview(uow: UnitOfWork, user: User, survey_id: int) -> Invitation:
+    """The same, for the survey's author, in any phase; a preview never stores an answer."""
+    survey = await _editable(uow, user, survey_id)
+    names = [e.name for e in await uow.cases.enterprises_of(survey.case_id)]
+    return Invitation(survey, names, False)
+
+
+async def answering(
+    uow: UnitOfWork, survey_id: int, token: str, now: datetime, preview: bool
+) -> Survey:
+    """The survey a worker is answering, if the page they are on still belongs to it and,
+    unless this is a preview, it is still open."""
+    survey = await uow.surveys.get(survey_id)
+    if survey is None or not hmac.compare_digest(survey.token, token):
+        raise Problem("surveys.stale")
+    return survey if preview else await _open_survey(uow, survey, now)
+
+
+def apply(survey: Survey, answer: Answer, question: str, value: str) -> Answer:
+    """A button press on the worker's page (`question` and `value` from its callback); the
+    answer as it stands after it."""
+    if question == "re":
+        return Answer()
+    expected = next_question(survey, answer)
+    if question == "ru" and expected == "rank" and answer.rank:
+        answer.rank.pop()
+        return answer
+    asked = {"t": "topics", "td": "topics", "r": "rank", "rise": "rise", "st": "stratum"}.get(
+        question, "comment" if question == "cm" else ""
+    )
+    if asked != expected:
+        raise Problem("surveys.stale")
+    if question in ("t", "r") and not value.isdigit():
+        raise Problem("surveys.stale")
+    if question == "t":
+        toggle_pick(survey, answer, int(value))
+    elif question == "td":
+        finish_picks(answer)
+    elif question == "r":
+        add_rank(survey, answer, int(value))
+    elif question == "rise":
+        set_value(survey, answer, "rise", None if value == "-" else _tenths(value))
+    elif question == "st":
+        set_value(survey, answer, "stratum", None if value == "-" else value)
+    else:
+        set_value(survey, answer, "comment", None)  # the comment's Skip button
+    return answer
+
+
+def _tenths(value: str) -> int:
+    if not value.isdigit():
+        raise Problem("surveys.stale")
+    return int(value)
+
+
+def apply_text(survey: Survey, answer: Answer, text: str) -> None:
+    """Typed text on the worker's page: the rise or the comment, when that is asked."""
+    expected = next_question(survey, answer)
+    if expected == "rise":
+        set_value(survey, answer, "rise", parse_rise(text, survey.rise_max))
+    elif expected == "comment":
+        set_value(survey, answer, "comment", parse_comment(text))
+    else:
+        raise Problem("surveys.use_buttons")
+
+
+def rise_choices(rise_max: int) -> list[int]:
+    """Quick answers for the expected rise, in tenths of a percent."""
+    return [p * 10 for p in (0, 3, 5, 8, 10, 15, 20) if p <= rise_max]
+
+
+async def submit(
+    uow: UnitOfWork, survey_id: int, token: str, telegram_id: int, answer: Answer, now: datetime
+) -> bool:
+    """Store the answer; True when it replaced the worker's earlier one."""
+    survey = await answering(uow, survey_id, token, now, preview=False)
+    if next_question(survey, answer) is not None:
+        raise Problem("surveys.stale")
+    voter = voter_hash(survey.secret, telegram_id)
+    response = await uow.surveys.response_of(survey.id or 0, voter)
+    replaced = response is not None
+    if response is None:
+        response = SurveyResponse(
+            survey_id=survey.id or 0,
+            voter=voter,
+            hour=now.replace(minute=0, second=0, microsecond=0),
+        )
+    response.rise = answer.rise if "rise" in survey.questions else None
+    response.stratum = answer.stratum if "stratum" in survey.questions else None
+    response.comment = scrub(answer.comment)[:COMMENT_MAX] if "comment" in survey.questions else ""
+    await uow.surveys.save_response(response, picks_of(answer))
+    return replaced
+
+
+# ----- results -----
+@dataclass(frozen=True)
+class TopicScore:
+    item: int
+    topic: dict[str, str]
+    chosen: int
+    score: int
+    first: int
+
+
+@dataclass(frozen=True)
+class RiseStats:
+    count: int
+    median: float
+    q1: float
+    q3: float
+    histogram: list[tuple[float, float, int]]  # from %, to %, answers
+
+
+@dataclass(frozen=True)
+class StratumCell:
+    stratum: str | None  # None: not answered
+    count: int | None  # None: fewer than k, hidden
+    median: float | None
+
+
+@dataclass(frozen=True)
+class Results:
+    survey: Survey
+    enterprises: list[str]
+    total: int
+    k: int
+    enough: bool
+    per_day: list[tuple[date, int]]
+    topics: list[TopicScore]
+    rise: RiseStats | None
+    strata: list[StratumCell]
+    comments: list[str]
+    phase: str
+
+
+async def _quantile(
+    uow: UnitOfWork, survey_id: int, n: int, p: float, stratum: str | None
+) -> float:
+    """Linear interpolation between the two nearest ranks, read with index seeks."""
+    position = p * (n - 1)
+    low = int(position)
+    below = await uow.surveys.rise_at(survey_id, low, stratum)
+    if low + 1 >= n or position == low:
+        return below / 10
+    above = await uow.surveys.rise_at(survey_id, low + 1, stratum)
+    return (below + (above - below) * (position - low)) / 10
+
+
+async def _rise_stats(uow: UnitOfWork, survey_id: int) -> RiseStats | None:
+    n = await uow.surveys.rise_count(survey_id)
+    if n == 0:
+        return None
+    q1, median, q3 = [await _quantile(uow, survey_id, n, p, None) for p in (0.25, 0.5, 0.75)]
+    buckets = await uow.surveys.rise_histogram(survey_id, RISE_BUCKET)
+    histogram = [
+        (b * RISE_BUCKET / 10, (b + 1) * RISE_BUCKET / 10, buckets.get(b, 0))
+        for b in range(min(buckets), max(buckets) + 1)
+    ]
+    return RiseStats(n, median, q1, q3, histogram)
+
+
+async def results(
+    uow: UnitOfWork, user: User, survey_id: int, now: datetime, settings: Settings
+) -> Results:
+    """The survey's results for its case's instructor or a liaison above it."""
+    survey = await uow.surveys.get(survey_id)
+    if survey is None:
+        raise Problem("common.not_allowed")
+    await cases.load(uow, user, survey.case_id)
+    return await aggregate(uow, survey, now, settings)
+
+
+async def aggregate(uow: UnitOfWork, survey: Survey, now: datetime, settings: Settings) -> Results:
+    sid, k = survey.id or 0, settings.survey_min_answers
+    names = [e.name for e in await uow.cases.enterprises_of(survey.case_id)]
+    total = await uow.surveys.total(sid)
+    per_day: dict[date, int] = {}
+    for hour, n in await uow.surveys.per_hour(sid):
+        day = hour.astimezone(settings.zone).date()
+        per_day[day] = per_day.get(day, 0) + n
+    enough = total >= k
+    if not enough:
+        return Results(
+            survey,
+            names,
+            total,
+            k,
+            False,
+            sorted(per_day.items()),
+            [],
+            None,
+            [],
+            [],
+            phase(survey, now),
+        )
+    scores = await uow.surveys.topic_scores(sid)
+    ranking = sorted(
+        (
+            TopicScore(item, topic, *scores.get(item, (0, 0, 0)))
+            for item, topic in enumerate(survey.topics)
+        ),
+        key=lambda t: (-t.score, -t.chosen, t.item),
+    )
+    strata: list[StratumCell] = []
+    if "stratum" in survey.questions:
+        counts = await uow.surveys.strata(sid)
+        for stratum in (*STRATA, None):
+            n = counts.get(stratum, 0)
+            if n == 0:
+                continue
+            if n < k:
+                strata.append(StratumCell(stratum, None, None))
+                continue
+            median = None
+            if stratum is not None and (m := await uow.surveys.rise_count(sid, stratum)) >= k:
+                median = await _quantile(uow, sid, m, 0.5, stratum)
+            strata.append(StratumCell(stratum, n, median))
+    return Results(
+        survey,
+        names,
+        total,
+        k,
+        True,
+        sorted(per_day.items()),
+        ranking if ("topics" in survey.questions or "rank" in survey.questions) else [],
+        await _rise_stats(uow, sid) if "rise" in survey.questions else None,
+        strata,
+        await uow.surveys.comments(sid, COMMENTS_SHOWN) if "comment" in survey.questions else [],
+        phase(survey, now),
+    )
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    topics: list[int]
+    rank: list[int]
+    rise: float | None
+    stratum: str | None  # None also when the stratum's cell is under k
+    comment: str
+
+
+async def export_rows(
+    uow: UnitOfWork, user: User, survey_id: int, now: datetime, settings: Settings
+) -> tuple[Results, list[ExportRow]]:
+    """The results and the raw anonymous answers, once k answers exist."""
+    found = await results(uow, user, survey_id, now, settings)
+    if not found.enough:
+        raise Problem("surveys.too_few", k=found.k, total=found.total)
+    small = {c.stratum for c in found.strata if c.count is None}
+    rows = []
+    async for response, picks in uow.surveys.stream_answers(survey_id):
+        ranked = sorted((rank, item) for rank, item in picks if rank > 0)
+        rows.append(
+            ExportRow(
+                topics=sorted(item for rank, item in picks if rank == 0),
+                rank=[item for _, item in ranked],
+                rise=None if response.rise is None else response.rise / 10,
+                stratum=None if response.stratum in small else response.stratum,
+                comment=response.comment,
+            )
+        )
+    return found, rows

@@ -1,0 +1,601 @@
+"""Surveys for instructors and liaisons: design one on a case (topics, questions, opening and
+closing), publish it, share its link, QR code and poster, and read the results as text, a
+chart and an Excel workbook. The worker's side is in handlers/answers.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot, F
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot import charts
+from bot import survey_views as views
+from bot.callbacks import CaseCB, DesignCB, SurveyCB, SurveysCB
+from bot.clock import Clock
+from bot.documents import Documents
+from bot.exports import workbook
+from bot.offload import Offloader
+from bot.services import surveys
+from bot.services.errors import Problem
+from bot.services.topics import ART8
+from bot.settings import Settings
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.filters import TEXT_INPUT, RoleFilter
+from storage.models import Role, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("surveys")
+router.filter("message", RoleFilter(Role.instructor, Role.liaison))
+router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
+INSTRUCTOR = RoleFilter(Role.instructor)
+ICONS = {"draft": "📝", "scheduled": "⏳", "open": "🟢", "closed": "⚪"}
+
+
+class Design(StatesGroup):
+    topics = State()
+    questions = State()
+    opens = State()
+    closes = State()
+
+
+def _message(query: CallbackQuery) -> Message | None:
+    return query.message if isinstance(query.message, Message) else None
+
+
+# ----- the case's surveys -----
+async def show_list(
+    ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: int, now: datetime
+) -> None:
+    found = await surveys.of_case(uow, user, case_id, now)
+    rows = [
+        [
+            button(
+                f"{ICONS[phase]} {survey.closes_at.astimezone(ui.renderer.zone):%m-%d} · "
+                + ui.label("labels.survey_answers", n=count),
+                SurveyCB(survey_id=survey.id or 0),
+            )
+        ]
+        for survey, count, phase in found.surveys
+    ]
+    if found.editable:
+        rows.append(
+            [button(ui.label("labels.new_survey"), DesignCB(action="new", value=str(case_id)))]
+        )
+    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
+    await ui.send(
+        chat_id,
+        "surveys.list",
+        keyboard(rows),
+        enterprises="、".join(found.enterprises),
+        surveys=[
+            {
+                "icon": ICONS[phase],
+                "phase": ui.label(f"labels.survey_{phase}"),
+                "closes": survey.closes_at,
+                "answers": count,
+            }
+            for survey, count, phase in found.surveys
+        ],
+    )
+
+
+@router.callback_query(SurveysCB.filter())
+async def survey_list(
+    query: CallbackQuery,
+    callback_data: SurveysCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+) -> None:
+    await state.clear()
+    await query.answer()
+    await show_list(ui, query.from_user.id, uow, user, callback_data.case_id, clock.now())
+
+
+# ----- designing a survey -----
+def _topics_markup(ui: Ui, chosen: list[dict[str, str]]) -> InlineKeyboardMarkup:
+    keys = {t["key"] for t in chosen}
+    art8 = [
+        button(
+            ("✅ " if key in keys else "▫️ ") + ui.topic(key),
+            DesignCB(action="topic", value=key),
+        )
+        for key in ART8
+    ]
+    custom = [
+        button(f"✅ {t['title']}"[:60], DesignCB(action="topic", value=f"#{index}"))
+        for index, t in enumerate(chosen)
+        if t["key"] == "custom"
+    ]
+    buttons = art8 + custom
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(
+        [
+            button(ui.label("labels.cancel"), DesignCB(action="cancel")),
+            button(ui.label("labels.next"), DesignCB(action="next")),
+        ]
+    )
+    return keyboard(rows)
+
+
+def _questions_markup(ui: Ui, chosen: list[str]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            button(
+                ("✅ " if q in chosen else "▫️ ") + ui.label(f"labels.question_{q}"),
+                DesignCB(action="question", value=q),
+            )
+        ]
+        for q in surveys.QUESTIONS
+    ]
+    rows.append(
+        [
+            button(ui.label("labels.back"), DesignCB(action="back")),
+            button(ui.label("labels.next"), DesignCB(action="next")),
+        ]
+    )
+    return keyboard(rows)
+
+
+async def _ask(
+    ui: Ui, state: FSMContext, chat_id: int, settings: Settings, message: Message | None = None
+) -> None:
+    """Show the design step the form is at (editing the button message when there is one)."""
+    step = (await state.get_state() or "").rpartition(":")[2]
+    data = await state.get_data()
+    if step == "topics":
+        markup = _topics_markup(ui, data["topics"])
+        count, most = len(data["topics"]), settings.survey_max_topics
+        await ui.edit_or_send(
+            message, chat_id, "surveys.design_topics", markup, count=count, most=most
+        )
+    elif step == "questions":
+        markup = _questions_markup(ui, data["questions"])
+        await ui.edit_or_send(message, chat_id, "surveys.design_questions", markup)
+    elif step == "opens":
+        rows = [
+            [button(ui.label("labels.open_on_publish"), DesignCB(action="opens", value="now"))],
+            [button(ui.label("labels.back"), DesignCB(action="back"))],
+        ]
+        await ui.send(chat_id, "surveys.design_opens", keyboard(rows))
+    else:
+        quick = [
+            button(
+                ui.label("labels.close_in_days", n=days), DesignCB(action="closes", value=str(days))
+            )
+            for days in (3, settings.survey_default_days, 14)
+        ]
+        rows = [quick, [button(ui.label("labels.back"), DesignCB(action="back"))]]
+        await ui.send(chat_id, "surveys.design_closes", keyboard(rows))
+
+
+async def _go(state: FSMContext, step: State) -> None:
+    await state.set_state(step)
+
+
+@router.callback_query(DesignCB.filter(F.action == "new"), INSTRUCTOR)
+async def new_survey(
+    query: CallbackQuery,
+    callback_data: DesignCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    settings: Settings,
+) -> None:
+    case_id = int(callback_data.value) if callback_data.value.isdigit() else 0
+    topics = await surveys.design_start(uow, user, case_id)
+    await state.set_state(Design.topics)
+    await state.set_data(
+        {"case_id": case_id, "topics": topics, "questions": list(surveys.QUESTIONS)}
+    )
+    await query.answer()
+    await _ask(ui, state, query.from_user.id, settings)
+
+
+@router.callback_query(Design.topics, DesignCB.filter(F.action == "topic"), INSTRUCTOR)
+async def toggle_topic(
+    query: CallbackQuery, callback_data: DesignCB, state: FSMContext, ui: Ui, settings: Settings
+) -> None:
+    data = await state.get_data()
+    value = callback_data.value
+    if value.startswith("#") and value[1:].isdigit():
+        index = int(value[1:])
+        topics = [t for i, t in enumerate(data["topics"]) if i != index]
+    else:
+        topics = surveys.toggle_topic(data["topics"], value)
+    await state.update_data(topics=topics)
+    await query.answer()
+    await _ask(ui, state, query.from_user.id, settings, _message(query))
+
+
+@router.message(Design.topics, TEXT_INPUT, INSTRUCTOR)
+async def custom_topic(message: Message, state: FSMContext, ui: Ui, settings: Settings) -> None:
+    data = await state.get_data()
+    try:
+        topics = surveys.add_custom_topic(
+            data["topics"], message.text or "", settings.survey_max_topics
+        )
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await state.update_data(topics=topics)
+    await _ask(ui, state, message.chat.id, settings)
+
+
+@router.callback_query(Design.questions, DesignCB.filter(F.action == "question"), INSTRUCTOR)
+async def toggle_question(
+    query: CallbackQuery, callback_data: DesignCB, state: FSMContext, ui: Ui, settings: Settings
+) -> None:
+    chosen = list((await state.get_data())["questions"])
+    value = callback_data.value
+    chosen = [q for q in chosen if q != value] if value in chosen else [*chosen, value]
+    await state.update_data(questions=[q for q in surveys.QUESTIONS if q in chosen])
+    await query.answer()
+    await _ask(ui, state, query.from_user.id, settings, _message(query))
+
+
+STEPS = (Design.topics, Design.questions, Design.opens, Design.closes)
+
+
+@router.callback_query(DesignCB.filter(F.action.in_({"next", "back"})), INSTRUCTOR)
+async def step(
+    query: CallbackQuery, callback_data: DesignCB, state: FSMContext, ui: Ui, settings: Settings
+) -> None:
+    current = await state.get_state()
+    index = next((i for i, s in enumerate(STEPS) if s.state == current), None)
+    if index is None:
+        raise Problem("common.expired_button")
+    data = await state.get_data()
+    if callback_data.action == "next" and index == 1:
+        surveys.check_design(data["topics"], data["questions"], settings.survey_max_topics)
+    if callback_data.action == "next" and index == 0 and len(data["topics"]) < 2:
+        raise Problem("surveys.few_topics", least=2)
+    index = min(index + 1, 3) if callback_data.action == "next" else max(index - 1, 0)
+    await _go(state, STEPS[index])
+    await query.answer()
+    await _ask(ui, state, query.from_user.id, settings)
+
+
+@router.callback_query(Design.opens, DesignCB.filter(F.action == "opens"), INSTRUCTOR)
+async def opens_on_publish(
+    query: CallbackQuery, state: FSMContext, ui: Ui, settings: Settings
+) -> None:
+    await state.update_data(opens_at=None)
+    await _go(state, Design.closes)
+    await query.answer()
+    await _ask(ui, state, query.from_user.id, settings)
+
+
+@router.message(Design.opens, TEXT_INPUT, INSTRUCTOR)
+async def opens_typed(
+    message: Message, state: FSMContext, ui: Ui, settings: Settings, clock: Clock
+) -> None:
+    try:
+        opens = surveys.parse_opens(message.text or "", clock.now(), settings.zone)
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await state.update_data(opens_at=opens.isoformat())
+    await _go(state, Design.closes)
+    await _ask(ui, state, message.chat.id, settings)
+
+
+async def _create(
+    ui: Ui,
+    chat_id: int,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    closes: datetime,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    data = await state.get_data()
+    opens = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else None
+    survey = await surveys.create(
+        uow,
+        user,
+        int(data["case_id"]),
+        data["topics"],
+        data["questions"],
+        opens,
+        closes,
+        clock.now(),
+        settings,
+    )
+    await state.clear()
+    await show_card(ui, chat_id, await surveys.card(uow, user, survey.id or 0, clock.now()))
+
+
+@router.callback_query(Design.closes, DesignCB.filter(F.action == "closes"), INSTRUCTOR)
+async def closes_quick(
+    query: CallbackQuery,
+    callback_data: DesignCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    days = (
+        int(callback_data.value) if callback_data.value.isdigit() else settings.survey_default_days
+    )
+    closes = surveys.closes_in(days, clock.now(), settings.zone)
+    await query.answer()
+    await _create(ui, query.from_user.id, state, uow, user, closes, clock, settings)
+
+
+@router.message(Design.closes, TEXT_INPUT, INSTRUCTOR)
+async def closes_typed(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    data = await state.get_data()
+    opens = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else None
+    try:
+        closes = surveys.parse_closes(message.text or "", clock.now(), settings.zone, opens)
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await _create(ui, message.chat.id, state, uow, user, closes, clock, settings)
+
+
+@router.callback_query(DesignCB.filter(F.action == "cancel"), INSTRUCTOR)
+async def cancel_design(
+    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    case_id = int((await state.get_data()).get("case_id", 0))
+    await state.clear()
+    await query.answer()
+    if case_id:
+        await show_list(ui, query.from_user.id, uow, user, case_id, clock.now())
+
+
+@router.message(Design.topics, INSTRUCTOR)
+@router.message(Design.questions, INSTRUCTOR)
+@router.message(Design.opens, INSTRUCTOR)
+@router.message(Design.closes, INSTRUCTOR)
+async def design_needs_input(
+    message: Message, state: FSMContext, ui: Ui, settings: Settings
+) -> None:
+    await ui.send(message.chat.id, "surveys.design_use_buttons")
+    await _ask(ui, state, message.chat.id, settings)
+
+
+# ----- the survey card -----
+def _card_markup(ui: Ui, card: surveys.SurveyCard) -> InlineKeyboardMarkup:
+    sid = card.survey.id or 0
+
+    def act(label: str, action: str) -> Any:
+        return button(ui.label(f"labels.{label}"), SurveyCB(survey_id=sid, action=action))
+
+    rows: list[list[Any]] = []
+    if card.phase == "draft" and card.editable:
+        rows += [[act("survey_preview", "preview"), act("survey_publish", "publish")]]
+        rows += [[act("survey_discard", "discard")]]
+    if card.phase in ("scheduled", "open"):
+        rows += [[act("survey_share", "share"), act("survey_poster", "poster")]]
+    if card.phase != "draft":
+        rows += [[act("survey_results", "results"), act("survey_export", "export")]]
+    if card.phase in ("scheduled", "open") and card.editable:
+        rows += [[act("survey_preview", "preview"), act("survey_close", "close")]]
+    rows.append(
+        [button(ui.label("labels.back_to_surveys"), SurveysCB(case_id=card.survey.case_id))]
+    )
+    return keyboard(rows)
+
+
+async def show_card(
+    ui: Ui, chat_id: int, card: surveys.SurveyCard, link: str | None = None
+) -> None:
+    survey = card.survey
+    await ui.send(
+        chat_id,
+        "surveys.card",
+        _card_markup(ui, card),
+        enterprises="、".join(card.enterprises),
+        icon=ICONS[card.phase],
+        phase=ui.label(f"labels.survey_{card.phase}"),
+        topics=[ui.topic(t["key"], t["title"]) for t in survey.topics],
+        questions=[ui.label(f"labels.question_{q}") for q in survey.questions],
+        opens=survey.opens_at or survey.published_at,
+        closes=survey.closed_at or survey.closes_at,
+        answers=card.answers,
+        link=link,
+    )
+
+
+async def deep_link(bot: Bot, token: str) -> str:
+    me = await bot.me()
+    return f"https://t.me/{me.username}?start={token}"
+
+
+@router.callback_query(SurveyCB.filter(F.action == ""))
+async def survey_card(
+    query: CallbackQuery,
+    callback_data: SurveyCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+) -> None:
+    await state.clear()
+    await query.answer()
+    await show_card(
+        ui, query.from_user.id, await surveys.card(uow, user, callback_data.survey_id, clock.now())
+    )
+
+
+@router.callback_query(SurveyCB.filter(F.action == "publish"), INSTRUCTOR)
+async def publish(
+    query: CallbackQuery,
+    callback_data: SurveyCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    card = await surveys.publish(uow, user, callback_data.survey_id, clock.now(), settings)
+    await query.answer()
+    await show_card(ui, query.from_user.id, card, await deep_link(bot, card.survey.token))
+
+
+@router.callback_query(SurveyCB.filter(F.action == "close"), INSTRUCTOR)
+async def close(
+    query: CallbackQuery,
+    callback_data: SurveyCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    card = await surveys.close(uow, user, callback_data.survey_id, clock.now(), settings)
+    await query.answer()
+    await ui.send(query.from_user.id, "surveys.closed_now", answers=card.answers)
+    await show_card(ui, query.from_user.id, card)
+
+
+@router.callback_query(SurveyCB.filter(F.action == "discard"), INSTRUCTOR)
+async def discard(
+    query: CallbackQuery,
+    callback_data: SurveyCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+) -> None:
+    case_id = await surveys.discard(uow, user, callback_data.survey_id)
+    await query.answer()
+    await ui.send(query.from_user.id, "surveys.discarded")
+    await show_list(ui, query.from_user.id, uow, user, case_id, clock.now())
+
+
+# ----- sharing -----
+@router.callback_query(SurveyCB.filter(F.action == "share"))
+async def share(
+    query: CallbackQuery,
+    callback_data: SurveyCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    bot: Bot,
+    offload: Offloader,
+) -> None:
+    card = await surveys.card(uow, user, callback_data.survey_id, clock.now())
+    link = await deep_link(bot, card.survey.token)
+    png = await offload.run(charts.qr_png, link)
+    await query.answer()
+    await bot.send_photo(
+        query.from_user.id,
+        BufferedInputFile(png, filename="survey-qr.png"),
+        caption=ui.text("surveys.share_caption", link=link, closes=card.survey.closes_at),
+    )
+
+
+@router.callback_query(SurveyCB.filter(F.action == "poster"))
+async def poster(
+    query: CallbackQuery,
+    callback_data: SurveyCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    bot: Bot,
+    offload: Offloader,
+    documents: Documents,
+    settings: Settings,
+) -> None:
+    card = await surveys.card(uow, user, callback_data.survey_id, clock.now())
+    link = await deep_link(bot, card.survey.token)
+    png = await offload.run(charts.qr_png, link)
+    enterprise = "、".join(card.enterprises)
+    context = {
+        "union": card.union,
+        "heading": ui.label("labels.poster_heading"),
+        "enterprise": enterprise,
+        "question": ui.label("labels.poster_question"),
+        "scan": ui.label("labels.poster_scan"),
+        "link": link,
+        "closes": ui.label(
+            "labels.poster_closes", at=ui.renderer.format_datetime(card.survey.closes_at)
+        ),
+        "privacy": ui.label("labels.poster_privacy", k=settings.survey_min_answers),
+    }
+    data = await documents.render("survey_poster", context, {"qr": (png, 90)})
+    await query.answer()
+    name = f"{ui.label('labels.poster_file')}-{enterprise[:20]}.docx"
+    await bot.send_document(
+        query.from_user.id,
+        BufferedInputFile(data, filename=name),
+        caption=ui.text("surveys.poster_caption"),
+    )
+
+
+# ----- results -----
+@router.callback_query(SurveyCB.filter(F.action == "results"))
+async def results(
+    query: CallbackQuery,
+    callback_data: SurveyCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+    offload: Offloader,
+) -> None:
+    found = await surveys.results(uow, user, callback_data.survey_id, clock.now(), settings)
+    await query.answer()
+    back = keyboard(
+        [[button(ui.label("labels.back_to_survey"), SurveyCB(survey_id=callback_data.survey_id))]]
+    )
+    await ui.send(query.from_user.id, "surveys.results", back, **views.results_context(ui, found))
+    panels = views.chart_panels(ui, found)
+    if panels:
+        png = await offload.run(charts.bar_charts, panels, views.chart_title(ui, found))
+        await bot.send_photo(query.from_user.id, BufferedInputFile(png, filename="results.png"))
+
+
+@router.callback_query(SurveyCB.filter(F.action == "export"))
+async def export(
+    query: CallbackQuery,
+    callback_data: SurveyCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+    offload: Offloader,
+) -> None:
+    found, rows = await surveys.export_rows(
+        uow, user, callback_data.survey_id, clock.now(), settings
+    )
+    await query.answer()
+    data = await offload.run(workbook, views.workbook_sheets(ui, found, rows))
+    await bot.send_document(
+        query.from_user.id,
+        BufferedInputFile(
+            data, filename=views.file_name(ui, "xlsx_file", found, clock.now(), "xlsx")
+        ),
+        caption=ui.text("surveys.export_caption", total=found.total),
+    )
