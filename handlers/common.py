@@ -75,6 +75,7 @@ async def privacy(
         role=ui.label(f"labels.role_{user.role.value}") if user else "",
         org=org,
         attempt_window=settings.invite_attempt_window_minutes,
+        k=settings.survey_min_answers,
     )
 
 

@@ -344,3 +344,30 @@ async def _org_rows(h: Harness):
     from storage.models import Org
 
     return await _rows(h, Org)
+
+
+async def test_closing_time_erases_voters_and_reminds_the_author(harness: Harness):
+    from bot import jobs
+    from storage.models import Reminder
+
+    chat, token = await _published(harness)
+    planned = [r for r in await _rows(harness, Reminder) if r.kind == "survey"]
+    assert sorted(r.payload["key"] for r in planned) == [
+        "reminders.survey_closed",
+        "reminders.survey_closing",
+    ]
+    await _answer(harness.user(WORKER_BASE + 4000, "周工"), token)
+    harness.clock.advance(timedelta(days=6, hours=10))  # 20:00 in Wuhan
+    await jobs.reminder_tick(harness.app)
+    assert "将于" in chat.last_text
+    assert "截止" in chat.last_text
+
+    harness.clock.advance(timedelta(days=1))
+    await jobs.housekeeping_tick(harness.app)
+    [survey] = await _rows(harness, Survey)
+    assert survey.erased
+    assert survey.secret == ""
+    assert [r.voter for r in await _rows(harness, SurveyResponse)] == [None]
+    await jobs.reminder_tick(harness.app)
+    assert "已于" in chat.last_text
+    assert "结果" in chat.last_text
