@@ -22,6 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 log = logging.getLogger(__name__)
+# It warns on every label when a CJK font has no "normal" weight (WenQuanYi is "medium").
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 CJK_FONTS = (
     "WenQuanYi Zen Hei",
     "WenQuanYi Micro Hei",

@@ -122,7 +122,7 @@ def demo_seed(settings: Settings) -> None:
     from bot.services import demo as demo_data
 
     async def work(uow: UnitOfWork) -> bool:
-        return await demo_data.seed(uow, SystemClock().now())
+        return await demo_data.seed(uow, SystemClock().now(), settings)
 
     created = asyncio.run(_with_db(settings, work))
     click.echo("demo data created" if created else "the database has data already; nothing done")

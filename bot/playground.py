@@ -25,7 +25,7 @@ DEFAULT_DATABASE = Settings.model_fields["database_url"].default
 
 async def seed_if_empty(app: App) -> bool:
     async with UnitOfWork(app.db.sessions) as uow:
-        created = await demo.seed(uow, app.clock.now())
+        created = await demo.seed(uow, app.clock.now(), app.settings)
         await uow.commit()
     return created
 

@@ -1,5 +1,6 @@
 """The playground's demo data works through the real chat: the demo instructor finds the
-case in negotiation with its logged meeting and topic; a second seed does nothing."""
+case in negotiation with its logged meeting, topic and open survey, the demo worker answers
+the survey; a second seed does nothing."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from storage.uow import UnitOfWork
 
 async def test_demo_seed_is_usable_and_idempotent(harness: Harness):
     async with UnitOfWork(harness.app.db.sessions) as uow:
-        assert await demo.seed(uow, harness.clock.now())
+        assert await demo.seed(uow, harness.clock.now(), harness.app.settings)
         await uow.commit()
     async with UnitOfWork(harness.app.db.sessions) as uow:
-        assert not await demo.seed(uow, harness.clock.now())
+        assert not await demo.seed(uow, harness.clock.now(), harness.app.settings)
 
     instructor = harness.user(1101, "李明")
     await instructor.send("/menu")
@@ -23,6 +24,26 @@ async def test_demo_seed_is_usable_and_idempotent(harness: Harness):
     reply = await instructor.click("光谷电子有限公司")
     assert "🟠 劳动报酬 · 对方还价" in reply.text
     assert "最近一次协商：第 1 轮" in reply.text
+    reply = await instructor.click("职工问卷")
+    assert "进行中 · 8 份答卷" in reply.text
+    await instructor.click("8 份")
+    reply = await instructor.click("结果")
+    assert "答卷：8 份" in reply.text
+    assert "劳动报酬" in reply.text
+    assert "中层管理：少于 5 人" in reply.text
+
+    # The demo worker answers the open survey through its link.
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        [survey] = await uow.surveys.of_case(1)
+    worker = harness.user(1201, "职工小陈")
+    await worker.send(f"/start {survey.token}")
+    await worker.click("开始作答")
+    await worker.click("▫️ 工作时间")
+    await worker.click("选好了")
+    await worker.send("5")
+    await worker.click("一线职工")
+    await worker.click("跳过")
+    assert "匿名保存" in (await worker.click("提交")).text
 
     liaison = harness.user(1001, "王芳")
     await liaison.send("/menu")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.services import orgs
+from bot.services import orgs, surveys
+from bot.settings import Settings
 from storage.models import (
     BargainingCase,
     CaseTopic,
@@ -46,7 +47,7 @@ PERSONAS = (
 )
 
 
-async def seed(uow: UnitOfWork, now: datetime) -> bool:
+async def seed(uow: UnitOfWork, now: datetime, settings: Settings) -> bool:
     """Create the demo records on an empty database; False if there was data already."""
     if await uow.orgs.count() > 0:
         return False
@@ -91,12 +92,15 @@ async def seed(uow: UnitOfWork, now: datetime) -> bool:
         )
         owner = owner or user
     assert owner is not None
-    await _seed_case(uow, owner, county.id, now)
+    await _seed_case(uow, owner, county.id, now, settings)
     return True
 
 
-async def _seed_case(uow: UnitOfWork, owner: User, org_id: int, now: datetime) -> None:
-    """Two enterprises and a wage case in negotiation with one logged meeting."""
+async def _seed_case(
+    uow: UnitOfWork, owner: User, org_id: int, now: datetime, settings: Settings
+) -> None:
+    """Two enterprises and a wage case in negotiation with one logged meeting, a topic and
+    an open survey with answers."""
     firms = [
         Enterprise(
             name=name,
@@ -192,3 +196,39 @@ async def _seed_case(uow: UnitOfWork, owner: User, org_id: int, now: datetime) -
             updated_at=now,
         )
     )
+    await _seed_survey(uow, owner, case.id or 0, now, settings)
+
+
+# Eight demo answers: (topics chosen, ranked, rise in tenths, stratum, comment).
+DEMO_ANSWERS = (
+    ([0, 1, 2], [0, 1, 2], 60, "frontline", "夜班津贴多年没涨了"),
+    ([0, 1], [0, 1], 80, "frontline", ""),
+    ([0, 2], [0, 2], 50, "frontline", "车间夏天太热，希望加高温补贴"),
+    ([1, 2], [1, 2], 30, "junior", ""),
+    ([0, 1, 3], [0, 3, 1], 100, "frontline", "加班费的计算基数应该是全部工资"),
+    ([0], [0], 65, "frontline", ""),
+    ([0, 3], [3, 0], 45, "middle", ""),
+    ([0, 1, 2, 3], [0, 1, 3], 70, "frontline", "希望每年固定调资一次"),
+)
+
+
+async def _seed_survey(
+    uow: UnitOfWork, owner: User, case_id: int, now: datetime, settings: Settings
+) -> None:
+    topics = [surveys.topic_entry(k) for k in ("pay", "hours", "safety", "rest")]
+    survey = await surveys.create(
+        uow,
+        owner,
+        case_id,
+        topics,
+        list(surveys.QUESTIONS),
+        None,
+        now + timedelta(days=settings.survey_default_days),
+        now - timedelta(days=2),
+        settings,
+    )
+    await surveys.publish(uow, owner, survey.id or 0, now - timedelta(days=2), settings)
+    for number, (chosen, ranked, rise, stratum, comment) in enumerate(DEMO_ANSWERS):
+        answer = surveys.Answer(chosen, ranked, rise, stratum, comment, list(surveys.QUESTIONS))
+        at = now - timedelta(days=2) + timedelta(hours=5 * number)
+        await surveys.submit(uow, survey.id or 0, survey.token, 9_000_000 + number, answer, at)
