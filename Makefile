@@ -23,9 +23,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 types: $(STAMP)
-	$(BIN)/mypy bot handlers storage tests
+	$(BIN)/mypy bot handlers storage tests bench
 
 check: lint types test
+
+# Benchmarks: ratios measured in one run, written to docs/benchmarks.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -138,7 +138,9 @@ def create_app(
     dispatcher.update.outer_middleware(
         ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, renderer)
     )
-    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(db.sessions, clock))
+    dispatcher.update.outer_middleware(
+        UnitOfWorkMiddleware(db.sessions, clock, settings.db_concurrency)
+    )
     dispatcher.update.outer_middleware(UserMiddleware(renderer))
     dispatcher.include_routers(*get_routers())
 

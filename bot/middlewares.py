@@ -3,6 +3,7 @@ then user, locale and presenter loading."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -81,13 +82,18 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     the answer could not be delivered.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, concurrency: int
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        # At most this many updates hold a connection; the rest wait here, in order and
+        # without a timeout, instead of timing out in the connection pool during a burst.
+        self.slots = asyncio.Semaphore(concurrency)
 
     async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        async with UnitOfWork(self.sessions) as uow:
+        async with self.slots, UnitOfWork(self.sessions) as uow:
             if not await uow.updates.claim(event.update_id, self.clock.now()):
                 log.info("update %s was handled before; skipped", event.update_id)
                 return UNHANDLED

@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     survey_rise_max_percent: int = Field(30, ge=1, le=100, description="highest expected rise")
     survey_max_topics: int = Field(12, ge=3, description="topics one survey may offer")
     survey_default_days: int = Field(7, ge=1, description="a new survey stays open this long")
+    db_concurrency: int = Field(
+        8, ge=1, description="updates handled at once; the rest queue (keep below the pool)"
+    )
     render_workers: int = Field(2, ge=1, description="charts and files rendered at once")
     documents_dir: Path | None = Field(
         None, description="a folder of the union's own Word templates, used before the shipped"

@@ -1,0 +1,1 @@
+"""The benchmark suite: `make bench` runs it and writes docs/benchmarks.md."""

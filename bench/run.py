@@ -1,0 +1,108 @@
+"""Run the benchmarks and write docs/benchmarks.md.
+
+    python -m bench.run [--workers N] [--quick]
+
+Each figure stands next to a reference measured in the same run, and the ratio between them
+is what to compare across machines; absolute times depend on the machine. SQLite always;
+PostgreSQL too when TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import surveys
+from bench.surveys import Row
+from bot.settings import Settings
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def _settings(url: str) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=url,
+        bot_token=None,
+        redis_url=None,
+        throttle_rate=1000.0,
+        throttle_burst=1000,
+    )
+
+
+async def _postgres_url(base: str) -> str:
+    """A fresh schema-less database state: drop and recreate the public schema."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(base)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+    return base
+
+
+def _fresh_sqlite(url: str) -> None:
+    Path(url.split("///", 1)[1]).unlink(missing_ok=True)
+
+
+async def _databases(tmp: Path) -> list[tuple[str, str]]:
+    found = [("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db")]
+    if os.environ.get("TEST_POSTGRES_URL"):
+        found.append(("PostgreSQL", os.environ["TEST_POSTGRES_URL"]))
+    return found
+
+
+async def main(workers: int, concurrency: int, small: int, large: int) -> str:
+    sections = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, url in await _databases(Path(tmp)):
+            rows: list[Row] = []
+            scenarios: list[Callable[[Settings], Awaitable[list[Row]]]] = [
+                lambda s: surveys.burst(s, workers, concurrency),
+                lambda s: surveys.aggregation(s, small, large),
+            ]
+            for scenario in scenarios:
+                if url.startswith("sqlite"):
+                    _fresh_sqlite(url)
+                else:
+                    await _postgres_url(url)
+                rows += await scenario(_settings(url))
+                print(f"{name}: {rows[-1].name} done", file=sys.stderr)
+            table = [
+                "| measure | value | reference (same run) | ratio | note |",
+                "|---|---|---|---|---|",
+                *(f"| {r.name} | {r.value} | {r.reference} | {r.ratio} | {r.note} |" for r in rows),
+            ]
+            sections.append(f"## {name}\n\n" + "\n".join(table))
+    header = (
+        "# Benchmarks\n\n"
+        "Written by `make bench` (`python -m bench.run`). Compare the ratios: each figure is "
+        "measured next to its reference in the same run, on the same machine.\n\n"
+        f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs\n"
+        "- workers answer through the real dispatcher and the in-memory Telegram, every "
+        "button a separate update with its own transaction\n"
+    )
+    return header + "\n" + "\n\n".join(sections) + "\n"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = parser.parse_args()
+    small, large = (100, 1000) if args.quick else (1000, 10_000)
+    workers = 50 if args.quick else args.workers
+    report = asyncio.run(main(workers, args.concurrency, small, large))
+    if not args.quick:
+        OUT.write_text(report, encoding="utf-8")
+    print(report)
