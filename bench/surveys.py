@@ -24,6 +24,14 @@ from storage.uow import UnitOfWork
 TOPICS = ("pay", "hours", "safety", "rest", "insurance", "training")
 
 
+def ratio(value: float, reference: float) -> str:
+    """2.4×, 0.35×, or 1/2,200× for tiny ratios."""
+    if reference <= 0:
+        return "—"
+    found = value / reference
+    return f"1/{1 / found:,.0f}×" if 0 < found < 0.05 else f"{found:.2f}×".replace(".00×", "×")
+
+
 @dataclass
 class Row:
     name: str
@@ -110,14 +118,14 @@ async def burst(settings: Settings, workers: int, concurrency: int) -> list[Row]
             "answers per hour (burst)",
             f"{per_hour:,.0f}",
             "10,000 (the issue's large enterprise)",
-            f"{per_hour / 10_000:.1f}×",
+            ratio(per_hour, 10_000),
             f"{workers} workers, {concurrency} at a time, {sum(counts)} updates",
         ),
         Row(
             "time per survey update",
             f"{per_update * 1000:.2f} ms",
             f"{per_update_floor * 1000:.2f} ms (an unknown command)",
-            f"{per_update / per_update_floor:.1f}×",
+            ratio(per_update, per_update_floor),
         ),
     ]
 
@@ -234,18 +242,18 @@ async def aggregation(settings: Settings, small: int, large: int) -> list[Row]:
             f"aggregation at {large:,} answers",
             f"{t_large * 1000:.1f} ms",
             f"{t_small * 1000:.1f} ms at {small:,}",
-            f"{t_large / t_small:.1f}× for {large // small}× the answers",
+            f"{ratio(t_large, t_small)} for {large // small}× the answers",
         ),
         Row(
             f"aggregation vs loading every answer ({large:,})",
             f"{t_large * 1000:.1f} ms",
             f"{t_naive * 1000:.1f} ms (rows into Python)",
-            f"{t_large / t_naive:.2f}×",
+            ratio(t_large, t_naive),
         ),
         Row(
             f"aggregation peak memory ({large:,})",
             f"{m_large / 1024:.0f} KiB",
             f"{m_small / 1024:.0f} KiB at {small:,}; {m_naive / 1024:.0f} KiB loading rows",
-            f"{m_large / max(m_small, 1):.1f}× ; {m_large / max(m_naive, 1):.2f}×",
+            f"{ratio(m_large, m_small)}; {ratio(m_large, m_naive)}",
         ),
     ]

@@ -23,6 +23,7 @@ from bot.commands import set_default_commands
 from bot.documents import Documents
 from bot.middlewares import ThrottlingMiddleware, UnitOfWorkMiddleware, UserMiddleware
 from bot.offload import Offloader
+from bot.pdf import PdfConverter, find_office
 from bot.rendering import Renderer
 from bot.sender import Sender
 from bot.services import users
@@ -48,6 +49,7 @@ class App:
     scheduler: AsyncIOScheduler
     offload: Offloader
     documents: Documents
+    pdf: PdfConverter
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.db.engine)
@@ -124,6 +126,7 @@ def create_app(
     storage, isolation = _fsm(settings, db, clock)
     offload = Offloader(settings.render_workers)
     documents = Documents(offload, settings.documents_dir)
+    pdf = PdfConverter(find_office(settings.libreoffice), settings.render_workers)
     dispatcher = Dispatcher(
         storage=storage,
         events_isolation=isolation,
@@ -134,6 +137,7 @@ def create_app(
         db=db,
         offload=offload,
         documents=documents,
+        pdf=pdf,
     )
     dispatcher.update.outer_middleware(
         ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, renderer)
@@ -145,7 +149,9 @@ def create_app(
     dispatcher.include_routers(*get_routers())
 
     scheduler = AsyncIOScheduler(timezone="UTC")
-    app = App(settings, clock, db, bot, dispatcher, renderer, sender, scheduler, offload, documents)
+    app = App(
+        settings, clock, db, bot, dispatcher, renderer, sender, scheduler, offload, documents, pdf
+    )
 
     scheduler.add_job(
         jobs.housekeeping_tick,

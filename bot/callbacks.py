@@ -159,3 +159,17 @@ class AnswerCB(CallbackData, prefix="sa"):
     sid: int
     q: str  # t, td, r, ru, rise, st, cm, ok, re, x, keep
     v: str = ""
+
+
+class DocsCB(CallbackData, prefix="dl"):
+    case_id: int
+
+
+class DocNewCB(CallbackData, prefix="dn"):
+    case_id: int
+    kind: str
+
+
+class DocFileCB(CallbackData, prefix="df"):
+    document_id: int
+    pdf: bool = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import click
@@ -203,6 +204,47 @@ def invite(settings: Settings, org_ref: str, role: str) -> None:
     click.echo(f"{made.invite.role.value} of {made.org.name}, valid until {expires}")
     click.echo(f"The person opens t.me/<bot>?start={made.code} or sends /start {made.code}")
     click.echo(made.code)
+
+
+@cli.group()
+def templates() -> None:
+    """Word templates."""
+
+
+@templates.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/template-samples"),
+    show_default=True,
+    help="Where the rendered samples go.",
+)
+@click.pass_obj
+def templates_check(settings: Settings, path: Path | None, out: Path) -> None:
+    """Check Word templates (PATH: a .docx or a folder; default: those in use)."""
+    from bot import template_check
+
+    found = template_check.templates_in(path, settings)
+    if not found:
+        raise click.ClickException(f"no .docx templates in {path}")
+    out.mkdir(parents=True, exist_ok=True)
+    now = SystemClock().now()
+    contexts = asyncio.run(template_check.demo_contexts(settings, now))
+    failed = 0
+    for template in found:
+        finding = template_check.check_file(template, contexts, out)
+        if finding.ok:
+            click.echo(f"ok     {template} → {finding.sample}")
+            continue
+        failed += 1
+        if finding.unknown:
+            click.echo(f"error  {template}: unknown variables: {', '.join(finding.unknown)}")
+        if finding.error:
+            click.echo(f"error  {template}: {finding.error}")
+    if failed:
+        raise click.ClickException(f"{failed} of {len(found)} templates have errors")
+    click.echo(f"all {len(found)} templates render; samples in {out}")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from docx import Document
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage, Listing
 from jinja2 import StrictUndefined
@@ -53,14 +54,7 @@ class Documents:
         images: Mapping[str, tuple[bytes, float]] | None = None,
     ) -> bytes:
         """`images`: variable name → (PNG bytes, width in millimetres)."""
-        template = DocxTemplate(self.path(name))
-        values = dict(context)
-        for key, (data, width) in (images or {}).items():
-            values[key] = InlineImage(template, io.BytesIO(data), width=Mm(width))
-        template.render(values, jinja_env=environment(), autoescape=True)
-        out = io.BytesIO()
-        template.save(out)
-        return out.getvalue()
+        return render_file(self.path(name), context, images)
 
     async def render(
         self,
@@ -69,3 +63,18 @@ class Documents:
         images: Mapping[str, tuple[bytes, float]] | None = None,
     ) -> bytes:
         return await self.offload.run(self.render_sync, name, context, images)
+
+
+def render_file(
+    path: Path, context: Mapping[str, Any], images: Mapping[str, tuple[bytes, float]] | None = None
+) -> bytes:
+    template = DocxTemplate(path)
+    values = dict(context)
+    for key, (data, width) in (images or {}).items():
+        values[key] = InlineImage(template, io.BytesIO(data), width=Mm(width))
+    template.render(values, jinja_env=environment(), autoescape=True)
+    out = io.BytesIO()
+    template.save(out)
+    content = out.getvalue()
+    Document(io.BytesIO(content))  # a file Word could not open is never sent
+    return content

@@ -150,6 +150,9 @@ class Settings(BaseSettings):
         8, ge=1, description="updates handled at once; the rest queue (keep below the pool)"
     )
     render_workers: int = Field(2, ge=1, description="charts and files rendered at once")
+    libreoffice: str | None = Field(
+        None, description="soffice for PDF copies; found on PATH when not set"
+    )
     documents_dir: Path | None = Field(
         None, description="a folder of the union's own Word templates, used before the shipped"
     )

@@ -18,6 +18,7 @@ from bot.callbacks import (
     CaseEnterpriseCB,
     CaseListCB,
     CongressCB,
+    DocsCB,
     MenuCB,
     MoveCB,
     NewCaseCB,
@@ -76,6 +77,7 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
             button(ui.label("labels.menu_surveys"), SurveysCB(case_id=case_id)),
         ]
     )
+    rows.append([button(ui.label("labels.menu_documents"), DocsCB(case_id=case_id))])
     rows.append(
         [
             button(ui.label("labels.menu_representatives"), RepsCB(case_id=case_id)),

@@ -81,9 +81,18 @@ def _stored(value: Any) -> Any:
 
 class Form:
     def __init__(
-        self, name: str, steps: Sequence[Step], review: str, summary: Summary, submit: Submit
+        self,
+        name: str,
+        steps: Sequence[Step],
+        review: str,
+        summary: Summary,
+        submit: Submit,
+        preview: Submit | None = None,
     ) -> None:
+        """`preview`, when given, adds a button on the review screen that shows the result
+        without submitting; the form stays on its review."""
         self.name = name
+        self.preview = preview
         self.steps = list(steps)
         self.by_field = {step.field: step for step in self.steps}
         self.states = {step.field: State(step.field, group_name=name) for step in self.steps}
@@ -134,6 +143,10 @@ class Form:
             for step in self.steps
         ]
         rows = [edit[i : i + 2] for i in range(0, len(edit), 2)]
+        if self.preview is not None:
+            rows.append(
+                [button(ui.label("labels.preview_text"), FormCB(form=self.name, action="preview"))]
+            )
         rows.append(
             [
                 button(ui.label("labels.submit"), FormCB(form=self.name, action="submit")),
@@ -286,6 +299,11 @@ class Form:
             form = {k: v for k, v in (await state.get_data()).items() if not k.startswith("_")}
             await self.submit(query, form, {"state": state, **data})
 
+        async def on_preview(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
+            assert self.preview is not None
+            form = {k: v for k, v in (await state.get_data()).items() if not k.startswith("_")}
+            await self.preview(query, form, {"state": state, **data})
+
         router.message(CommandStart(), every_state, *filters)(on_resume)
         router.message(Command("menu"), every_state, *filters)(on_resume)
         router.message(StateFilter(*text_states), TEXT_INPUT, *filters)(on_text)
@@ -299,3 +317,6 @@ class Form:
         router.callback_query(mine("cancel"), every_state, *filters)(on_cancel)
         router.callback_query(mine("edit"), StateFilter(self.review_state), *filters)(on_edit)
         router.callback_query(mine("submit"), StateFilter(self.review_state), *filters)(on_submit)
+        if self.preview is not None:
+            review = StateFilter(self.review_state)
+            router.callback_query(mine("preview"), review, *filters)(on_preview)

@@ -480,3 +480,23 @@ class SurveyPick(SQLModel, table=True):
     rank: int = Field(primary_key=True)
     item: int = Field(primary_key=True)
     survey_id: int = Field(foreign_key="survey.id")
+
+
+class CaseDocument(SQLModel, table=True):
+    """A generated Word file: its type, version, who made it when, the answers it was built
+    from, and the file itself, so any version can be sent again."""
+
+    __tablename__ = "case_document"
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "kind", "version", name="uq_case_document_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="bargaining_case.id", index=True)
+    kind: str = Field(max_length=20)
+    version: int
+    file_name: str = Field(max_length=160)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    content: bytes = Field(sa_type=sa.LargeBinary)
+    created_by_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)

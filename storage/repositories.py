@@ -13,10 +13,12 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from storage.models import (
     BargainingCase,
+    CaseDocument,
     CaseEnterprise,
     CaseRepresentative,
     CaseShare,
@@ -771,3 +773,31 @@ class SurveyRepo(_Repo):
             .where(col(SurveyResponse.survey_id) == survey_id)
             .values(voter=None)
         )
+
+
+class DocumentRepo(_Repo):
+    async def add(self, document: CaseDocument) -> CaseDocument:
+        self.session.add(document)
+        await self.session.flush()
+        return document
+
+    async def get(self, document_id: int) -> CaseDocument | None:
+        return await self.session.get(CaseDocument, document_id)
+
+    async def next_version(self, case_id: int, kind: str) -> int:
+        found = await self.session.execute(
+            select(func.max(CaseDocument.version)).where(
+                CaseDocument.case_id == case_id, CaseDocument.kind == kind
+            )
+        )
+        return int(found.scalar() or 0) + 1
+
+    async def of_case(self, case_id: int) -> Sequence[CaseDocument]:
+        """Newest first, without loading the files themselves."""
+        found = await self.session.execute(
+            select(CaseDocument)
+            .options(defer(CaseDocument.content))  # type: ignore[arg-type]
+            .where(CaseDocument.case_id == case_id)
+            .order_by(col(CaseDocument.id).desc())
+        )
+        return found.scalars().all()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
     CaseRepo,
+    DocumentRepo,
     EnterpriseRepo,
     FsmRepo,
     InviteRepo,
@@ -59,6 +60,7 @@ class UnitOfWork:
         self.research = ResearchRepo(self.session)
         self.reminders = ReminderRepo(self.session)
         self.surveys = SurveyRepo(self.session)
+        self.documents = DocumentRepo(self.session)
         self._token = _current.set(self)
         return self
 

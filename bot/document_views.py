@@ -1,0 +1,268 @@
+"""What a Word template sees: the case's records and the interview's answers, in Chinese
+(union documents are filed in Chinese whatever the author's chat language).
+
+Every template gets the same variables (listed in VARIABLES); `xieshang templates check`
+compares a template against them and renders it with the demo data."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime
+from typing import Any
+
+from docx import Document
+
+from bot.rendering import Renderer
+from bot.services import documents
+from bot.services.bargaining import deadlines, milestones
+from bot.services.documents import Facts
+from bot.settings import Settings
+from storage.models import CaseType, Side, TopicStatus
+
+LOCALE = "zh"
+CN_NUMBERS = "零一二三四五六七八九十"
+CHAPTERS_BEFORE_TERM = {"contract": 2, "wage": 4, "women": 4, "safety": 4}
+_TAG = re.compile(r"<[^>]+>")
+
+
+def cn_date(value: date | None) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else "　　年　　月　　日"
+
+
+def _chapter(number: int) -> str:
+    return f"第{CN_NUMBERS[number]}章" if number <= 10 else f"第{number}章"
+
+
+def _answer(ask: documents.Ask, value: str, settings: Settings) -> str:
+    if not value:
+        return ""
+    if ask.kind == "date":
+        return cn_date(date.fromisoformat(value))
+    if ask.kind == "datetime":
+        moment = datetime.fromisoformat(value).astimezone(settings.zone)
+        return f"{cn_date(moment.date())} {moment:%H:%M}"
+    return value
+
+
+def answers_shown(kind: str, answers: dict[str, Any], settings: Settings) -> dict[str, str]:
+    """The answers as a document prints them (dates in Chinese, skipped ones empty)."""
+    shown = {}
+    for ask in documents.ASKS[kind]:
+        value = str(answers.get(ask.name, "") or "")
+        shown[ask.name] = _answer(ask, value, settings)
+    return shown
+
+
+def _plain(renderer: Renderer, key: str, **params: Any) -> str:
+    return _TAG.sub("", renderer.label(LOCALE, key, **params)).strip()
+
+
+def _rectifications(text: str) -> list[dict[str, str]]:
+    """'更换防护手套；车间主任；2026-12-31' per line → item, owner, due."""
+    rows = []
+    for line in text.splitlines():
+        parts = [p.strip() for p in re.split(r"[；;，,]", line) if p.strip()]
+        if parts:
+            rows.append(
+                {
+                    "item": parts[0],
+                    "owner": parts[1] if len(parts) > 1 else "",
+                    "due": parts[2] if len(parts) > 2 else "",
+                }
+            )
+    return rows
+
+
+def context(
+    kind: str,
+    facts: Facts,
+    answers: dict[str, Any],
+    renderer: Renderer,
+    settings: Settings,
+    now: datetime,
+) -> dict[str, Any]:
+    legal = settings.legal
+    case, firm = facts.case, facts.enterprise
+    a = answers_shown(kind, answers, settings)
+
+    def topic(key: str, title: str) -> str:
+        return title if key == "custom" else renderer.label(LOCALE, f"labels.topic_{key}")
+
+    def person(rep: Any) -> dict[str, str]:
+        role = "首席代表" if rep.chief else ("专家" if rep.expert else "代表")
+        return {"name": rep.name, "post": rep.post, "role": role}
+
+    workers, employer = facts.side(Side.workers), facts.side(Side.employer)
+    chief = {side: next((r.name for r in facts.side(side) if r.chief), "（待定）") for side in Side}
+    topics = [
+        {
+            "title": topic(t.key, t.title),
+            "ours": t.our_demand,
+            "theirs": t.their_position,
+            "status": renderer.label(LOCALE, f"labels.topic_status_{t.status.value}"),
+            "clause": t.our_demand
+            if t.status in (TopicStatus.agreed, TopicStatus.tentative) and t.our_demand
+            else "（待协商确定）",
+        }
+        for t in facts.topics
+        if t.status is not TopicStatus.dropped
+    ]
+    survey = None
+    if facts.survey is not None:
+        found = facts.survey
+        top = [topic(t.topic["key"], t.topic["title"]) for t in found.topics[:3]]
+        survey = {
+            "total": found.total,
+            "top": "、".join(top) or "（未问议题）",
+            "median": f"{found.rise.median:g}" if found.rise else "",
+            "q1": f"{found.rise.q1:g}" if found.rise else "",
+            "q3": f"{found.rise.q3:g}" if found.rise else "",
+        }
+    advice = None
+    if facts.advice is not None and facts.advice.suggestion is not None:
+        suggestion = facts.advice.suggestion
+        advice = {
+            "low": f"{suggestion.low:g}",
+            "high": f"{suggestion.high:g}",
+            "reasons": [_plain(renderer, key, **params) for key, params in suggestion.reasons],
+        }
+    chosen_round = None
+    if kind == "minutes" and answers.get("round_no"):
+        held = documents.round_of(facts, int(answers["round_no"]))
+        at = held.held_at.astimezone(settings.zone)
+        chosen_round = {
+            "no": held.round_no,
+            "held_at": f"{cn_date(at.date())} {at:%H:%M}",
+            "place": held.place,
+            "recorder": held.recorder,
+            "workers_present": held.workers_present,
+            "employer_present": held.employer_present,
+            "agreements": held.agreements or "无",
+            "open_points": held.open_points or "无",
+            "next": (
+                renderer.format_datetime(held.next_meeting_at)
+                if held.next_meeting_at
+                else "另行商定"
+            ),
+        }
+    wage = case.case_type is CaseType.wage
+    before_term = CHAPTERS_BEFORE_TERM.get(kind, 2)
+    due = deadlines(case.case_type, milestones(case), legal)
+    congress = "尚未记录职工代表大会表决情况。"
+    if case.congress_total is not None:
+        congress = (
+            f"职工代表大会应到 {case.congress_total} 人，实到 {case.congress_present} 人，"
+            f"赞成 {case.congress_yes} 人，{'通过' if case.congress_passed else '未通过'}。"
+        )
+    made = {d.kind for d in facts.versions}
+    checklist = [
+        {
+            "item": "集体合同文本",
+            "copies": "3",
+            "status": "已起草" if made & set(documents.CONTRACTS) else "待起草",
+        },
+        {"item": "协商过程说明", "copies": "1", "status": "见下文"},
+        {
+            "item": "职工代表大会决议",
+            "copies": "1",
+            "status": "已记录" if case.congress_total else "待补",
+        },
+        {"item": "协商代表名单及情况", "copies": "1", "status": f"{len(facts.representatives)} 人"},
+        {
+            "item": "签字的协商会议记录",
+            "copies": "1",
+            "status": f"{len(facts.rounds)} 次会议" if facts.rounds else "待补",
+        },
+    ]
+    return {
+        "a": a,
+        "union": facts.union,
+        "enterprise": {
+            "name": firm.name,
+            "credit_code": firm.credit_code,
+            "address": firm.address,
+            "industry": firm.industry,
+            "headcount": firm.headcount,
+            "women": firm.women,
+            "contact": firm.contact,
+        },
+        "enterprises_text": "、".join(e.name for e in facts.enterprises),
+        "case_type": renderer.label(LOCALE, f"labels.type_{case.case_type.value}").removesuffix(
+            "集体合同"
+        ),
+        "year": case.year,
+        "today": cn_date(now.astimezone(settings.zone).date()),
+        "instructor": {"name": facts.instructor[0], "phone": facts.instructor[1]},
+        "reps_w": [person(r) for r in workers],
+        "reps_e": [person(r) for r in employer],
+        "reps_w_names": "、".join(r.name for r in workers) or "（未登记）",
+        "reps_e_names": "、".join(r.name for r in employer) or "（未登记）",
+        "chief_w": chief[Side.workers],
+        "chief_e": chief[Side.employer],
+        "reps_per_side": answers.get("reps_per_side") or max(len(workers), legal.min_reps_per_side),
+        "topics": topics,
+        "basis": "和《工资集体协商试行办法》" if wage else "",
+        "data_days": legal.data_days_before,
+        "reply_days": legal.reply_days,
+        "accepted": answers.get("decision") == "accept",
+        "survey": survey,
+        "advice": advice,
+        "round": chosen_round,
+        "term_chapter": _chapter(before_term + 1),
+        "dispute_chapter": _chapter(before_term + 2),
+        "renewal": f"{legal.wage_renewal_window_days} 日"
+        if wage
+        else f"{legal.renewal_window_months} 个月",
+        "local_min": f"（{facts.guideline.minimum_wage:g} 元）" if facts.guideline else "",
+        "ot_workday": legal.overtime_workday_pct,
+        "ot_restday": legal.overtime_restday_pct,
+        "ot_holiday": legal.overtime_holiday_pct,
+        "rectifications": _rectifications(str(answers.get("rectifications") or "")),
+        "checklist": checklist,
+        "congress": congress,
+        "signed_on": cn_date(case.signed_on),
+        "filing_due": cn_date(due.filing_due) if due.filing_due else "签订后确定",
+    }
+
+
+VARIABLES = frozenset(
+    {
+        "a", "union", "enterprise", "enterprises_text", "case_type", "year", "today",
+        "instructor", "reps_w", "reps_e", "reps_w_names", "reps_e_names", "chief_w", "chief_e",
+        "reps_per_side", "topics", "basis", "data_days", "reply_days", "accepted", "survey",
+        "advice", "round", "term_chapter", "dispute_chapter", "renewal", "local_min",
+        "ot_workday", "ot_restday", "ot_holiday", "rectifications", "checklist", "congress",
+        "signed_on", "filing_due",
+    }
+)  # fmt: skip
+
+
+def _text_of(element: Any) -> str:
+    parts = []
+    for node in element.iter():
+        name = node.tag.rsplit("}", 1)[-1]
+        if name == "t":
+            parts.append(node.text or "")
+        elif name == "br":
+            parts.append("\n")
+        elif name == "tab":
+            parts.append("\t")
+    return "".join(parts)
+
+
+def plain_text(content: bytes) -> str:
+    """A generated document's text, paragraphs and table rows, for a quick look in chat."""
+    document = Document(io.BytesIO(content))
+    lines: list[str] = []
+    for child in document.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(_text_of(child))
+        elif tag == "tbl":
+            for row in child.iter():
+                if row.tag.endswith("}tr"):
+                    cells = [_text_of(cell) for cell in row if cell.tag.endswith("}tc")]
+                    lines.append(" | ".join(cells))
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

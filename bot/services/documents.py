@@ -1,0 +1,375 @@
+"""Drafting documents: which of the ten types asks for what, what the records already know,
+and every generated file kept as a numbered version with the data it was built from."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.services import cases, research, surveys
+from bot.services.errors import Problem
+from bot.services.profiles import clean, today_in
+from bot.services.rounds import parse_when
+from bot.settings import Settings
+from storage.models import (
+    BargainingCase,
+    CaseDocument,
+    CaseRepresentative,
+    CaseTopic,
+    Enterprise,
+    EnterpriseFinance,
+    NegotiationRound,
+    Side,
+    User,
+    WageGuideline,
+)
+from storage.uow import UnitOfWork
+
+KINDS = (
+    "offer",
+    "reply",
+    "plan",
+    "minutes",
+    "contract",
+    "wage",
+    "women",
+    "safety",
+    "supervision",
+    "filing",
+)
+CONTRACTS = ("contract", "wage", "women", "safety")
+TEXT_MAX, LONG_MAX = 200, 2000
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A field the interview asks for unless the records already know it."""
+
+    name: str
+    kind: str = "text"  # text, long, date, datetime, int, percent, money, day, choice
+    optional: bool = False
+    choices: tuple[str, ...] = ()
+
+
+_PARTY = (Ask("legal_rep"), Ask("economic_type"), Ask("union_name"), Ask("how_chosen"))
+ASKS: dict[str, tuple[Ask, ...]] = {
+    "offer": (
+        Ask("addressee"),
+        Ask("first_meeting", "datetime"),
+        Ask("place"),
+        Ask("reps_per_side", "int"),
+        Ask("data_requested", "long"),
+        Ask("data_due", "date"),
+        Ask("reply_due", "date"),
+        Ask("proposals", "long", optional=True),
+    ),
+    "reply": (
+        Ask("offer_from"),
+        Ask("offer_date", "date"),
+        Ask("decision", "choice", choices=("accept", "refuse")),
+        Ask("reasons", "long", optional=True),
+        Ask("meeting", "datetime"),
+        Ask("place"),
+        Ask("data_provided", "long"),
+        Ask("counter_topics", "long", optional=True),
+    ),
+    "plan": (
+        Ask("targets", "long", optional=True),
+        Ask("rationale", "long", optional=True),
+        Ask("publicity", "long"),
+        Ask("timetable", "long"),
+        Ask("fallback", "long"),
+    ),
+    "minutes": (
+        Ask("round_no", "int"),
+        Ask("chair"),
+        Ask("agenda", "long"),
+        Ask("statements_ours", "long"),
+        Ask("statements_theirs", "long"),
+    ),
+    "contract": (*_PARTY, Ask("term_years", "int")),
+    "wage": (
+        *_PARTY,
+        Ask("last_year_avg", "money"),
+        Ask("rise_pct", "percent"),
+        Ask("frontline_rise_pct", "percent"),
+        Ask("enterprise_min_wage", "money"),
+        Ask("pay_day", "day"),
+        Ask("overtime_base"),
+        Ask("term_years", "int"),
+    ),
+    "women": (
+        *_PARTY,
+        Ask("maternity_extra_days", "int", optional=True),
+        Ask("health_check"),
+        Ask("special_items", "long", optional=True),
+        Ask("term_years", "int"),
+    ),
+    "safety": (
+        *_PARTY,
+        Ask("safety_items", "long"),
+        Ask("protective_equipment"),
+        Ask("health_check"),
+        Ask("term_years", "int"),
+    ),
+    "supervision": (
+        Ask("contract_name"),
+        Ask("team"),
+        Ask("checked_on", "date"),
+        Ask("pay_findings", "long"),
+        Ask("hours_findings", "long"),
+        Ask("safety_findings", "long"),
+        Ask("insurance_findings", "long"),
+        Ask("women_findings", "long"),
+        Ask("interviews", "int"),
+        Ask("participation", "percent"),
+        Ask("awareness", "percent"),
+        Ask("satisfaction", "percent"),
+        Ask("rectifications", "long", optional=True),
+    ),
+    "filing": (
+        Ask("union_name"),
+        Ask("submitted_to"),
+        Ask("contact"),
+        Ask("process_note", "long"),
+    ),
+}
+
+
+# ----- parsing what people type -----
+def _text(value: str, most: int) -> str:
+    lines = [clean(line) for line in value.strip().splitlines()]
+    text = "\n".join(line for line in lines if line) if most > TEXT_MAX else " ".join(lines)
+    if not 1 <= len(text) <= most:
+        raise Problem("documents.bad_text", max=most)
+    return text
+
+
+def _number(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip().rstrip("%％元").replace(",", "").strip()
+
+
+def parse_date(value: str) -> str:
+    """'2026-12-01', '2026/12/1', '2026年12月1日' → '2026-12-01'."""
+    text = _number(value).replace("/", "-").replace(".", "-")
+    text = re.sub(r"(\d+)年(\d+)月(\d+)日?", r"\1-\2-\3", text)
+    try:
+        year, month, day = (int(part) for part in text.split("-"))
+        return date(year, month, day).isoformat()
+    except ValueError:
+        raise Problem("documents.bad_date") from None
+
+
+def parse_answer(ask: Ask, value: str, now: datetime, zone: ZoneInfo) -> str:
+    """Validate one typed answer; answers are kept as text (ISO for dates)."""
+    if ask.kind == "long":
+        return _text(value, LONG_MAX)
+    if ask.kind == "text":
+        return _text(value, TEXT_MAX)
+    if ask.kind == "date":
+        return parse_date(value)
+    if ask.kind == "datetime":
+        return parse_when(value, now, zone).isoformat()
+    if ask.kind == "choice":
+        if value not in ask.choices:
+            raise Problem("common.use_buttons")
+        return value
+    number = _number(value)
+    bounds: dict[str, tuple[float, float, bool]] = {
+        "int": (0, 9999, False),
+        "day": (1, 31, False),
+        "percent": (0, 100, True),
+        "money": (0, 10_000_000, True),
+    }
+    low, high, fraction = bounds[ask.kind]
+    pattern = r"\d+(\.\d{1,2})?" if fraction else r"\d+"
+    if not re.fullmatch(pattern, number) or not low <= float(number) <= high:
+        raise Problem(f"documents.bad_{ask.kind}", low=low, high=high)
+    return number
+
+
+# ----- what the records know -----
+@dataclass(frozen=True)
+class Facts:
+    case: BargainingCase
+    union: str
+    enterprises: list[Enterprise]
+    representatives: list[CaseRepresentative]
+    topics: list[CaseTopic]
+    rounds: list[NegotiationRound]
+    survey: surveys.Results | None
+    advice: research.CaseAdvice | None
+    finance: EnterpriseFinance | None
+    guideline: WageGuideline | None
+    instructor: tuple[str, str]  # name, phone
+    versions: list[CaseDocument]
+
+    @property
+    def enterprise(self) -> Enterprise:
+        return self.enterprises[0]
+
+    def side(self, side: Side) -> list[CaseRepresentative]:
+        return [r for r in self.representatives if r.side is side]
+
+
+async def gather(
+    uow: UnitOfWork, user: User, case_id: int, now: datetime, settings: Settings
+) -> Facts:
+    """Everything a document may draw on, for the case's owner."""
+    case = await cases.editable(uow, user, case_id)
+    enterprises = list(await uow.cases.enterprises_of(case_id))
+    org = await uow.orgs.get(case.org_id)
+    found_survey = None
+    for survey in await uow.surveys.of_case(case_id):
+        if survey.status.value != "draft":
+            result = await surveys.aggregate(uow, survey, now, settings)
+            if result.enough:
+                found_survey = result
+                break
+    advice = await research.advice_for_case(uow, user, case_id)
+    profile = await uow.profiles.by_user(user.id or 0)
+    finance = await uow.research.finance(enterprises[0].id or 0, case.year - 1)
+    region = await research.guideline_for(uow, org, case.year) if org else None
+    return Facts(
+        case=case,
+        union=org.name if org else "",
+        enterprises=enterprises,
+        representatives=list(await uow.representatives.of_case(case_id)),
+        topics=list(await uow.topics.of_case(case_id)),
+        rounds=list(await uow.rounds.of_case(case_id)),
+        survey=found_survey,
+        advice=advice if advice.suggestion else None,
+        finance=finance,
+        guideline=region[1] if region else None,
+        instructor=(profile.name, profile.phone) if profile else (user.display_name, ""),
+        versions=list(await uow.documents.of_case(case_id)),
+    )
+
+
+def _reps_per_side(facts: Facts, settings: Settings) -> int:
+    workers = len(facts.side(Side.workers))
+    return max(workers, settings.legal.min_reps_per_side)
+
+
+def prefill(kind: str, facts: Facts, now: datetime, settings: Settings) -> dict[str, str]:
+    """Answers the records already give; the interview asks only for the rest."""
+    legal, zone = settings.legal, settings.zone
+    today = today_in(zone, now)
+    case, enterprise = facts.case, facts.enterprise
+    known: dict[str, str] = {
+        "union_name": f"{enterprise.name}工会" if enterprise.has_union else "",
+        "how_chosen": "职工代表大会民主选举",
+        "addressee": enterprise.name,
+        "offer_from": enterprise.name,
+        "reps_per_side": str(_reps_per_side(facts, settings)),
+        "reply_due": (today + timedelta(days=legal.reply_days)).isoformat(),
+        "contract_name": f"{case.year}年度集体合同",
+        "checked_on": today.isoformat(),
+    }
+    if case.offer_on:
+        known["offer_date"] = case.offer_on.isoformat()
+        known["reply_due"] = (case.offer_on + timedelta(days=legal.reply_days)).isoformat()
+    if case.first_round_on:
+        known["data_due"] = (
+            case.first_round_on - timedelta(days=legal.data_days_before)
+        ).isoformat()
+    if case.term_years:
+        known["term_years"] = str(case.term_years)
+    elif kind == "wage":
+        known["term_years"] = "1"
+    if facts.rounds:
+        latest = facts.rounds[-1]
+        known["round_no"] = str(latest.round_no)
+        known["place"] = latest.place
+        if latest.next_meeting_at:
+            known["first_meeting"] = known["meeting"] = latest.next_meeting_at.isoformat()
+    if facts.finance:
+        known["last_year_avg"] = f"{facts.finance.average_wage:g}"
+    asked = {ask.name for ask in ASKS[kind]}
+    return {name: value for name, value in known.items() if name in asked and value}
+
+
+def check_ready(kind: str, facts: Facts) -> None:
+    if kind == "minutes" and not facts.rounds:
+        raise Problem("documents.no_rounds")
+
+
+def check_answers(kind: str, facts: Facts, answers: dict[str, Any]) -> None:
+    """Rules that need the records and several answers together."""
+    check_ready(kind, facts)
+    if kind == "offer" and not facts.topics and not answers.get("proposals"):
+        raise Problem("documents.offer_needs_topics")
+    if kind == "reply" and answers.get("decision") == "refuse" and not answers.get("reasons"):
+        raise Problem("documents.refusal_needs_reasons")
+    if kind == "minutes":
+        round_of(facts, int(answers.get("round_no") or 0))
+    if kind == "wage":
+        minimum = facts.guideline.minimum_wage if facts.guideline else 0
+        if float(answers.get("enterprise_min_wage") or 0) < minimum:
+            raise Problem("documents.below_minimum_wage", minimum=f"{minimum:g}")
+        if float(answers.get("frontline_rise_pct") or 0) < float(answers.get("rise_pct") or 0):
+            raise Problem("documents.frontline_below_average")
+
+
+def round_of(facts: Facts, number: int) -> NegotiationRound:
+    for found in facts.rounds:
+        if found.round_no == number:
+            return found
+    raise Problem(
+        "documents.no_such_round", numbers="、".join(str(r.round_no) for r in facts.rounds)
+    )
+
+
+# ----- versions -----
+async def save(
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    kind: str,
+    answers: dict[str, Any],
+    content: bytes,
+    name: Callable[[int], str],
+    now: datetime,
+) -> CaseDocument:
+    """Record a generated file as the next version of its kind on the case."""
+    await cases.editable(uow, user, case_id)
+    version = await uow.documents.next_version(case_id, kind)
+    return await uow.documents.add(
+        CaseDocument(
+            case_id=case_id,
+            kind=kind,
+            version=version,
+            file_name=name(version),
+            data=answers,
+            content=content,
+            created_by_id=user.id or 0,
+            created_at=now,
+        )
+    )
+
+
+async def versions(
+    uow: UnitOfWork, user: User, case_id: int
+) -> tuple[bool, Sequence[CaseDocument]]:
+    _, editable = await cases.load(uow, user, case_id)
+    return editable, await uow.documents.of_case(case_id)
+
+
+async def stored(uow: UnitOfWork, user: User, document_id: int) -> CaseDocument:
+    """A generated file, for anyone who may see its case."""
+    found = await uow.documents.get(document_id)
+    if found is None:
+        raise Problem("common.not_allowed")
+    await cases.load(uow, user, found.case_id)
+    return found
+
+
+def safe_file_name(*parts: str) -> str:
+    """'要约书-光谷电子-2026-11-24-v2.docx' without characters file systems refuse."""
+    name = "-".join(re.sub(r'[\\/:*?"<>|\s]+', "", part) for part in parts if part)
+    return name[:120]

@@ -1,0 +1,131 @@
+"""`xieshang templates check`: is a union's own Word template safe to use? It lists the
+variables a template uses that the bot does not provide (a typo prints nothing in Word, so
+it is an error here), renders every template with the demo data, and keeps the samples."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import TemplateError
+from sqlmodel import select
+
+from bot import document_views
+from bot.documents import SHIPPED, environment, render_file
+from bot.rendering import Renderer
+from bot.services import demo, documents
+from bot.settings import Settings
+from storage import migrate
+from storage.db import Database
+from storage.models import BargainingCase, User
+from storage.uow import UnitOfWork
+
+POSTER_VARIABLES = frozenset(
+    {"union", "heading", "enterprise", "question", "qr", "scan", "link", "closes", "privacy"}
+)
+SAMPLE = {
+    "text": "示例 & <内容>",
+    "long": "示例第一行 & <内容>\n示例第二行",
+    "int": "3",
+    "day": "15",
+    "percent": "6.5",
+    "money": "4800",
+}
+
+
+@dataclass
+class Finding:
+    path: Path
+    unknown: list[str]
+    error: str | None = None
+    sample: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.unknown and self.error is None
+
+
+def sample_answers(kind: str, now: datetime, settings: Settings) -> dict[str, str]:
+    answers = {}
+    for ask in documents.ASKS[kind]:
+        if ask.kind == "date":
+            answers[ask.name] = now.date().isoformat()
+        elif ask.kind == "datetime":
+            answers[ask.name] = (now + timedelta(days=7)).isoformat()
+        elif ask.kind == "choice":
+            answers[ask.name] = ask.choices[0]
+        else:
+            answers[ask.name] = SAMPLE[ask.kind]
+    answers["round_no"] = "1"
+    answers["term_years"] = "2"
+    answers["frontline_rise_pct"] = answers["rise_pct"] = "6.5"
+    return answers
+
+
+async def demo_contexts(settings: Settings, now: datetime) -> dict[str, dict[str, Any]]:
+    """Each document type's variables, built from the demo data in a scratch database."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(f"sqlite+aiosqlite:///{folder}/sample.db")
+        try:
+            await migrate.upgrade(db.engine)
+            async with UnitOfWork(db.sessions) as uow:
+                await demo.seed(uow, now, settings)
+                await uow.commit()
+            async with UnitOfWork(db.sessions) as uow:
+                case = (await uow.session.execute(select(BargainingCase))).scalars().first()
+                assert case is not None
+                owner = await uow.session.get(User, case.owner_id)
+                assert owner is not None
+                facts = await documents.gather(uow, owner, case.id or 0, now, settings)
+                renderer = Renderer(settings.zone, "zh")
+                return {
+                    kind: document_views.context(
+                        kind, facts, sample_answers(kind, now, settings), renderer, settings, now
+                    )
+                    for kind in documents.KINDS
+                }
+        finally:
+            await db.dispose()
+
+
+def _poster_context() -> dict[str, Any]:
+    return {name: f"示例{name}" for name in POSTER_VARIABLES - {"qr"}} | {"qr": ""}
+
+
+def check_file(path: Path, contexts: dict[str, dict[str, Any]], out: Path) -> Finding:
+    kind = path.stem
+    if kind not in contexts and kind != "survey_poster":
+        known = ", ".join((*documents.KINDS, "survey_poster"))
+        return Finding(path, [], f"unknown template name; use one of: {known}")
+    known_names = POSTER_VARIABLES if kind == "survey_poster" else document_views.VARIABLES
+    try:
+        used = DocxTemplate(path).get_undeclared_template_variables(environment())
+    except (TemplateError, ValueError, KeyError) as error:
+        return Finding(path, [], f"cannot read the template: {error}")
+    finding = Finding(path, sorted(set(used) - known_names))
+    context = _poster_context() if kind == "survey_poster" else contexts[kind]
+    try:
+        sample = out / f"{kind}-sample.docx"
+        sample.write_bytes(render_file(path, context))
+        finding.sample = sample
+    except (TemplateError, ValueError, KeyError, TypeError) as error:
+        finding.error = f"{type(error).__name__}: {error}"
+    return finding
+
+
+def templates_in(target: Path | None, settings: Settings) -> list[Path]:
+    """The given file, the .docx files of the given folder, or the templates in effect."""
+    if target is not None and target.is_file():
+        return [target]
+    if target is not None:
+        return sorted(target.glob("*.docx"))
+    folders = [p for p in (settings.documents_dir, SHIPPED) if p is not None]
+    chosen: dict[str, Path] = {}
+    for folder in reversed(folders):
+        for path in folder.glob("*.docx"):
+            chosen[path.stem] = path
+    return sorted(chosen.values())

@@ -1,0 +1,290 @@
+"""Drafting documents on a case: pick one of the ten types, answer only what the records do
+not know, review every field (with a plain-text preview), get the Word file; earlier
+versions stay and can be sent again, as PDF too where LibreOffice is installed."""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot, F
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
+from jinja2 import TemplateError
+
+from bot import document_views as views
+from bot.callbacks import CaseCB, DocFileCB, DocNewCB, DocsCB
+from bot.clock import Clock
+from bot.documents import Documents
+from bot.pdf import PdfConverter
+from bot.services import documents
+from bot.services.errors import Problem
+from bot.settings import Settings
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.filters import RoleFilter
+from handlers.forms import Env, Form, Step, StepContext
+from storage.models import CaseDocument, Role, User
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+router = Blueprint("documents")
+router.filter("message", RoleFilter(Role.instructor, Role.liaison))
+router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
+INSTRUCTOR = RoleFilter(Role.instructor)
+PREFIX = "doc_"
+RECENT = 8
+
+
+# ----- the documents screen -----
+async def show_menu(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: int) -> None:
+    editable, made = await documents.versions(uow, user, case_id)
+    rows: list[list[Any]] = []
+    if editable:
+        kinds = [
+            button(ui.label(f"labels.doc_{kind}"), DocNewCB(case_id=case_id, kind=kind))
+            for kind in documents.KINDS
+        ]
+        rows += [kinds[i : i + 2] for i in range(0, len(kinds), 2)]
+    rows += [
+        [
+            button(
+                f"📄 {ui.label(f'labels.doc_{d.kind}')} v{d.version} · "
+                f"{d.created_at.astimezone(ui.renderer.zone):%m-%d %H:%M}",
+                DocFileCB(document_id=d.id or 0),
+            )
+        ]
+        for d in made[:RECENT]
+    ]
+    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
+    await ui.send(chat_id, "documents.menu", keyboard(rows), count=len(made), editable=editable)
+
+
+@router.callback_query(DocsCB.filter())
+async def menu(
+    query: CallbackQuery,
+    callback_data: DocsCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    await state.clear()
+    await query.answer()
+    await show_menu(ui, query.from_user.id, uow, user, callback_data.case_id)
+
+
+# ----- the interviews -----
+def _parser(ask: documents.Ask) -> Any:
+    def parse(text: str, context: StepContext) -> str:
+        return documents.parse_answer(ask, text, context.now, context.settings.zone)
+
+    return parse
+
+
+def _summary(kind: str) -> Any:
+    def summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+        answers = {k.removeprefix(PREFIX): v for k, v in context.form.items()}
+        shown = views.answers_shown(kind, answers, context.settings)
+        return {
+            "title": ui.label(f"labels.doc_{kind}"),
+            "fields": [
+                (ui.label(f"labels.field_{PREFIX}{ask.name}"), _value(ui, ask, shown[ask.name]))
+                for ask in documents.ASKS[kind]
+            ],
+        }
+
+    return summary
+
+
+def _value(ui: Ui, ask: documents.Ask, shown: str) -> str:
+    if ask.kind == "choice" and shown:
+        return ui.label(f"labels.doc_choice_{shown}")
+    return shown
+
+
+def _answers(form: dict[str, Any]) -> dict[str, Any]:
+    return {k.removeprefix(PREFIX): v for k, v in form.items() if k.startswith(PREFIX)}
+
+
+async def _build(
+    kind: str, case_id: int, answers: dict[str, Any], data: dict[str, Any]
+) -> tuple[documents.Facts, bytes]:
+    """Gather the records, check the answers against them, render the Word file."""
+    uow: UnitOfWork = data["uow"]
+    settings: Settings = data["settings"]
+    now = data["clock"].now()
+    facts = await documents.gather(uow, data["user"], case_id, now, settings)
+    documents.check_answers(kind, facts, answers)
+    values = views.context(kind, facts, answers, data["renderer"], settings, now)
+    docs: Documents = data["documents"]
+    try:
+        return facts, await docs.render(kind, values)
+    except (TemplateError, ValueError, KeyError) as error:
+        log.warning("template %s failed: %s", kind, error)
+        raise Problem("documents.template_broken", kind=kind, error=str(error)[:300]) from None
+
+
+def _make_form(kind: str) -> Form:
+    steps = [
+        Step(
+            field=PREFIX + ask.name,
+            prompt=f"documents.ask_{ask.name}",
+            parse=None if ask.kind == "choice" else _parser(ask),
+            choices=tuple((f"labels.doc_choice_{c}", c) for c in ask.choices),
+            optional=ask.optional,
+        )
+        for ask in documents.ASKS[kind]
+    ]
+
+    async def back_to_review(query: CallbackQuery, data: dict[str, Any]) -> None:
+        env = Env(data["ui"], data["state"], query.from_user.id, data["clock"], data["settings"])
+        await FORMS[kind].review(env)
+
+    async def generate(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
+        ui: Ui = data["ui"]
+        state: FSMContext = data["state"]
+        case_id = int((await state.get_data())["_case_id"])
+        answers = _answers(form)
+        await query.answer()
+        try:
+            facts, content = await _build(kind, case_id, answers, data)
+        except Problem as problem:
+            await ui.send(query.from_user.id, problem.key, **problem.params)
+            await back_to_review(query, data)
+            return
+        now: datetime = data["clock"].now()
+        short = ui.renderer.label("zh", f"labels.doc_file_{kind}")
+        day = now.astimezone(data["settings"].zone).date().isoformat()
+
+        def name(version: int) -> str:
+            parts = (short, facts.enterprise.name[:20], day, f"v{version}")
+            return documents.safe_file_name(*parts) + ".docx"
+
+        record = await documents.save(
+            data["uow"], data["user"], case_id, kind, answers, content, name, now
+        )
+        await state.clear()
+        await _send(data["bot"], ui, query.from_user.id, record, data["pdf"])
+
+    async def preview(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
+        ui: Ui = data["ui"]
+        case_id = int((await data["state"].get_data())["_case_id"])
+        await query.answer()
+        try:
+            _, content = await _build(kind, case_id, _answers(form), data)
+        except Problem as problem:
+            await ui.send(query.from_user.id, problem.key, **problem.params)
+        else:
+            text = views.plain_text(content)
+            await ui.send_html(query.from_user.id, f"<pre>{html.escape(text)}</pre>")
+        await back_to_review(query, data)
+
+    return Form(
+        f"d{kind}"[:12],
+        steps,
+        review="documents.review",
+        summary=_summary(kind),
+        submit=generate,
+        preview=preview,
+    )
+
+
+FORMS = {kind: _make_form(kind) for kind in documents.KINDS}
+for _form in FORMS.values():
+    _form.register(router, INSTRUCTOR)
+
+
+@router.callback_query(DocNewCB.filter(F.kind.in_(documents.KINDS)), INSTRUCTOR)
+async def start(
+    query: CallbackQuery,
+    callback_data: DocNewCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    kind, now = callback_data.kind, clock.now()
+    facts = await documents.gather(uow, user, callback_data.case_id, now, settings)
+    documents.check_ready(kind, facts)
+    known = documents.prefill(kind, facts, now, settings)
+    await query.answer()
+    await ui.send(
+        query.from_user.id,
+        "documents.intro",
+        title=ui.label(f"labels.doc_{kind}"),
+        known=len(known),
+        asked=len(documents.ASKS[kind]) - len(known),
+    )
+    initial: dict[str, Any] = {PREFIX + name: value for name, value in known.items()}
+    initial["_case_id"] = callback_data.case_id
+    env = Env(ui, state, query.from_user.id, clock, settings)
+    await FORMS[kind].start(env, initial)
+
+
+# ----- files -----
+def _file_markup(ui: Ui, record: CaseDocument, pdf: PdfConverter) -> InlineKeyboardMarkup:
+    rows = []
+    if pdf.available:
+        rows.append(
+            [button(ui.label("labels.doc_pdf"), DocFileCB(document_id=record.id or 0, pdf=True))]
+        )
+    rows.append([button(ui.label("labels.back_to_documents"), DocsCB(case_id=record.case_id))])
+    return keyboard(rows)
+
+
+async def _send(bot: Bot, ui: Ui, chat_id: int, record: CaseDocument, pdf: PdfConverter) -> None:
+    await bot.send_document(
+        chat_id,
+        BufferedInputFile(record.content, filename=record.file_name),
+        caption=ui.text(
+            "documents.caption",
+            title=ui.label(f"labels.doc_{record.kind}"),
+            version=record.version,
+            at=record.created_at,
+        ),
+        reply_markup=_file_markup(ui, record, pdf),
+    )
+
+
+@router.callback_query(DocFileCB.filter(~F.pdf))
+async def resend(
+    query: CallbackQuery,
+    callback_data: DocFileCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    bot: Bot,
+    pdf: PdfConverter,
+) -> None:
+    record = await documents.stored(uow, user, callback_data.document_id)
+    await query.answer()
+    await _send(bot, ui, query.from_user.id, record, pdf)
+
+
+@router.callback_query(DocFileCB.filter(F.pdf))
+async def as_pdf(
+    query: CallbackQuery,
+    callback_data: DocFileCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    bot: Bot,
+    pdf: PdfConverter,
+) -> None:
+    record = await documents.stored(uow, user, callback_data.document_id)
+    await query.answer()
+    if not pdf.available:
+        raise Problem("documents.no_pdf")
+    try:
+        content = await pdf.convert(record.content)
+    except RuntimeError:
+        raise Problem("documents.pdf_failed") from None
+    await bot.send_document(
+        query.from_user.id,
+        BufferedInputFile(content, filename=record.file_name.removesuffix(".docx") + ".pdf"),
+    )

@@ -1,0 +1,483 @@
+"""Build the shipped Word templates (A4, 公文 fonts: 小标宋/黑体 headings, 仿宋 body).
+
+    .venv/bin/python templates/documents/build_templates.py
+
+The .docx files are what ships and what a union copies into DOCUMENTS_DIR and edits in
+Word; this script only makes the shipped ones reproducible. Variables are listed in
+bot/document_views.py; `xieshang templates check` checks any template against them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocumentType
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+HERE = Path(__file__).resolve().parent
+BODY, HEADING, TITLE = "仿宋", "黑体", "方正小标宋简体"
+
+
+def _east_asian(element: object, font: str) -> None:
+    rpr = element.get_or_add_rPr()  # type: ignore[attr-defined]
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.append(fonts)
+    fonts.set(qn("w:eastAsia"), font)
+
+
+class Builder:
+    def __init__(self, title: str) -> None:
+        self.doc: DocumentType = Document()
+        section = self.doc.sections[0]
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+        section.left_margin, section.right_margin = Mm(28), Mm(26)
+        normal = self.doc.styles["Normal"]
+        normal.font.name = "Times New Roman"
+        normal.font.size = Pt(16)  # 三号
+        _east_asian(normal.element, BODY)
+        normal.paragraph_format.line_spacing = Pt(28)
+        self.title(title)
+
+    def _para(
+        self,
+        text: str,
+        font: str = BODY,
+        size: float = 16,
+        bold: bool = False,
+        align: WD_ALIGN_PARAGRAPH | None = None,
+        indent: bool = False,
+        after: float = 0,
+    ) -> None:
+        paragraph = self.doc.add_paragraph()
+        if align is not None:
+            paragraph.alignment = align
+        if indent:
+            paragraph.paragraph_format.first_line_indent = Pt(size * 2)
+        paragraph.paragraph_format.space_after = Pt(after)
+        run = paragraph.add_run(text)
+        run.font.size, run.bold = Pt(size), bold
+        _east_asian(run._element, font)
+
+    def title(self, text: str) -> None:
+        self._para(text, TITLE, 22, align=WD_ALIGN_PARAGRAPH.CENTER, after=16)
+
+    def heading(self, text: str) -> None:
+        self._para(text, HEADING, 16)
+
+    def text(self, text: str, indent: bool = True) -> None:
+        self._para(text, indent=indent)
+
+    def line(self, text: str) -> None:
+        self._para(text)
+
+    def tag(self, text: str) -> None:
+        """A paragraph holding only a docxtpl block tag ({%p if %}, {%p for %}, ...)."""
+        self._para(text, size=10)
+
+    def right(self, text: str) -> None:
+        self._para(text, align=WD_ALIGN_PARAGRAPH.RIGHT)
+
+    def table(self, header: Sequence[str], loop: str, cells: Sequence[str]) -> None:
+        """A table whose body row repeats over `loop` ('r in reps_w')."""
+        table = self.doc.add_table(rows=3, cols=len(header))
+        table.style = "Table Grid"
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        for cell, text in zip(table.rows[0].cells, header, strict=True):
+            cell.text = text
+            for run in cell.paragraphs[0].runs:
+                run.bold = True
+                _east_asian(run._element, HEADING)
+        table.rows[1].cells[0].text = "{%tr for " + loop + " %}"
+        for cell, text in zip(table.rows[2].cells, cells, strict=True):
+            cell.text = text
+        row = table.add_row()
+        row.cells[0].text = "{%tr endfor %}"
+        # docxtpl wants the for/endfor tags in rows of their own around the repeated row.
+        self.doc.add_paragraph()
+
+    def signatures(self, *lines: str) -> None:
+        self.doc.add_paragraph()
+        for text in lines:
+            self.right(text)
+
+    def save(self, name: str, title: str) -> None:
+        self.doc.core_properties.title = title
+        self.doc.core_properties.author = "协商助手"
+        self.doc.save(HERE / f"{name}.docx")
+
+
+REPS_TABLE = (
+    ("姓名", "职务", "身份"),
+    "r in reps_w",
+    ("{{ r.name }}", "{{ r.post }}", "{{ r.role }}"),
+)
+TOPICS_TABLE = (
+    ("议题", "我方诉求", "对方立场", "状态"),
+    "t in topics",
+    ("{{ t.title }}", "{{ t.ours }}", "{{ t.theirs }}", "{{ t.status }}"),
+)
+PARTIES = (
+    "甲方（企业）：{{ enterprise.name }}",
+    "法定代表人：{{ a.legal_rep }}　　经济类型：{{ a.economic_type }}",
+    "地址：{{ enterprise.address }}",
+    "乙方（工会）：{{ a.union_name }}",
+    "职工人数：{{ enterprise.headcount }} 人，其中女职工 {{ enterprise.women }} 人",
+    "甲方首席代表：{{ chief_e }}　　乙方首席代表：{{ chief_w }}",
+    "双方协商代表各 {{ reps_per_side }} 名，乙方代表经{{ a.how_chosen }}产生。",
+)
+SIGN_CONTRACT = (
+    "甲方（盖章）：　　　　　　　乙方（盖章）：　　　　　　",
+    "法定代表人或首席代表（签字）：　　　首席代表（签字）：　　　",
+    "签订日期：　　　年　　月　　日",
+)
+
+
+def offer() -> None:
+    b = Builder("集体协商要约书")
+    b.line("{{ a.addressee }}：")
+    b.text(
+        "根据《中华人民共和国劳动合同法》《集体合同规定》{{ basis }}的规定，为维护职工合法权益、"
+        "构建和谐劳动关系，{{ union }}代表全体职工，向贵方提出开展{{ year }}年度{{ case_type }}集体协商的要约。"
+    )
+    b.heading("一、协商议题")
+    b.tag("{%p for t in topics %}")
+    b.text("{{ loop.index }}. {{ t.title }}{% if t.ours %}：{{ t.ours }}{% endif %}")
+    b.tag("{%p endfor %}")
+    b.tag("{%p if a.proposals %}")
+    b.text("{{ a.proposals|lines }}")
+    b.tag("{%p endif %}")
+    b.heading("二、首次协商的时间和地点")
+    b.text("建议于 {{ a.first_meeting }} 在{{ a.place }}举行首次协商会议。")
+    b.heading("三、协商代表")
+    b.text(
+        "双方协商代表各 {{ a.reps_per_side }} 名。我方首席代表：{{ chief_w }}。"
+        "请贵方确定协商代表及首席代表，并在回复时一并告知。我方协商代表如下："
+    )
+    b.table(*REPS_TABLE)
+    b.heading("四、请贵方提供的资料")
+    b.text("{{ a.data_requested|lines }}")
+    b.text("以上资料请于 {{ a.data_due }} 前提供（不迟于首次协商前 {{ data_days }} 日）。")
+    b.heading("五、回复期限")
+    b.text(
+        "请贵方自收到本要约书之日起 {{ reply_days }} 日内，即 {{ a.reply_due }} 前，以书面形式予以回应。"
+        "无正当理由不得拒绝或拖延。"
+    )
+    b.signatures("{{ union }}（盖章）", "{{ today }}")
+    b.line("联系人：{{ instructor.name }}　电话：{{ instructor.phone }}")
+    b.save("offer", "集体协商要约书")
+
+
+def reply() -> None:
+    b = Builder("集体协商要约回应书")
+    b.line("{{ a.offer_from }}：")
+    b.text(
+        "贵方于 {{ a.offer_date }} 提出的{{ year }}年度{{ case_type }}集体协商要约书收悉。经研究，回应如下："
+    )
+    b.tag("{%p if accepted %}")
+    b.text("一、我方同意进行集体协商。")
+    b.text("二、首次协商时间和地点：{{ a.meeting }}，{{ a.place }}。")
+    b.text("三、我方首席代表：{{ chief_w }}。我方协商代表如下：")
+    b.table(*REPS_TABLE)
+    b.text("四、我方将提供以下资料：")
+    b.text("{{ a.data_provided|lines }}")
+    b.tag("{%p if a.counter_topics %}")
+    b.text("五、我方另提出以下协商议题：")
+    b.text("{{ a.counter_topics|lines }}")
+    b.tag("{%p endif %}")
+    b.tag("{%p else %}")
+    b.text("我方暂不同意进行集体协商，理由如下：")
+    b.text("{{ a.reasons|lines }}")
+    b.tag("{%p endif %}")
+    b.signatures("{{ union }}（盖章）", "{{ today }}")
+    b.save("reply", "集体协商要约回应书")
+
+
+def plan() -> None:
+    b = Builder("{{ year }}年度{{ case_type }}集体协商方案")
+    b.text("协商企业：{{ enterprises_text }}", indent=False)
+    b.heading("一、协商议题和目标")
+    b.table(*TOPICS_TABLE)
+    b.text("{{ a.targets|lines }}")
+    b.heading("二、目标的依据")
+    b.text("（一）职工意见调查", indent=False)
+    b.tag("{%p if survey %}")
+    b.text(
+        "本次调查共收回有效答卷 {{ survey.total }} 份。职工最关心的议题依次为：{{ survey.top }}。"
+        "{% if survey.median %}期望工资涨幅中位数为 {{ survey.median }}%，四分之一职工期望低于 "
+        "{{ survey.q1 }}%，四分之一高于 {{ survey.q3 }}%。{% endif %}"
+    )
+    b.tag("{%p else %}")
+    b.text("尚未开展职工意见调查或答卷不足，建议协商前补充开展。")
+    b.tag("{%p endif %}")
+    b.text("（二）工资增长测算", indent=False)
+    b.tag("{%p if advice %}")
+    b.text(
+        "根据本地工资指导线和企业经营数据，建议工资增长区间为 {{ advice.low }}%～{{ advice.high }}%。"
+    )
+    b.tag("{%p for reason in advice.reasons %}")
+    b.text("· {{ reason }}")
+    b.tag("{%p endfor %}")
+    b.tag("{%p else %}")
+    b.text("尚缺工资指导线或企业经营数据，测算待补充。")
+    b.tag("{%p endif %}")
+    b.text("{{ a.rationale|lines }}")
+    b.heading("三、协商代表")
+    b.text("我方首席代表：{{ chief_w }}。协商代表如下：")
+    b.table(*REPS_TABLE)
+    b.heading("四、宣传和意见征集")
+    b.text("{{ a.publicity|lines }}")
+    b.heading("五、时间安排")
+    b.text("{{ a.timetable|lines }}")
+    b.heading("六、预案和底线")
+    b.text("{{ a.fallback|lines }}")
+    b.signatures("{{ union }}", "{{ today }}")
+    b.save("plan", "集体协商方案")
+
+
+def minutes() -> None:
+    b = Builder("集体协商会议记录")
+    b.line("会议：{{ year }}年度{{ case_type }}第 {{ round.no }} 次协商会议")
+    b.line("时间：{{ round.held_at }}　　地点：{{ round.place }}")
+    b.line("主持人：{{ a.chair }}　　记录人：{{ round.recorder }}")
+    b.line("职工方出席 {{ round.workers_present }} 人：{{ reps_w_names }}")
+    b.line("企业方出席 {{ round.employer_present }} 人：{{ reps_e_names }}")
+    b.heading("一、议程")
+    b.text("{{ a.agenda|lines }}")
+    b.heading("二、职工方陈述")
+    b.text("{{ a.statements_ours|lines }}")
+    b.heading("三、企业方陈述和答复")
+    b.text("{{ a.statements_theirs|lines }}")
+    b.heading("四、议题进展")
+    b.table(*TOPICS_TABLE)
+    b.heading("五、达成一致的事项")
+    b.text("{{ round.agreements|lines }}")
+    b.heading("六、尚未达成一致的事项")
+    b.text("{{ round.open_points|lines }}")
+    b.heading("七、下次协商")
+    b.text("{{ round.next }}")
+    b.signatures(
+        "职工方首席代表（签字）：　　　　　　",
+        "企业方首席代表（签字）：　　　　　　",
+        "记录人（签字）：　　　　　　",
+    )
+    b.save("minutes", "集体协商会议记录")
+
+
+def _contract(name: str, title: str, chapters: Sequence[tuple[str, Sequence[str]]]) -> None:
+    b = Builder(title)
+    for line in PARTIES:
+        b.line(line)
+    b.heading("第一章　总则")
+    b.text(
+        "为维护职工合法权益，促进企业健康发展，根据《中华人民共和国劳动法》《中华人民共和国劳动合同法》"
+        "《中华人民共和国工会法》《集体合同规定》{{ basis }}等法律法规，经双方平等协商，订立本合同。"
+    )
+    b.text(
+        "本合同对甲方和全体职工具有约束力。职工个人与甲方订立的劳动合同中劳动条件和劳动报酬等标准不得低于本合同的规定。"
+    )
+    for heading, lines in chapters:
+        b.heading(heading)
+        for line in lines:
+            if line.startswith("{%p"):
+                b.tag(line)
+            else:
+                b.text(line)
+    b.heading("{{ term_chapter }}　合同期限、变更、解除和终止")
+    b.text(
+        "本合同期限为 {{ a.term_years }} 年，自劳动行政部门审查通过或视为同意之日起生效。"
+        "期满前 {{ renewal }} 内，任何一方均可提出续订要求。"
+    )
+    b.text(
+        "因不可抗力或订立合同所依据的法律法规发生变化致使合同无法履行的，经双方协商一致，可以变更或解除本合同。"
+    )
+    b.heading("{{ dispute_chapter }}　争议处理和违约责任")
+    b.text(
+        "因履行本合同发生争议，双方协商解决；协商不成的，工会可以依法申请劳动争议仲裁、提起诉讼。"
+        "任何一方违反本合同的，应依法承担相应责任。"
+    )
+    b.text("本合同一式五份，甲乙双方各执一份，报劳动行政部门三份。")
+    b.signatures(*SIGN_CONTRACT)
+    b.save(name, title)
+
+
+def contract() -> None:
+    _contract(
+        "contract",
+        "{{ enterprise.name }}集体合同（草案）",
+        [
+            (
+                "第二章　双方约定",
+                [
+                    "{%p for t in topics %}",
+                    "{{ loop.index }}. {{ t.title }}",
+                    "{{ t.clause|lines }}",
+                    "{%p endfor %}",
+                    "{%p if not topics %}",
+                    "（议题尚未确定，请先在案件的“议题”中添加，再重新生成本草案。）",
+                    "{%p endif %}",
+                ],
+            )
+        ],
+    )
+
+
+def wage() -> None:
+    _contract(
+        "wage",
+        "{{ enterprise.name }}工资专项集体合同（草案）",
+        [
+            (
+                "第二章　工资水平和调整",
+                [
+                    "上年度企业职工月平均工资为 {{ a.last_year_avg }} 元。本年度职工平均工资增长 {{ a.rise_pct }}%，"
+                    "其中一线职工工资增长不低于 {{ a.frontline_rise_pct }}%。",
+                    "企业最低工资标准为每月 {{ a.enterprise_min_wage }} 元，不低于当地最低工资标准{{ local_min }}。",
+                ],
+            ),
+            (
+                "第三章　工资支付",
+                [
+                    "甲方每月 {{ a.pay_day }} 日前以货币形式足额支付职工上月工资，不得克扣或无故拖欠。",
+                    "加班工资计算基数为：{{ a.overtime_base }}。工作日延长工作时间的，支付不低于工资的 {{ ot_workday }}%；"
+                    "休息日安排工作又不能补休的，支付不低于 {{ ot_restday }}%；法定休假日安排工作的，支付不低于 {{ ot_holiday }}%。",
+                    "职工患病或非因工负伤停止工作，在规定医疗期内按国家和地方规定支付病假工资。",
+                ],
+            ),
+            (
+                "第四章　其他约定",
+                [
+                    "{%p for t in topics %}",
+                    "{{ t.title }}：{{ t.clause|lines }}",
+                    "{%p endfor %}",
+                ],
+            ),
+        ],
+    )
+
+
+def women() -> None:
+    _contract(
+        "women",
+        "{{ enterprise.name }}女职工权益保护专项集体合同（草案）",
+        [
+            (
+                "第二章　平等就业和同工同酬",
+                [
+                    "甲方在招聘、晋升、评定职称和工资分配等方面，不得以性别、婚育状况为由歧视女职工，实行男女同工同酬。"
+                ],
+            ),
+            (
+                "第三章　特殊劳动保护",
+                [
+                    "甲方按照《女职工劳动保护特别规定》安排女职工经期、孕期、产期、哺乳期的劳动。",
+                    "女职工生育享受国家规定的产假，{% if a.maternity_extra_days %}甲方另给予 {{ a.maternity_extra_days }} 天奖励假，{% endif %}"
+                    "产假期间工资福利待遇不变。",
+                    "健康检查：{{ a.health_check }}",
+                ],
+            ),
+            (
+                "第四章　其他约定",
+                [
+                    "{{ a.special_items|lines }}",
+                    "{%p for t in topics %}",
+                    "{{ t.title }}：{{ t.clause|lines }}",
+                    "{%p endfor %}",
+                ],
+            ),
+        ],
+    )
+
+
+def safety() -> None:
+    _contract(
+        "safety",
+        "{{ enterprise.name }}劳动安全卫生专项集体合同（草案）",
+        [
+            (
+                "第二章　安全生产责任和条件",
+                [
+                    "甲方建立健全安全生产责任制，保证劳动安全卫生设施符合国家标准，并与主体工程同时设计、同时施工、同时投入使用。",
+                    "{{ a.safety_items|lines }}",
+                ],
+            ),
+            (
+                "第三章　劳动防护和职业健康",
+                [
+                    "劳动防护用品：{{ a.protective_equipment }}",
+                    "职业健康检查：{{ a.health_check }}",
+                    "职工有权拒绝违章指挥和强令冒险作业，发现直接危及人身安全的紧急情况时，有权停止作业或撤离。",
+                ],
+            ),
+            (
+                "第四章　其他约定",
+                [
+                    "{%p for t in topics %}",
+                    "{{ t.title }}：{{ t.clause|lines }}",
+                    "{%p endfor %}",
+                ],
+            ),
+        ],
+    )
+
+
+def supervision() -> None:
+    b = Builder("集体合同履约监督检查报告")
+    b.line("检查对象：{{ enterprise.name }}　{{ a.contract_name }}")
+    b.line("检查时间：{{ a.checked_on }}　　检查组：{{ a.team }}")
+    b.heading("一、检查情况")
+    b.text("（一）劳动报酬：{{ a.pay_findings|lines }}")
+    b.text("（二）工时和休息休假：{{ a.hours_findings|lines }}")
+    b.text("（三）劳动安全卫生：{{ a.safety_findings|lines }}")
+    b.text("（四）社会保险和福利：{{ a.insurance_findings|lines }}")
+    b.text("（五）女职工权益：{{ a.women_findings|lines }}")
+    b.heading("二、职工访谈")
+    b.text(
+        "共访谈职工 {{ a.interviews }} 人。职工参与率 {{ a.participation }}%，"
+        "对集体合同内容知晓率 {{ a.awareness }}%，对履约情况满意度 {{ a.satisfaction }}%。"
+    )
+    b.heading("三、整改事项")
+    b.table(
+        ("事项", "责任人", "完成期限"),
+        "r in rectifications",
+        ("{{ r.item }}", "{{ r.owner }}", "{{ r.due }}"),
+    )
+    b.tag("{%p if not rectifications %}")
+    b.text("本次检查未发现需要整改的事项。")
+    b.tag("{%p endif %}")
+    b.signatures("检查组（签字）：　　　　　　", "{{ union }}", "{{ today }}")
+    b.save("supervision", "集体合同履约监督检查报告")
+
+
+def filing() -> None:
+    b = Builder("集体合同报送材料清单")
+    b.line("报送单位：{{ enterprise.name }}、{{ a.union_name }}")
+    b.line("报送至：{{ a.submitted_to }}　　联系人：{{ a.contact }}")
+    b.line(
+        "合同：{{ year }}年度{{ case_type }}　签订日期：{{ signed_on }}　报送期限：{{ filing_due }}"
+    )
+    b.table(
+        ("材料", "份数", "情况"),
+        "r in checklist",
+        ("{{ r.item }}", "{{ r.copies }}", "{{ r.status }}"),
+    )
+    b.heading("协商过程说明")
+    b.text("{{ a.process_note|lines }}")
+    b.heading("职工代表大会表决情况")
+    b.text("{{ congress }}")
+    b.signatures("{{ union }}", "{{ today }}")
+    b.save("filing", "集体合同报送材料清单")
+
+
+if __name__ == "__main__":
+    for build in (offer, reply, plan, minutes, contract, wage, women, safety, supervision, filing):
+        build()
+        print("built", build.__name__)
