@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import surveys
+from bench import documents, surveys
 from bench.surveys import Row
 from bot.settings import Settings
 
@@ -49,6 +49,14 @@ async def _postgres_url(base: str) -> str:
     return base
 
 
+def _table(rows: list[Row]) -> list[str]:
+    return [
+        "| measure | value | reference (same run) | ratio | note |",
+        "|---|---|---|---|---|",
+        *(f"| {r.name} | {r.value} | {r.reference} | {r.ratio} | {r.note} |" for r in rows),
+    ]
+
+
 def _fresh_sqlite(url: str) -> None:
     Path(url.split("///", 1)[1]).unlink(missing_ok=True)
 
@@ -76,12 +84,10 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
                     await _postgres_url(url)
                 rows += await scenario(_settings(url))
                 print(f"{name}: {rows[-1].name} done", file=sys.stderr)
-            table = [
-                "| measure | value | reference (same run) | ratio | note |",
-                "|---|---|---|---|---|",
-                *(f"| {r.name} | {r.value} | {r.reference} | {r.ratio} | {r.note} |" for r in rows),
-            ]
-            sections.append(f"## {name}\n\n" + "\n".join(table))
+            table = _table(rows)
+            sections.append(f"## Surveys on {name}\n\n" + "\n".join(table))
+        rows = await documents.renders(_settings(f"sqlite+aiosqlite:///{tmp}/documents.db"))
+        sections.append("## Word documents\n\n" + "\n".join(_table(rows)))
     header = (
         "# Benchmarks\n\n"
         "Written by `make bench` (`python -m bench.run`). Compare the ratios: each figure is "
