@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from asyncio.subprocess import Process
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from docx import Document
 
 from bot.emulator.server import Emulator
 from bot.playground import PLAYGROUND_TOKEN, start_emulator
@@ -36,8 +40,11 @@ def cli(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[tuple[Emulator, str, Process]]:
+@asynccontextmanager
+async def _running(
+    tmp_path: Path, setup: Callable[[dict[str, str]], str]
+) -> AsyncIterator[tuple[Emulator, str, Process]]:
+    """The emulator on a free port and `xieshang run` against it, after `setup(env)`."""
     port = free_port()
     emulator, runner = await start_emulator("127.0.0.1", port)
     env = {
@@ -48,20 +55,46 @@ async def stack(tmp_path: Path) -> AsyncIterator[tuple[Emulator, str, Process]]:
         "REDIS_URL": "",
         "WEBHOOK_URL": "",
     }
-    cli(env, "org", "add", "武汉市总工会", "--level", "city")
-    cli(env, "org", "add", "洪山区总工会", "--level", "county", "--parent", "武汉市总工会")
-    code = cli(env, "invite", "--org", "武汉市总工会", "--role", "liaison").strip().splitlines()[-1]
+    value = setup(env)
     process = await asyncio.create_subprocess_exec(
         *XIESHANG, "run", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-    yield emulator, code, process
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
-    await runner.cleanup()
+    try:
+        yield emulator, value, process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+        await runner.cleanup()
+
+
+def _unions(env: dict[str, str]) -> str:
+    cli(env, "org", "add", "武汉市总工会", "--level", "city")
+    cli(env, "org", "add", "洪山区总工会", "--level", "county", "--parent", "武汉市总工会")
+    return cli(env, "invite", "--org", "武汉市总工会", "--role", "liaison").strip().splitlines()[-1]
+
+
+def _demo(env: dict[str, str]) -> str:
+    cli(env, "demo", "seed")
+    database = env["DATABASE_URL"].split("///", 1)[1]
+    with sqlite3.connect(database) as connection:
+        [(token,)] = connection.execute("SELECT token FROM survey").fetchall()
+    return str(token)
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[tuple[Emulator, str, Process]]:
+    async with _running(tmp_path, _unions) as running:
+        yield running
+
+
+@pytest.fixture
+async def demo_stack(tmp_path: Path) -> AsyncIterator[tuple[Emulator, str, Process]]:
+    async with _running(tmp_path, _demo) as running:
+        yield running
 
 
 async def test_liaison_invites_and_instructor_registers_over_http(stack):
@@ -86,6 +119,38 @@ async def test_liaison_invites_and_instructor_registers_over_http(stack):
 
     # The command menus were set for each member's chat.
     assert any('"chat_id": 1301' in key for key in emulator.telegram.commands)
+    assert emulator.telegram.errors() == []
+
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 15) == 0
+
+
+async def test_instructor_drafts_a_document_and_a_worker_answers_over_http(demo_stack):
+    emulator, token, process = demo_stack
+    instructor = Person(emulator, 1101)
+    await instructor.say("/menu", "请选择")
+    await instructor.press("我的案件", "光谷电子有限公司")
+    await instructor.press("光谷电子有限公司", "协商中")
+    await instructor.press("📄 文书", "选择要起草的文书")
+    await instructor.press("报送材料清单", "报送哪个劳动行政部门")
+    await instructor.say("洪山区人力资源和社会保障局", "联系人")
+    await instructor.say("李明 13812345678", "协商过程说明")
+    await instructor.say("代表经职代会选举产生 & <一轮协商>", "请核对")
+    sent = await instructor.press("提交", "报送材料清单 第 1 版")
+    stored = emulator.telegram.files[sent["document"]["file_id"]]
+    text = "\n".join(p.text for p in Document(io.BytesIO(stored.content)).paragraphs)
+    assert "洪山区人力资源和社会保障局" in text
+    assert "代表经职代会选举产生 & <一轮协商>" in text
+
+    worker = Person(emulator, 1201)
+    await worker.say(f"/start {token}", "不会保存")
+    await worker.press("开始作答", "关心哪些议题")
+    await worker.press("▫️ 劳动报酬", "关心哪些议题")
+    await worker.press("选好了", "期望今年工资增长")
+    await worker.say("6.5", "岗位层级")
+    await worker.press("一线职工", "想对工会说")
+    await worker.press("跳过", "请确认")
+    await worker.press("提交", "匿名保存")
     assert emulator.telegram.errors() == []
 
     process.send_signal(signal.SIGTERM)

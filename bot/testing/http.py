@@ -12,6 +12,11 @@ from typing import Any
 from bot.emulator.server import Emulator
 
 
+def text_of(message: dict[str, Any]) -> str:
+    """A message's text, or a file's caption."""
+    return str(message.get("text") or message.get("caption") or "")
+
+
 @dataclass
 class Person:
     emulator: Emulator
@@ -41,7 +46,7 @@ class Person:
     async def say(self, text: str, expect: str, seconds: float = 15.0) -> dict[str, Any]:
         after = self._last_id()
         self.emulator.send_text(self.id, text)
-        return await self.wait_for(lambda m: expect in m.get("text", ""), after, seconds)
+        return await self.wait_for(lambda m: expect in text_of(m), after, seconds)
 
     async def _button(self, label: str, seconds: float) -> tuple[dict[str, Any], str]:
         """The newest button labelled `label`, waiting for it to arrive."""
@@ -66,6 +71,6 @@ class Person:
 
         def answered(m: dict[str, Any]) -> bool:
             edited = m["message_id"] == mid and (m.get("text"), m.get("reply_markup")) != before
-            return expect in m.get("text", "") and (m["message_id"] > after or edited)
+            return expect in text_of(m) and (m["message_id"] > after or edited)
 
         return await self.wait_for(answered, after=0, seconds=seconds)
