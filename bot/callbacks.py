@@ -173,3 +173,8 @@ class DocNewCB(CallbackData, prefix="dn"):
 class DocFileCB(CallbackData, prefix="df"):
     document_id: int
     pdf: bool = False
+
+
+class RemindCB(CallbackData, prefix="rm"):
+    reminder_id: int = 0
+    action: str = ""  # "", new, done, hour, tomorrow, cancel, when

@@ -9,7 +9,7 @@ from bot.rendering import Renderer
 from bot.settings import LOCALES
 
 STRANGER_COMMANDS = ("start", "help", "privacy", "lang")
-MEMBER_COMMANDS = ("menu", "cancel", "lang", "help", "privacy")
+MEMBER_COMMANDS = ("menu", "remind", "cancel", "lang", "help", "privacy")
 
 
 def _commands(renderer: Renderer, locale: str, names: tuple[str, ...]) -> list[BotCommand]:

@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.callbacks import RemindCB
 from bot.notify import report_to_liaisons
 from bot.sender import Delivery
 from bot.services import housekeeping, reminders, reports
+from bot.ui import button, keyboard
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -69,12 +73,13 @@ async def reminder_tick(app: App) -> ReminderTick:
                 dict(r.payload),
                 r.urgent,
                 reminders.is_late(r, now, settings),
+                r.kind,
             )
             for r in await reminders.claim(uow, now, settings)
         ]
         await uow.commit()
     zone, start, end = settings.zone, settings.quiet_hours_start, settings.quiet_hours_end
-    for reminder_id, recipient_id, payload, urgent, late in claimed:
+    for reminder_id, recipient_id, payload, urgent, late, kind in claimed:
         async with UnitOfWork(app.db.sessions) as uow:
             if not urgent and reminders.in_quiet_hours(now, zone, start, end):
                 await reminders.defer(
@@ -89,7 +94,10 @@ async def reminder_tick(app: App) -> ReminderTick:
                 await uow.commit()
                 continue
             text = render_reminder(app, recipient.locale, payload, late)
-            delivery = await app.sender.send_message(recipient.telegram_id, text)
+            markup = reminder_markup(app, recipient.locale, reminder_id, kind)
+            delivery = await app.sender.send_message(
+                recipient.telegram_id, text, reply_markup=markup
+            )
             await reminders.mark(uow, reminder_id, delivery.value, now, settings, late)
             await uow.commit()
         stats.sent += delivery is Delivery.sent
@@ -97,6 +105,33 @@ async def reminder_tick(app: App) -> ReminderTick:
         stats.blocked += delivery is Delivery.blocked
         stats.failed += delivery is Delivery.failed
     return stats
+
+
+def reminder_markup(
+    app: App, locale: str, reminder_id: int, kind: str
+) -> InlineKeyboardMarkup | None:
+    """Done and snooze buttons under a reminder the recipient can act on."""
+    if kind not in reminders.WITH_ACTIONS:
+        return None
+    label = app.renderer.label
+    return keyboard(
+        [
+            [
+                button(
+                    label(locale, "labels.remind_done"),
+                    RemindCB(reminder_id=reminder_id, action="done"),
+                ),
+                button(
+                    label(locale, "labels.remind_hour"),
+                    RemindCB(reminder_id=reminder_id, action="hour"),
+                ),
+                button(
+                    label(locale, "labels.remind_tomorrow"),
+                    RemindCB(reminder_id=reminder_id, action="tomorrow"),
+                ),
+            ]
+        ]
+    )
 
 
 def render_reminder(app: App, locale: str, payload: dict[str, Any], late: bool) -> str:

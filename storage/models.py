@@ -418,6 +418,7 @@ class Reminder(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     late: bool = False
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # marked done
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -499,4 +500,102 @@ class CaseDocument(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     content: bytes = Field(sa_type=sa.LargeBinary)
     created_by_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Duty(SQLModel, table=True):
+    """A recurring duty: a cron rule (evaluated by APScheduler's CronTrigger in the union's
+    time zone) and the next time it falls due; each occurrence becomes a reminder row."""
+
+    __tablename__ = "duty"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)  # kind:owner:case
+    owner_id: int = Field(foreign_key="app_user.id", index=True)
+    kind: str = Field(max_length=20)  # supervision, monthly_report, contact_meeting
+    case_id: int | None = Field(default=None, foreign_key="bargaining_case.id")
+    cron: str = Field(max_length=60)
+    next_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TrainingKind(StrEnum):
+    study = "study"  # 集中学习
+    observe = "observe"  # 交流观摩
+    mock = "mock"  # 模拟协商
+    cases = "cases"  # 典型案例分析
+
+
+class Training(SQLModel, table=True):
+    """A training session a liaison organises for instructors of their subtree."""
+
+    __tablename__ = "training"
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="org.id", index=True)  # the audience's union (subtree)
+    created_by_id: int = Field(foreign_key="app_user.id")
+    kind: TrainingKind = Field(sa_type=EnumString(TrainingKind))
+    title: str = Field(max_length=100)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    place: str = Field(default="", max_length=300)  # a place or an online link
+    hours: float
+    cancelled: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TrainingInvite(SQLModel, table=True):
+    """One instructor invited to a training: their answer, and whether they attended."""
+
+    __tablename__ = "training_invite"
+
+    training_id: int = Field(foreign_key="training.id", primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, index=True)
+    response: str = Field(default="pending", max_length=10)  # pending, attend, cannot
+    reason: str = Field(default="", max_length=200)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    marked_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class SupervisionCheck(SQLModel, table=True):
+    """A performance supervision visit (履约监督检查) of a contract in force."""
+
+    __tablename__ = "supervision_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="bargaining_case.id", index=True)
+    scheduled_on: date
+    team: str = Field(max_length=200)
+    created_by_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CheckItem(SQLModel, table=True):
+    """One checklist area of a visit: pass, problem or not applicable, with a note or photo."""
+
+    __tablename__ = "check_item"
+
+    check_id: int = Field(foreign_key="supervision_check.id", primary_key=True)
+    area: str = Field(max_length=20, primary_key=True)
+    result: str = Field(max_length=10)  # pass, problem, na
+    note: str = Field(default="", max_length=500)
+    photo: str = Field(default="", max_length=200)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Rectification(SQLModel, table=True):
+    """A problem found on a visit, to be put right by its owner by a date."""
+
+    __tablename__ = "rectification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: int = Field(foreign_key="supervision_check.id", index=True)
+    area: str = Field(max_length=20)
+    item: str = Field(max_length=500)
+    owner: str = Field(default="", max_length=50)
+    due_on: date | None = None
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)

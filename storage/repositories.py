@@ -593,6 +593,20 @@ class ReminderRepo(_Repo):
         )
         return int((await self.session.execute(stmt)).rowcount or 0)  # type: ignore[attr-defined]
 
+    async def personal_of(self, recipient_id: int, limit: int) -> Sequence[Reminder]:
+        """A member's own reminders still to come, soonest first."""
+        found = await self.session.execute(
+            select(Reminder)
+            .where(
+                Reminder.recipient_id == recipient_id,
+                Reminder.kind == "personal",
+                col(Reminder.status).in_([ReminderStatus.pending, ReminderStatus.sending]),
+            )
+            .order_by(col(Reminder.due_at))
+            .limit(limit)
+        )
+        return found.scalars().all()
+
     async def get(self, reminder_id: int) -> Reminder | None:
         return await self.session.get(Reminder, reminder_id)
 

@@ -9,6 +9,7 @@ the case: each change re-plans its reminders and cancels the ones that no longer
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,8 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services.bargaining import deadlines, milestones
+from bot.services.errors import Problem
+from bot.services.rounds import parse_when
 from bot.settings import Settings
-from storage.models import BargainingCase, Reminder, ReminderStatus, Stage
+from storage.models import BargainingCase, Reminder, ReminderStatus, Stage, User
 from storage.uow import UnitOfWork
 
 MORNING = time(9, 0)
@@ -182,3 +185,134 @@ async def mark(
         else:
             reminder.status = ReminderStatus.pending
             reminder.next_attempt_at = now + retry_delay(reminder.attempts)
+
+
+# ----- personal reminders: /remind -----
+PERSONAL_TEXT_MAX = 200
+PERSONAL_SHOWN = 20
+WITH_ACTIONS = frozenset(
+    {"personal", "case_deadline", "next_meeting", "survey", "duty", "rectification", "training"}
+)
+
+
+def parse_note(text: str) -> str:
+    value = " ".join(text.split())
+    if not 1 <= len(value) <= PERSONAL_TEXT_MAX:
+        raise Problem("reminders.bad_text", max=PERSONAL_TEXT_MAX)
+    return value
+
+
+def quick_time(choice: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """In an hour; tomorrow at 9:00; next Monday at 9:00."""
+    today = now.astimezone(zone).date()
+    if choice == "hour":
+        return now + timedelta(hours=1)
+    if choice == "tomorrow":
+        return at_local(today + timedelta(days=1), MORNING, zone)
+    if choice == "monday":
+        return at_local(today + timedelta(days=7 - today.weekday()), MORNING, zone)
+    raise Problem("common.expired_button")
+
+
+def parse_remind(text: str, now: datetime, zone: ZoneInfo) -> tuple[datetime, str]:
+    """'明天 9:00 交月报', '2026-12-01 14:00 开会' → (when, what)."""
+    words = text.split()
+    for count in (2, 1):
+        if len(words) > count:
+            try:
+                when = parse_when(" ".join(words[:count]), now, zone)
+            except Problem:
+                continue
+            return when, parse_note(" ".join(words[count:]))
+    raise Problem("reminders.bad_remind")
+
+
+def check_future(when: datetime, now: datetime) -> None:
+    if when <= now + timedelta(minutes=1):
+        raise Problem("reminders.in_past")
+    if when > now + timedelta(days=366):
+        raise Problem("reminders.too_far")
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    reminder: Reminder
+    moved: bool  # the chosen time fell in the quiet hours
+
+
+async def remind_me(
+    uow: UnitOfWork, user: User, note: str, when: datetime, now: datetime, settings: Settings
+) -> Scheduled:
+    check_future(when, now)
+    zone, start, end = settings.zone, settings.quiet_hours_start, settings.quiet_hours_end
+    due = after_quiet_hours(when, zone, start, end)
+    reminder = await uow.reminders.upsert(
+        Reminder(
+            recipient_id=user.id or 0,
+            kind="personal",
+            idem_key=f"personal:{user.id}:{secrets.token_hex(8)}",
+            due_at=due,
+            next_attempt_at=due,
+            payload={"key": "reminders.personal", "params": {"text": note}},
+            status=ReminderStatus.pending,
+            created_at=now,
+        )
+    )
+    return Scheduled(reminder, due != when)
+
+
+async def mine(uow: UnitOfWork, user: User) -> Sequence[Reminder]:
+    return await uow.reminders.personal_of(user.id or 0, PERSONAL_SHOWN)
+
+
+async def _own(uow: UnitOfWork, user: User, reminder_id: int) -> Reminder:
+    reminder = await uow.reminders.get(reminder_id)
+    if reminder is None or reminder.recipient_id != user.id:
+        raise Problem("common.not_allowed")
+    return reminder
+
+
+async def cancel(uow: UnitOfWork, user: User, reminder_id: int) -> Reminder:
+    reminder = await _own(uow, user, reminder_id)
+    if reminder.status is not ReminderStatus.pending:
+        raise Problem("reminders.not_pending")
+    reminder.status = ReminderStatus.cancelled
+    return reminder
+
+
+async def done(uow: UnitOfWork, user: User, reminder_id: int, now: datetime) -> Reminder:
+    reminder = await _own(uow, user, reminder_id)
+    if reminder.done_at is not None:
+        raise Problem("reminders.already_done")
+    reminder.done_at = now
+    if reminder.status is ReminderStatus.pending:
+        reminder.status = ReminderStatus.cancelled
+    return reminder
+
+
+async def snooze(
+    uow: UnitOfWork, user: User, reminder_id: int, choice: str, now: datetime, settings: Settings
+) -> Reminder:
+    """Remind again later; the reminder counts as handled, its copy is due then."""
+    reminder = await _own(uow, user, reminder_id)
+    if reminder.done_at is not None:
+        raise Problem("reminders.already_done")
+    zone = settings.zone
+    due = after_quiet_hours(
+        quick_time(choice, now, zone), zone, settings.quiet_hours_start, settings.quiet_hours_end
+    )
+    reminder.done_at = now
+    base = reminder.idem_key.split(":snooze:")[0]
+    return await uow.reminders.upsert(
+        Reminder(
+            recipient_id=reminder.recipient_id,
+            kind=reminder.kind,
+            idem_key=f"{base}:snooze:{due.isoformat()}"[:120],
+            due_at=due,
+            next_attempt_at=due,
+            urgent=False,
+            payload=dict(reminder.payload),
+            status=ReminderStatus.pending,
+            created_at=now,
+        )
+    )

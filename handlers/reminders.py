@@ -1,0 +1,222 @@
+"""Personal reminders: `/remind` with quick choices or free text (`/remind 明天 9:00 交月报`),
+the list with cancel buttons, and Done / snooze on every reminder that arrives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import F
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import MenuCB, RemindCB
+from bot.clock import Clock
+from bot.services import reminders
+from bot.services.errors import Problem
+from bot.services.rounds import parse_when
+from bot.settings import Settings
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.filters import TEXT_INPUT, RoleFilter
+from storage.models import Role, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("reminders")
+router.filter("message", RoleFilter(Role.instructor, Role.liaison))
+router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
+
+
+class Remind(StatesGroup):
+    text = State()
+    when = State()
+
+
+async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
+    found = await reminders.mine(uow, user)
+    rows = [
+        [
+            button(
+                f"✖️ {r.due_at.astimezone(ui.renderer.zone):%m-%d %H:%M} "
+                f"{r.payload.get('params', {}).get('text', '')}"[:60],
+                RemindCB(reminder_id=r.id or 0, action="cancel"),
+            )
+        ]
+        for r in found
+    ]
+    rows.append([button(ui.label("labels.remind_new"), RemindCB(action="new"))])
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    await ui.send(
+        chat_id,
+        "reminders.list",
+        keyboard(rows),
+        items=[(r.due_at, r.payload.get("params", {}).get("text", "")) for r in found],
+    )
+
+
+async def _confirm(ui: Ui, chat_id: int, scheduled: reminders.Scheduled, note: str) -> None:
+    await ui.send(
+        chat_id,
+        "reminders.scheduled",
+        keyboard([[button(ui.label("labels.remind_list"), MenuCB(action="reminders"))]]),
+        at=scheduled.reminder.due_at,
+        text=note,
+        moved=scheduled.moved,
+    )
+
+
+@router.message(Command("remind"))
+async def remind_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    if not command.args:
+        await state.clear()
+        await show_list(ui, message.chat.id, uow, user)
+        return
+    try:
+        when, note = reminders.parse_remind(command.args, clock.now(), settings.zone)
+        scheduled = await reminders.remind_me(uow, user, note, when, clock.now(), settings)
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await _confirm(ui, message.chat.id, scheduled, note)
+
+
+@router.callback_query(MenuCB.filter(F.action == "reminders"))
+async def list_button(
+    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    await state.clear()
+    await query.answer()
+    await show_list(ui, query.from_user.id, uow, user)
+
+
+@router.callback_query(RemindCB.filter(F.action == "new"))
+async def new(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
+    await state.set_state(Remind.text)
+    await query.answer()
+    back = keyboard([[button(ui.label("labels.cancel"), MenuCB(action="reminders"))]])
+    await ui.send(query.from_user.id, "reminders.ask_text", back, max=reminders.PERSONAL_TEXT_MAX)
+
+
+@router.message(Remind.text, TEXT_INPUT)
+async def got_text(message: Message, state: FSMContext, ui: Ui) -> None:
+    try:
+        note = reminders.parse_note(message.text or "")
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await state.set_state(Remind.when)
+    await state.update_data(note=note)
+    quick = [
+        button(ui.label(f"labels.remind_quick_{choice}"), RemindCB(action="when", reminder_id=i))
+        for i, choice in enumerate(("hour", "tomorrow", "monday"))
+    ]
+    rows = [quick, [button(ui.label("labels.cancel"), MenuCB(action="reminders"))]]
+    await ui.send(message.chat.id, "reminders.ask_when", keyboard(rows))
+
+
+async def _schedule(
+    ui: Ui,
+    chat_id: int,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    when: datetime,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    note = str((await state.get_data()).get("note", ""))
+    try:
+        scheduled = await reminders.remind_me(uow, user, note, when, clock.now(), settings)
+    except Problem as problem:
+        await ui.send(chat_id, problem.key, **problem.params)
+        return
+    await state.clear()
+    await _confirm(ui, chat_id, scheduled, note)
+
+
+@router.callback_query(Remind.when, RemindCB.filter(F.action == "when"))
+async def when_quick(
+    query: CallbackQuery,
+    callback_data: RemindCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    choices = ("hour", "tomorrow", "monday")
+    choice = choices[callback_data.reminder_id] if 0 <= callback_data.reminder_id < 3 else ""
+    await query.answer()
+    when = reminders.quick_time(choice, clock.now(), settings.zone)
+    await _schedule(ui, query.from_user.id, state, uow, user, when, clock, settings)
+
+
+@router.message(Remind.when, TEXT_INPUT)
+async def when_typed(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    try:
+        when = parse_when(message.text or "", clock.now(), settings.zone)
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await _schedule(ui, message.chat.id, state, uow, user, when, clock, settings)
+
+
+@router.message(Remind.text)
+@router.message(Remind.when)
+async def needs_text(message: Message, ui: Ui) -> None:
+    await ui.send(message.chat.id, "common.text_expected")
+
+
+# ----- on a delivered reminder -----
+@router.callback_query(RemindCB.filter(F.action == "cancel"))
+async def cancel(
+    query: CallbackQuery, callback_data: RemindCB, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    await reminders.cancel(uow, user, callback_data.reminder_id)
+    await query.answer(ui.label("labels.remind_cancelled"))
+    await show_list(ui, query.from_user.id, uow, user)
+
+
+@router.callback_query(RemindCB.filter(F.action == "done"))
+async def done(
+    query: CallbackQuery, callback_data: RemindCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    await reminders.done(uow, user, callback_data.reminder_id, clock.now())
+    await query.answer()
+    await ui.send(query.from_user.id, "reminders.marked_done")
+
+
+@router.callback_query(RemindCB.filter(F.action.in_({"hour", "tomorrow"})))
+async def snooze(
+    query: CallbackQuery,
+    callback_data: RemindCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    again = await reminders.snooze(
+        uow, user, callback_data.reminder_id, callback_data.action, clock.now(), settings
+    )
+    await query.answer()
+    await ui.send(query.from_user.id, "reminders.snoozed", at=again.due_at)
