@@ -178,3 +178,9 @@ class DocFileCB(CallbackData, prefix="df"):
 class RemindCB(CallbackData, prefix="rm"):
     reminder_id: int = 0
     action: str = ""  # "", new, done, hour, tomorrow, cancel, when
+
+
+class TrainingCB(CallbackData, prefix="tr"):
+    training_id: int = 0
+    action: str = ""  # "", attend, cannot, checkin, new, hours, list
+    user_id: int = 0  # the organiser marking someone present

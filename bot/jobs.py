@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.callbacks import RemindCB
+from bot.callbacks import RemindCB, TrainingCB
 from bot.notify import report_to_liaisons
 from bot.sender import Delivery
 from bot.services import housekeeping, reminders, reports
@@ -94,7 +94,7 @@ async def reminder_tick(app: App) -> ReminderTick:
                 await uow.commit()
                 continue
             text = render_reminder(app, recipient.locale, payload, late)
-            markup = reminder_markup(app, recipient.locale, reminder_id, kind)
+            markup = reminder_markup(app, recipient.locale, reminder_id, kind, payload)
             delivery = await app.sender.send_message(
                 recipient.telegram_id, text, reply_markup=markup
             )
@@ -108,12 +108,29 @@ async def reminder_tick(app: App) -> ReminderTick:
 
 
 def reminder_markup(
-    app: App, locale: str, reminder_id: int, kind: str
+    app: App, locale: str, reminder_id: int, kind: str, payload: dict[str, Any]
 ) -> InlineKeyboardMarkup | None:
-    """Done and snooze buttons under a reminder the recipient can act on."""
+    """Done and snooze under a reminder the recipient can act on; a training's calls carry
+    attend / cannot or check-in instead."""
+    label = app.renderer.label
+    training_id = int(payload.get("training_id", 0))
+    if payload.get("buttons") == "respond":
+        return keyboard(
+            [
+                [
+                    button(
+                        label(locale, f"labels.training_{answer}"),
+                        TrainingCB(training_id=training_id, action=answer),
+                    )
+                    for answer in ("attend", "cannot")
+                ]
+            ]
+        )
+    if payload.get("buttons") == "checkin":
+        checkin = TrainingCB(training_id=training_id, action="checkin")
+        return keyboard([[button(label(locale, "labels.training_checkin"), checkin)]])
     if kind not in reminders.WITH_ACTIONS:
         return None
-    label = app.renderer.label
     return keyboard(
         [
             [
@@ -141,5 +158,7 @@ def render_reminder(app: App, locale: str, payload: dict[str, Any], late: bool) 
         params["deadline_label"] = renderer.text(locale, f"cases.deadline_{params['deadline']}")
     if "at" in params:
         params["at"] = renderer.format_datetime(datetime.fromisoformat(params["at"]))
+    if "kind" in params and payload.get("training_id"):
+        params["kind"] = renderer.label(locale, f"labels.training_kind_{params['kind']}")
     text = renderer.text(locale, str(payload["key"]), **params)
     return renderer.text(locale, "reminders.late_prefix") + "\n" + text if late else text

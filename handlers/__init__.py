@@ -25,6 +25,7 @@ def get_routers() -> list[Router]:
         rounds,
         surveys,
         topics,
+        trainings,
     )
 
     order = (
@@ -42,6 +43,7 @@ def get_routers() -> list[Router]:
         surveys,
         documents,
         reminders,
+        trainings,
         reports,
         invites,
         approvals,

@@ -54,7 +54,12 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
         )
         key = "labels.menu_profile" if has_profile else "labels.menu_profile_fill"
         rows.append([button(ui.label(key), MenuCB(action="profile"))])
-    rows.append([button(ui.label("labels.menu_reminders"), MenuCB(action="reminders"))])
+    rows.append(
+        [
+            button(ui.label("labels.menu_trainings"), MenuCB(action="trainings")),
+            button(ui.label("labels.menu_reminders"), MenuCB(action="reminders")),
+        ]
+    )
     rows.append(
         [
             button(ui.label("labels.menu_lang"), MenuCB(action="lang")),

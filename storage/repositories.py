@@ -45,6 +45,8 @@ from storage.models import (
     SurveyResponse,
     SurveyStatus,
     TopicEvent,
+    Training,
+    TrainingInvite,
     User,
     WageGuideline,
 )
@@ -815,3 +817,75 @@ class DocumentRepo(_Repo):
             .order_by(col(CaseDocument.id).desc())
         )
         return found.scalars().all()
+
+
+class TrainingRepo(_Repo):
+    async def add(self, training: Training) -> Training:
+        self.session.add(training)
+        await self.session.flush()
+        return training
+
+    async def get(self, training_id: int) -> Training | None:
+        return await self.session.get(Training, training_id)
+
+    async def invite(self, invite: TrainingInvite) -> None:
+        self.session.add(invite)
+        await self.session.flush()
+
+    async def invite_of(self, training_id: int, user_id: int) -> TrainingInvite | None:
+        return await self.session.get(TrainingInvite, (training_id, user_id))
+
+    async def invitees(self, training_id: int) -> list[tuple[User, TrainingInvite]]:
+        found = await self.session.execute(
+            select(User, TrainingInvite)
+            .join(TrainingInvite, col(TrainingInvite.user_id) == col(User.id))
+            .where(TrainingInvite.training_id == training_id)
+            .order_by(col(User.display_name))
+        )
+        return [(u, i) for u, i in found.all()]
+
+    async def in_subtree(self, path_prefix: str, since: datetime) -> Sequence[Training]:
+        found = await self.session.execute(
+            select(Training)
+            .join(Org, col(Org.id) == col(Training.org_id))
+            .where(col(Org.path).startswith(path_prefix), col(Training.starts_at) >= since)
+            .order_by(col(Training.starts_at).desc())
+            .limit(30)
+        )
+        return found.scalars().all()
+
+    async def of_invitee(
+        self, user_id: int, since: datetime
+    ) -> list[tuple[Training, TrainingInvite]]:
+        found = await self.session.execute(
+            select(Training, TrainingInvite)
+            .join(TrainingInvite, col(TrainingInvite.training_id) == col(Training.id))
+            .where(TrainingInvite.user_id == user_id, col(Training.starts_at) >= since)
+            .order_by(col(Training.starts_at).desc())
+            .limit(30)
+        )
+        return [(t, i) for t, i in found.all()]
+
+    async def hours(
+        self, path_prefix: str, start: datetime, end: datetime, user_id: int | None = None
+    ) -> dict[int, float]:
+        """Hours of trainings attended (checked in or marked) per instructor, in SQL."""
+        query = (
+            select(TrainingInvite.user_id, func.sum(Training.hours))
+            .join(Training, col(Training.id) == col(TrainingInvite.training_id))
+            .join(Org, col(Org.id) == col(Training.org_id))
+            .where(
+                col(TrainingInvite.checked_in_at).is_not(None),
+                col(Training.cancelled).is_(False),
+                col(Training.starts_at) >= start,
+                col(Training.starts_at) < end,
+            )
+            .group_by(col(TrainingInvite.user_id))
+        )
+        if path_prefix:
+            query = query.where(col(Org.path).startswith(path_prefix))
+        if user_id is not None:
+            query = query.where(TrainingInvite.user_id == user_id)
+        return {
+            int(uid): float(total or 0) for uid, total in (await self.session.execute(query)).all()
+        }

@@ -23,6 +23,7 @@ from storage.repositories import (
     RoundRepo,
     SurveyRepo,
     TopicRepo,
+    TrainingRepo,
     UpdateLogRepo,
     UserRepo,
 )
@@ -61,6 +62,7 @@ class UnitOfWork:
         self.reminders = ReminderRepo(self.session)
         self.surveys = SurveyRepo(self.session)
         self.documents = DocumentRepo(self.session)
+        self.trainings = TrainingRepo(self.session)
         self._token = _current.set(self)
         return self
 

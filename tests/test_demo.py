@@ -45,6 +45,15 @@ async def test_demo_seed_is_usable_and_idempotent(harness: Harness):
     await worker.click("跳过")
     assert "匿名保存" in (await worker.click("提交")).text
 
+    # A training next week, with its invitation waiting in the outbox.
+    from bot import jobs
+
+    english = harness.user(1102, "Zhang Hua", "en")
+    await jobs.reminder_tick(harness.app)
+    assert "Training invitation" in english.last_text
+    assert "培训邀请" in instructor.last_text
+    assert "工资集体协商模拟演练" in instructor.last_text
+
     liaison = harness.user(1001, "王芳")
     await liaison.send("/menu")
     reply = await liaison.click("辖区案件")

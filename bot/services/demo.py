@@ -4,9 +4,9 @@ two instructors with profiles, and the personas that play them in the web chat."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from bot.services import orgs, surveys
+from bot.services import orgs, reminders, surveys, trainings
 from bot.settings import Settings
 from storage.models import (
     BargainingCase,
@@ -22,6 +22,7 @@ from storage.models import (
     Stage,
     StageEvent,
     TopicStatus,
+    TrainingKind,
     User,
 )
 from storage.uow import UnitOfWork
@@ -93,6 +94,22 @@ async def seed(uow: UnitOfWork, now: datetime, settings: Settings) -> bool:
         owner = owner or user
     assert owner is not None
     await _seed_case(uow, owner, county.id, now, settings)
+    liaison = await uow.users.by_telegram_id(1001)
+    assert liaison is not None
+    next_week = reminders.at_local(
+        now.astimezone(settings.zone).date() + timedelta(days=7), time(9, 0), settings.zone
+    )
+    await trainings.schedule(
+        uow,
+        liaison,
+        TrainingKind.mock,
+        "工资集体协商模拟演练",
+        next_week,
+        3,
+        "武汉市总工会二楼培训室",
+        None,
+        now,
+    )
     return True
 
 

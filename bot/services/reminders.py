@@ -191,7 +191,7 @@ async def mark(
 PERSONAL_TEXT_MAX = 200
 PERSONAL_SHOWN = 20
 WITH_ACTIONS = frozenset(
-    {"personal", "case_deadline", "next_meeting", "survey", "duty", "rectification", "training"}
+    {"personal", "case_deadline", "next_meeting", "survey", "duty", "rectification"}
 )
 
 

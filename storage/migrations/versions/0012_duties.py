@@ -9,10 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-
-import storage.types
 from alembic import op
 
+import storage.types
 
 revision: str = "0012"
 down_revision: str | None = "0011"

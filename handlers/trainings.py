@@ -1,0 +1,383 @@
+"""Trainings: liaisons schedule them (for their whole subtree or named instructors), follow
+the answers and mark attendance; instructors answer, check in during the session and see
+their hours for the year."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram import F
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.callbacks import MenuCB, TrainingCB
+from bot.clock import Clock
+from bot.services import trainings
+from bot.services.errors import Problem
+from bot.services.rounds import parse_when
+from bot.settings import Settings
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.filters import RoleFilter
+from handlers.forms import Env, Form, Step, StepContext
+from storage.models import Role, TrainingKind, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("trainings")
+router.filter("message", RoleFilter(Role.instructor, Role.liaison))
+router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
+LIAISON = RoleFilter(Role.liaison)
+INSTRUCTOR = RoleFilter(Role.instructor)
+
+
+class Pick(StatesGroup):
+    invitees = State()
+
+
+def _message(query: CallbackQuery) -> Message | None:
+    return query.message if isinstance(query.message, Message) else None
+
+
+# ----- lists -----
+@router.callback_query(MenuCB.filter(F.action == "trainings"))
+async def listing(
+    query: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    await state.clear()
+    await query.answer()
+    await show_list(ui, query.from_user.id, uow, user, clock.now(), settings)
+
+
+async def show_list(
+    ui: Ui, chat_id: int, uow: UnitOfWork, user: User, now: datetime, settings: Settings
+) -> None:
+    found = await trainings.listing(uow, user, now)
+    rows = [
+        [
+            button(
+                f"{t.starts_at.astimezone(ui.renderer.zone):%m-%d %H:%M} {t.title}"[:60],
+                TrainingCB(training_id=t.id or 0),
+            )
+        ]
+        for t, _ in found
+    ]
+    if user.role is Role.liaison:
+        rows.append(
+            [
+                button(ui.label("labels.training_new"), TrainingCB(action="new")),
+                button(ui.label("labels.training_hours"), TrainingCB(action="hours")),
+            ]
+        )
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    year = now.astimezone(settings.zone).year
+    mine = await trainings.hours(uow, user, year, settings) if user.role is Role.instructor else []
+    await ui.send(
+        chat_id,
+        "trainings.list",
+        keyboard(rows),
+        items=[
+            {
+                "at": t.starts_at,
+                "title": t.title,
+                "kind": ui.label(f"labels.training_kind_{t.kind.value}"),
+                "answer": ui.label(f"labels.training_answer_{i.response}") if i else "",
+            }
+            for t, i in found
+        ],
+        year=year,
+        hours=mine[0][1] if mine else None,
+    )
+
+
+@router.callback_query(TrainingCB.filter(F.action == "hours"), LIAISON)
+async def hours(
+    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, clock: Clock, settings: Settings
+) -> None:
+    year = clock.now().astimezone(settings.zone).year
+    tally = await trainings.hours(uow, user, year, settings)
+    await query.answer()
+    back = keyboard([[button(ui.label("labels.training_list"), MenuCB(action="trainings"))]])
+    await ui.send(query.from_user.id, "trainings.hours", back, year=year, rows=tally)
+
+
+# ----- scheduling -----
+def _start(text: str, context: StepContext) -> str:
+    moment = parse_when(text, context.now, context.settings.zone)
+    trainings.check_start(moment, context.now)
+    return moment.isoformat()
+
+
+def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    form = context.form
+    return {
+        "kind": ui.label(f"labels.training_kind_{form['kind']}") if form.get("kind") else "",
+        "title": form.get("title", ""),
+        "at": datetime.fromisoformat(form["starts_at"]) if form.get("starts_at") else None,
+        "hours": form.get("hours"),
+        "place": form.get("place", ""),
+        "audience": ui.label(f"labels.training_audience_{form['audience']}")
+        if form.get("audience")
+        else "",
+    }
+
+
+async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
+    ui: Ui = data["ui"]
+    state: FSMContext = data["state"]
+    await query.answer()
+    if form["audience"] == "pick":
+        await state.set_state(Pick.invitees)
+        await state.update_data(_chosen=[])
+        await show_pick(ui, query.from_user.id, data["uow"], data["user"], [], None)
+        return
+    await _schedule(ui, query.from_user.id, state, form, None, data)
+
+
+async def _schedule(
+    ui: Ui,
+    chat_id: int,
+    state: FSMContext,
+    form: dict[str, Any],
+    invitees: list[int] | None,
+    data: dict[str, Any],
+) -> None:
+    training, count = await trainings.schedule(
+        data["uow"],
+        data["user"],
+        TrainingKind(form["kind"]),
+        form["title"],
+        datetime.fromisoformat(form["starts_at"]),
+        float(form["hours"]),
+        form["place"],
+        invitees,
+        data["clock"].now(),
+    )
+    await state.clear()
+    await ui.send(chat_id, "trainings.scheduled", count=count)
+    card = await trainings.card(data["uow"], data["user"], training.id or 0)
+    await show_card(ui, chat_id, card)
+
+
+FORM = Form(
+    "trn",
+    [
+        Step(
+            "kind",
+            "trainings.ask_kind",
+            choices=tuple((f"labels.training_kind_{k.value}", k.value) for k in TrainingKind),
+        ),
+        Step("title", "trainings.ask_title", parse=lambda t, _: trainings.parse_title(t)),
+        Step("starts_at", "trainings.ask_start", parse=_start),
+        Step("hours", "trainings.ask_hours", parse=lambda t, _: trainings.parse_hours(t)),
+        Step("place", "trainings.ask_place", parse=lambda t, _: trainings.parse_place(t)),
+        Step(
+            "audience",
+            "trainings.ask_audience",
+            choices=(
+                ("labels.training_audience_all", "all"),
+                ("labels.training_audience_pick", "pick"),
+            ),
+        ),
+    ],
+    review="trainings.review",
+    summary=_summary,
+    submit=_submit,
+)
+FORM.register(router, LIAISON)
+
+
+@router.callback_query(TrainingCB.filter(F.action == "new"), LIAISON)
+async def new(
+    query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+) -> None:
+    await query.answer()
+    await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
+
+
+async def show_pick(
+    ui: Ui,
+    chat_id: int,
+    uow: UnitOfWork,
+    user: User,
+    chosen: list[int],
+    message: Message | None,
+) -> None:
+    people = await trainings.audience(uow, user)
+    toggles = [
+        button(
+            ("✅ " if p.id in chosen else "▫️ ") + p.display_name,
+            TrainingCB(action="pick", user_id=p.id or 0),
+        )
+        for p in people
+    ]
+    rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
+    rows.append(
+        [
+            button(ui.label("labels.cancel"), MenuCB(action="trainings")),
+            button(ui.label("labels.training_send", n=len(chosen)), TrainingCB(action="send")),
+        ]
+    )
+    await ui.edit_or_send(message, chat_id, "trainings.pick", keyboard(rows), count=len(chosen))
+
+
+@router.callback_query(Pick.invitees, TrainingCB.filter(F.action == "pick"), LIAISON)
+async def toggle(
+    query: CallbackQuery,
+    callback_data: TrainingCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    chosen = list((await state.get_data()).get("_chosen", []))
+    who = callback_data.user_id
+    chosen = [c for c in chosen if c != who] if who in chosen else [*chosen, who]
+    await state.update_data(_chosen=chosen)
+    await query.answer()
+    await show_pick(ui, query.from_user.id, uow, user, chosen, _message(query))
+
+
+@router.callback_query(Pick.invitees, TrainingCB.filter(F.action == "send"), LIAISON)
+async def send(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
+    form = await state.get_data()
+    chosen = list(form.get("_chosen", []))
+    await query.answer()
+    ui: Ui = data["ui"]
+    if not chosen:
+        await ui.send(query.from_user.id, "trainings.nobody")
+        return
+    await _schedule(ui, query.from_user.id, state, form, chosen, data)
+
+
+# ----- one training -----
+def _card_markup(ui: Ui, card: trainings.TrainingCard) -> InlineKeyboardMarkup:
+    tid = card.training.id or 0
+    rows: list[list[Any]] = []
+    if card.organiser:
+        marks = [
+            button(
+                ("✅ " if a.invite.checked_in_at else "▫️ ") + a.user.display_name,
+                TrainingCB(training_id=tid, action="mark", user_id=a.user.id or 0),
+            )
+            for a in card.attendees
+        ]
+        rows += [marks[i : i + 2] for i in range(0, len(marks), 2)]
+    else:
+        rows.append(
+            [
+                button(
+                    ui.label(f"labels.training_{answer}"),
+                    TrainingCB(training_id=tid, action=answer),
+                )
+                for answer in ("attend", "cannot", "checkin")
+            ]
+        )
+    rows.append([button(ui.label("labels.training_list"), MenuCB(action="trainings"))])
+    return keyboard(rows)
+
+
+async def show_card(
+    ui: Ui, chat_id: int, card: trainings.TrainingCard, message: Message | None = None
+) -> None:
+    t = card.training
+    responses = [a.invite.response for a in card.attendees]
+    await ui.edit_or_send(
+        message,
+        chat_id,
+        "trainings.card",
+        _card_markup(ui, card),
+        title=t.title,
+        kind=ui.label(f"labels.training_kind_{t.kind.value}"),
+        at=t.starts_at,
+        until=t.ends_at,
+        place=t.place,
+        hours=t.hours,
+        organiser=card.organiser,
+        attend=responses.count("attend"),
+        cannot=responses.count("cannot"),
+        pending=responses.count("pending"),
+        present=sum(1 for a in card.attendees if a.invite.checked_in_at),
+        people=[
+            {
+                "name": a.user.display_name,
+                "answer": ui.label(f"labels.training_answer_{a.invite.response}"),
+                "present": a.invite.checked_in_at is not None,
+                "reason": a.invite.reason,
+            }
+            for a in card.attendees
+        ],
+    )
+
+
+@router.callback_query(TrainingCB.filter((F.action == "") & (F.training_id > 0)))
+async def open_card(
+    query: CallbackQuery, callback_data: TrainingCB, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    card = await trainings.card(uow, user, callback_data.training_id)
+    await query.answer()
+    await show_card(ui, query.from_user.id, card)
+
+
+@router.callback_query(TrainingCB.filter(F.action == "mark"), LIAISON)
+async def mark(
+    query: CallbackQuery,
+    callback_data: TrainingCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+) -> None:
+    await trainings.mark(uow, user, callback_data.training_id, callback_data.user_id, clock.now())
+    card = await trainings.card(uow, user, callback_data.training_id)
+    await query.answer()
+    await show_card(ui, query.from_user.id, card, _message(query))
+
+
+@router.callback_query(TrainingCB.filter(F.action.in_({"attend", "cannot"})), INSTRUCTOR)
+async def answer(
+    query: CallbackQuery,
+    callback_data: TrainingCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+) -> None:
+    training = await trainings.respond(
+        uow, user, callback_data.training_id, callback_data.action, clock.now()
+    )
+    await query.answer()
+    await ui.send(
+        query.from_user.id,
+        f"trainings.answered_{callback_data.action}",
+        title=training.title,
+        at=training.starts_at,
+    )
+
+
+@router.callback_query(TrainingCB.filter(F.action == "checkin"), INSTRUCTOR)
+async def check_in(
+    query: CallbackQuery,
+    callback_data: TrainingCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+) -> None:
+    try:
+        training = await trainings.check_in(uow, user, callback_data.training_id, clock.now())
+    except Problem as problem:
+        await query.answer()
+        await ui.send(query.from_user.id, problem.key, **problem.params)
+        return
+    await query.answer()
+    await ui.send(
+        query.from_user.id, "trainings.checked_in", title=training.title, hours=training.hours
+    )
