@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import documents, surveys
+from bench import documents, reminders, surveys
 from bench.surveys import Row
 from bot.settings import Settings
 
@@ -76,6 +76,7 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
             scenarios: list[Callable[[Settings], Awaitable[list[Row]]]] = [
                 lambda s: surveys.burst(s, workers, concurrency),
                 lambda s: surveys.aggregation(s, small, large),
+                reminders.idle_tick,
             ]
             for scenario in scenarios:
                 if url.startswith("sqlite"):
@@ -85,7 +86,10 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
                 rows += await scenario(_settings(url))
                 print(f"{name}: {rows[-1].name} done", file=sys.stderr)
             table = _table(rows)
-            sections.append(f"## Surveys on {name}\n\n" + "\n".join(table))
+            sections.append(f"## Surveys and reminders on {name}\n\n" + "\n".join(table))
+        _fresh_sqlite(f"sqlite+aiosqlite:///{tmp}/late.db")
+        late = await reminders.lateness(_settings(f"sqlite+aiosqlite:///{tmp}/late.db"))
+        sections.append("## Reminder delivery (SQLite, wall clock)\n\n" + "\n".join(_table(late)))
         rows = await documents.renders(_settings(f"sqlite+aiosqlite:///{tmp}/documents.db"))
         sections.append("## Word documents\n\n" + "\n".join(_table(rows)))
     header = (

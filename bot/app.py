@@ -173,6 +173,16 @@ def create_app(
         next_run_time=datetime.now(UTC),  # reminders missed while down go out at start
     )
     scheduler.add_job(
+        jobs.duty_tick,
+        "interval",
+        args=[app],
+        minutes=settings.duty_tick_minutes,
+        id="duties",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
         jobs.escalation_tick,
         "interval",
         args=[app],

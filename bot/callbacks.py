@@ -184,3 +184,19 @@ class TrainingCB(CallbackData, prefix="tr"):
     training_id: int = 0
     action: str = ""  # "", attend, cannot, checkin, new, hours, list
     user_id: int = 0  # the organiser marking someone present
+
+
+class ChecksCB(CallbackData, prefix="ck"):
+    case_id: int
+    new: bool = False
+
+
+class CheckCB(CallbackData, prefix="cc"):
+    check_id: int
+    area: str = ""
+    result: str = ""
+    action: str = ""  # "", finish, report
+
+
+class FixCB(CallbackData, prefix="fx"):
+    rectification_id: int

@@ -13,8 +13,9 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.callbacks import RemindCB, TrainingCB
 from bot.notify import report_to_liaisons
 from bot.sender import Delivery
-from bot.services import housekeeping, reminders, reports
+from bot.services import duties, housekeeping, reminders, reports
 from bot.ui import button, keyboard
+from storage.models import User
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -93,7 +94,14 @@ async def reminder_tick(app: App) -> ReminderTick:
                 await reminders.mark(uow, reminder_id, "blocked", now, settings, late)
                 await uow.commit()
                 continue
-            text = render_reminder(app, recipient.locale, payload, late)
+            if payload.get("dynamic"):
+                text = await render_overview(app, uow, recipient, str(payload["dynamic"]), now)
+                if text is None:  # nothing to report today
+                    await reminders.skip(uow, reminder_id)
+                    await uow.commit()
+                    continue
+            else:
+                text = render_reminder(app, recipient.locale, payload, late)
             markup = reminder_markup(app, recipient.locale, reminder_id, kind, payload)
             delivery = await app.sender.send_message(
                 recipient.telegram_id, text, reply_markup=markup
@@ -149,6 +157,37 @@ def reminder_markup(
             ]
         ]
     )
+
+
+async def render_overview(
+    app: App, uow: UnitOfWork, recipient: User, kind: str, now: datetime
+) -> str | None:
+    """The morning digest or the weekly summary, written as it is sent; None when empty."""
+    renderer, locale = app.renderer, recipient.locale
+    if kind == "digest":
+        found = await duties.digest(uow, recipient, now, app.settings)
+        if found.empty:
+            return None
+        return renderer.text(
+            locale,
+            "reminders.digest",
+            today=[(r.due_at, render_reminder(app, locale, r.payload, False)) for r in found.today],
+            overdue=[
+                (r.due_at, render_reminder(app, locale, r.payload, False)) for r in found.overdue
+            ],
+        )
+    summary = await duties.weekly(uow, recipient, now, app.settings)
+    if summary.empty:
+        return None
+    return renderer.text(locale, "reminders.weekly", rows=summary.rows)
+
+
+async def duty_tick(app: App) -> dict[str, int]:
+    """Plan recurring duties, digests and summaries, and repeat overdue rectifications."""
+    async with UnitOfWork(app.db.sessions) as uow:
+        done = await duties.tick(uow, app.clock.now(), app.settings)
+        await uow.commit()
+    return done
 
 
 def render_reminder(app: App, locale: str, payload: dict[str, Any], late: bool) -> str:

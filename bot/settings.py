@@ -8,7 +8,7 @@ default (see the domain guide); a union with a local variant overrides it with
 from __future__ import annotations
 
 import sys
-from datetime import time
+from datetime import UTC, datetime, time
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -140,6 +140,21 @@ class Settings(BaseSettings):
     report_escalation_minutes: int = Field(
         120, ge=1, description="unacknowledged major-problem reports go one union up after this"
     )
+    duty_monthly_report_cron: str = Field(
+        "0 9 25 * *", description="the monthly work report (crontab: minute hour day month weekday)"
+    )
+    duty_contact_meeting_cron: str = Field(
+        "0 9 1-7 * mon", description="the contact meeting with the liaison: first Monday"
+    )
+    duty_supervision_cron: str = Field(
+        "0 9 1 1,4,7,10 *", description="supervision of each contract in force: each quarter"
+    )
+    duty_tick_minutes: int = Field(30, ge=1, description="how often duties are planned")
+    digest_time: time = Field(time(8, 30), description="each instructor's morning digest")
+    weekly_summary_time: time = Field(time(9, 0), description="liaisons' Monday summary")
+    rectification_repeat_days: int = Field(
+        3, ge=1, description="an overdue rectification item is reminded again this often"
+    )
     survey_min_answers: int = Field(
         5, ge=2, description="k: results, breakdown cells and comments need this many answers"
     )
@@ -166,6 +181,21 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator(
+        "duty_monthly_report_cron", "duty_contact_meeting_cron", "duty_supervision_cron"
+    )
+    @classmethod
+    def _cron_fires(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            trigger = CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"not a crontab rule: {value!r} ({exc})") from exc
+        if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+            raise ValueError(f"the rule {value!r} never fires")
         return value
 
     @field_validator("database_url")

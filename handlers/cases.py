@@ -17,6 +17,7 @@ from bot.callbacks import (
     CaseCB,
     CaseEnterpriseCB,
     CaseListCB,
+    ChecksCB,
     CongressCB,
     DocsCB,
     MenuCB,
@@ -32,7 +33,7 @@ from bot.callbacks import (
     TopicsCB,
 )
 from bot.clock import Clock
-from bot.services import cases, enterprises, rounds
+from bot.services import cases, enterprises, rounds, supervision
 from bot.services.errors import Problem
 from bot.services.profiles import parse_date, today_in
 from bot.settings import Settings
@@ -77,7 +78,10 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
             button(ui.label("labels.menu_surveys"), SurveysCB(case_id=case_id)),
         ]
     )
-    rows.append([button(ui.label("labels.menu_documents"), DocsCB(case_id=case_id))])
+    documents_row = [button(ui.label("labels.menu_documents"), DocsCB(case_id=case_id))]
+    if view.case.stage in supervision.IN_FORCE:
+        documents_row.append(button(ui.label("labels.menu_checks"), ChecksCB(case_id=case_id)))
+    rows.append(documents_row)
     rows.append(
         [
             button(ui.label("labels.menu_representatives"), RepsCB(case_id=case_id)),

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories import (
     CaseRepo,
     DocumentRepo,
+    DutyRepo,
     EnterpriseRepo,
     FsmRepo,
     InviteRepo,
@@ -21,6 +22,7 @@ from storage.repositories import (
     RepresentativeRepo,
     ResearchRepo,
     RoundRepo,
+    SupervisionRepo,
     SurveyRepo,
     TopicRepo,
     TrainingRepo,
@@ -63,6 +65,8 @@ class UnitOfWork:
         self.surveys = SurveyRepo(self.session)
         self.documents = DocumentRepo(self.session)
         self.trainings = TrainingRepo(self.session)
+        self.supervision = SupervisionRepo(self.session)
+        self.duties = DutyRepo(self.session)
         self._token = _current.set(self)
         return self
 

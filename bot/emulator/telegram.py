@@ -67,6 +67,7 @@ class Call:
     params: dict[str, Any]
     result: Any = None
     error: ApiError | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))  # wall clock, for benches
 
     @property
     def chat_id(self) -> int | None:

@@ -7,11 +7,12 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.services import cases, research, surveys
+from bot.services import cases, research, supervision, surveys
+from bot.services.dates import parse_date
 from bot.services.errors import Problem
 from bot.services.profiles import clean, today_in
 from bot.services.rounds import parse_when
@@ -154,17 +155,6 @@ def _number(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().rstrip("%％元").replace(",", "").strip()
 
 
-def parse_date(value: str) -> str:
-    """'2026-12-01', '2026/12/1', '2026年12月1日' → '2026-12-01'."""
-    text = _number(value).replace("/", "-").replace(".", "-")
-    text = re.sub(r"(\d+)年(\d+)月(\d+)日?", r"\1-\2-\3", text)
-    try:
-        year, month, day = (int(part) for part in text.split("-"))
-        return date(year, month, day).isoformat()
-    except ValueError:
-        raise Problem("documents.bad_date") from None
-
-
 def parse_answer(ask: Ask, value: str, now: datetime, zone: ZoneInfo) -> str:
     """Validate one typed answer; answers are kept as text (ISO for dates)."""
     if ask.kind == "long":
@@ -208,6 +198,7 @@ class Facts:
     guideline: WageGuideline | None
     instructor: tuple[str, str]  # name, phone
     versions: list[CaseDocument]
+    findings: supervision.Findings | None = None
 
     @property
     def enterprise(self) -> Enterprise:
@@ -248,6 +239,7 @@ async def gather(
         guideline=region[1] if region else None,
         instructor=(profile.name, profile.phone) if profile else (user.display_name, ""),
         versions=list(await uow.documents.of_case(case_id)),
+        findings=await supervision.latest_findings(uow, case_id),
     )
 
 
@@ -290,8 +282,42 @@ def prefill(kind: str, facts: Facts, now: datetime, settings: Settings) -> dict[
             known["first_meeting"] = known["meeting"] = latest.next_meeting_at.isoformat()
     if facts.finance:
         known["last_year_avg"] = f"{facts.finance.average_wage:g}"
+    if facts.findings is not None:
+        known.update(_from_findings(facts.findings))
     asked = {ask.name for ask in ASKS[kind]}
     return {name: value for name, value in known.items() if name in asked and value}
+
+
+# The supervision report is written in Chinese whatever the author's chat language.
+RESULT_TEXT = {"pass": "合格", "problem": "发现问题", "na": "不适用"}
+FINDING_FIELDS = {
+    "pay_findings": ("pay_on_time", "pay_level"),
+    "hours_findings": ("hours", "rest"),
+    "safety_findings": ("safety",),
+    "insurance_findings": ("insurance",),
+    "women_findings": ("women",),
+}
+
+
+def _from_findings(found: supervision.Findings) -> dict[str, str]:
+    """The report's fields from the latest finished visit."""
+    known = {"checked_on": found.checked_on.isoformat(), "team": found.team}
+    for name, areas in FINDING_FIELDS.items():
+        parts = []
+        for area in areas:
+            if area in found.notes:
+                result, _, note = found.notes[area].partition("|")
+                parts.append(RESULT_TEXT[result] + (f"：{note}" if note else ""))
+        if parts:
+            known[name] = "；".join(parts)
+    lines = [
+        f"{f.item}；{f.owner}；{f.due_on.isoformat() if f.due_on else ''}"
+        for f in found.rectifications
+        if f.closed_at is None
+    ]
+    if lines:
+        known["rectifications"] = "\n".join(lines)
+    return known
 
 
 def check_ready(kind: str, facts: Facts) -> None:

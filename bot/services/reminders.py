@@ -166,6 +166,13 @@ async def defer(uow: UnitOfWork, reminder_id: int, until: datetime) -> None:
         )
 
 
+async def skip(uow: UnitOfWork, reminder_id: int) -> None:
+    """A claimed reminder with nothing to say (an empty digest) is not sent."""
+    reminder = await uow.reminders.get(reminder_id)
+    if reminder is not None and reminder.status is ReminderStatus.sending:
+        reminder.status, reminder.claimed_at = ReminderStatus.cancelled, None
+
+
 async def mark(
     uow: UnitOfWork, reminder_id: int, outcome: str, now: datetime, settings: Settings, late: bool
 ) -> None:

@@ -1,0 +1,374 @@
+"""Supervision checks of a contract in force: schedule a visit, walk the checklist on site
+(a problem asks for a note or a photo, then who puts it right and by when), close the
+rectification items, finish, and draft the supervision report from what was found."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiogram import F
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.callbacks import CaseCB, CheckCB, ChecksCB, DocNewCB, FixCB
+from bot.clock import Clock
+from bot.services import supervision
+from bot.services.errors import Problem
+from bot.services.profiles import today_in
+from bot.settings import Settings
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.filters import TEXT_INPUT, RoleFilter
+from storage.models import Role, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("supervision")
+router.filter("message", RoleFilter(Role.instructor, Role.liaison))
+router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
+INSTRUCTOR = RoleFilter(Role.instructor)
+ICONS = {"pass": "✅", "problem": "⚠️", "na": "➖", "": "▫️"}
+
+
+class NewCheck(StatesGroup):
+    day = State()
+    team = State()
+
+
+class Fix(StatesGroup):
+    note = State()
+    owner = State()
+    due = State()
+
+
+def _message(query: CallbackQuery) -> Message | None:
+    return query.message if isinstance(query.message, Message) else None
+
+
+# ----- the list -----
+@router.callback_query(ChecksCB.filter(~F.new))
+async def checks(
+    query: CallbackQuery,
+    callback_data: ChecksCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    await state.clear()
+    editable, found = await supervision.of_case(uow, user, callback_data.case_id)
+    rows = [
+        [
+            button(
+                f"{'✅' if c.finished_at else '🗓'} {c.scheduled_on:%Y-%m-%d} {c.team}"[:60],
+                CheckCB(check_id=c.id or 0),
+            )
+        ]
+        for c in found
+    ]
+    if editable:
+        rows.append(
+            [
+                button(
+                    ui.label("labels.check_new"), ChecksCB(case_id=callback_data.case_id, new=True)
+                )
+            ]
+        )
+    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))])
+    await query.answer()
+    await ui.send(query.from_user.id, "supervision.list", keyboard(rows), count=len(found))
+
+
+# ----- scheduling -----
+@router.callback_query(ChecksCB.filter(F.new), INSTRUCTOR)
+async def new(query: CallbackQuery, callback_data: ChecksCB, state: FSMContext, ui: Ui) -> None:
+    await state.set_state(NewCheck.day)
+    await state.set_data({"case_id": callback_data.case_id})
+    await query.answer()
+    back = keyboard([[button(ui.label("labels.cancel"), ChecksCB(case_id=callback_data.case_id))]])
+    await ui.send(query.from_user.id, "supervision.ask_day", back)
+
+
+@router.message(NewCheck.day, TEXT_INPUT, INSTRUCTOR)
+async def got_day(
+    message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+) -> None:
+    try:
+        day = supervision.parse_day(message.text or "", today_in(settings.zone, clock.now()))
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await state.update_data(day=day.isoformat())
+    await state.set_state(NewCheck.team)
+    await ui.send(message.chat.id, "supervision.ask_team", max=supervision.TEAM_MAX)
+
+
+@router.message(NewCheck.team, TEXT_INPUT, INSTRUCTOR)
+async def got_team(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    data = await state.get_data()
+    try:
+        team = supervision.parse_team(message.text or "")
+        check = await supervision.schedule(
+            uow,
+            user,
+            int(data["case_id"]),
+            date.fromisoformat(data["day"]),
+            team,
+            clock.now(),
+            settings,
+        )
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await state.clear()
+    await show_card(ui, message.chat.id, await supervision.view(uow, user, check.id or 0))
+
+
+# ----- one check -----
+def _card_markup(ui: Ui, shown: supervision.CheckView) -> InlineKeyboardMarkup:
+    cid = shown.check.id or 0
+    rows: list[list[Any]] = []
+    if shown.editable:
+        areas = [
+            button(
+                f"{ICONS[shown.items[a].result if a in shown.items else '']} "
+                + ui.label(f"labels.area_{a}"),
+                CheckCB(check_id=cid, area=a),
+            )
+            for a in supervision.AREAS
+        ]
+        rows += [areas[i : i + 2] for i in range(0, len(areas), 2)]
+        rows += [
+            [
+                button(
+                    f"🔧 {ui.label('labels.fix_close')}: {f.item}"[:60],
+                    FixCB(rectification_id=f.id or 0),
+                )
+            ]
+            for f in shown.rectifications
+            if f.closed_at is None
+        ]
+        if shown.check.finished_at is None:
+            rows.append(
+                [button(ui.label("labels.check_finish"), CheckCB(check_id=cid, action="finish"))]
+            )
+        else:
+            report = DocNewCB(case_id=shown.check.case_id, kind="supervision")
+            rows.append([button(ui.label("labels.check_report"), report)])
+    rows.append([button(ui.label("labels.check_list"), ChecksCB(case_id=shown.check.case_id))])
+    return keyboard(rows)
+
+
+async def show_card(
+    ui: Ui, chat_id: int, shown: supervision.CheckView, message: Message | None = None
+) -> None:
+    await ui.edit_or_send(
+        message,
+        chat_id,
+        "supervision.card",
+        _card_markup(ui, shown),
+        enterprises=shown.enterprises,
+        day=shown.check.scheduled_on,
+        team=shown.check.team,
+        finished=shown.check.finished_at,
+        items=[
+            {
+                "icon": ICONS[shown.items[a].result],
+                "area": ui.label(f"labels.area_{a}"),
+                "note": shown.items[a].note,
+                "photo": bool(shown.items[a].photo),
+            }
+            for a in supervision.AREAS
+            if a in shown.items
+        ],
+        fixes=[
+            {"item": f.item, "owner": f.owner, "due": f.due_on, "closed": f.closed_at is not None}
+            for f in shown.rectifications
+        ],
+        done=len(shown.items),
+        total=len(supervision.AREAS),
+    )
+
+
+@router.callback_query(CheckCB.filter((F.area == "") & (F.action == "")))
+async def card(
+    query: CallbackQuery,
+    callback_data: CheckCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    await state.clear()
+    await query.answer()
+    await show_card(
+        ui, query.from_user.id, await supervision.view(uow, user, callback_data.check_id)
+    )
+
+
+@router.callback_query(CheckCB.filter((F.area != "") & (F.result == "")), INSTRUCTOR)
+async def area(query: CallbackQuery, callback_data: CheckCB, ui: Ui) -> None:
+    if callback_data.area not in supervision.AREAS:
+        raise Problem("common.expired_button")
+    cid, where = callback_data.check_id, callback_data.area
+    rows = [
+        [
+            button(
+                f"{ICONS[r]} {ui.label(f'labels.result_{r}')}",
+                CheckCB(check_id=cid, area=where, result=r),
+            )
+            for r in supervision.RESULTS
+        ],
+        [button(ui.label("labels.back"), CheckCB(check_id=cid))],
+    ]
+    await query.answer()
+    await ui.send(
+        query.from_user.id,
+        "supervision.ask_result",
+        keyboard(rows),
+        area=ui.label(f"labels.area_{where}"),
+        hint=ui.text(f"supervision.hint_{where}"),
+    )
+
+
+@router.callback_query(CheckCB.filter(F.result.in_({"pass", "na"})), INSTRUCTOR)
+async def simple_result(
+    query: CallbackQuery,
+    callback_data: CheckCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+) -> None:
+    await supervision.record(
+        uow, user, callback_data.check_id, callback_data.area, callback_data.result, clock.now()
+    )
+    await query.answer()
+    await show_card(
+        ui, query.from_user.id, await supervision.view(uow, user, callback_data.check_id)
+    )
+
+
+@router.callback_query(CheckCB.filter(F.result == "problem"), INSTRUCTOR)
+async def problem(
+    query: CallbackQuery,
+    callback_data: CheckCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    await supervision.view(uow, user, callback_data.check_id)  # access before asking
+    await state.set_state(Fix.note)
+    await state.set_data({"check_id": callback_data.check_id, "area": callback_data.area})
+    await query.answer()
+    back = keyboard([[button(ui.label("labels.cancel"), CheckCB(check_id=callback_data.check_id))]])
+    await ui.send(query.from_user.id, "supervision.ask_note", back, max=supervision.NOTE_MAX)
+
+
+@router.message(Fix.note, F.photo, INSTRUCTOR)
+@router.message(Fix.note, TEXT_INPUT, INSTRUCTOR)
+async def got_note(
+    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    data = await state.get_data()
+    photo = message.photo[-1].file_id if message.photo else ""
+    try:
+        note = supervision.parse_note(message.caption or message.text or "")
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await supervision.record(
+        uow, user, int(data["check_id"]), str(data["area"]), "problem", clock.now(), note, photo
+    )
+    await state.update_data(note=note)
+    await state.set_state(Fix.owner)
+    await ui.send(message.chat.id, "supervision.ask_owner", max=supervision.OWNER_MAX)
+
+
+@router.message(Fix.owner, TEXT_INPUT, INSTRUCTOR)
+async def got_owner(message: Message, state: FSMContext, ui: Ui) -> None:
+    try:
+        owner = supervision.parse_owner(message.text or "")
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await state.update_data(owner=owner)
+    await state.set_state(Fix.due)
+    await ui.send(message.chat.id, "supervision.ask_due")
+
+
+@router.message(Fix.due, TEXT_INPUT, INSTRUCTOR)
+async def got_due(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    data = await state.get_data()
+    check_id = int(data["check_id"])
+    try:
+        due = supervision.parse_day(message.text or "", today_in(settings.zone, clock.now()))
+        await supervision.rectify(
+            uow,
+            user,
+            check_id,
+            str(data["area"]),
+            str(data["note"]),
+            str(data["owner"]),
+            due,
+            clock.now(),
+            settings,
+        )
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await state.clear()
+    await show_card(ui, message.chat.id, await supervision.view(uow, user, check_id))
+
+
+@router.message(NewCheck.day, INSTRUCTOR)
+@router.message(NewCheck.team, INSTRUCTOR)
+@router.message(Fix.owner, INSTRUCTOR)
+@router.message(Fix.due, INSTRUCTOR)
+async def needs_text(message: Message, ui: Ui) -> None:
+    await ui.send(message.chat.id, "common.text_expected")
+
+
+@router.message(Fix.note, INSTRUCTOR)
+async def needs_note(message: Message, ui: Ui) -> None:
+    await ui.send(message.chat.id, "supervision.note_expected")
+
+
+@router.callback_query(FixCB.filter(), INSTRUCTOR)
+async def close_fix(
+    query: CallbackQuery, callback_data: FixCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    fix = await supervision.close_item(uow, user, callback_data.rectification_id, clock.now())
+    await query.answer(ui.label("labels.fix_closed"))
+    await show_card(
+        ui, query.from_user.id, await supervision.view(uow, user, fix.check_id), _message(query)
+    )
+
+
+@router.callback_query(CheckCB.filter(F.action == "finish"), INSTRUCTOR)
+async def finish(
+    query: CallbackQuery, callback_data: CheckCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    await supervision.finish(uow, user, callback_data.check_id, clock.now())
+    await query.answer()
+    await show_card(
+        ui, query.from_user.id, await supervision.view(uow, user, callback_data.check_id)
+    )
