@@ -54,6 +54,7 @@ async def _running(
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
         "REDIS_URL": "",
         "WEBHOOK_URL": "",
+        "THROTTLE_RATE": "50",  # the people here type faster than anyone could
     }
     value = setup(env)
     process = await asyncio.create_subprocess_exec(
@@ -128,6 +129,20 @@ async def test_liaison_invites_and_instructor_registers_over_http(stack):
 async def test_instructor_drafts_a_document_and_a_worker_answers_over_http(demo_stack):
     emulator, token, process = demo_stack
     instructor = Person(emulator, 1101)
+    await instructor.say("/menu", "请选择")
+    await instructor.press("我的案件", "光谷电子有限公司")
+    await instructor.press("光谷电子有限公司", "协商中")
+    await instructor.press("记录协商会议", "1/10")
+    await instructor.press("今天 9:00", "2/10")
+    await instructor.say("光谷电子三楼会议室", "3/10")
+    await instructor.say("5", "4/10")
+    await instructor.say("5", "5/10")
+    await instructor.press("是", "6/10")
+    await instructor.say("张记录", "7/10")
+    await instructor.say("加班费基数按全部工资计算 & <暂定>", "8/10")
+    for step in ("9/10", "10/10", "请核对会议记录"):
+        await instructor.press("跳过", step)
+    await instructor.press("提交", "已保存第 2 轮")
     await instructor.say("/menu", "请选择")
     await instructor.press("我的案件", "光谷电子有限公司")
     await instructor.press("光谷电子有限公司", "协商中")
