@@ -183,6 +183,15 @@ def create_app(
         next_run_time=datetime.now(UTC),
     )
     scheduler.add_job(
+        jobs.broadcast_tick,
+        "interval",
+        args=[app],
+        seconds=settings.broadcast_tick_seconds,
+        id="broadcasts",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
         jobs.escalation_tick,
         "interval",
         args=[app],

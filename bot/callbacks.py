@@ -200,3 +200,9 @@ class CheckCB(CallbackData, prefix="cc"):
 
 class FixCB(CallbackData, prefix="fx"):
     rectification_id: int
+
+
+class BroadcastCB(CallbackData, prefix="bc"):
+    action: str  # new, org, role, test, send, approve, show
+    value: int = 0
+    role: str = ""

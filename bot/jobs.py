@@ -3,17 +3,20 @@ or in two processes at once; jobs call services, never handlers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.callbacks import RemindCB, TrainingCB
 from bot.notify import report_to_liaisons
 from bot.sender import Delivery
-from bot.services import duties, housekeeping, reminders, reports
+from bot.services import broadcasts, duties, housekeeping, reminders, reports
 from bot.ui import button, keyboard
 from storage.models import User
 from storage.uow import UnitOfWork
@@ -201,3 +204,61 @@ def render_reminder(app: App, locale: str, payload: dict[str, Any], late: bool) 
         params["kind"] = renderer.label(locale, f"labels.training_kind_{params['kind']}")
     text = renderer.text(locale, str(payload["key"]), **params)
     return renderer.text(locale, "reminders.late_prefix") + "\n" + text if late else text
+
+
+async def broadcast_tick(app: App) -> int:
+    """Send a batch of broadcast deliveries at the sender's pace, record each at once, and
+    edit the authors' progress messages."""
+    settings, now = app.settings, app.clock.now()
+    limit = max(1, int(settings.sender_global_rate * settings.broadcast_tick_seconds * 2))
+    async with UnitOfWork(app.db.sessions) as uow:
+        batch = await broadcasts.claim(uow, now, settings, limit)
+        headers = {
+            job.broadcast_id: await broadcasts.author_of(uow, job.broadcast_id) for job in batch
+        }
+        await uow.commit()
+    slots = asyncio.Semaphore(50)
+
+    async def deliver(job: broadcasts.Job) -> None:
+        author, union = headers[job.broadcast_id]
+        text = app.renderer.text(
+            job.locale, "broadcasts.notice", body=job.text, author=author, union=union
+        )
+        async with slots:
+            delivery = await app.sender.send_message(job.telegram_id, text)
+        async with UnitOfWork(app.db.sessions) as uow:
+            await broadcasts.record(uow, job, delivery.value, app.clock.now(), settings)
+            await uow.commit()
+
+    await asyncio.gather(*(deliver(job) for job in batch))
+    await report_progress(app)
+    return len(batch)
+
+
+async def report_progress(app: App) -> None:
+    every = timedelta(seconds=app.settings.broadcast_progress_seconds)
+    async with UnitOfWork(app.db.sessions) as uow:
+        due = await broadcasts.progress(uow, app.clock.now(), every)
+        authors = {p.broadcast.id: await uow.users.get(p.broadcast.created_by_id) for p in due}
+        await uow.commit()
+    for found in due:
+        author = authors.get(found.broadcast.id)
+        if author is None:
+            continue
+        counts = found.counts
+        params = {
+            "sent": counts["sent"],
+            "failed": counts["failed"],
+            "blocked": counts["blocked"],
+            "total": found.broadcast.total,
+            "finished": found.finished,
+        }
+        text = app.renderer.text(author.locale, "broadcasts.progress", **params)
+        chat_id, message_id = found.broadcast.progress_chat_id, found.broadcast.progress_message_id
+        if chat_id and message_id:
+            with contextlib.suppress(TelegramAPIError):  # "not modified", or deleted
+                await app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        if found.finished:
+            await app.sender.send_message(
+                author.telegram_id, app.renderer.text(author.locale, "broadcasts.report", **params)
+            )

@@ -152,6 +152,14 @@ class Settings(BaseSettings):
     duty_tick_minutes: int = Field(30, ge=1, description="how often duties are planned")
     digest_time: time = Field(time(8, 30), description="each instructor's morning digest")
     weekly_summary_time: time = Field(time(9, 0), description="liaisons' Monday summary")
+    broadcast_approval_above: int = Field(
+        100, ge=1, description="a broadcast to more people needs a second liaison's approval"
+    )
+    broadcast_tick_seconds: int = Field(2, ge=1)
+    broadcast_lease_seconds: int = Field(60, ge=5, description="a claim older than this is retried")
+    broadcast_progress_seconds: int = Field(
+        3, ge=1, description="progress message edited this often"
+    )
     rectification_repeat_days: int = Field(
         3, ge=1, description="an overdue rectification item is reminded again this often"
     )

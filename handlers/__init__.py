@@ -9,6 +9,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         answers,
         approvals,
+        broadcasts,
         cases,
         common,
         documents,
@@ -47,6 +48,7 @@ def get_routers() -> list[Router]:
         reminders,
         trainings,
         reports,
+        broadcasts,
         invites,
         approvals,
         fallback,

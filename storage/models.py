@@ -599,3 +599,79 @@ class Rectification(SQLModel, table=True):
     due_on: date | None = None
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class BroadcastStatus(StrEnum):
+    awaiting_approval = "awaiting"  # above the audience limit: a second liaison approves
+    sending = "sending"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Broadcast(SQLModel, table=True):
+    """A notice to every member of a union subtree with a role. Its deliveries are outbox
+    rows, so a crash in the middle resumes where it stopped."""
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="org.id", index=True)  # the audience's union (subtree)
+    audience_role: str = Field(max_length=12)  # instructor, liaison, all
+    created_by_id: int = Field(foreign_key="app_user.id")
+    text: str = Field(sa_type=sa.Text)
+    status: BroadcastStatus = Field(sa_type=EnumString(BroadcastStatus))
+    total: int = 0
+    approved_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    progress_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    progress_message_id: int | None = None
+    progress_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BroadcastDelivery(SQLModel, table=True):
+    __tablename__ = "broadcast_delivery"
+    __table_args__ = (sa.Index("ix_broadcast_delivery_due", "status", "broadcast_id"),)
+
+    broadcast_id: int = Field(foreign_key="broadcast.id", primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    status: str = Field(default="pending", max_length=10)  # pending, sending, sent, failed, blocked
+    attempts: int = 0
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AssignmentKind(StrEnum):
+    guidance = "guidance"
+    negotiation = "negotiation"
+    training = "training"
+    supervision = "supervision"
+    research = "research"
+
+
+class Assignment(SQLModel, table=True):
+    """A task (派遣任务) a liaison gives one or more instructors."""
+
+    __tablename__ = "assignment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    created_by_id: int = Field(foreign_key="app_user.id")
+    kind: AssignmentKind = Field(sa_type=EnumString(AssignmentKind))
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id")
+    due_on: date
+    description: str = Field(max_length=1000)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AssignmentRecipient(SQLModel, table=True):
+    """One instructor's line in an assignment's ledger."""
+
+    __tablename__ = "assignment_recipient"
+
+    assignment_id: int = Field(foreign_key="assignment.id", primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, index=True)
+    status: str = Field(default="open", max_length=10)  # open, accepted, declined, done
+    reason: str = Field(default="", max_length=300)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

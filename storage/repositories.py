@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case as when
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func, insert, or_, tuple_, update
 from sqlalchemy import true as sa_true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,6 +18,9 @@ from sqlmodel import col, select
 
 from storage.models import (
     BargainingCase,
+    Broadcast,
+    BroadcastDelivery,
+    BroadcastStatus,
     CaseDocument,
     CaseEnterprise,
     CaseRepresentative,
@@ -117,6 +120,16 @@ class UserRepo(_Repo):
                 col(User.active).is_(True),
             )
             .order_by(col(User.display_name))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def members_under(self, path_prefix: str) -> Sequence[User]:
+        """Active members (instructors and liaisons) of a union subtree."""
+        stmt = (
+            select(User)
+            .join(Org, col(Org.id) == User.org_id)
+            .where(col(Org.path).startswith(path_prefix), col(User.active).is_(True))
+            .order_by(col(User.id))
         )
         return (await self.session.execute(stmt)).scalars().all()
 
@@ -1009,3 +1022,111 @@ class DutyRepo(_Repo):
             )
         )
         return found.scalars().all()
+
+
+class BroadcastRepo(_Repo):
+    async def add(self, broadcast: Broadcast) -> Broadcast:
+        self.session.add(broadcast)
+        await self.session.flush()
+        return broadcast
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        return await self.session.get(Broadcast, broadcast_id)
+
+    async def add_deliveries(self, broadcast_id: int, user_ids: Sequence[int]) -> None:
+        if user_ids:
+            await self.session.execute(
+                insert(BroadcastDelivery),
+                [{"broadcast_id": broadcast_id, "user_id": uid} for uid in user_ids],
+            )
+
+    async def of_author(self, user_id: int) -> Sequence[Broadcast]:
+        found = await self.session.execute(
+            select(Broadcast)
+            .where(Broadcast.created_by_id == user_id)
+            .order_by(col(Broadcast.id).desc())
+            .limit(10)
+        )
+        return found.scalars().all()
+
+    async def sending(self) -> Sequence[Broadcast]:
+        found = await self.session.execute(
+            select(Broadcast).where(col(Broadcast.status) == BroadcastStatus.sending)
+        )
+        return found.scalars().all()
+
+    async def counts(self, broadcast_id: int) -> dict[str, int]:
+        found = await self.session.execute(
+            select(BroadcastDelivery.status, func.count())
+            .where(BroadcastDelivery.broadcast_id == broadcast_id)
+            .group_by(col(BroadcastDelivery.status))
+        )
+        return {str(status): int(n) for status, n in found.all()}
+
+    async def release_stale(self, claimed_before: datetime) -> None:
+        await self.session.execute(
+            update(BroadcastDelivery)
+            .where(
+                col(BroadcastDelivery.status) == "sending",
+                col(BroadcastDelivery.claimed_at) < claimed_before,
+            )
+            .values(status="pending", claimed_at=None)
+        )
+
+    async def claim(self, now: datetime, limit: int) -> list[tuple[int, int, int, str, str]]:
+        """Take up to `limit` pending deliveries of broadcasts being sent: (broadcast id,
+        user id, Telegram id, locale, text). Rows another process holds are skipped."""
+        candidates = (
+            select(BroadcastDelivery.broadcast_id, BroadcastDelivery.user_id)
+            .join(Broadcast, col(Broadcast.id) == col(BroadcastDelivery.broadcast_id))
+            .where(
+                col(BroadcastDelivery.status) == "pending",
+                col(Broadcast.status) == BroadcastStatus.sending,
+            )
+            .order_by(col(BroadcastDelivery.broadcast_id), col(BroadcastDelivery.user_id))
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            candidates = candidates.with_for_update(of=BroadcastDelivery, skip_locked=True)
+        # One statement: atomic on SQLite's single writer, and on PostgreSQL the candidates
+        # are locked, so two processes never take the same row.
+        key = tuple_(col(BroadcastDelivery.broadcast_id), col(BroadcastDelivery.user_id))
+        claimed = await self.session.execute(
+            update(BroadcastDelivery)
+            .where(key.in_(candidates), col(BroadcastDelivery.status) == "pending")
+            .values(status="sending", claimed_at=now)
+            .returning(col(BroadcastDelivery.broadcast_id), col(BroadcastDelivery.user_id))
+            .execution_options(synchronize_session=False)
+        )
+        taken = [(int(b), int(u)) for b, u in claimed.all()]
+        if not taken:
+            return []
+        found = await self.session.execute(
+            select(BroadcastDelivery.broadcast_id, User, Broadcast.text)
+            .join(User, col(User.id) == col(BroadcastDelivery.user_id))
+            .join(Broadcast, col(Broadcast.id) == col(BroadcastDelivery.broadcast_id))
+            .where(
+                tuple_(col(BroadcastDelivery.broadcast_id), col(BroadcastDelivery.user_id)).in_(
+                    taken
+                )
+            )
+        )
+        return [
+            (int(b), user.id or 0, user.telegram_id, user.locale, str(text))
+            for b, user, text in found.all()
+        ]
+
+    async def record(
+        self, broadcast_id: int, user_id: int, outcome: str, now: datetime, max_attempts: int
+    ) -> None:
+        delivery = await self.session.get(BroadcastDelivery, (broadcast_id, user_id))
+        if delivery is None or delivery.status != "sending":
+            return
+        delivery.claimed_at = None
+        if outcome == "sent":
+            delivery.status, delivery.sent_at = "sent", now
+        elif outcome == "blocked":
+            delivery.status = "blocked"
+        else:
+            delivery.attempts += 1
+            delivery.status = "failed" if delivery.attempts >= max_attempts else "pending"

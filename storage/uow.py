@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
+    BroadcastRepo,
     CaseRepo,
     DocumentRepo,
     DutyRepo,
@@ -67,6 +68,7 @@ class UnitOfWork:
         self.trainings = TrainingRepo(self.session)
         self.supervision = SupervisionRepo(self.session)
         self.duties = DutyRepo(self.session)
+        self.broadcasts = BroadcastRepo(self.session)
         self._token = _current.set(self)
         return self
 

@@ -1,0 +1,183 @@
+"""Broadcast notices: a liaison writes to every instructor or liaison of a union subtree.
+
+Each recipient is an outbox row. A tick claims pending rows (on PostgreSQL with FOR UPDATE
+SKIP LOCKED, so several processes share the work), sends them through the rate-limited
+sender and records the outcome at once; rows claimed by a process that died go back to
+pending after a lease. Above a set audience size a second liaison must approve first."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.services import orgs
+from bot.services.errors import AccessDenied, Problem
+from bot.settings import Settings
+from storage.models import Broadcast, BroadcastStatus, Org, Role, User
+from storage.uow import UnitOfWork
+
+TEXT_MAX = 8000  # split into several messages by the sender
+ROLES = ("instructor", "liaison", "all")
+
+
+def parse_text(text: str) -> str:
+    value = text.strip()
+    if not value:
+        raise Problem("broadcasts.empty_text")
+    if len(value) > TEXT_MAX:
+        raise Problem("broadcasts.too_long", length=len(value), max=TEXT_MAX)
+    return value
+
+
+def _liaison(user: User) -> None:
+    if user.role is not Role.liaison:
+        raise AccessDenied()
+
+
+async def audience_orgs(uow: UnitOfWork, liaison: User) -> Sequence[Org]:
+    _liaison(liaison)
+    return await orgs.visible_orgs(uow, liaison)
+
+
+async def recipients(uow: UnitOfWork, liaison: User, org_id: int, role: str) -> list[User]:
+    _liaison(liaison)
+    if role not in ROLES:
+        raise Problem("common.expired_button")
+    org = await orgs.require_within(uow, liaison, org_id)
+    found = await uow.users.members_under(org.path)
+    return [u for u in found if role == "all" or u.role.value == role]
+
+
+async def create(
+    uow: UnitOfWork,
+    liaison: User,
+    org_id: int,
+    role: str,
+    text: str,
+    now: datetime,
+    settings: Settings,
+) -> Broadcast:
+    people = await recipients(uow, liaison, org_id, role)
+    if not people:
+        raise Problem("broadcasts.nobody")
+    needs_approval = len(people) > settings.broadcast_approval_above
+    broadcast = await uow.broadcasts.add(
+        Broadcast(
+            org_id=org_id,
+            audience_role=role,
+            created_by_id=liaison.id or 0,
+            text=parse_text(text),
+            status=BroadcastStatus.awaiting_approval if needs_approval else BroadcastStatus.sending,
+            total=len(people),
+            created_at=now,
+        )
+    )
+    await uow.broadcasts.add_deliveries(broadcast.id or 0, [p.id or 0 for p in people])
+    return broadcast
+
+
+async def approvers(uow: UnitOfWork, broadcast: Broadcast) -> list[User]:
+    """Liaisons of the author's union other than the author."""
+    author = await uow.users.get(broadcast.created_by_id)
+    if author is None:
+        return []
+    return [u for u in await uow.users.liaisons_of(author.org_id) if u.id != author.id]
+
+
+async def approve(uow: UnitOfWork, liaison: User, broadcast_id: int, now: datetime) -> Broadcast:
+    broadcast = await uow.broadcasts.get(broadcast_id)
+    if broadcast is None:
+        raise Problem("common.not_allowed")
+    _liaison(liaison)
+    await orgs.require_within(uow, liaison, broadcast.org_id)
+    if broadcast.created_by_id == liaison.id:
+        raise Problem("broadcasts.own_approval")
+    if broadcast.status is not BroadcastStatus.awaiting_approval:
+        raise Problem("broadcasts.already_approved")
+    broadcast.status, broadcast.approved_by_id = BroadcastStatus.sending, liaison.id
+    return broadcast
+
+
+async def watch(uow: UnitOfWork, broadcast_id: int, chat_id: int, message_id: int) -> None:
+    """Remember the author's progress message, edited as the sending goes on."""
+    broadcast = await uow.broadcasts.get(broadcast_id)
+    if broadcast is not None:
+        broadcast.progress_chat_id, broadcast.progress_message_id = chat_id, message_id
+
+
+@dataclass(frozen=True)
+class Job:
+    broadcast_id: int
+    user_id: int
+    telegram_id: int
+    locale: str
+    text: str
+
+
+async def claim(uow: UnitOfWork, now: datetime, settings: Settings, limit: int) -> list[Job]:
+    lease = now - timedelta(seconds=settings.broadcast_lease_seconds)
+    await uow.broadcasts.release_stale(lease)
+    return [Job(*row) for row in await uow.broadcasts.claim(now, limit)]
+
+
+async def record(
+    uow: UnitOfWork, job: Job, outcome: str, now: datetime, settings: Settings
+) -> None:
+    await uow.broadcasts.record(
+        job.broadcast_id, job.user_id, outcome, now, settings.sender_max_attempts
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    broadcast: Broadcast
+    counts: Counter[str]
+    finished: bool
+
+    @property
+    def sent(self) -> int:
+        return self.counts["sent"]
+
+
+async def progress(uow: UnitOfWork, now: datetime, every: timedelta) -> list[Progress]:
+    """Broadcasts whose progress message is due for an edit; finished ones are closed."""
+    found = []
+    for broadcast in await uow.broadcasts.sending():
+        counts = Counter(await uow.broadcasts.counts(broadcast.id or 0))
+        finished = counts["pending"] + counts["sending"] == 0
+        if finished:
+            broadcast.status, broadcast.finished_at = BroadcastStatus.done, now
+        if finished or broadcast.progress_at is None or now - broadcast.progress_at >= every:
+            broadcast.progress_at = now
+            found.append(Progress(broadcast, counts, finished))
+    return found
+
+
+async def author_of(uow: UnitOfWork, broadcast_id: int) -> tuple[str, str]:
+    """The author's name and union, for the notice's header."""
+    broadcast = await uow.broadcasts.get(broadcast_id)
+    author = await uow.users.get(broadcast.created_by_id) if broadcast else None
+    if author is None:
+        return "", ""
+    return author.display_name, (await orgs.org_of(uow, author)).name
+
+
+async def union_of(uow: UnitOfWork, user: User) -> str:
+    return (await orgs.org_of(uow, user)).name
+
+
+async def mine(uow: UnitOfWork, liaison: User) -> Sequence[Broadcast]:
+    _liaison(liaison)
+    return await uow.broadcasts.of_author(liaison.id or 0)
+
+
+async def counts(uow: UnitOfWork, liaison: User, broadcast_id: int) -> Progress:
+    broadcast = await uow.broadcasts.get(broadcast_id)
+    if broadcast is None:
+        raise Problem("common.not_allowed")
+    _liaison(liaison)
+    await orgs.require_within(uow, liaison, broadcast.org_id)
+    tally = Counter(await uow.broadcasts.counts(broadcast_id))
+    return Progress(broadcast, tally, broadcast.status is BroadcastStatus.done)

@@ -1,0 +1,151 @@
+"""Broadcast notices: compose, preview, test to oneself, send at the sender's pace with a
+progress message; approval by a second liaison above the limit; a crash mid-way resumes
+with nobody missed or messaged twice; blocked recipients are recorded."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot import jobs
+from bot.services import broadcasts
+from bot.settings import Settings
+from bot.testing import ChatUser, Harness
+from storage.models import Broadcast, BroadcastDelivery, OrgLevel, Role
+from storage.uow import UnitOfWork
+from tests.conftest import make_settings
+from tests.factories import join, make_org
+
+NOTICE = "<b>明天</b> 9:00 开会 & 学习"
+
+
+@pytest.fixture
+def settings(any_db_url: str) -> Settings:
+    return make_settings(any_db_url, broadcast_approval_above=5)
+
+
+async def _union(h: Harness, instructors: int = 4) -> tuple[ChatUser, ChatUser, list[ChatUser]]:
+    city = await make_org(h, "武汉市总工会")
+    county = await make_org(h, "洪山区总工会", OrgLevel.county, "武汉市总工会")
+    author, second = h.user(1001, "王芳"), h.user(1002, "李联络")
+    await join(h, author, city, Role.liaison)
+    await join(h, second, city, Role.liaison)
+    people = []
+    for i in range(instructors):
+        chat = h.user(2000 + i, f"指导员{i}")
+        await join(h, chat, county, Role.instructor)
+        people.append(chat)
+    return author, second, people
+
+
+async def _compose(author: ChatUser, text: str = NOTICE, role: str = "指导员") -> str:
+    await author.send("/menu")
+    await author.click("发通知")
+    await author.click("新通知")
+    await author.send(text)
+    await author.click("武汉市总工会")
+    return (await author.click(role)).text
+
+
+async def _deliveries(h: Harness) -> Counter[str]:
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        rows = (await uow.session.execute(select(BroadcastDelivery))).scalars().all()
+        return Counter(r.status for r in rows)
+
+
+def _notices(chat: ChatUser) -> list[str]:
+    return [m.get("text", "") for m in chat.bot_messages() if "📣 通知" in m.get("text", "")]
+
+
+async def test_compose_test_send_and_progress(harness: Harness):
+    author, _, people = await _union(harness)
+    harness.telegram.blocked.add(people[0].id)
+    preview = await _compose(author)
+    assert "将发给 4 人" in preview
+    reply = await author.click("先发给我看看")
+    assert "<b>明天</b> 9:00 开会 & 学习" in reply.text  # the author's text, not markup
+    await author.click("确认发送")
+    assert "正在发送" in author.last_text
+    assert "已送达 0" in author.last_text
+    # A second tap on the old confirm button sends nothing more.
+    reply = await author.click("确认发送")
+    assert "过期" in reply.text
+
+    await jobs.broadcast_tick(harness.app)
+    await jobs.broadcast_tick(harness.app)
+    assert await _deliveries(harness) == Counter({"sent": 3, "blocked": 1})
+    for chat in people[1:]:
+        assert len(_notices(chat)) == 1
+        assert "<b>明天</b>" in _notices(chat)[0]
+    texts = [m.get("text", "") for m in author.bot_messages()]
+    assert any("发送完毕：已送达 3，失败 0，已屏蔽机器人 1" in t for t in texts)  # edited
+    assert any("通知发送完毕：送达 3 人" in t for t in texts)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        [broadcast] = (await uow.session.execute(select(Broadcast))).scalars().all()
+        assert broadcast.status.value == "done"
+
+
+async def test_second_liaison_approves_large_audiences(harness: Harness):
+    author, second, people = await _union(harness, instructors=6)
+    preview = await _compose(author)
+    assert "需要另一位联络员批准" in preview
+    reply = await author.click("确认发送")
+    assert "请本工会的其他联络员批准" in reply.text
+    await jobs.broadcast_tick(harness.app)
+    assert not any(_notices(p) for p in people)
+    assert "要向 6 人发送通知" in second.last_text
+    assert "不能批准自己" in (await author.press("bc:approve:1:")).text
+    reply = await second.click("批准发送")
+    assert "已批准" in reply.text
+    assert "正在发送" in author.last_text
+    assert "已经批准过了" in (await second.press("bc:approve:1:")).text
+    await jobs.broadcast_tick(harness.app)
+    assert all(len(_notices(p)) == 1 for p in people)
+
+
+async def test_a_crash_mid_broadcast_resumes_without_gaps_or_repeats(harness: Harness):
+    author, _, people = await _union(harness)
+    await _compose(author)
+    await author.click("确认发送")
+    # A process claims two deliveries and dies before sending them.
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        lost = await broadcasts.claim(uow, harness.clock.now(), harness.app.settings, 2)
+        await uow.commit()
+    assert len(lost) == 2
+    await jobs.broadcast_tick(harness.app)  # the others go out; the claimed two wait
+    assert sum(len(_notices(p)) for p in people) == 2
+    harness.clock.advance(timedelta(seconds=harness.app.settings.broadcast_lease_seconds + 1))
+    await jobs.broadcast_tick(harness.app)
+    assert [len(_notices(p)) for p in people] == [1, 1, 1, 1]
+    assert await _deliveries(harness) == Counter({"sent": 4})
+
+
+async def test_bad_input_and_access(harness: Harness):
+    author, _, people = await _union(harness)
+    await author.send("/menu")
+    await author.click("发通知")
+    await author.click("新通知")
+    reply = await author.send("字" * (broadcasts.TEXT_MAX + 1))
+    assert f"超过了 {broadcasts.TEXT_MAX} 字" in reply.text
+    await author.send("只发给联络员")
+    await author.click("洪山区总工会")
+    reply = await author.click("联络员")
+    assert "这个范围内没有成员" in reply.text
+    assert "确认发送" not in " ".join(label for label, _ in author.buttons())
+
+    # Instructors and liaisons elsewhere cannot send or approve.
+    reply = await people[0].press("bc:new:0:")
+    assert "通知内容" not in reply.text
+    elsewhere = await make_org(harness, "黄石市总工会")
+    outsider = harness.user(1003, "外地联络员")
+    await join(harness, outsider, elsewhere, Role.liaison)
+    await outsider.send("/menu")
+    await outsider.click("发通知")
+    await outsider.click("新通知")
+    await outsider.send("越权通知")
+    assert "武汉市总工会" not in " ".join(label for label, _ in outsider.buttons())
+    reply = await outsider.press("bc:role:1:instructor")
+    assert "没有权限" in reply.text
