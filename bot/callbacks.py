@@ -206,3 +206,9 @@ class BroadcastCB(CallbackData, prefix="bc"):
     action: str  # new, org, role, test, send, approve, show
     value: int = 0
     role: str = ""
+
+
+class AssignCB(CallbackData, prefix="as"):
+    assignment_id: int = 0
+    action: str = ""  # "", new, accept, decline, done, pick, send
+    user_id: int = 0

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.callbacks import RemindCB, TrainingCB
+from bot.callbacks import AssignCB, RemindCB, TrainingCB
 from bot.notify import report_to_liaisons
 from bot.sender import Delivery
 from bot.services import broadcasts, duties, housekeeping, reminders, reports
@@ -137,6 +137,22 @@ def reminder_markup(
                 ]
             ]
         )
+    if payload.get("buttons") == "answer":
+        aid = int(payload.get("assignment_id", 0))
+        return keyboard(
+            [
+                [
+                    button(
+                        label(locale, "labels.assignment_accept"),
+                        AssignCB(assignment_id=aid, action="accept"),
+                    ),
+                    button(
+                        label(locale, "labels.assignment_decline"),
+                        AssignCB(assignment_id=aid, action="decline"),
+                    ),
+                ]
+            ]
+        )
     if payload.get("buttons") == "checkin":
         checkin = TrainingCB(training_id=training_id, action="checkin")
         return keyboard([[button(label(locale, "labels.training_checkin"), checkin)]])
@@ -202,6 +218,8 @@ def render_reminder(app: App, locale: str, payload: dict[str, Any], late: bool) 
         params["at"] = renderer.format_datetime(datetime.fromisoformat(params["at"]))
     if "kind" in params and payload.get("training_id"):
         params["kind"] = renderer.label(locale, f"labels.training_kind_{params['kind']}")
+    if "kind" in params and payload.get("assignment_id"):
+        params["kind"] = renderer.label(locale, f"labels.assignment_kind_{params['kind']}")
     text = renderer.text(locale, str(payload["key"]), **params)
     return renderer.text(locale, "reminders.late_prefix") + "\n" + text if late else text
 

@@ -152,6 +152,8 @@ class Settings(BaseSettings):
     duty_tick_minutes: int = Field(30, ge=1, description="how often duties are planned")
     digest_time: time = Field(time(8, 30), description="each instructor's morning digest")
     weekly_summary_time: time = Field(time(9, 0), description="liaisons' Monday summary")
+    assignment_remind_hours: int = Field(24, ge=1, description="an unanswered task is reminded")
+    assignment_escalate_hours: int = Field(48, ge=1, description="... then the liaison is told")
     broadcast_approval_above: int = Field(
         100, ge=1, description="a broadcast to more people needs a second liaison's approval"
     )

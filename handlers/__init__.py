@@ -9,6 +9,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         answers,
         approvals,
+        assignments,
         broadcasts,
         cases,
         common,
@@ -49,6 +50,7 @@ def get_routers() -> list[Router]:
         trainings,
         reports,
         broadcasts,
+        assignments,
         invites,
         approvals,
         fallback,

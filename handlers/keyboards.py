@@ -32,7 +32,12 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
                 button(ui.label("labels.menu_pending"), MenuCB(action="pending")),
             ],
         ]
-        rows.append([button(ui.label("labels.menu_broadcast"), MenuCB(action="broadcast"))])
+        rows.append(
+            [
+                button(ui.label("labels.menu_assignments_liaison"), MenuCB(action="assignments")),
+                button(ui.label("labels.menu_broadcast"), MenuCB(action="broadcast")),
+            ]
+        )
         rows.append(
             [
                 button(ui.label("labels.menu_cases_liaison"), MenuCB(action="cases")),
@@ -53,6 +58,7 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
                 button(ui.label("labels.menu_my_reports"), MenuCB(action="my_reports")),
             ]
         )
+        rows.append([button(ui.label("labels.menu_assignments"), MenuCB(action="assignments"))])
         key = "labels.menu_profile" if has_profile else "labels.menu_profile_fill"
         rows.append([button(ui.label(key), MenuCB(action="profile"))])
     rows.append(

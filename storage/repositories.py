@@ -17,6 +17,8 @@ from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from storage.models import (
+    Assignment,
+    AssignmentRecipient,
     BargainingCase,
     Broadcast,
     BroadcastDelivery,
@@ -638,6 +640,14 @@ class ReminderRepo(_Repo):
         )
         return found.scalars().all()
 
+    async def statuses(self, prefix: str, suffix: str) -> dict[str, ReminderStatus]:
+        found = await self.session.execute(
+            select(Reminder.idem_key, Reminder.status).where(
+                col(Reminder.idem_key).startswith(prefix), col(Reminder.idem_key).endswith(suffix)
+            )
+        )
+        return {str(key): ReminderStatus(status) for key, status in found.all()}
+
     async def of_recipient(
         self, recipient_id: int, start: datetime, end: datetime
     ) -> Sequence[Reminder]:
@@ -1130,3 +1140,49 @@ class BroadcastRepo(_Repo):
         else:
             delivery.attempts += 1
             delivery.status = "failed" if delivery.attempts >= max_attempts else "pending"
+
+
+class AssignmentRepo(_Repo):
+    async def add(self, assignment: Assignment) -> Assignment:
+        self.session.add(assignment)
+        await self.session.flush()
+        return assignment
+
+    async def get(self, assignment_id: int) -> Assignment | None:
+        return await self.session.get(Assignment, assignment_id)
+
+    async def add_recipient(self, line: AssignmentRecipient) -> None:
+        self.session.add(line)
+        await self.session.flush()
+
+    async def line(self, assignment_id: int, user_id: int) -> AssignmentRecipient | None:
+        return await self.session.get(AssignmentRecipient, (assignment_id, user_id))
+
+    async def lines(self, assignment_id: int) -> list[tuple[User, AssignmentRecipient]]:
+        found = await self.session.execute(
+            select(User, AssignmentRecipient)
+            .join(AssignmentRecipient, col(AssignmentRecipient.user_id) == col(User.id))
+            .where(AssignmentRecipient.assignment_id == assignment_id)
+            .order_by(col(User.display_name))
+        )
+        return [(u, line) for u, line in found.all()]
+
+    async def in_subtree(self, path_prefix: str) -> Sequence[Assignment]:
+        found = await self.session.execute(
+            select(Assignment)
+            .join(Org, col(Org.id) == col(Assignment.org_id))
+            .where(col(Org.path).startswith(path_prefix))
+            .order_by(col(Assignment.id).desc())
+            .limit(20)
+        )
+        return found.scalars().all()
+
+    async def of_recipient(self, user_id: int) -> list[tuple[Assignment, AssignmentRecipient]]:
+        found = await self.session.execute(
+            select(Assignment, AssignmentRecipient)
+            .join(AssignmentRecipient, col(AssignmentRecipient.assignment_id) == col(Assignment.id))
+            .where(AssignmentRecipient.user_id == user_id)
+            .order_by(col(Assignment.id).desc())
+            .limit(20)
+        )
+        return [(a, line) for a, line in found.all()]

@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
+    AssignmentRepo,
     BroadcastRepo,
     CaseRepo,
     DocumentRepo,
@@ -69,6 +70,7 @@ class UnitOfWork:
         self.supervision = SupervisionRepo(self.session)
         self.duties = DutyRepo(self.session)
         self.broadcasts = BroadcastRepo(self.session)
+        self.assignments = AssignmentRepo(self.session)
         self._token = _current.set(self)
         return self
 

@@ -1,0 +1,348 @@
+"""Assignments (派遣任务): liaisons give tasks and follow a status board per recipient;
+instructors accept, decline with a reason, and mark them done."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiogram import F
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import AssignCB, MenuCB
+from bot.clock import Clock
+from bot.services import assignments
+from bot.services.errors import Problem
+from bot.services.profiles import today_in
+from bot.settings import Settings
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.forms import Env, Form, Step, StepContext
+from storage.models import AssignmentKind, Role, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("assignments")
+router.filter("message", RoleFilter(Role.instructor, Role.liaison))
+router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
+LIAISON = RoleFilter(Role.liaison)
+INSTRUCTOR = RoleFilter(Role.instructor)
+ICONS = {"open": "▫️", "accepted": "🟢", "declined": "✖️", "done": "✅"}
+
+
+class Answer(StatesGroup):
+    reason = State()
+
+
+class Pick(StatesGroup):
+    people = State()
+
+
+def _message(query: CallbackQuery) -> Message | None:
+    return query.message if isinstance(query.message, Message) else None
+
+
+# ----- lists -----
+@router.callback_query(MenuCB.filter(F.action == "assignments"))
+async def listing(
+    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    await state.clear()
+    await query.answer()
+    await show_list(ui, query.from_user.id, uow, user)
+
+
+async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
+    found = await assignments.listing(uow, user)
+    rows: list[list[Any]] = []
+    for task, line in found:
+        aid = task.id or 0
+        title = f"{task.due_on:%m-%d} {ui.label(f'labels.assignment_kind_{task.kind.value}')}"
+        if line is None:
+            rows.append([button(f"📌 {title}", AssignCB(assignment_id=aid))])
+        elif line.status == "open":
+            rows.append(
+                [
+                    button(f"🟢 {title}", AssignCB(assignment_id=aid, action="accept")),
+                    button("✖️", AssignCB(assignment_id=aid, action="decline")),
+                ]
+            )
+        elif line.status == "accepted":
+            rows.append([button(f"✅ {title}", AssignCB(assignment_id=aid, action="done"))])
+    if user.role is Role.liaison:
+        rows.append([button(ui.label("labels.assignment_new"), AssignCB(action="new"))])
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    await ui.send(
+        chat_id,
+        "assignments.list",
+        keyboard(rows),
+        liaison=user.role is Role.liaison,
+        items=[
+            {
+                "kind": ui.label(f"labels.assignment_kind_{t.kind.value}"),
+                "due": t.due_on,
+                "text": t.description,
+                "status": ui.label(f"labels.assignment_status_{line.status}") if line else "",
+                "icon": ICONS[line.status] if line else "📌",
+            }
+            for t, line in found
+        ],
+    )
+
+
+# ----- giving a task -----
+def _due(text: str, context: StepContext) -> str:
+    return assignments.parse_due(text, today_in(context.settings.zone, context.now)).isoformat()
+
+
+def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    form = context.form
+    return {
+        "kind": ui.label(f"labels.assignment_kind_{form['kind']}") if form.get("kind") else "",
+        "enterprise": form.get("enterprise", ""),
+        "due": form.get("due", ""),
+        "text": form.get("description", ""),
+        "audience": ui.label(f"labels.training_audience_{form['audience']}")
+        if form.get("audience")
+        else "",
+    }
+
+
+async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
+    ui: Ui = data["ui"]
+    state: FSMContext = data["state"]
+    await query.answer()
+    try:
+        firm = None
+        if form.get("enterprise"):
+            firm = await assignments.find_enterprise(data["uow"], data["user"], form["enterprise"])
+    except Problem as problem:
+        await ui.send(query.from_user.id, problem.key, **problem.params)
+        env = Env(ui, state, query.from_user.id, data["clock"], data["settings"])
+        await FORM.review(env)
+        return
+    await state.update_data(_enterprise_id=firm.id if firm else 0)
+    if form["audience"] == "pick":
+        await state.set_state(Pick.people)
+        await state.update_data(_chosen=[])
+        await show_pick(ui, query.from_user.id, data["uow"], data["user"], [], None)
+        return
+    await _create(ui, query.from_user.id, state, None, data)
+
+
+async def _create(
+    ui: Ui, chat_id: int, state: FSMContext, chosen: list[int] | None, data: dict[str, Any]
+) -> None:
+    form = await state.get_data()
+    task, count = await assignments.create(
+        data["uow"],
+        data["user"],
+        AssignmentKind(form["kind"]),
+        int(form.get("_enterprise_id") or 0) or None,
+        date.fromisoformat(form["due"]),
+        form["description"],
+        chosen,
+        data["clock"].now(),
+        data["settings"],
+    )
+    await state.clear()
+    await ui.send(chat_id, "assignments.created", count=count)
+    await show_ledger(
+        ui, chat_id, await assignments.ledger(data["uow"], data["user"], task.id or 0)
+    )
+
+
+FORM = Form(
+    "asg",
+    [
+        Step(
+            "kind",
+            "assignments.ask_kind",
+            choices=tuple((f"labels.assignment_kind_{k.value}", k.value) for k in AssignmentKind),
+        ),
+        Step(
+            "enterprise",
+            "assignments.ask_enterprise",
+            parse=lambda text, _: " ".join(text.split())[:100],
+            optional=True,
+        ),
+        Step("due", "assignments.ask_due", parse=_due),
+        Step(
+            "description",
+            "assignments.ask_description",
+            parse=lambda text, _: assignments.parse_description(text),
+        ),
+        Step(
+            "audience",
+            "assignments.ask_audience",
+            choices=(
+                ("labels.training_audience_all", "all"),
+                ("labels.training_audience_pick", "pick"),
+            ),
+        ),
+    ],
+    review="assignments.review",
+    summary=_summary,
+    submit=_submit,
+)
+FORM.register(router, LIAISON)
+
+
+@router.callback_query(AssignCB.filter(F.action == "new"), LIAISON)
+async def new(
+    query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+) -> None:
+    await query.answer()
+    await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
+
+
+async def show_pick(
+    ui: Ui, chat_id: int, uow: UnitOfWork, user: User, chosen: list[int], message: Message | None
+) -> None:
+    people = await assignments.audience(uow, user)
+    toggles = [
+        button(
+            ("✅ " if p.id in chosen else "▫️ ") + p.display_name,
+            AssignCB(action="pick", user_id=p.id or 0),
+        )
+        for p in people
+    ]
+    rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
+    rows.append(
+        [
+            button(ui.label("labels.cancel"), MenuCB(action="assignments")),
+            button(ui.label("labels.assignment_send", n=len(chosen)), AssignCB(action="send")),
+        ]
+    )
+    await ui.edit_or_send(message, chat_id, "assignments.pick", keyboard(rows), count=len(chosen))
+
+
+@router.callback_query(Pick.people, AssignCB.filter(F.action == "pick"), LIAISON)
+async def toggle(
+    query: CallbackQuery,
+    callback_data: AssignCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+) -> None:
+    chosen = list((await state.get_data()).get("_chosen", []))
+    who = callback_data.user_id
+    chosen = [c for c in chosen if c != who] if who in chosen else [*chosen, who]
+    await state.update_data(_chosen=chosen)
+    await query.answer()
+    await show_pick(ui, query.from_user.id, uow, user, chosen, _message(query))
+
+
+@router.callback_query(Pick.people, AssignCB.filter(F.action == "send"), LIAISON)
+async def send(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
+    chosen = list((await state.get_data()).get("_chosen", []))
+    await query.answer()
+    if not chosen:
+        await data["ui"].send(query.from_user.id, "assignments.nobody")
+        return
+    await _create(data["ui"], query.from_user.id, state, chosen, data)
+
+
+# ----- the status board -----
+async def show_ledger(ui: Ui, chat_id: int, found: assignments.Ledger) -> None:
+    task = found.assignment
+    counts = found.counts
+    back = keyboard([[button(ui.label("labels.assignment_list"), MenuCB(action="assignments"))]])
+    await ui.send(
+        chat_id,
+        "assignments.ledger",
+        back,
+        kind=ui.label(f"labels.assignment_kind_{task.kind.value}"),
+        enterprise=found.enterprise,
+        due=task.due_on,
+        text=task.description,
+        counts=counts,
+        total=len(found.rows),
+        rows=[
+            {
+                "name": person.display_name,
+                "icon": ICONS[line.status],
+                "status": ui.label(f"labels.assignment_status_{line.status}"),
+                "delivery": ui.label(f"labels.delivery_{delivery}"),
+                "reason": line.reason,
+            }
+            for person, line, delivery in found.rows
+        ],
+    )
+
+
+@router.callback_query(AssignCB.filter((F.action == "") & (F.assignment_id > 0)), LIAISON)
+async def ledger(
+    query: CallbackQuery, callback_data: AssignCB, uow: UnitOfWork, user: User, ui: Ui
+) -> None:
+    found = await assignments.ledger(uow, user, callback_data.assignment_id)
+    await query.answer()
+    await show_ledger(ui, query.from_user.id, found)
+
+
+# ----- the instructor's side -----
+@router.callback_query(AssignCB.filter(F.action == "accept"), INSTRUCTOR)
+async def accept(
+    query: CallbackQuery,
+    callback_data: AssignCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    task = await assignments.respond(
+        uow, user, callback_data.assignment_id, "accepted", clock.now(), settings
+    )
+    await query.answer()
+    await ui.send(query.from_user.id, "assignments.accepted", due=task.due_on)
+
+
+@router.callback_query(AssignCB.filter(F.action == "decline"), INSTRUCTOR)
+async def decline(query: CallbackQuery, callback_data: AssignCB, state: FSMContext, ui: Ui) -> None:
+    await state.set_state(Answer.reason)
+    await state.set_data({"assignment_id": callback_data.assignment_id})
+    await query.answer()
+    back = keyboard([[button(ui.label("labels.cancel"), MenuCB(action="assignments"))]])
+    await ui.send(query.from_user.id, "assignments.ask_reason", back, max=assignments.REASON_MAX)
+
+
+@router.message(Answer.reason, TEXT_INPUT, INSTRUCTOR)
+async def got_reason(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    assignment_id = int((await state.get_data())["assignment_id"])
+    try:
+        reason = assignments.parse_reason(message.text or "")
+        await assignments.respond(
+            uow, user, assignment_id, "declined", clock.now(), settings, reason
+        )
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await state.clear()
+    await ui.send(message.chat.id, "assignments.declined")
+
+
+@router.message(Answer.reason, INSTRUCTOR)
+async def needs_reason(message: Message, ui: Ui) -> None:
+    await ui.send(message.chat.id, "common.text_expected")
+
+
+@router.callback_query(AssignCB.filter(F.action == "done"), INSTRUCTOR)
+async def mark_done(
+    query: CallbackQuery, callback_data: AssignCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
+) -> None:
+    await assignments.done(uow, user, callback_data.assignment_id, clock.now())
+    await query.answer()
+    await ui.send(query.from_user.id, "assignments.marked_done")
+    await show_list(ui, query.from_user.id, uow, user)

@@ -1,0 +1,109 @@
+"""Assignments: the liaison gives a task; instructors get it with Accept / Decline; the
+ledger shows deliveries and answers; silence is reminded, then escalated to the liaison."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import jobs
+from bot.testing import ChatUser, Harness
+from storage.models import OrgLevel, Role
+from tests.factories import join, make_org
+from tests.test_cases_flow import _register
+
+
+async def _people(h: Harness) -> tuple[ChatUser, list[ChatUser]]:
+    city = await make_org(h, "武汉市总工会")
+    county = await make_org(h, "洪山区总工会", OrgLevel.county, "武汉市总工会")
+    liaison = h.user(1001, "王芳")
+    await join(h, liaison, city, Role.liaison)
+    people = []
+    for i, name in enumerate(("李明", "张华", "赵强")):
+        chat = h.user(1101 + i, name)
+        await join(h, chat, county, Role.instructor)
+        people.append(chat)
+    return liaison, people
+
+
+async def _assign(liaison: ChatUser, enterprise: str | None, audience: str) -> str:
+    await liaison.send("/menu")
+    await liaison.click("派遣任务")
+    await liaison.click("新任务")
+    await liaison.click("协商")
+    if enterprise is None:
+        await liaison.click("跳过")
+    else:
+        await liaison.send(enterprise)
+    assert "已经过去" in (await liaison.send("2026-11-01")).text
+    await liaison.send("2026-12-15")
+    await liaison.send("指导光谷电子开展工资集体协商 & <准备要约>")
+    return (await liaison.click(audience)).text
+
+
+async def test_assign_accept_decline_done_and_ledger(harness: Harness):
+    liaison, (a, b, c) = await _people(harness)
+    await _register(a)  # 光谷电子有限公司, under 洪山区总工会
+    review = await _assign(liaison, "光谷", "全部指导员")
+    assert "光谷" in review
+    reply = await liaison.click("提交")
+    assert "正在通知 3 名指导员" in reply.text
+    assert "光谷电子有限公司" in reply.text
+    assert "已送达 0/3" in reply.text
+
+    harness.telegram.blocked.add(c.id)
+    await jobs.reminder_tick(harness.app)
+    assert "新任务" in a.last_text
+    assert "指导光谷电子开展工资集体协商 & <准备要约>" in a.last_text
+    assert "已接受任务" in (await a.click("✅ 接受")).text
+    await b.click("✖️ 拒绝")
+    assert "2 到 300" in (await b.send("忙")).text
+    await b.send("本月在外地参加培训")
+
+    reply = await liaison.press("as:1::0")
+    assert "已送达 2/3" in reply.text
+    assert "接受 1" in reply.text
+    assert "拒绝 1" in reply.text
+    assert "本月在外地参加培训" in reply.text
+    assert "已屏蔽机器人" in reply.text
+
+    await a.send("/menu")
+    await a.click("我的任务")
+    reply = await a.click("✅ 12-15")
+    assert "任务已标记完成" in reply.text
+    await a.press("as:1:decline:0")  # an old button after the task is done
+    assert "已经完成" in (await a.send("改主意了")).text
+    reply = await liaison.press("as:1::0")
+    assert "完成 1" in reply.text
+
+    # Nobody is nudged who answered; the liaison hears of no one (c blocked the bot).
+    harness.clock.advance(timedelta(hours=49))
+    await jobs.reminder_tick(harness.app)
+    assert "还没有回复" not in a.last_text
+    assert "赵强 还没有回复派遣任务" in liaison.last_text
+    assert not [e for e in harness.telegram.errors() if e.chat_id != c.id]
+
+
+async def test_silence_is_reminded_then_escalated_and_access(harness: Harness):
+    liaison, (a, b, _c) = await _people(harness)
+    await _assign(liaison, None, "点选指导员")
+    await liaison.click("提交")
+    await liaison.click("▫️ 张华")
+    await liaison.click("派出（1 人）")
+    await jobs.reminder_tick(harness.app)
+    assert "新任务" in b.last_text
+    assert not any("新任务" in m.get("text", "") for m in a.bot_messages())
+
+    harness.clock.advance(timedelta(hours=25))
+    await jobs.reminder_tick(harness.app)
+    assert "有一项任务还没有回复" in b.last_text
+    harness.clock.advance(timedelta(hours=24))
+    await jobs.reminder_tick(harness.app)
+    assert "张华 还没有回复派遣任务" in liaison.last_text
+
+    # Not a recipient, not the right union: refused.
+    assert "没有权限" in (await a.press("as:1:accept:0")).text
+    elsewhere = await make_org(harness, "黄石市总工会")
+    outsider = harness.user(1009, "外地联络员")
+    await join(harness, outsider, elsewhere, Role.liaison)
+    assert "没有权限" in (await outsider.press("as:1::0")).text
+    assert "请先接受" in (await b.press("as:1:done:0")).text
