@@ -212,3 +212,9 @@ class AssignCB(CallbackData, prefix="as"):
     assignment_id: int = 0
     action: str = ""  # "", new, accept, decline, done, pick, send
     user_id: int = 0
+
+
+class RosterCB(CallbackData, prefix="ro2"):
+    action: str = ""  # "", page, person, off, on, file, quotas, export
+    user_id: int = 0
+    page: int = 0

@@ -38,6 +38,7 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
                 button(ui.label("labels.menu_broadcast"), MenuCB(action="broadcast")),
             ]
         )
+        rows.append([button(ui.label("labels.menu_roster"), MenuCB(action="roster"))])
         rows.append(
             [
                 button(ui.label("labels.menu_cases_liaison"), MenuCB(action="cases")),

@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
+    ActivityRepo,
     AssignmentRepo,
     BroadcastRepo,
     CaseRepo,
@@ -71,6 +72,7 @@ class UnitOfWork:
         self.duties = DutyRepo(self.session)
         self.broadcasts = BroadcastRepo(self.session)
         self.assignments = AssignmentRepo(self.session)
+        self.activity = ActivityRepo(self.session)
         self._token = _current.set(self)
         return self
 

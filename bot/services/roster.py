@@ -1,0 +1,151 @@
+"""The liaison's roster: the instructors of the union subtree with their profiles and the
+warnings that need attention (age limits, the higher union's approval, a blocked bot),
+deactivation, each instructor's work file, and full-time quotas per union."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.services import orgs
+from bot.services.errors import AccessDenied, Problem
+from bot.services.profiles import age_on, clean, today_in
+from bot.settings import Settings
+from storage.models import InstructorProfile, Org, OrgLevel, ProfileStatus, Role, User
+from storage.uow import UnitOfWork
+
+PAGE = 10
+
+
+@dataclass(frozen=True)
+class Entry:
+    user: User
+    profile: InstructorProfile | None
+    union: str
+    age: int | None
+    warnings: list[str] = field(default_factory=list)  # label keys
+
+
+def warnings_for(
+    user: User, profile: InstructorProfile | None, age: int | None, settings: Settings
+) -> list[str]:
+    legal, found = settings.legal, []
+    if not user.active:
+        found.append("inactive")
+    if profile is None:
+        found.append("no_profile")
+    elif profile.status is ProfileStatus.pending_approval:
+        found.append("needs_approval")
+    if age is not None:
+        if legal.age_normal_limit - 1 <= age < legal.age_normal_limit:
+            found.append("near_limit")
+        elif legal.age_normal_limit <= age < legal.age_extended_limit:
+            found.append("extended")
+        elif age >= legal.age_extended_limit:
+            found.append("over_limit")
+    if user.blocked_bot:
+        found.append("blocked")
+    return found
+
+
+def _liaison(user: User) -> None:
+    if user.role is not Role.liaison:
+        raise AccessDenied()
+
+
+async def _entry(
+    uow: UnitOfWork, user: User, unions: dict[int, Org], now: datetime, settings: Settings
+) -> Entry:
+    profile = await uow.profiles.by_user(user.id or 0)
+    age = age_on(profile.birth_date, today_in(settings.zone, now)) if profile else None
+    union = unions[user.org_id].name if user.org_id in unions else ""
+    return Entry(user, profile, union, age, warnings_for(user, profile, age, settings))
+
+
+async def roster(
+    uow: UnitOfWork, liaison: User, query: str, now: datetime, settings: Settings
+) -> list[Entry]:
+    """Everyone in the subtree (active or not), optionally filtered by a name fragment."""
+    _liaison(liaison)
+    root = await orgs.org_of(uow, liaison)
+    unions = {o.id or 0: o for o in await uow.orgs.subtree(root)}
+    fragment = clean(query)
+    found = []
+    for user in await uow.users.instructors_any(root.path):
+        entry = await _entry(uow, user, unions, now, settings)
+        names = (user.display_name, entry.profile.name if entry.profile else "")
+        if not fragment or any(fragment in name for name in names):
+            found.append(entry)
+    return found
+
+
+async def person(
+    uow: UnitOfWork, liaison: User, user_id: int, now: datetime, settings: Settings
+) -> Entry:
+    _liaison(liaison)
+    user = await uow.users.get(user_id)
+    if user is None or user.role is not Role.instructor:
+        raise Problem("common.not_allowed")
+    await orgs.require_within(uow, liaison, user.org_id)
+    root = await orgs.org_of(uow, liaison)
+    unions = {o.id or 0: o for o in await uow.orgs.subtree(root)}
+    return await _entry(uow, user, unions, now, settings)
+
+
+async def set_active(
+    uow: UnitOfWork, liaison: User, user_id: int, active: bool, now: datetime, settings: Settings
+) -> Entry:
+    entry = await person(uow, liaison, user_id, now, settings)
+    if entry.user.active == active:
+        raise Problem("roster.already_active" if active else "roster.already_inactive")
+    entry.user.active = active
+    return await person(uow, liaison, user_id, now, settings)
+
+
+async def work_file(
+    uow: UnitOfWork, viewer: User, user_id: int, now: datetime, settings: Settings
+) -> tuple[Entry, list[tuple[datetime, str, str]]]:
+    """The instructor's recorded work of the last year, for their liaison."""
+    entry = await person(uow, viewer, user_id, now, settings)
+    return entry, await uow.activity.recent(user_id, now - timedelta(days=366))
+
+
+# ----- quotas -----
+@dataclass(frozen=True)
+class Quota:
+    org: Org
+    active: int
+    low: int
+    high: int | None
+
+    @property
+    def short(self) -> int:
+        return max(self.low - self.active, 0)
+
+    @property
+    def over(self) -> int:
+        return max(self.active - self.high, 0) if self.high is not None else 0
+
+
+def quota_for(level: OrgLevel, settings: Settings) -> tuple[int, int | None] | None:
+    legal = settings.legal
+    if level is OrgLevel.province:
+        return legal.quota_province_min, legal.quota_province_max
+    if level is OrgLevel.city:
+        return legal.quota_city_min, None
+    if level is OrgLevel.county:
+        return legal.quota_county_min, None
+    return None
+
+
+async def quotas(uow: UnitOfWork, liaison: User, settings: Settings) -> list[Quota]:
+    """Active full-time instructors registered at each union of the subtree with a quota."""
+    _liaison(liaison)
+    root = await orgs.org_of(uow, liaison)
+    counts = await uow.users.active_instructors_per_org(root.path)
+    found = []
+    for org in await uow.orgs.subtree(root):
+        bounds = quota_for(org.level, settings)
+        if bounds is not None:
+            found.append(Quota(org, counts.get(org.id or 0, 0), bounds[0], bounds[1]))
+    return found

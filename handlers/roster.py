@@ -1,0 +1,260 @@
+"""The liaison's roster: search and page through the subtree's instructors, open a profile
+with its warnings, deactivate or reactivate, read the work file, see the quotas, and export
+the roster in the layout of the annual filing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, F
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from bot import liaison_views as views
+from bot.callbacks import MenuCB, RosterCB
+from bot.clock import Clock
+from bot.exports import workbook
+from bot.offload import Offloader
+from bot.services import roster
+from bot.settings import Settings
+from bot.ui import Ui, button, keyboard
+from handlers.blueprint import Blueprint
+from handlers.filters import TEXT_INPUT, RoleFilter
+from storage.models import Role, User
+from storage.uow import UnitOfWork
+
+router = Blueprint("roster")
+router.filter("message", RoleFilter(Role.liaison))
+router.filter("callback_query", RoleFilter(Role.liaison))
+
+
+class Search(StatesGroup):
+    query = State()
+
+
+async def show_page(
+    ui: Ui,
+    chat_id: int,
+    uow: UnitOfWork,
+    user: User,
+    page: int,
+    query: str,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    entries = await roster.roster(uow, user, query, clock.now(), settings)
+    pages = max(1, -(-len(entries) // roster.PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = entries[page * roster.PAGE : (page + 1) * roster.PAGE]
+    rows: list[list[Any]] = [
+        [
+            button(
+                f"{'⚠️ ' if e.warnings else ''}{views.name_of(e)} · {e.union}"[:60],
+                RosterCB(action="person", user_id=e.user.id or 0),
+            )
+        ]
+        for e in shown
+    ]
+    nav = []
+    if page > 0:
+        nav.append(button("⬅️", RosterCB(action="page", page=page - 1)))
+    if page < pages - 1:
+        nav.append(button("➡️", RosterCB(action="page", page=page + 1)))
+    if nav:
+        rows.append(nav)
+    rows.append(
+        [
+            button(ui.label("labels.roster_quotas"), RosterCB(action="quotas")),
+            button(ui.label("labels.roster_export"), RosterCB(action="export")),
+        ]
+    )
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    await ui.send(
+        chat_id,
+        "roster.page",
+        keyboard(rows),
+        total=len(entries),
+        page=page + 1,
+        pages=pages,
+        query=query,
+        warned=sum(1 for e in entries if e.warnings),
+    )
+
+
+@router.callback_query(MenuCB.filter(F.action == "roster"))
+async def start(
+    query: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    await state.set_state(Search.query)
+    await state.set_data({"query": ""})
+    await query.answer()
+    await show_page(ui, query.from_user.id, uow, user, 0, "", clock, settings)
+
+
+@router.message(Search.query, TEXT_INPUT)
+async def search(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    text = (message.text or "")[:50]
+    await state.update_data(query=text)
+    await show_page(ui, message.chat.id, uow, user, 0, text, clock, settings)
+
+
+@router.callback_query(RosterCB.filter(F.action == "page"))
+async def page(
+    query: CallbackQuery,
+    callback_data: RosterCB,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    text = str((await state.get_data()).get("query", ""))
+    await query.answer()
+    await show_page(ui, query.from_user.id, uow, user, callback_data.page, text, clock, settings)
+
+
+async def show_person(ui: Ui, chat_id: int, entry: roster.Entry) -> None:
+    uid = entry.user.id or 0
+    toggle = (
+        button(ui.label("labels.roster_deactivate"), RosterCB(action="off", user_id=uid))
+        if entry.user.active
+        else button(ui.label("labels.roster_reactivate"), RosterCB(action="on", user_id=uid))
+    )
+    rows = [
+        [button(ui.label("labels.roster_work_file"), RosterCB(action="file", user_id=uid)), toggle],
+        [button(ui.label("labels.roster_back"), RosterCB(action="page"))],
+    ]
+    await ui.send(chat_id, "roster.person", keyboard(rows), **views.person_context(ui, entry))
+
+
+@router.callback_query(RosterCB.filter(F.action == "person"))
+async def open_person(
+    query: CallbackQuery,
+    callback_data: RosterCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    entry = await roster.person(uow, user, callback_data.user_id, clock.now(), settings)
+    await query.answer()
+    await show_person(ui, query.from_user.id, entry)
+
+
+@router.callback_query(RosterCB.filter(F.action.in_({"on", "off"})))
+async def switch(
+    query: CallbackQuery,
+    callback_data: RosterCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    active = callback_data.action == "on"
+    entry = await roster.set_active(uow, user, callback_data.user_id, active, clock.now(), settings)
+    await query.answer(
+        ui.label("labels.roster_reactivated" if active else "labels.roster_deactivated")
+    )
+    await show_person(ui, query.from_user.id, entry)
+
+
+@router.callback_query(RosterCB.filter(F.action == "file"))
+async def file(
+    query: CallbackQuery,
+    callback_data: RosterCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    entry, events = await roster.work_file(uow, user, callback_data.user_id, clock.now(), settings)
+    await query.answer()
+    back = keyboard(
+        [
+            [
+                button(
+                    ui.label("labels.roster_back"),
+                    RosterCB(action="person", user_id=callback_data.user_id),
+                )
+            ]
+        ]
+    )
+    await ui.send(
+        query.from_user.id,
+        "roster.work_file",
+        back,
+        name=views.name_of(entry),
+        events=[
+            views.event_line(ui, kind, detail) | {"at": at} for at, kind, detail in events[:40]
+        ],
+        more=max(len(events) - 40, 0),
+    )
+
+
+@router.callback_query(RosterCB.filter(F.action == "quotas"))
+async def quotas(
+    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, settings: Settings
+) -> None:
+    found = await roster.quotas(uow, user, settings)
+    await query.answer()
+    back = keyboard([[button(ui.label("labels.roster_back"), RosterCB(action="page"))]])
+    await ui.send(
+        query.from_user.id,
+        "roster.quotas",
+        back,
+        rows=[
+            {
+                "name": q.org.name,
+                "active": q.active,
+                "low": q.low,
+                "high": q.high,
+                "short": q.short,
+                "over": q.over,
+            }
+            for q in found
+        ],
+        short=sum(q.short for q in found),
+    )
+
+
+@router.callback_query(RosterCB.filter(F.action == "export"))
+async def export(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+    offload: Offloader,
+) -> None:
+    await query.answer()
+    entries = await roster.roster(uow, user, "", clock.now(), settings)
+    await ui.send(query.from_user.id, "roster.exporting", count=len(entries))
+    found = await roster.quotas(uow, user, settings)
+    data = await offload.run(workbook, views.roster_sheets(ui, entries, found))
+    name = f"{ui.label('labels.roster_file')}-{clock.now().astimezone(settings.zone):%Y-%m-%d}.xlsx"
+    await bot.send_document(
+        query.from_user.id,
+        BufferedInputFile(data, filename=name),
+        caption=ui.text("roster.export_caption", count=len(entries)),
+    )

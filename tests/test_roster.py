@@ -1,0 +1,89 @@
+"""The liaison's roster on the demo data: search, profile warnings, deactivation, the work
+file, quotas, and the roster export read back with openpyxl."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from bot.services import demo
+from bot.testing import Harness
+from storage.models import InstructorProfile, OrgLevel, Role
+from storage.uow import UnitOfWork
+from tests.factories import join, make_org
+
+
+async def _demo(h: Harness) -> None:
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        await demo.seed(uow, h.clock.now(), h.app.settings)
+        # Zhang Hua turns 65 next month: the roster warns.
+        profile = (
+            await uow.session.execute(
+                select(InstructorProfile).where(InstructorProfile.name == "Zhang Hua")
+            )
+        ).scalar_one()
+        profile.birth_date = date(1961, 12, 20)
+        await uow.commit()
+
+
+async def test_roster_person_work_file_and_deactivation(harness: Harness):
+    await _demo(harness)
+    liaison = harness.user(1001, "王芳")
+    await liaison.send("/menu")
+    reply = await liaison.click("指导员名册")
+    assert "共 2 人" in reply.text
+    assert "1 人有需要注意的事项" in reply.text
+    reply = await liaison.send("李")
+    assert "共 1 人" in reply.text
+    reply = await liaison.click("李明")
+    assert "13812345678" in reply.text
+    reply = await liaison.click("工作档案")
+    assert "第 1 轮协商" in reply.text
+    assert "发布职工问卷" in reply.text
+
+    await liaison.click("名册")
+    await liaison.send("Zhang")
+    reply = await liaison.click("Zhang Hua")
+    assert "一年内将到任职年龄上限" in reply.text
+
+    reply = await liaison.click("停用")
+    assert "已停用" in reply.text
+    instructor = harness.user(1102, "Zhang Hua", "en")
+    reply = await instructor.send("/menu")
+    assert "deactivated" in reply.text
+    assert "已经停用" in (await liaison.press("ro2:off:3:0")).text  # Zhang Hua again
+    await liaison.click("恢复启用")
+    reply = await instructor.send("/menu")
+    assert "Trainings" in " ".join(label for label, _ in instructor.buttons())
+    assert not harness.telegram.errors()
+
+
+async def test_quotas_export_and_access(harness: Harness):
+    await _demo(harness)
+    liaison = harness.user(1001, "王芳")
+    await liaison.send("/menu")
+    await liaison.click("指导员名册")
+    reply = await liaison.click("配备情况")
+    assert "武汉市总工会：0 人（要求 不少于 3 人），缺 3 人" in reply.text
+    assert "洪山区总工会：2 人（要求 不少于 3 人），缺 1 人" in reply.text
+
+    await liaison.click("名册")
+    await liaison.click("导出名册")
+    sent = liaison.last_file("document")
+    assert sent.name.startswith("指导员名册-")
+    book = load_workbook(io.BytesIO(sent.content))
+    people = list(book["指导员名册"].iter_rows(values_only=True))
+    assert people[0][:3] == ("序号", "姓名", "出生日期")
+    assert {row[1] for row in people[1:]} == {"李明", "Zhang Hua"}
+    assert len(book["配备情况"]._charts) == 1
+
+    # A liaison of another union sees none of it.
+    elsewhere = await make_org(harness, "黄石市总工会", OrgLevel.city)
+    outsider = harness.user(1009, "外地联络员")
+    await join(harness, outsider, elsewhere, Role.liaison)
+    assert "没有权限" in (await outsider.press("ro2:person:2:0")).text
+    assert "没有权限" in (await outsider.press("ro2:off:2:0")).text
+    assert "没有权限" in (await outsider.press("ro2:file:2:0")).text
