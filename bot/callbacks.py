@@ -218,3 +218,8 @@ class RosterCB(CallbackData, prefix="ro2"):
     action: str = ""  # "", page, person, off, on, file, quotas, export
     user_id: int = 0
     page: int = 0
+
+
+class ExpenseCB(CallbackData, prefix="ex"):
+    action: str = ""  # "", new, review, show, approve, return, export
+    expense_id: int = 0

@@ -99,3 +99,42 @@ def roster_sheets(ui: Ui, entries: list[Entry], quotas: list[Quota]) -> list[She
         widths=(24, 10, 10, 10),
     )
     return [people, quota]
+
+
+def expense_sheets(ui: Ui, found: list[tuple[Any, Any]]) -> list[Sheet]:
+    """The year's expenses for the dedicated-fund audit: every line, and totals per person."""
+    label = ui.label
+    lines = Sheet(
+        label("labels.expense_sheet"),
+        [
+            label(f"labels.expense_col_{c}")
+            for c in ("name", "day", "category", "amount", "status", "note", "reason")
+        ],
+        [
+            [
+                owner.display_name,
+                e.spent_on.isoformat(),
+                label(f"labels.expense_{e.category}"),
+                e.amount_fen / 100,
+                label(f"labels.expense_status_{e.status}"),
+                e.note,
+                e.reason,
+            ]
+            for e, owner in found
+        ],
+        widths=(12, 12, 10, 10, 10, 30, 30),
+    )
+    totals: dict[str, list[int]] = {}
+    for e, owner in found:
+        row = totals.setdefault(owner.display_name, [0, 0])
+        row[0] += e.amount_fen
+        if e.status == "approved":
+            row[1] += e.amount_fen
+    summary = Sheet(
+        label("labels.expense_summary_sheet"),
+        [label(f"labels.expense_col_{c}") for c in ("name", "amount", "approved")],
+        [[name, total / 100, approved / 100] for name, (total, approved) in totals.items()],
+        Chart("column", label("labels.expense_chart"), value_columns=(2, 3)),
+        widths=(14, 12, 12),
+    )
+    return [lines, summary]

@@ -38,7 +38,12 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
                 button(ui.label("labels.menu_broadcast"), MenuCB(action="broadcast")),
             ]
         )
-        rows.append([button(ui.label("labels.menu_roster"), MenuCB(action="roster"))])
+        rows.append(
+            [
+                button(ui.label("labels.menu_roster"), MenuCB(action="roster")),
+                button(ui.label("labels.menu_expenses_liaison"), MenuCB(action="expenses")),
+            ]
+        )
         rows.append(
             [
                 button(ui.label("labels.menu_cases_liaison"), MenuCB(action="cases")),
@@ -59,7 +64,12 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
                 button(ui.label("labels.menu_my_reports"), MenuCB(action="my_reports")),
             ]
         )
-        rows.append([button(ui.label("labels.menu_assignments"), MenuCB(action="assignments"))])
+        rows.append(
+            [
+                button(ui.label("labels.menu_assignments"), MenuCB(action="assignments")),
+                button(ui.label("labels.menu_expenses"), MenuCB(action="expenses")),
+            ]
+        )
         key = "labels.menu_profile" if has_profile else "labels.menu_profile_fill"
         rows.append([button(ui.label(key), MenuCB(action="profile"))])
     rows.append(

@@ -675,3 +675,37 @@ class AssignmentRecipient(SQLModel, table=True):
     reason: str = Field(default="", max_length=300)
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Expense(SQLModel, table=True):
+    """A work expense (工作保障) an instructor records for the liaison to approve."""
+
+    __tablename__ = "expense"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    category: str = Field(max_length=20)  # transport, meals, travel, insurance, phone
+    amount_fen: int  # in fen: no rounding on sums
+    spent_on: date
+    note: str = Field(default="", max_length=200)
+    receipt: str = Field(default="", max_length=200)  # a photo's file id
+    status: str = Field(default="pending", max_length=10)  # pending, approved, returned
+    reason: str = Field(default="", max_length=200)
+    reviewed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AssessmentScore(SQLModel, table=True):
+    """The scores a liaison enters for the annual assessment: self-report and democratic
+    evaluation, each 0–100."""
+
+    __tablename__ = "assessment_score"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    self_score: float
+    democratic_score: float
+    entered_by_id: int = Field(foreign_key="app_user.id")
+    entered_at: datetime = Field(sa_type=UTCDateTime)

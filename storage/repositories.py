@@ -32,6 +32,7 @@ from storage.models import (
     Duty,
     Enterprise,
     EnterpriseFinance,
+    Expense,
     FsmRecord,
     InstructorProfile,
     Invite,
@@ -1408,3 +1409,46 @@ class ActivityRepo(_Repo):
         )
         events += [(at, "assignment", f"{kind}|{status}") for at, kind, status in tasks.all()]
         return sorted(events, key=lambda e: e[0], reverse=True)
+
+
+class ExpenseRepo(_Repo):
+    async def add(self, expense: Expense) -> Expense:
+        self.session.add(expense)
+        await self.session.flush()
+        return expense
+
+    async def get(self, expense_id: int) -> Expense | None:
+        return await self.session.get(Expense, expense_id)
+
+    async def of_user(self, user_id: int, since: date) -> Sequence[Expense]:
+        found = await self.session.execute(
+            select(Expense)
+            .where(Expense.user_id == user_id, col(Expense.spent_on) >= since)
+            .order_by(col(Expense.spent_on).desc(), col(Expense.id).desc())
+        )
+        return found.scalars().all()
+
+    async def pending_under(self, path_prefix: str) -> list[tuple[Expense, User]]:
+        found = await self.session.execute(
+            select(Expense, User)
+            .join(User, col(User.id) == col(Expense.user_id))
+            .join(Org, col(Org.id) == col(Expense.org_id))
+            .where(col(Org.path).startswith(path_prefix), Expense.status == "pending")
+            .order_by(col(Expense.id))
+            .limit(30)
+        )
+        return [(e, u) for e, u in found.all()]
+
+    async def under(self, path_prefix: str, start: date, end: date) -> list[tuple[Expense, User]]:
+        found = await self.session.execute(
+            select(Expense, User)
+            .join(User, col(User.id) == col(Expense.user_id))
+            .join(Org, col(Org.id) == col(Expense.org_id))
+            .where(
+                col(Org.path).startswith(path_prefix),
+                col(Expense.spent_on) >= start,
+                col(Expense.spent_on) < end,
+            )
+            .order_by(col(User.display_name), col(Expense.spent_on))
+        )
+        return [(e, u) for e, u in found.all()]

@@ -16,6 +16,7 @@ from storage.repositories import (
     DocumentRepo,
     DutyRepo,
     EnterpriseRepo,
+    ExpenseRepo,
     FsmRepo,
     InviteRepo,
     OrgRepo,
@@ -73,6 +74,7 @@ class UnitOfWork:
         self.broadcasts = BroadcastRepo(self.session)
         self.assignments = AssignmentRepo(self.session)
         self.activity = ActivityRepo(self.session)
+        self.expenses = ExpenseRepo(self.session)
         self._token = _current.set(self)
         return self
 

@@ -1,0 +1,163 @@
+"""Work expenses (工作保障): instructors record them with an optional receipt photo; the
+liaison approves or returns them with a reason; monthly totals; an export for the
+dedicated-fund audit."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.services import orgs
+from bot.services.dates import parse_date
+from bot.services.errors import AccessDenied, Problem
+from bot.services.profiles import clean, today_in
+from bot.settings import Settings
+from storage.models import Expense, Role, User
+from storage.uow import UnitOfWork
+
+CATEGORIES = ("transport", "meals", "travel", "insurance", "phone")
+AMOUNT_MAX_YUAN = 100_000
+NOTE_MAX, REASON_MAX = 200, 200
+
+
+def parse_amount(text: str) -> int:
+    """'128', '128.5', '１２８元' → fen; positive, at most AMOUNT_MAX_YUAN yuan."""
+    value = unicodedata.normalize("NFKC", text).strip().removesuffix("元").replace(",", "").strip()
+    if not re.fullmatch(r"\d{1,6}(\.\d{1,2})?", value):
+        raise Problem("expenses.bad_amount", max=AMOUNT_MAX_YUAN)
+    fen = round(float(value) * 100)
+    if not 0 < fen <= AMOUNT_MAX_YUAN * 100:
+        raise Problem("expenses.bad_amount", max=AMOUNT_MAX_YUAN)
+    return fen
+
+
+def parse_spent_on(text: str, today: date) -> date:
+    try:
+        day = date.fromisoformat(parse_date(text))
+    except Problem:
+        raise Problem("expenses.bad_date") from None
+    if day > today:
+        raise Problem("expenses.in_future")
+    if day < today - timedelta(days=366):
+        raise Problem("expenses.too_old")
+    return day
+
+
+def parse_note(text: str) -> str:
+    value = clean(text)
+    if not 1 <= len(value) <= NOTE_MAX:
+        raise Problem("expenses.bad_note", max=NOTE_MAX)
+    return value
+
+
+async def record(
+    uow: UnitOfWork,
+    user: User,
+    category: str,
+    amount_fen: int,
+    spent_on: date,
+    note: str,
+    receipt: str,
+    now: datetime,
+) -> Expense:
+    if user.role is not Role.instructor:
+        raise AccessDenied()
+    if category not in CATEGORIES:
+        raise Problem("common.expired_button")
+    return await uow.expenses.add(
+        Expense(
+            user_id=user.id or 0,
+            org_id=user.org_id,
+            category=category,
+            amount_fen=amount_fen,
+            spent_on=spent_on,
+            note=note,
+            receipt=receipt,
+            created_at=now,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Month:
+    month: str  # 2026-11
+    total_fen: int
+    approved_fen: int
+    count: int
+
+
+async def mine(
+    uow: UnitOfWork, user: User, now: datetime, settings: Settings
+) -> tuple[list[Expense], list[Month]]:
+    """This year's expenses, newest first, and the monthly totals."""
+    today = today_in(settings.zone, now)
+    found = list(await uow.expenses.of_user(user.id or 0, date(today.year, 1, 1)))
+    months: dict[str, list[Expense]] = {}
+    for expense in found:
+        months.setdefault(expense.spent_on.strftime("%Y-%m"), []).append(expense)
+    totals = [
+        Month(
+            month,
+            sum(e.amount_fen for e in items),
+            sum(e.amount_fen for e in items if e.status == "approved"),
+            len(items),
+        )
+        for month, items in sorted(months.items(), reverse=True)
+    ]
+    return found, totals
+
+
+async def pending(uow: UnitOfWork, liaison: User) -> list[tuple[Expense, User]]:
+    if liaison.role is not Role.liaison:
+        raise AccessDenied()
+    root = await orgs.org_of(uow, liaison)
+    return await uow.expenses.pending_under(root.path)
+
+
+async def _reviewable(uow: UnitOfWork, liaison: User, expense_id: int) -> Expense:
+    if liaison.role is not Role.liaison:
+        raise AccessDenied()
+    expense = await uow.expenses.get(expense_id)
+    if expense is None:
+        raise Problem("common.not_allowed")
+    await orgs.require_within(uow, liaison, expense.org_id)
+    if expense.status != "pending":
+        raise Problem("expenses.already_reviewed")
+    return expense
+
+
+async def review(
+    uow: UnitOfWork, liaison: User, expense_id: int, approve: bool, reason: str, now: datetime
+) -> tuple[Expense, User]:
+    expense = await _reviewable(uow, liaison, expense_id)
+    if not approve and not reason:
+        raise Problem("expenses.bad_reason", max=REASON_MAX)
+    expense.status = "approved" if approve else "returned"
+    expense.reason, expense.reviewed_by_id, expense.reviewed_at = reason, liaison.id, now
+    owner = await uow.users.get(expense.user_id)
+    assert owner is not None
+    return expense, owner
+
+
+async def view(uow: UnitOfWork, user: User, expense_id: int) -> tuple[Expense, User]:
+    """One expense, for its owner or a liaison above it."""
+    expense = await uow.expenses.get(expense_id)
+    if expense is None:
+        raise Problem("common.not_allowed")
+    if user.role is Role.liaison:
+        await orgs.require_within(uow, user, expense.org_id)
+    elif expense.user_id != user.id:
+        raise Problem("common.not_allowed")
+    owner = await uow.users.get(expense.user_id)
+    assert owner is not None
+    return expense, owner
+
+
+async def for_audit(uow: UnitOfWork, liaison: User, year: int) -> Sequence[tuple[Expense, User]]:
+    if liaison.role is not Role.liaison:
+        raise AccessDenied()
+    root = await orgs.org_of(uow, liaison)
+    return await uow.expenses.under(root.path, date(year, 1, 1), date(year + 1, 1, 1))

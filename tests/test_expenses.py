@@ -1,0 +1,106 @@
+"""Work expenses: recorded with a receipt photo and validated amounts and dates, approved
+or returned with a reason by the liaison, totals per month, the audit export."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from bot.testing import ChatUser, Harness
+from storage.models import OrgLevel, Role
+from tests.factories import join, make_org
+
+
+async def _people(h: Harness) -> tuple[ChatUser, ChatUser]:
+    city = await make_org(h, "武汉市总工会")
+    county = await make_org(h, "洪山区总工会", OrgLevel.county, "武汉市总工会")
+    liaison, instructor = h.user(1001, "王芳"), h.user(1101, "李明")
+    await join(h, liaison, city, Role.liaison)
+    await join(h, instructor, county, Role.instructor)
+    return liaison, instructor
+
+
+async def _record(chat: ChatUser, amount: str, note: str | None, photo: bool) -> str:
+    await chat.send("/menu")
+    await chat.click("工作经费")
+    await chat.click("记一笔")
+    await chat.click("交通费")
+    await chat.send(amount)
+    await chat.send("2026-11-20")
+    if note is None:
+        await chat.click("跳过")
+    else:
+        await chat.send(note)
+    if photo:
+        await chat.send_photo()
+    else:
+        await chat.click("跳过")
+    return (await chat.click("提交")).text
+
+
+async def test_record_review_and_export(harness: Harness):
+    liaison, instructor = await _people(harness)
+    await instructor.send("/menu")
+    await instructor.click("工作经费")
+    await instructor.click("记一笔")
+    await instructor.click("伙食费")
+    for bad in ("-5", "0", "很多", "100000.01", "12.345"):
+        assert "大于 0" in (await instructor.send(bad)).text
+    await instructor.send("１２８．５元")
+    assert "今天之后" in (await instructor.send("2026-12-01")).text
+    assert "真实存在" in (await instructor.send("2026-02-30")).text
+    assert "一年以内" in (await instructor.send("2024-01-01")).text
+    await instructor.send("2026-11-23")
+    await instructor.send("调研午餐 & <发票>")
+    assert "照片" in (await instructor.send_document("receipt.pdf")).text  # not an image
+    await instructor.send_photo()
+    reply = await instructor.click("提交")
+    assert "已记录 128.50 元" in reply.text
+    await _record(instructor, "36", None, False)
+
+    await liaison.send("/menu")
+    reply = await liaison.click("经费审核")
+    assert "2 笔待审核" in reply.text
+    reply = await liaison.click("伙食费")
+    assert "调研午餐 & <发票>" in reply.text
+    assert liaison.last_file("photo")
+    await liaison.click("批准")
+    assert "128.50 元已批准" in instructor.last_text
+    assert "已经审核过了" in (await liaison.press("ex:approve:1")).text
+
+    await liaison.send("/menu")
+    await liaison.click("经费审核")
+    await liaison.click("交通费")
+    await liaison.click("退回")
+    await liaison.send("缺少票据")
+    assert "被退回：缺少票据" in instructor.last_text
+
+    await instructor.send("/menu")
+    reply = await instructor.click("工作经费")
+    assert "2026-11：2 笔，共 164.50 元（已批准 128.50 元）" in reply.text
+    assert "退回：缺少票据" in reply.text
+
+    await liaison.send("/menu")
+    await liaison.click("经费审核")
+    await liaison.click("导出全年经费")
+    book = load_workbook(io.BytesIO(liaison.last_file("document").content))
+    lines = list(book["经费明细"].iter_rows(min_row=2, values_only=True))
+    assert sorted(row[3] for row in lines) == [36, 128.5]
+    [summary] = list(book["按人汇总"].iter_rows(min_row=2, values_only=True))
+    assert summary == ("李明", 164.5, 128.5)
+    assert not harness.telegram.errors()
+
+
+async def test_access(harness: Harness):
+    liaison, instructor = await _people(harness)
+    await _record(instructor, "50", "打车", False)
+    other = harness.user(1102, "张华")
+    county = await make_org(harness, "江夏区总工会", OrgLevel.county, "武汉市总工会")
+    await join(harness, other, county, Role.instructor)
+    assert "没有权限" in (await other.press("ex:show:1")).text
+    elsewhere = await make_org(harness, "黄石市总工会")
+    outsider = harness.user(1009, "外地联络员")
+    await join(harness, outsider, elsewhere, Role.liaison)
+    assert "没有权限" in (await outsider.press("ex:approve:1")).text
+    assert "打车" not in (await instructor.press("ex:approve:1")).text
