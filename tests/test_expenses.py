@@ -93,7 +93,7 @@ async def test_record_review_and_export(harness: Harness):
 
 
 async def test_access(harness: Harness):
-    liaison, instructor = await _people(harness)
+    _, instructor = await _people(harness)
     await _record(instructor, "50", "打车", False)
     other = harness.user(1102, "张华")
     county = await make_org(harness, "江夏区总工会", OrgLevel.county, "武汉市总工会")
