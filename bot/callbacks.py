@@ -223,3 +223,8 @@ class RosterCB(CallbackData, prefix="ro2"):
 class ExpenseCB(CallbackData, prefix="ex"):
     action: str = ""  # "", new, review, show, approve, return, export
     expense_id: int = 0
+
+
+class AssessCB(CallbackData, prefix="ae"):
+    action: str  # score, summary, export
+    user_id: int = 0

@@ -266,3 +266,12 @@ def plain_text(content: bytes) -> str:
                     lines.append(" | ".join(cells))
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+ASSESSMENT_VARIABLES = frozenset(
+    {
+        "year", "name", "union", "rows", "records", "self_score", "democratic", "evaluation",
+        "total", "rank", "cohort", "today", "records_share", "evaluation_share", "self_share",
+        "democratic_share",
+    }
+)  # fmt: skip

@@ -138,3 +138,114 @@ def expense_sheets(ui: Ui, found: list[tuple[Any, Any]]) -> list[Sheet]:
         widths=(14, 12, 12),
     )
     return [lines, summary]
+
+
+def assessment_rows(ui: Ui, result: Any) -> list[dict[str, Any]]:
+    rows = []
+    for key in result.scores:
+        value = result.response_hours if key == "response" else result.values.get(key, 0)
+        rows.append(
+            {
+                "label": ui.label(f"labels.indicator_{key}"),
+                "value": "—"
+                if value is None
+                else f"{value:g}"
+                if key != "response"
+                else f"{value:.1f}",
+                "score": f"{result.scores[key]:.0f}",
+            }
+        )
+    return rows
+
+
+def assessment_document(
+    ui: Ui, result: Any, cohort: int, union: str, year: int, today: str, settings: Any
+) -> dict[str, Any]:
+    """The one-page summary's variables (the document is written in Chinese)."""
+
+    def num(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
+    records_share = round(settings.assessment_records_share * 100)
+    self_share = round(settings.assessment_self_share * 100)
+    return {
+        "year": year,
+        "name": result.user.display_name,
+        "union": union,
+        "rows": assessment_rows(ui, result),
+        "records": num(result.records),
+        "self_score": num(result.self_score),
+        "democratic": num(result.democratic),
+        "evaluation": num(result.evaluation),
+        "total": num(result.total),
+        "rank": result.rank,
+        "cohort": cohort,
+        "today": today,
+        "records_share": records_share,
+        "evaluation_share": 100 - records_share,
+        "self_share": self_share,
+        "democratic_share": 100 - self_share,
+    }
+
+
+def assessment_sheets(ui: Ui, results: list[Any], unions: dict[int, str]) -> list[Sheet]:
+    """Results per instructor (indicators, scores, rank) and activity totals per union."""
+    label = ui.label
+    keys = [k for k in (results[0].scores if results else {})]
+    people = Sheet(
+        label("labels.assessment_sheet"),
+        [
+            label("labels.roster_col_no"),
+            label("labels.roster_col_name"),
+            label("labels.roster_col_union"),
+            *[label(f"labels.indicator_{k}") for k in keys],
+            label("labels.assessment_records"),
+            label("labels.assessment_evaluation"),
+            label("labels.assessment_total"),
+        ],
+        [
+            [
+                r.rank,
+                r.user.display_name,
+                unions.get(r.user.org_id, ""),
+                *[
+                    (round(r.response_hours, 1) if r.response_hours else None)
+                    if k == "response"
+                    else r.values.get(k, 0)
+                    for k in keys
+                ],
+                round(r.records, 1),
+                None if r.evaluation is None else round(r.evaluation, 1),
+                round(r.total, 1),
+            ]
+            for r in results
+        ],
+        Chart(
+            "bar",
+            label("labels.assessment_total"),
+            value_columns=(len(keys) + 6,),
+            category_column=2,
+        ),
+        widths=(6, 12, 18, *[8] * len(keys), 10, 10, 10),
+    )
+    per_union: dict[str, list[float]] = {}
+    for r in results:
+        row = per_union.setdefault(unions.get(r.user.org_id, ""), [0.0] * (len(keys) + 1))
+        row[0] += 1
+        for index, key in enumerate(keys, start=1):
+            if key != "response":
+                row[index] += r.values.get(key, 0)
+    unions_sheet = Sheet(
+        label("labels.assessment_union_sheet"),
+        [
+            label("labels.roster_col_union"),
+            label("labels.assessment_people"),
+            *[label(f"labels.indicator_{k}") for k in keys if k != "response"],
+        ],
+        [
+            [name, int(row[0]), *[row[i] for i, k in enumerate(keys, start=1) if k != "response"]]
+            for name, row in per_union.items()
+        ],
+        widths=(20, 8, *[8] * len(keys)),
+    )
+    return [people, unions_sheet]

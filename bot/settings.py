@@ -152,6 +152,30 @@ class Settings(BaseSettings):
     duty_tick_minutes: int = Field(30, ge=1, description="how often duties are planned")
     digest_time: time = Field(time(8, 30), description="each instructor's morning digest")
     weekly_summary_time: time = Field(time(9, 0), description="liaisons' Monday summary")
+    assessment_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "sessions": 15.0,
+            "offers": 10.0,
+            "signed": 10.0,
+            "filed": 5.0,
+            "surveys": 5.0,
+            "answers": 5.0,
+            "documents": 5.0,
+            "training_hours": 10.0,
+            "checks": 10.0,
+            "rectifications": 5.0,
+            "reports": 5.0,
+            "assignments": 10.0,
+            "response": 5.0,
+        },
+        description="weights of the counted indicators (JSON)",
+    )
+    assessment_records_share: float = Field(
+        0.5, ge=0, le=1, description="share of the counted records in the total"
+    )
+    assessment_self_share: float = Field(
+        0.3, ge=0, le=1, description="self-report's share of the evaluation (democratic: the rest)"
+    )
     assignment_remind_hours: int = Field(24, ge=1, description="an unanswered task is reminded")
     assignment_escalate_hours: int = Field(48, ge=1, description="... then the liaison is told")
     broadcast_approval_above: int = Field(

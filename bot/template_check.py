@@ -27,6 +27,10 @@ from storage.uow import UnitOfWork
 POSTER_VARIABLES = frozenset(
     {"union", "heading", "enterprise", "question", "qr", "scan", "link", "closes", "privacy"}
 )
+OWN_VARIABLES = {  # templates not tied to a case, with their own variables
+    "survey_poster": POSTER_VARIABLES,
+    "assessment": document_views.ASSESSMENT_VARIABLES,
+}
 SAMPLE = {
     "text": "示例 & <内容>",
     "long": "示例第一行 & <内容>\n示例第二行",
@@ -92,22 +96,26 @@ async def demo_contexts(settings: Settings, now: datetime) -> dict[str, dict[str
             await db.dispose()
 
 
-def _poster_context() -> dict[str, Any]:
-    return {name: f"示例{name}" for name in POSTER_VARIABLES - {"qr"}} | {"qr": ""}
+def _sample(names: frozenset[str]) -> dict[str, Any]:
+    """Sample values for a template's own variables (a list for `rows`, empty images)."""
+    values: dict[str, Any] = {name: f"示例{name}" for name in names}
+    values["qr"] = ""
+    values["rows"] = [{"label": "示例 & <指标>", "value": 3, "score": 75.0}]
+    return values
 
 
 def check_file(path: Path, contexts: dict[str, dict[str, Any]], out: Path) -> Finding:
     kind = path.stem
-    if kind not in contexts and kind != "survey_poster":
-        known = ", ".join((*documents.KINDS, "survey_poster"))
+    if kind not in contexts and kind not in OWN_VARIABLES:
+        known = ", ".join((*documents.KINDS, *OWN_VARIABLES))
         return Finding(path, [], f"unknown template name; use one of: {known}")
-    known_names = POSTER_VARIABLES if kind == "survey_poster" else document_views.VARIABLES
+    known_names = OWN_VARIABLES.get(kind, document_views.VARIABLES)
     try:
         used = DocxTemplate(path).get_undeclared_template_variables(environment())
     except (TemplateError, ValueError, KeyError) as error:
         return Finding(path, [], f"cannot read the template: {error}")
     finding = Finding(path, sorted(set(used) - known_names))
-    context = _poster_context() if kind == "survey_poster" else contexts[kind]
+    context = contexts.get(kind) or _sample(OWN_VARIABLES[kind])
     try:
         sample = out / f"{kind}-sample.docx"
         sample.write_bytes(render_file(path, context))

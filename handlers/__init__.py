@@ -9,6 +9,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         answers,
         approvals,
+        assessment,
         assignments,
         broadcasts,
         cases,
@@ -55,6 +56,7 @@ def get_routers() -> list[Router]:
         assignments,
         roster,
         expenses,
+        assessment,
         invites,
         approvals,
         fallback,

@@ -44,6 +44,7 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
                 button(ui.label("labels.menu_expenses_liaison"), MenuCB(action="expenses")),
             ]
         )
+        rows.append([button(ui.label("labels.menu_assessment"), MenuCB(action="assessment"))])
         rows.append(
             [
                 button(ui.label("labels.menu_cases_liaison"), MenuCB(action="cases")),
@@ -70,6 +71,7 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
                 button(ui.label("labels.menu_expenses"), MenuCB(action="expenses")),
             ]
         )
+        rows.append([button(ui.label("labels.menu_assessment_mine"), MenuCB(action="assessment"))])
         key = "labels.menu_profile" if has_profile else "labels.menu_profile_fill"
         rows.append([button(ui.label(key), MenuCB(action="profile"))])
     rows.append(

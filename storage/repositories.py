@@ -17,6 +17,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from storage.models import (
+    AssessmentScore,
     Assignment,
     AssignmentRecipient,
     BargainingCase,
@@ -1452,3 +1453,17 @@ class ExpenseRepo(_Repo):
             .order_by(col(User.display_name), col(Expense.spent_on))
         )
         return [(e, u) for e, u in found.all()]
+
+
+class AssessmentRepo(_Repo):
+    async def scores(self, user_ids: Sequence[int], year: int) -> dict[int, AssessmentScore]:
+        found = await self.session.execute(
+            select(AssessmentScore).where(
+                col(AssessmentScore.user_id).in_(list(user_ids)), AssessmentScore.year == year
+            )
+        )
+        return {s.user_id: s for s in found.scalars().all()}
+
+    async def save(self, score: AssessmentScore) -> None:
+        await self.session.merge(score)
+        await self.session.flush()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
     ActivityRepo,
+    AssessmentRepo,
     AssignmentRepo,
     BroadcastRepo,
     CaseRepo,
@@ -75,6 +76,7 @@ class UnitOfWork:
         self.assignments = AssignmentRepo(self.session)
         self.activity = ActivityRepo(self.session)
         self.expenses = ExpenseRepo(self.session)
+        self.assessments = AssessmentRepo(self.session)
         self._token = _current.set(self)
         return self
 

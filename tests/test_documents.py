@@ -255,7 +255,7 @@ def test_templates_check_command(tmp_path: Path):
     out = tmp_path / "samples"
     result = runner.invoke(cli, ["templates", "check", "--out", str(out)], env={"BOT_TOKEN": ""})
     assert result.exit_code == 0, result.output
-    assert "all 11 templates render" in result.output
+    assert "all 12 templates render" in result.output
     sample = Document(str(out / "wage-sample.docx"))
     assert any("光谷电子有限公司" in p.text for p in sample.paragraphs)
 

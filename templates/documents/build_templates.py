@@ -477,7 +477,42 @@ def filing() -> None:
     b.save("filing", "集体合同报送材料清单")
 
 
+def assessment() -> None:
+    b = Builder("{{ year }}年度专职集体协商指导员考核表")
+    b.line("姓名：{{ name }}　　所属工会：{{ union }}")
+    b.heading("一、工作实绩（按记录统计）")
+    b.table(
+        ("指标", "数量", "得分（满分100）"),
+        "r in rows",
+        ("{{ r.label }}", "{{ r.value }}", "{{ r.score }}"),
+    )
+    b.text("工作实绩加权得分：{{ records }} 分。")
+    b.heading("二、评议")
+    b.text(
+        "个人述职得分：{{ self_score }}；民主评议得分：{{ democratic }}；评议综合得分：{{ evaluation }}。"
+    )
+    b.heading("三、考核结果")
+    b.text("综合得分 {{ total }} 分，在 {{ cohort }} 名指导员中排第 {{ rank }} 名。")
+    b.text(
+        "（工作实绩占 {{ records_share }}%，评议占 {{ evaluation_share }}%；评议中个人述职占 {{ self_share }}%，民主评议占 {{ democratic_share }}%。）"
+    )
+    b.signatures("考核工会（盖章）：{{ union }}", "{{ today }}")
+    b.save("assessment", "专职集体协商指导员考核表")
+
+
 if __name__ == "__main__":
-    for build in (offer, reply, plan, minutes, contract, wage, women, safety, supervision, filing):
+    for build in (
+        offer,
+        reply,
+        plan,
+        minutes,
+        contract,
+        wage,
+        women,
+        safety,
+        supervision,
+        filing,
+        assessment,
+    ):
         build()
         print("built", build.__name__)

@@ -1,0 +1,164 @@
+"""The annual assessment: indicators counted from the records, each scored against the best
+in the cohort, weighted (settings), combined with the self-report and democratic evaluation
+scores the liaison enters, and ranked."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.services import orgs
+from bot.services.errors import AccessDenied, Problem
+from bot.settings import Settings
+from storage.models import AssessmentScore, Role, User
+from storage.uow import UnitOfWork
+
+INDICATORS = (
+    "sessions",
+    "offers",
+    "signed",
+    "filed",
+    "surveys",
+    "answers",
+    "documents",
+    "training_hours",
+    "checks",
+    "rectifications",
+    "reports",
+    "assignments",
+    "response",  # mean hours to answer an assignment: lower is better
+)
+
+
+@dataclass
+class Result:
+    user: User
+    values: dict[str, float]
+    response_hours: float | None
+    self_score: float | None
+    democratic: float | None
+    scores: dict[str, float] = field(default_factory=dict)  # 0–100 per indicator
+    records: float = 0.0
+    evaluation: float | None = None
+    total: float = 0.0
+    rank: int = 0
+
+
+def parse_scores(text: str) -> tuple[float, float]:
+    """'85 90', '85，90', '85/90' → (self-report, democratic evaluation), each 0–100."""
+    parts = re.split(r"[\s,，/、;；]+", unicodedata.normalize("NFKC", text).strip())
+    try:
+        values = [float(p) for p in parts if p]
+    except ValueError:
+        raise Problem("assessment.bad_scores") from None
+    if len(values) != 2 or not all(0 <= v <= 100 for v in values):
+        raise Problem("assessment.bad_scores")
+    return values[0], values[1]
+
+
+def rank(results: list[Result], settings: Settings) -> list[Result]:
+    """Score every indicator against the cohort's best, weight, combine, rank (pure)."""
+    weights = settings.assessment_weights
+    best = {k: max((r.values.get(k, 0.0) for r in results), default=0.0) for k in INDICATORS}
+    fastest = min((r.response_hours for r in results if r.response_hours), default=None)
+    total_weight = sum(weights.get(k, 0.0) for k in INDICATORS) or 1.0
+    for result in results:
+        for key in INDICATORS:
+            if key == "response":
+                hours = result.response_hours
+                result.scores[key] = 100 * fastest / hours if fastest and hours else 0.0
+            else:
+                top = best[key]
+                result.scores[key] = 100 * result.values.get(key, 0.0) / top if top else 0.0
+        result.records = (
+            sum(weights.get(k, 0.0) * result.scores[k] for k in INDICATORS) / total_weight
+        )
+        if result.self_score is not None and result.democratic is not None:
+            share = settings.assessment_self_share
+            result.evaluation = share * result.self_score + (1 - share) * result.democratic
+        records_share = settings.assessment_records_share
+        result.total = records_share * result.records + (1 - records_share) * (
+            result.evaluation or 0
+        )
+    ordered = sorted(results, key=lambda r: (-r.total, r.user.display_name))
+    for place, result in enumerate(ordered, start=1):
+        result.rank = place
+    return ordered
+
+
+def _year(year: int, settings: Settings) -> tuple[datetime, datetime]:
+    zone = settings.zone
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+
+
+async def _cohort(
+    uow: UnitOfWork, people: list[User], year: int, settings: Settings
+) -> list[Result]:
+    start, end = _year(year, settings)
+    ids = [p.id or 0 for p in people]
+    counted = await uow.activity.indicators(ids, start, end)
+    hours = await uow.activity.response_hours(ids, start, end)
+    scores = await uow.assessments.scores(ids, year)
+    results = []
+    for person in people:
+        uid = person.id or 0
+        entered = scores.get(uid)
+        answered = hours.get(uid)
+        results.append(
+            Result(
+                person,
+                {key: counted[key].get(uid, 0.0) for key in counted},
+                sum(answered) / len(answered) if answered else None,
+                entered.self_score if entered else None,
+                entered.democratic_score if entered else None,
+            )
+        )
+    return rank(results, settings)
+
+
+async def results(uow: UnitOfWork, liaison: User, year: int, settings: Settings) -> list[Result]:
+    """Every active instructor of the liaison's subtree, ranked."""
+    if liaison.role is not Role.liaison:
+        raise AccessDenied()
+    root = await orgs.org_of(uow, liaison)
+    return await _cohort(uow, list(await uow.users.instructors_under(root.path)), year, settings)
+
+
+async def own(
+    uow: UnitOfWork, instructor: User, year: int, settings: Settings
+) -> tuple[Result, int]:
+    """An instructor's own result, ranked among the instructors of their union."""
+    union = await orgs.org_of(uow, instructor)
+    ranked = await _cohort(uow, list(await uow.users.instructors_under(union.path)), year, settings)
+    mine = next(r for r in ranked if r.user.id == instructor.id)
+    return mine, len(ranked)
+
+
+async def enter(
+    uow: UnitOfWork,
+    liaison: User,
+    user_id: int,
+    year: int,
+    self_score: float,
+    democratic: float,
+    now: datetime,
+) -> User:
+    if liaison.role is not Role.liaison:
+        raise AccessDenied()
+    person = await uow.users.get(user_id)
+    if person is None or person.role is not Role.instructor:
+        raise Problem("common.not_allowed")
+    await orgs.require_within(uow, liaison, person.org_id)
+    await uow.assessments.save(
+        AssessmentScore(
+            user_id=user_id,
+            year=year,
+            self_score=self_score,
+            democratic_score=democratic,
+            entered_by_id=liaison.id or 0,
+            entered_at=now,
+        )
+    )
+    return person

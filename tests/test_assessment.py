@@ -1,0 +1,86 @@
+"""The annual assessment: indicators counted from the demo records, evaluation scores
+entered by the liaison, the weighted ranking, the export and the one-page summary; an
+instructor sees only their own result."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from bot.services import assessment, demo
+from bot.services.errors import Problem
+from bot.testing import Harness
+from storage.models import Role, User
+from storage.uow import UnitOfWork
+from tests.conftest import make_settings
+
+
+def test_ranking_is_weighted_and_relative_to_the_best():
+    settings = make_settings(
+        "sqlite+aiosqlite:///x.db",
+        assessment_weights={"sessions": 1.0, "response": 1.0},
+        assessment_records_share=0.5,
+        assessment_self_share=0.3,
+    )
+    a = assessment.Result(User(id=1, telegram_id=1, role=Role.instructor, org_id=1, display_name="甲"), {"sessions": 4}, 2.0, 80, 90)  # fmt: skip
+    b = assessment.Result(User(id=2, telegram_id=2, role=Role.instructor, org_id=1, display_name="乙"), {"sessions": 2}, 8.0, None, None)  # fmt: skip
+    ranked = assessment.rank([b, a], settings)
+    assert [r.user.display_name for r in ranked] == ["甲", "乙"]
+    assert a.scores["sessions"] == 100
+    assert b.scores["sessions"] == 50
+    assert a.scores["response"] == 100
+    assert b.scores["response"] == 25  # four times slower
+    assert a.records == 100
+    assert b.records == pytest.approx(37.5)
+    assert a.evaluation == pytest.approx(0.3 * 80 + 0.7 * 90)
+    assert a.total == pytest.approx(0.5 * 100 + 0.5 * 87)
+    assert b.total == pytest.approx(0.5 * 37.5)
+    for bad in ("120 5", "85", "八十 九十", "-1 50"):
+        with pytest.raises(Problem):
+            assessment.parse_scores(bad)
+    assert assessment.parse_scores("85，90.5") == (85, 90.5)
+
+
+async def test_liaison_ranks_enters_exports_and_summarises(harness: Harness):
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        await demo.seed(uow, harness.clock.now(), harness.app.settings)
+        await uow.commit()
+    liaison = harness.user(1001, "王芳")
+    await liaison.send("/menu")
+    reply = await liaison.click("年度考核")
+    assert "1. 李明" in reply.text
+    assert "评议未录入" in reply.text
+
+    await liaison.click("📝 Zhang Hua")
+    assert "0 到 100" in (await liaison.send("120 90")).text
+    reply = await liaison.send("85 90")
+    assert "述职 85，民主评议 90" in reply.text
+    await liaison.click("考核")
+    assert "1. Zhang Hua" in liaison.last_text  # evaluation now counts
+
+    await liaison.click("导出考核结果")
+    book = load_workbook(io.BytesIO(liaison.last_file("document").content))
+    rows = list(book["考核结果"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("序号", "姓名", "所属工会")
+    assert [r[1] for r in rows[1:]] == ["Zhang Hua", "李明"]
+    assert rows[2][3] == 1  # 李明's one logged meeting
+    assert len(book["考核结果"]._charts) == 1
+    assert list(book["按工会统计"].iter_rows(values_only=True))[1][:2] == ("洪山区总工会", 2)
+
+    await liaison.click("📄 李明")
+    sent = liaison.last_file("document")
+    text = "\n".join(p.text for p in Document(io.BytesIO(sent.content)).paragraphs)
+    assert "李明" in text
+    assert "在 2 名指导员中排第 2 名" in text
+
+    instructor = harness.user(1101, "李明")
+    await instructor.send("/menu")
+    reply = await instructor.click("我的考核")
+    assert "参加协商：1" in reply.text
+    assert "排第 2 名" in reply.text
+    assert "Zhang Hua" not in reply.text
+    reply = await instructor.press("ae:export:0")
+    assert not any(m.get("document") for m in instructor.bot_messages())
