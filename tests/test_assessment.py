@@ -5,6 +5,7 @@ instructor sees only their own result."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from docx import Document
@@ -18,6 +19,13 @@ from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 
 
+def _person(uid: int, name: str) -> User:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    return User(
+        id=uid, telegram_id=uid, role=Role.instructor, org_id=1, display_name=name, created_at=now
+    )
+
+
 def test_ranking_is_weighted_and_relative_to_the_best():
     settings = make_settings(
         "sqlite+aiosqlite:///x.db",
@@ -25,8 +33,8 @@ def test_ranking_is_weighted_and_relative_to_the_best():
         assessment_records_share=0.5,
         assessment_self_share=0.3,
     )
-    a = assessment.Result(User(id=1, telegram_id=1, role=Role.instructor, org_id=1, display_name="甲"), {"sessions": 4}, 2.0, 80, 90)  # fmt: skip
-    b = assessment.Result(User(id=2, telegram_id=2, role=Role.instructor, org_id=1, display_name="乙"), {"sessions": 2}, 8.0, None, None)  # fmt: skip
+    a = assessment.Result(_person(1, "甲"), {"sessions": 4}, 2.0, 80, 90)
+    b = assessment.Result(_person(2, "乙"), {"sessions": 2}, 8.0, None, None)
     ranked = assessment.rank([b, a], settings)
     assert [r.user.display_name for r in ranked] == ["甲", "乙"]
     assert a.scores["sessions"] == 100
