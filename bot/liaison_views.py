@@ -249,3 +249,29 @@ def assessment_sheets(ui: Ui, results: list[Any], unions: dict[int, str]) -> lis
         widths=(20, 8, *[8] * len(keys)),
     )
     return [people, unions_sheet]
+
+
+def ledger_sheets(ui: Ui, found: Any) -> list[Sheet]:
+    """An assignment's ledger: each recipient's delivery and answer."""
+    label = ui.label
+    return [
+        Sheet(
+            label("labels.assignment_sheet"),
+            [
+                label(f"labels.assignment_col_{c}")
+                for c in ("name", "delivery", "status", "reason", "answered", "done")
+            ],
+            [
+                [
+                    person.display_name,
+                    label(f"labels.delivery_{delivery}"),
+                    label(f"labels.assignment_status_{line.status}"),
+                    line.reason,
+                    ui.renderer.format_datetime(line.responded_at) if line.responded_at else "",
+                    ui.renderer.format_datetime(line.done_at) if line.done_at else "",
+                ]
+                for person, line, delivery in found.rows
+            ],
+            widths=(12, 12, 10, 30, 18, 18),
+        )
+    ]

@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from aiogram import F
+from aiogram import Bot, F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot import liaison_views as views
 from bot.callbacks import AssignCB, MenuCB
 from bot.clock import Clock
+from bot.exports import workbook
+from bot.offload import Offloader
 from bot.services import assignments
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
@@ -250,7 +253,17 @@ async def send(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
 async def show_ledger(ui: Ui, chat_id: int, found: assignments.Ledger) -> None:
     task = found.assignment
     counts = found.counts
-    back = keyboard([[button(ui.label("labels.assignment_list"), MenuCB(action="assignments"))]])
+    back = keyboard(
+        [
+            [
+                button(
+                    ui.label("labels.assignment_export"),
+                    AssignCB(assignment_id=task.id or 0, action="export"),
+                ),
+                button(ui.label("labels.assignment_list"), MenuCB(action="assignments")),
+            ]
+        ]
+    )
     await ui.send(
         chat_id,
         "assignments.ledger",
@@ -346,3 +359,22 @@ async def mark_done(
     await query.answer()
     await ui.send(query.from_user.id, "assignments.marked_done")
     await show_list(ui, query.from_user.id, uow, user)
+
+
+@router.callback_query(AssignCB.filter(F.action == "export"), LIAISON)
+async def export(
+    query: CallbackQuery,
+    callback_data: AssignCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    bot: Bot,
+    offload: Offloader,
+) -> None:
+    found = await assignments.ledger(uow, user, callback_data.assignment_id)
+    await query.answer()
+    data = await offload.run(workbook, views.ledger_sheets(ui, found))
+    name = (
+        f"{ui.label('labels.assignment_file')}-{found.assignment.id}-{found.assignment.due_on}.xlsx"
+    )
+    await bot.send_document(query.from_user.id, BufferedInputFile(data, filename=name))

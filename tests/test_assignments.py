@@ -3,7 +3,10 @@ ledger shows deliveries and answers; silence is reminded, then escalated to the 
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+
+from openpyxl import load_workbook
 
 from bot import jobs
 from bot.testing import ChatUser, Harness
@@ -74,6 +77,12 @@ async def test_assign_accept_decline_done_and_ledger(harness: Harness):
     assert "已经完成" in (await a.send("改主意了")).text
     reply = await liaison.press("as:1::0")
     assert "完成 1" in reply.text
+    await liaison.click("导出台账")
+    book = load_workbook(io.BytesIO(liaison.last_file("document").content))
+    ledger = {row[0]: row[1:4] for row in book["任务台账"].iter_rows(min_row=2, values_only=True)}
+    assert ledger["李明"][:2] == ("已送达", "已完成")
+    assert ledger["张华"] == ("已送达", "已拒绝", "本月在外地参加培训")
+    assert ledger["赵强"][0] == "已屏蔽机器人"
 
     # Nobody is nudged who answered; the liaison hears of no one (c blocked the bot).
     harness.clock.advance(timedelta(hours=49))
