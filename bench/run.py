@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import documents, reminders, surveys
+from bench import broadcasts, documents, reminders, surveys
 from bench.surveys import Row
 from bot.settings import Settings
 
@@ -90,6 +90,8 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
         _fresh_sqlite(f"sqlite+aiosqlite:///{tmp}/late.db")
         late = await reminders.lateness(_settings(f"sqlite+aiosqlite:///{tmp}/late.db"))
         sections.append("## Reminder delivery (SQLite, wall clock)\n\n" + "\n".join(_table(late)))
+        sent = await broadcasts.rates(_settings(f"sqlite+aiosqlite:///{tmp}/broadcasts.db"))
+        sections.append("## Broadcasts over HTTP (emulator)\n\n" + "\n".join(_table(sent)))
         rows = await documents.renders(_settings(f"sqlite+aiosqlite:///{tmp}/documents.db"))
         sections.append("## Word documents\n\n" + "\n".join(_table(rows)))
     header = (

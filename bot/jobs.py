@@ -236,6 +236,17 @@ async def broadcast_tick(app: App) -> int:
         }
         await uow.commit()
     slots = asyncio.Semaphore(50)
+    outcomes: list[tuple[broadcasts.Job, str]] = []
+
+    async def flush() -> None:
+        """Record what was sent since the last flush, in one transaction: every 50 ms, so a
+        crash leaves at most that much sent but unrecorded."""
+        if not outcomes:
+            return
+        done, outcomes[:] = list(outcomes), []
+        async with UnitOfWork(app.db.sessions) as uow:
+            await broadcasts.record(uow, done, app.clock.now(), settings)
+            await uow.commit()
 
     async def deliver(job: broadcasts.Job) -> None:
         author, union = headers[job.broadcast_id]
@@ -244,11 +255,14 @@ async def broadcast_tick(app: App) -> int:
         )
         async with slots:
             delivery = await app.sender.send_message(job.telegram_id, text)
-        async with UnitOfWork(app.db.sessions) as uow:
-            await broadcasts.record(uow, job, delivery.value, app.clock.now(), settings)
-            await uow.commit()
+        outcomes.append((job, delivery.value))
 
-    await asyncio.gather(*(deliver(job) for job in batch))
+    sending = asyncio.ensure_future(asyncio.gather(*(deliver(job) for job in batch)))
+    while not sending.done():
+        await asyncio.wait([sending], timeout=0.05)
+        await flush()
+    await sending
+    await flush()
     await report_progress(app)
     return len(batch)
 

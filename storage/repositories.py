@@ -1154,20 +1154,30 @@ class BroadcastRepo(_Repo):
             for b, user, text in found.all()
         ]
 
-    async def record(
-        self, broadcast_id: int, user_id: int, outcome: str, now: datetime, max_attempts: int
+    async def record_many(
+        self, outcomes: Sequence[tuple[int, int, str]], now: datetime, max_attempts: int
     ) -> None:
-        delivery = await self.session.get(BroadcastDelivery, (broadcast_id, user_id))
-        if delivery is None or delivery.status != "sending":
-            return
-        delivery.claimed_at = None
-        if outcome == "sent":
-            delivery.status, delivery.sent_at = "sent", now
-        elif outcome == "blocked":
-            delivery.status = "blocked"
-        else:
-            delivery.attempts += 1
-            delivery.status = "failed" if delivery.attempts >= max_attempts else "pending"
+        """Record many sends at once: one UPDATE per outcome, only on rows still claimed."""
+        key = tuple_(col(BroadcastDelivery.broadcast_id), col(BroadcastDelivery.user_id))
+        claimed = col(BroadcastDelivery.status) == "sending"
+        for outcome in ("sent", "blocked", "failed"):
+            keys = [(b, u) for b, u, o in outcomes if o == outcome]
+            if not keys:
+                continue
+            if outcome == "failed":
+                tries = col(BroadcastDelivery.attempts) + 1
+                values: dict[str, Any] = {
+                    "attempts": tries,
+                    "status": when((tries >= max_attempts, "failed"), else_="pending"),
+                    "claimed_at": None,
+                }
+            else:
+                values = {"status": outcome, "claimed_at": None}
+                if outcome == "sent":
+                    values["sent_at"] = now
+            await self.session.execute(
+                update(BroadcastDelivery).where(key.in_(keys), claimed).values(**values)
+            )
 
 
 class AssignmentRepo(_Repo):

@@ -123,10 +123,13 @@ async def claim(uow: UnitOfWork, now: datetime, settings: Settings, limit: int) 
 
 
 async def record(
-    uow: UnitOfWork, job: Job, outcome: str, now: datetime, settings: Settings
+    uow: UnitOfWork, done: Sequence[tuple[Job, str]], now: datetime, settings: Settings
 ) -> None:
-    await uow.broadcasts.record(
-        job.broadcast_id, job.user_id, outcome, now, settings.sender_max_attempts
+    """Record the outcome of sends (sent, blocked, failed: retried until the last attempt)."""
+    await uow.broadcasts.record_many(
+        [(job.broadcast_id, job.user_id, outcome) for job, outcome in done],
+        now,
+        settings.sender_max_attempts,
     )
 
 
