@@ -21,7 +21,13 @@ from bot import jobs
 from bot.clock import Clock, SystemClock
 from bot.commands import set_default_commands
 from bot.documents import Documents
-from bot.middlewares import ThrottlingMiddleware, UnitOfWorkMiddleware, UserMiddleware
+from bot.middlewares import (
+    AnswerScopeMiddleware,
+    AnswerTracker,
+    ThrottlingMiddleware,
+    UnitOfWorkMiddleware,
+    UserMiddleware,
+)
 from bot.offload import Offloader
 from bot.pdf import PdfConverter, find_office
 from bot.rendering import Renderer
@@ -139,6 +145,8 @@ def create_app(
         documents=documents,
         pdf=pdf,
     )
+    dispatcher.update.outer_middleware(AnswerScopeMiddleware())
+    bot.session.middleware(AnswerTracker())
     dispatcher.update.outer_middleware(
         ThrottlingMiddleware(settings.throttle_rate, settings.throttle_burst, renderer)
     )

@@ -8,11 +8,18 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -126,3 +133,38 @@ class UserMiddleware(BaseMiddleware):
         data["locale"] = locale
         data["ui"] = Ui(data["bot"], self.renderer, locale)
         return await handler(event, data)
+
+
+# The callback queries answered while handling the current update, so the error handler
+# does not answer one twice (Telegram refuses the second answer).
+ANSWERED: ContextVar[set[str] | None] = ContextVar("xieshang_answered", default=None)
+
+
+class AnswerTracker(BaseRequestMiddleware):
+    """A request middleware on the bot's session: notes each answered callback query."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        response = await make_request(bot, method)
+        answered = ANSWERED.get()
+        if isinstance(method, AnswerCallbackQuery) and answered is not None:
+            answered.add(method.callback_query_id)
+        return response
+
+
+class AnswerScopeMiddleware(BaseMiddleware):
+    """Opens the set of answered callback queries for one update. It is not reset on the way
+    out: the error handler, which runs outside this middleware, still reads it."""
+
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
+        ANSWERED.set(set())
+        return await handler(event, data)
+
+
+def answered(query_id: str) -> bool:
+    found = ANSWERED.get()
+    return found is not None and query_id in found

@@ -10,6 +10,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
+from bot.middlewares import answered
 from bot.rendering import Renderer
 from bot.services.errors import Problem
 from bot.settings import Settings
@@ -44,8 +45,8 @@ async def on_error(
         log.error("update %s failed", update.update_id, exc_info=event.exception)
     if chat_id is None:
         return True
-    if update.callback_query:
-        # The handler may have answered it already before it failed.
+    if update.callback_query and not answered(update.callback_query.id):
+        # Unless the handler answered it before it failed (a second answer is refused).
         with contextlib.suppress(TelegramAPIError):
             await update.callback_query.answer()
     try:
