@@ -158,7 +158,8 @@ async def rates(settings: Settings) -> list[Row]:
             f"{standard:.1f}/s",
             "30/s (the configured limit)",
             ratio(standard, 30.0),
-            f"target ≥ 0.95; 5 injected 429s; {_check(per_chat, recorded)}",
+            f"5 injected 429s; {_check(per_chat, recorded)}",
+            "≥ 0.95×",
         )
     ]
     elapsed, per_chat, recorded = await _run(settings, 1000.0, injected=0)

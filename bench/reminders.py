@@ -72,7 +72,8 @@ async def idle_tick(settings: Settings) -> list[Row]:
             f"{full * 1000:.2f} ms",
             f"{empty * 1000:.2f} ms with none pending",
             ratio(full, empty),
-            "target < 10 ms; an index on (status, next attempt) does the work",
+            "an index on (status, next attempt) does the work",
+            "< 10 ms",
         )
     ]
 
@@ -137,5 +138,6 @@ async def lateness(settings: Settings) -> list[Row]:
             "1 s tick interval (the floor)",
             ratio(p99, 1.0),
             f"p50 {p50:.2f} s; {BURST} reminders due within {BURST_SECONDS} s, each delivered once",
+            "≈ the tick interval",
         )
     ]

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import broadcasts, documents, reminders, surveys
+from bench import broadcasts, documents, reminders, steps, surveys
 from bench.surveys import Row
 from bot.settings import Settings
 
@@ -51,9 +51,12 @@ async def _postgres_url(base: str) -> str:
 
 def _table(rows: list[Row]) -> list[str]:
     return [
-        "| measure | value | reference (same run) | ratio | note |",
-        "|---|---|---|---|---|",
-        *(f"| {r.name} | {r.value} | {r.reference} | {r.ratio} | {r.note} |" for r in rows),
+        "| measure | value | reference (same run) | ratio | target | note |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r.name} | {r.value} | {r.reference} | {r.ratio} | {r.target} | {r.note} |"
+            for r in rows
+        ),
     ]
 
 
@@ -90,6 +93,8 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
         _fresh_sqlite(f"sqlite+aiosqlite:///{tmp}/late.db")
         late = await reminders.lateness(_settings(f"sqlite+aiosqlite:///{tmp}/late.db"))
         sections.append("## Reminder delivery (SQLite, wall clock)\n\n" + "\n".join(_table(late)))
+        steps_rows = await steps.throughput(_settings(f"sqlite+aiosqlite:///{tmp}/steps.db"))
+        sections.append("## Flow steps (SQLite)\n\n" + "\n".join(_table(steps_rows)))
         sent = await broadcasts.rates(_settings(f"sqlite+aiosqlite:///{tmp}/broadcasts.db"))
         sections.append("## Broadcasts over HTTP (emulator)\n\n" + "\n".join(_table(sent)))
         rows = await documents.renders(_settings(f"sqlite+aiosqlite:///{tmp}/documents.db"))
