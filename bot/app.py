@@ -30,6 +30,7 @@ from bot.middlewares import (
 )
 from bot.offload import Offloader
 from bot.pdf import PdfConverter, find_office
+from bot.pins import pin_response_models
 from bot.rendering import Renderer
 from bot.sender import Sender
 from bot.services import users
@@ -105,6 +106,7 @@ def create_app(
     token = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
     if not token:
         raise ValueError("a bot token is needed to build the bot")
+    pin_response_models()
     db = Database(settings.database_url)
     renderer = Renderer(settings.zone, settings.default_locale)
     bot = Bot(
