@@ -24,6 +24,7 @@ from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
+from handlers.keyboards import people_picker, toggle_chosen
 from storage.models import AssignmentKind, Role, User
 from storage.uow import UnitOfWork
 
@@ -204,22 +205,16 @@ async def new(
 async def show_pick(
     ui: Ui, chat_id: int, uow: UnitOfWork, user: User, chosen: list[int], message: Message | None
 ) -> None:
-    people = await assignments.audience(uow, user)
-    toggles = [
-        button(
-            ("✅ " if p.id in chosen else "▫️ ") + p.display_name,
-            AssignCB(action="pick", user_id=p.id or 0),
-        )
-        for p in people
-    ]
-    rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
-    rows.append(
-        [
-            button(ui.label("labels.cancel"), MenuCB(action="assignments")),
-            button(ui.label("labels.assignment_send", n=len(chosen)), AssignCB(action="send")),
-        ]
+    markup = people_picker(
+        ui,
+        await assignments.audience(uow, user),
+        chosen,
+        lambda uid: AssignCB(action="pick", user_id=uid),
+        MenuCB(action="assignments"),
+        AssignCB(action="send"),
+        "labels.assignment_send",
     )
-    await ui.edit_or_send(message, chat_id, "assignments.pick", keyboard(rows), count=len(chosen))
+    await ui.edit_or_send(message, chat_id, "assignments.pick", markup, count=len(chosen))
 
 
 @router.callback_query(Pick.people, AssignCB.filter(F.action == "pick"), LIAISON)
@@ -231,10 +226,7 @@ async def toggle(
     user: User,
     ui: Ui,
 ) -> None:
-    chosen = list((await state.get_data()).get("_chosen", []))
-    who = callback_data.user_id
-    chosen = [c for c in chosen if c != who] if who in chosen else [*chosen, who]
-    await state.update_data(_chosen=chosen)
+    chosen = await toggle_chosen(state, callback_data.user_id)
     await query.answer()
     await show_pick(ui, query.from_user.id, uow, user, chosen, _message(query))
 

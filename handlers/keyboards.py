@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.callbacks import (
@@ -17,7 +19,7 @@ from bot.callbacks import (
     ReportCB,
 )
 from bot.ui import Ui, button, keyboard
-from storage.models import Invite, Org, Role
+from storage.models import Invite, Org, Role, User
 
 PAGE_SIZE = 8
 
@@ -146,3 +148,35 @@ def profile_view(ui: Ui) -> InlineKeyboardMarkup:
             [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
         ]
     )
+
+
+def people_picker(
+    ui: Ui,
+    people: Sequence[User],
+    chosen: Sequence[int],
+    pick: Callable[[int], Any],
+    cancel: Any,
+    send: Any,
+    send_label: str,
+) -> InlineKeyboardMarkup:
+    """Tick people two to a row, then Cancel and Send (with how many are chosen)."""
+    toggles = [
+        button(("✅ " if p.id in chosen else "▫️ ") + p.display_name, pick(p.id or 0))
+        for p in people
+    ]
+    rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
+    rows.append(
+        [
+            button(ui.label("labels.cancel"), cancel),
+            button(ui.label(send_label, n=len(chosen)), send),
+        ]
+    )
+    return keyboard(rows)
+
+
+async def toggle_chosen(state: FSMContext, who: int) -> list[int]:
+    """Tick or untick `who` in the form's `_chosen` list; the list as it is now."""
+    chosen = list((await state.get_data()).get("_chosen", []))
+    chosen = [c for c in chosen if c != who] if who in chosen else [*chosen, who]
+    await state.update_data(_chosen=chosen)
+    return chosen

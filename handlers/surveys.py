@@ -489,6 +489,15 @@ async def discard(
 
 
 # ----- sharing -----
+async def _with_qr(
+    uow: UnitOfWork, user: User, survey_id: int, clock: Clock, bot: Bot, offload: Offloader
+) -> tuple[surveys.SurveyCard, str, bytes]:
+    """The survey's card, its deep link, and the link as a QR code image."""
+    card = await surveys.card(uow, user, survey_id, clock.now())
+    link = await deep_link(bot, card.survey.token)
+    return card, link, await offload.run(charts.qr_png, link)
+
+
 @router.callback_query(SurveyCB.filter(F.action == "share"))
 async def share(
     query: CallbackQuery,
@@ -500,9 +509,7 @@ async def share(
     bot: Bot,
     offload: Offloader,
 ) -> None:
-    card = await surveys.card(uow, user, callback_data.survey_id, clock.now())
-    link = await deep_link(bot, card.survey.token)
-    png = await offload.run(charts.qr_png, link)
+    card, link, png = await _with_qr(uow, user, callback_data.survey_id, clock, bot, offload)
     await query.answer()
     await bot.send_photo(
         query.from_user.id,
@@ -524,9 +531,7 @@ async def poster(
     documents: Documents,
     settings: Settings,
 ) -> None:
-    card = await surveys.card(uow, user, callback_data.survey_id, clock.now())
-    link = await deep_link(bot, card.survey.token)
-    png = await offload.run(charts.qr_png, link)
+    card, link, png = await _with_qr(uow, user, callback_data.survey_id, clock, bot, offload)
     enterprise = "、".join(card.enterprises)
     context = {
         "union": card.union,

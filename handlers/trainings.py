@@ -22,6 +22,7 @@ from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
+from handlers.keyboards import people_picker, toggle_chosen
 from storage.models import Role, TrainingKind, User
 from storage.uow import UnitOfWork
 
@@ -210,22 +211,16 @@ async def show_pick(
     chosen: list[int],
     message: Message | None,
 ) -> None:
-    people = await trainings.audience(uow, user)
-    toggles = [
-        button(
-            ("✅ " if p.id in chosen else "▫️ ") + p.display_name,
-            TrainingCB(action="pick", user_id=p.id or 0),
-        )
-        for p in people
-    ]
-    rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
-    rows.append(
-        [
-            button(ui.label("labels.cancel"), MenuCB(action="trainings")),
-            button(ui.label("labels.training_send", n=len(chosen)), TrainingCB(action="send")),
-        ]
+    markup = people_picker(
+        ui,
+        await trainings.audience(uow, user),
+        chosen,
+        lambda uid: TrainingCB(action="pick", user_id=uid),
+        MenuCB(action="trainings"),
+        TrainingCB(action="send"),
+        "labels.training_send",
     )
-    await ui.edit_or_send(message, chat_id, "trainings.pick", keyboard(rows), count=len(chosen))
+    await ui.edit_or_send(message, chat_id, "trainings.pick", markup, count=len(chosen))
 
 
 @router.callback_query(Pick.invitees, TrainingCB.filter(F.action == "pick"), LIAISON)
@@ -237,10 +232,7 @@ async def toggle(
     user: User,
     ui: Ui,
 ) -> None:
-    chosen = list((await state.get_data()).get("_chosen", []))
-    who = callback_data.user_id
-    chosen = [c for c in chosen if c != who] if who in chosen else [*chosen, who]
-    await state.update_data(_chosen=chosen)
+    chosen = await toggle_chosen(state, callback_data.user_id)
     await query.answer()
     await show_pick(ui, query.from_user.id, uow, user, chosen, _message(query))
 
