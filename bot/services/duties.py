@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.services import orgs, reminders, supervision
-from bot.services.errors import Problem
 from bot.settings import Settings
 from storage.models import Duty, Reminder, ReminderStatus, Role, User
 from storage.uow import UnitOfWork
@@ -29,16 +28,6 @@ def next_time(cron: str, after: datetime, zone: ZoneInfo) -> datetime | None:
     trigger = CronTrigger.from_crontab(cron, timezone=zone)
     found = trigger.get_next_fire_time(None, after + timedelta(seconds=1))
     return found if isinstance(found, datetime) else None
-
-
-def check_rule(cron: str, now: datetime, zone: ZoneInfo) -> None:
-    """A rule must parse and fire within about a year."""
-    try:
-        found = next_time(cron, now, zone)
-    except ValueError:
-        raise Problem("duties.bad_rule") from None
-    if found is None or found > now + timedelta(days=400):
-        raise Problem("duties.never_fires")
 
 
 def rules(settings: Settings) -> dict[str, str]:

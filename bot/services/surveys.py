@@ -52,10 +52,6 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(24)
 
 
-def looks_like_token(text: str) -> bool:
-    return text.startswith(TOKEN_PREFIX)
-
-
 def voter_hash(secret: str, telegram_id: int) -> str:
     return hmac.new(bytes.fromhex(secret), str(telegram_id).encode(), hashlib.sha256).hexdigest()
 
