@@ -35,6 +35,8 @@ def _setup_logging(verbose: bool) -> None:
     )
     if not verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        # Ticks run every few seconds; their every run is not news.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 
 async def _with_db(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
