@@ -248,11 +248,20 @@ async def broadcast_tick(app: App) -> int:
             await broadcasts.record(uow, done, app.clock.now(), settings)
             await uow.commit()
 
+    notices: dict[tuple[int, str], str] = {}
+
+    def notice(job: broadcasts.Job) -> str:
+        """The notice as its recipients read it, rendered once per broadcast and language."""
+        key = (job.broadcast_id, job.locale)
+        if key not in notices:
+            author, union = headers[job.broadcast_id]
+            notices[key] = app.renderer.text(
+                job.locale, "broadcasts.notice", body=job.text, author=author, union=union
+            )
+        return notices[key]
+
     async def deliver(job: broadcasts.Job) -> None:
-        author, union = headers[job.broadcast_id]
-        text = app.renderer.text(
-            job.locale, "broadcasts.notice", body=job.text, author=author, union=union
-        )
+        text = notice(job)
         async with slots:
             delivery = await app.sender.send_message(job.telegram_id, text)
         outcomes.append((job, delivery.value))

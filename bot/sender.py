@@ -49,7 +49,10 @@ class Sender:
         max_chats: int = 10_000,
     ) -> None:
         self.bot = bot
-        self._global = AsyncLimiter(global_rate, 1.0)
+        # One send per 1/rate seconds: a bucket of `rate` per second allows a burst that,
+        # with the steady flow after it, exceeds the limit in some one-second window, and
+        # each 429 then costs its retry_after (measured in bench/broadcasts.py).
+        self._global = AsyncLimiter(1, 1.0 / global_rate)
         self._chat_period = 1.0 / chat_rate
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self._max_chats = max_chats
