@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
+REMINDER_SENDS = 5  # reminders sent at once by one tick (each holds a database session)
 
 
 async def housekeeping_tick(app: App) -> None:
@@ -83,26 +84,35 @@ async def reminder_tick(app: App) -> ReminderTick:
         ]
         await uow.commit()
     zone, start, end = settings.zone, settings.quiet_hours_start, settings.quiet_hours_end
-    for reminder_id, recipient_id, payload, urgent, late, kind in claimed:
-        async with UnitOfWork(app.db.sessions) as uow:
+    slots = asyncio.Semaphore(REMINDER_SENDS)
+
+    async def handle(
+        reminder_id: int,
+        recipient_id: int,
+        payload: dict[str, Any],
+        urgent: bool,
+        late: bool,
+        kind: str,
+    ) -> None:
+        async with slots, UnitOfWork(app.db.sessions) as uow:
             if not urgent and reminders.in_quiet_hours(now, zone, start, end):
                 await reminders.defer(
                     uow, reminder_id, reminders.after_quiet_hours(now, zone, start, end)
                 )
                 stats.deferred += 1
                 await uow.commit()
-                continue
+                return
             recipient = await uow.users.get(recipient_id)
             if recipient is None or not recipient.active:
                 await reminders.mark(uow, reminder_id, "blocked", now, settings, late)
                 await uow.commit()
-                continue
+                return
             if payload.get("dynamic"):
                 text = await render_overview(app, uow, recipient, str(payload["dynamic"]), now)
                 if text is None:  # nothing to report today
                     await reminders.skip(uow, reminder_id)
                     await uow.commit()
-                    continue
+                    return
             else:
                 text = render_reminder(app, recipient.locale, payload, late)
             markup = reminder_markup(app, recipient.locale, reminder_id, kind, payload)
@@ -115,6 +125,18 @@ async def reminder_tick(app: App) -> ReminderTick:
         stats.late += late and delivery is Delivery.sent
         stats.blocked += delivery is Delivery.blocked
         stats.failed += delivery is Delivery.failed
+
+    # Several recipients at once, so the sender's pace and not each send's round trip sets
+    # the rate; one recipient's reminders in their order.
+    by_recipient: dict[int, list[Any]] = {}
+    for item in claimed:
+        by_recipient.setdefault(item[1], []).append(item)
+
+    async def in_order(items: list[Any]) -> None:
+        for item in items:
+            await handle(*item)
+
+    await asyncio.gather(*(in_order(items) for items in by_recipient.values()))
     return stats
 
 

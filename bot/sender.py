@@ -37,6 +37,34 @@ class Delivery(StrEnum):
     failed = "failed"
 
 
+class Pacer:
+    """Send slots just over `1/rate` apart on absolute times, so timer lateness never adds
+    up; a 429 pauses every sender, not only the one that met it (flood control is per bot).
+
+    A token bucket of `rate` per second would allow a burst that, with the steady flow
+    after it, exceeds the limit in some one-second window."""
+
+    def __init__(self, rate: float) -> None:
+        # 3 % under the limit: requests sent evenly can still arrive bunched (network,
+        # scheduling), and Telegram counts arrivals.
+        self._gap = 1.03 / rate
+        self._next = 0.0
+
+    async def __aenter__(self) -> None:
+        now = asyncio.get_running_loop().time()
+        slot = max(now, self._next)
+        self._next = slot + self._gap
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def pause(self, seconds: float) -> None:
+        """Nobody sends for `seconds` (Telegram said retry_after)."""
+        self._next = max(self._next, asyncio.get_running_loop().time() + seconds)
+
+
 class Sender:
     def __init__(
         self,
@@ -49,10 +77,7 @@ class Sender:
         max_chats: int = 10_000,
     ) -> None:
         self.bot = bot
-        # One send per 1/rate seconds: a bucket of `rate` per second allows a burst that,
-        # with the steady flow after it, exceeds the limit in some one-second window, and
-        # each 429 then costs its retry_after (measured in bench/broadcasts.py).
-        self._global = AsyncLimiter(1, 1.0 / global_rate)
+        self._global = Pacer(global_rate)
         self._chat_period = 1.0 / chat_rate
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self._max_chats = max_chats
@@ -97,6 +122,7 @@ class Sender:
                     return Delivery.sent
                 except TelegramRetryAfter as exc:
                     log.warning("429 for chat %s: waiting %ss", chat_id, exc.retry_after)
+                    self._global.pause(float(exc.retry_after))
                     await self._sleep(float(exc.retry_after))
                     continue
                 except TelegramForbiddenError:

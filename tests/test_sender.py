@@ -3,6 +3,8 @@ network and server errors retry with backoff, long texts split, rates are limite
 
 from __future__ import annotations
 
+import itertools
+
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import SendMessage
 
@@ -120,3 +122,27 @@ async def test_per_chat_rate_is_enforced(harness: Harness):
         await sender.send_message(1001, "x")
     # Five messages at 20/s to one chat cannot all leave in the same instant.
     assert time.monotonic() - started >= 0.15
+
+
+async def test_the_pacer_spaces_sends_evenly_and_pauses_everyone_on_a_429():
+    import asyncio
+
+    from bot.sender import Pacer
+
+    pacer = Pacer(50.0)  # 20.6 ms apart
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    moments = []
+
+    async def send() -> None:
+        async with pacer:
+            moments.append(loop.time() - started)
+
+    await asyncio.gather(*(send() for _ in range(10)))
+    gaps = [b - a for a, b in itertools.pairwise(moments)]
+    assert min(gaps) >= 0.019
+    assert moments[-1] < 0.3  # no drift: nine gaps, not nine sleeps plus their lateness
+    pacer.pause(0.2)
+    before = loop.time()
+    await send()
+    assert loop.time() - before >= 0.19
