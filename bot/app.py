@@ -24,6 +24,8 @@ from bot.documents import Documents
 from bot.middlewares import (
     AnswerScopeMiddleware,
     AnswerTracker,
+    LoadStateMiddleware,
+    StateContextMiddleware,
     ThrottlingMiddleware,
     UnitOfWorkMiddleware,
     UserMiddleware,
@@ -138,6 +140,7 @@ def create_app(
     dispatcher = Dispatcher(
         storage=storage,
         events_isolation=isolation,
+        disable_fsm=True,  # StateContextMiddleware below takes its place
         settings=settings,
         clock=clock,
         renderer=renderer,
@@ -147,6 +150,8 @@ def create_app(
         documents=documents,
         pdf=pdf,
     )
+    dispatcher.fsm = StateContextMiddleware(storage, isolation)
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(AnswerScopeMiddleware())
     bot.session.middleware(AnswerTracker())
     dispatcher.update.outer_middleware(
@@ -155,6 +160,7 @@ def create_app(
     dispatcher.update.outer_middleware(
         UnitOfWorkMiddleware(db.sessions, clock, settings.db_concurrency)
     )
+    dispatcher.update.outer_middleware(LoadStateMiddleware())
     dispatcher.update.outer_middleware(UserMiddleware(renderer))
     dispatcher.include_routers(*get_routers())
 

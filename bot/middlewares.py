@@ -18,6 +18,8 @@ from aiogram.client.session.middlewares.base import (
 )
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
@@ -112,6 +114,32 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 raise
             await uow.commit()
             return result
+
+
+class StateContextMiddleware(FSMContextMiddleware):
+    """aiogram's FSM middleware (the per-chat lock, then the context) without its read of
+    the state: LoadStateMiddleware reads it inside the update's unit of work, so a step
+    reads and writes its state in one transaction instead of opening one just to read."""
+
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
+        context = self.resolve_event_context(data["bot"], data)
+        data["fsm_storage"] = self.storage
+        if context is None:
+            return await handler(event, data)
+        async with self.events_isolation.lock(key=context.key):
+            data["state"], data["raw_state"] = context, None
+            return await handler(event, data)
+
+
+class LoadStateMiddleware(BaseMiddleware):
+    """Reads the chat's form state for the state filters, after the lock and inside the
+    unit of work (see StateContextMiddleware)."""
+
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
+        context: FSMContext | None = data.get("state")
+        if context is not None:
+            data["raw_state"] = await context.get_state()
+        return await handler(event, data)
 
 
 class UserMiddleware(BaseMiddleware):

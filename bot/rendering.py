@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import FileSystemLoader, StrictUndefined, nodes
+from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.settings import LOCALES
@@ -97,7 +98,15 @@ class Renderer:
         render = template.blocks.get(block)
         if render is None:
             raise MissingText(f"no text {key!r} in locale {self.locale(locale)!r}")
-        ctx = template.new_context({"locale": self.locale(locale), **context})
+        # A context holding just this block: template.new_context() would copy every block
+        # of the file, and labels.j2 has hundreds.
+        ctx = new_context(
+            env,
+            template.name,
+            {block: render},
+            {"locale": self.locale(locale), **context},
+            globals=template.globals,
+        )
         return str(env.concat(render(ctx))).strip()
 
     def keys(self, locale: str) -> set[str]:

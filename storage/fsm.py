@@ -7,6 +7,7 @@ and commits its own.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -57,14 +58,17 @@ class SQLModelStorage(BaseStorage):
             record = await repo.get(self._keys.build(key))
             return record.state if record else None
 
+    # Data is copied deeply both ways: a handler that changes a nested list in place must
+    # not change the stored record behind SQLAlchemy's back (it would then see no change
+    # and write nothing).
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         async with self._repo() as repo:
-            await repo.put(self._keys.build(key), self._now(), data=dict(data))
+            await repo.put(self._keys.build(key), self._now(), data=copy.deepcopy(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self._repo() as repo:
             record = await repo.get(self._keys.build(key))
-            return dict(record.data) if record else {}
+            return copy.deepcopy(record.data) if record else {}
 
     async def close(self) -> None:
         return None

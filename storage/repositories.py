@@ -283,8 +283,21 @@ class UpdateLogRepo(_Repo):
 
 
 class FsmRepo(_Repo):
+    """Form state by key. A step reads its state several times (filters, get_data,
+    update_data); the records read are held here for the unit of work, absent ones too,
+    so each key costs one query. (The session's identity map holds objects weakly.)"""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._held: dict[str, FsmRecord | None] = {}
+
     async def get(self, key: str) -> FsmRecord | None:
-        return await self.session.get(FsmRecord, key)
+        if key not in self._held:
+            self._held[key] = await self.session.get(FsmRecord, key)
+        return self._held[key]
+
+    def forget(self) -> None:
+        self._held.clear()
 
     async def put(self, key: str, at: datetime, **values: object) -> None:
         record = await self.get(key)
@@ -296,8 +309,10 @@ class FsmRepo(_Repo):
         if record.state is None and not record.data:
             if record in self.session:
                 await self.session.delete(record)
+            self._held[key] = None
         else:
             self.session.add(record)
+            self._held[key] = record
         await self.session.flush()
 
 
@@ -600,6 +615,22 @@ class ReminderRepo(_Repo):
             existing.status = ReminderStatus.pending
             existing.attempts = 0
         return existing
+
+    async def add_missing(self, planned: Sequence[Reminder]) -> int:
+        """Store the planned reminders whose key is not stored yet: one read per 500 keys
+        and one batched insert, so a tick planning for everyone holds the write lock
+        briefly."""
+        keys = [r.idem_key for r in planned]
+        stored: set[str] = set()
+        for start in range(0, len(keys), 500):
+            stmt = select(Reminder.idem_key).where(
+                col(Reminder.idem_key).in_(keys[start : start + 500])
+            )
+            stored.update((await self.session.execute(stmt)).scalars())
+        missing = [r for r in planned if r.idem_key not in stored]
+        self.session.add_all(missing)
+        await self.session.flush()
+        return len(missing)
 
     async def cancel_pending(self, key_prefix: str, keep: set[str]) -> int:
         stmt = (
@@ -1043,10 +1074,10 @@ class SupervisionRepo(_Repo):
 
 
 class DutyRepo(_Repo):
-    async def add(self, duty: Duty) -> Duty:
-        self.session.add(duty)
+    async def add_all(self, duties: Sequence[Duty]) -> None:
+        """One batched insert (the first tick creates two duties per instructor)."""
+        self.session.add_all(duties)
         await self.session.flush()
-        return duty
 
     async def all(self) -> Sequence[Duty]:
         return (await self.session.execute(select(Duty))).scalars().all()

@@ -100,3 +100,4 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
+        self.fsm.forget()  # the rollback expired the records it held

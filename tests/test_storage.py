@@ -141,6 +141,32 @@ async def test_fsm_storage_contract_and_persistence(db):
     assert await second.get_data(KEY) == {"name": "李明"}
 
 
+async def test_fsm_steps_inside_one_unit_of_work(db):
+    """Within an update the state is read once and held; a handler that changes what
+    get_data returned, nested lists included, changes nothing stored until it writes."""
+    clock = FrozenClock(NOW)
+    storage = SQLModelStorage(db.sessions, clock.now)
+    await storage.set_data(KEY, {"a": {"topics": [0]}})
+    async with UnitOfWork(db.sessions) as uow:
+        data = await storage.get_data(KEY)
+        data["a"]["topics"].append(1)  # in place, as a form's answer object would
+        assert await storage.get_data(KEY) == {"a": {"topics": [0]}}
+        await storage.set_data(KEY, data)
+        data["a"]["topics"].append(2)  # after the write: not stored either
+        await storage.set_state(KEY, "Answering:question")
+        assert await storage.get_state(KEY) == "Answering:question"
+        await uow.commit()
+    assert await storage.get_data(KEY) == {"a": {"topics": [0, 1]}}
+    async with UnitOfWork(db.sessions) as uow:
+        await storage.set_state(KEY, None)
+        await storage.set_data(KEY, {})
+        assert await storage.get_data(KEY) == {}
+        await storage.set_data(KEY, {"again": True})  # deleted, then written anew
+        await uow.commit()
+    assert await storage.get_data(KEY) == {"again": True}
+    assert await storage.get_state(KEY) is None
+
+
 async def test_fsm_contract_on_redis(redis_url):
     from aiogram.fsm.storage.redis import RedisStorage
 

@@ -48,11 +48,11 @@ async def ensure(uow: UnitOfWork, now: datetime, settings: Settings) -> int:
     for case in await uow.cases.in_stages(supervision.IN_FORCE):
         wanted[f"supervision:{case.owner_id}:{case.id}"] = ("supervision", case.owner_id, case.id)
     existing = {d.key: d for d in await uow.duties.all()}
-    created = 0
+    created = []
     for key, (kind, owner_id, case_id) in wanted.items():
         duty = existing.get(key)
         if duty is None:
-            await uow.duties.add(
+            created.append(
                 Duty(
                     key=key,
                     owner_id=owner_id,
@@ -62,14 +62,14 @@ async def ensure(uow: UnitOfWork, now: datetime, settings: Settings) -> int:
                     created_at=now,
                 )
             )
-            created += 1
         elif not duty.active:
             duty.active, duty.next_at = True, None
+    await uow.duties.add_all(created)
     for key, duty in existing.items():
         if key not in wanted and duty.active:
             duty.active = False
             await uow.reminders.cancel_pending(f"duty:{duty.id}:", set())
-    return created
+    return len(created)
 
 
 async def materialise(uow: UnitOfWork, now: datetime, settings: Settings) -> int:
@@ -108,8 +108,8 @@ async def materialise(uow: UnitOfWork, now: datetime, settings: Settings) -> int
 
 async def plan_overviews(uow: UnitOfWork, now: datetime, settings: Settings) -> int:
     """The morning digests of the next days (planned well ahead, so a slow tick never
-    misses one) and the next weekly summaries."""
-    zone, planned = settings.zone, 0
+    misses one) and the next weekly summaries; returns how many were new."""
+    zone = settings.zone
     today = now.astimezone(zone).date()
     digest_at = [
         reminders.at_local(day, settings.digest_time, zone)
@@ -119,29 +119,30 @@ async def plan_overviews(uow: UnitOfWork, now: datetime, settings: Settings) -> 
     weekly_at = reminders.at_local(monday, settings.weekly_summary_time, zone)
     if weekly_at <= now:
         weekly_at += timedelta(days=7)
-    for instructor in await uow.users.instructors_under(""):
-        for due in digest_at:
-            if due > now:
-                planned += await _overview(uow, instructor, "digest", due, now)
-    for liaison in await uow.users.with_role(Role.liaison):
-        planned += await _overview(uow, liaison, "weekly", weekly_at, now)
-    return planned
+    planned = [
+        _overview(instructor, "digest", due, now)
+        for instructor in await uow.users.instructors_under("")
+        for due in digest_at
+        if due > now
+    ]
+    planned += [
+        _overview(liaison, "weekly", weekly_at, now)
+        for liaison in await uow.users.with_role(Role.liaison)
+    ]
+    return await uow.reminders.add_missing(planned)
 
 
-async def _overview(uow: UnitOfWork, user: User, kind: str, due: datetime, now: datetime) -> int:
-    await uow.reminders.upsert(
-        Reminder(
-            recipient_id=user.id or 0,
-            kind=kind,
-            idem_key=f"{kind}:{user.id}:{due.date().isoformat()}",
-            due_at=due,
-            next_attempt_at=due,
-            payload={"key": f"reminders.{kind}", "dynamic": kind},
-            status=ReminderStatus.pending,
-            created_at=now,
-        )
+def _overview(user: User, kind: str, due: datetime, now: datetime) -> Reminder:
+    return Reminder(
+        recipient_id=user.id or 0,
+        kind=kind,
+        idem_key=f"{kind}:{user.id}:{due.date().isoformat()}",
+        due_at=due,
+        next_attempt_at=due,
+        payload={"key": f"reminders.{kind}", "dynamic": kind},
+        status=ReminderStatus.pending,
+        created_at=now,
     )
-    return 1
 
 
 async def tick(uow: UnitOfWork, now: datetime, settings: Settings) -> dict[str, int]:
