@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint types format bench clean
+.PHONY: run test check lint types format bench crash clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ check: lint types test
 # Benchmarks: ratios measured in one run, written to docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# The crash tests at full strength: 20 kills each (the test run does 3).
+crash: $(STAMP)
+	CRASH_TRIALS=20 $(BIN)/python -m pytest -q -s tests/test_crash.py tests/test_delivery_crash.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

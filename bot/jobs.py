@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
-REMINDER_SENDS = 5  # reminders sent at once by one tick (each holds a database session)
+T = TypeVar("T")
+REMINDER_SENDS = 5  # reminders sent at once by one tick
 
 
 async def housekeeping_tick(app: App) -> None:
@@ -57,6 +60,69 @@ async def escalation_tick(app: App) -> int:
     return len(due)
 
 
+class Recorder(Generic[T]):
+    """Writes the outcomes of sends by group commit: each write takes what arrived while the
+    previous one was going on. At most `room` sends are ever unrecorded: a send waits for
+    room, freed when its outcome is committed, so a slow database slows the sending rather
+    than widening the window.
+
+    A crash can leave sent but unrecorded (and so sent again once the claim's lease runs
+    out) only those few: the Bot API has no idempotency key, so no bot can tell whether a
+    request in flight when it died was delivered; the window is narrowed, not closed."""
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]], room: int) -> None:
+        self._write = write
+        self._items: list[T] = []
+        self._arrived = asyncio.Event()
+        self._room = asyncio.Semaphore(room)
+
+    @staticmethod
+    def room_for(rate: float) -> int:
+        """Room for 50 ms of sends at `rate` per second, at least 2."""
+        return max(2, math.ceil(rate * 0.05))
+
+    @contextlib.asynccontextmanager
+    async def sending(self) -> AsyncIterator[Callable[[T], None]]:
+        """Hold room for one send; call the function it yields with the outcome."""
+        await self._room.acquire()
+        added = False
+
+        def add(item: T) -> None:
+            nonlocal added
+            added = True
+            self._items.append(item)
+            self._arrived.set()
+
+        try:
+            yield add
+        finally:
+            if not added:
+                self._room.release()
+
+    async def _flush(self) -> None:
+        self._arrived.clear()
+        if self._items:
+            items, self._items = self._items, []
+            try:
+                await self._write(items)
+            finally:
+                for _ in items:
+                    self._room.release()
+
+    async def during(self, work: Awaitable[Any]) -> None:
+        """Run `work` (the sends), writing outcomes as they arrive, then the last ones."""
+        sending = asyncio.ensure_future(work)
+        try:
+            while not sending.done():
+                waiting = asyncio.ensure_future(self._arrived.wait())
+                await asyncio.wait([sending, waiting], return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+                await self._flush()
+            await sending
+        finally:
+            await self._flush()
+
+
 @dataclass
 class ReminderTick:
     sent: int = 0
@@ -68,7 +134,7 @@ class ReminderTick:
 
 async def reminder_tick(app: App) -> ReminderTick:
     """Claim due reminders (committed at once, so another process skips them), send each
-    through the sender, and record the outcome in its own transaction."""
+    through the sender, and record the outcomes by group commit (Recorder)."""
     settings, now, stats = app.settings, app.clock.now(), ReminderTick()
     async with UnitOfWork(app.db.sessions) as uow:
         claimed = [
@@ -86,6 +152,49 @@ async def reminder_tick(app: App) -> ReminderTick:
     zone, start, end = settings.zone, settings.quiet_hours_start, settings.quiet_hours_end
     slots = asyncio.Semaphore(REMINDER_SENDS)
 
+    async def write(outcomes: list[tuple[int, str, bool]]) -> None:
+        async with UnitOfWork(app.db.sessions) as uow:
+            for reminder_id, outcome, late in outcomes:
+                await reminders.mark(uow, reminder_id, outcome, now, settings, late)
+            await uow.commit()
+
+    room = Recorder.room_for(settings.sender_global_rate)
+    recorder: Recorder[tuple[int, str, bool]] = Recorder(write, room)
+
+    async def prepare(
+        reminder_id: int,
+        recipient_id: int,
+        payload: dict[str, Any],
+        urgent: bool,
+        late: bool,
+        kind: str,
+    ) -> tuple[int, str, InlineKeyboardMarkup | None] | None:
+        """The recipient's chat, text and buttons; None when nothing is to be sent now
+        (quiet hours, a recipient gone, an empty digest), which is recorded here."""
+        async with UnitOfWork(app.db.sessions) as uow:
+            if not urgent and reminders.in_quiet_hours(now, zone, start, end):
+                await reminders.defer(
+                    uow, reminder_id, reminders.after_quiet_hours(now, zone, start, end)
+                )
+                stats.deferred += 1
+                await uow.commit()
+                return None
+            recipient = await uow.users.get(recipient_id)
+            if recipient is None or not recipient.active:
+                await reminders.mark(uow, reminder_id, "blocked", now, settings, late)
+                await uow.commit()
+                return None
+            if payload.get("dynamic"):
+                text = await render_overview(app, uow, recipient, str(payload["dynamic"]), now)
+                if text is None:  # nothing to report today
+                    await reminders.skip(uow, reminder_id)
+                    await uow.commit()
+                    return None
+            else:
+                text = render_reminder(app, recipient.locale, payload, late)
+            markup = reminder_markup(app, recipient.locale, reminder_id, kind, payload)
+            return recipient.telegram_id, text, markup
+
     async def handle(
         reminder_id: int,
         recipient_id: int,
@@ -94,33 +203,14 @@ async def reminder_tick(app: App) -> ReminderTick:
         late: bool,
         kind: str,
     ) -> None:
-        async with slots, UnitOfWork(app.db.sessions) as uow:
-            if not urgent and reminders.in_quiet_hours(now, zone, start, end):
-                await reminders.defer(
-                    uow, reminder_id, reminders.after_quiet_hours(now, zone, start, end)
-                )
-                stats.deferred += 1
-                await uow.commit()
+        async with slots:
+            ready = await prepare(reminder_id, recipient_id, payload, urgent, late, kind)
+            if ready is None:
                 return
-            recipient = await uow.users.get(recipient_id)
-            if recipient is None or not recipient.active:
-                await reminders.mark(uow, reminder_id, "blocked", now, settings, late)
-                await uow.commit()
-                return
-            if payload.get("dynamic"):
-                text = await render_overview(app, uow, recipient, str(payload["dynamic"]), now)
-                if text is None:  # nothing to report today
-                    await reminders.skip(uow, reminder_id)
-                    await uow.commit()
-                    return
-            else:
-                text = render_reminder(app, recipient.locale, payload, late)
-            markup = reminder_markup(app, recipient.locale, reminder_id, kind, payload)
-            delivery = await app.sender.send_message(
-                recipient.telegram_id, text, reply_markup=markup
-            )
-            await reminders.mark(uow, reminder_id, delivery.value, now, settings, late)
-            await uow.commit()
+            chat_id, text, markup = ready
+            async with recorder.sending() as record:
+                delivery = await app.sender.send_message(chat_id, text, reply_markup=markup)
+                record((reminder_id, delivery.value, late))
         stats.sent += delivery is Delivery.sent
         stats.late += late and delivery is Delivery.sent
         stats.blocked += delivery is Delivery.blocked
@@ -136,7 +226,7 @@ async def reminder_tick(app: App) -> ReminderTick:
         for item in items:
             await handle(*item)
 
-    await asyncio.gather(*(in_order(items) for items in by_recipient.values()))
+    await recorder.during(asyncio.gather(*(in_order(items) for items in by_recipient.values())))
     return stats
 
 
@@ -247,8 +337,8 @@ def render_reminder(app: App, locale: str, payload: dict[str, Any], late: bool) 
 
 
 async def broadcast_tick(app: App) -> int:
-    """Send a batch of broadcast deliveries at the sender's pace, record each at once, and
-    edit the authors' progress messages."""
+    """Send a batch of broadcast deliveries at the sender's pace, record the outcomes by
+    group commit (Recorder), and edit the authors' progress messages."""
     settings, now = app.settings, app.clock.now()
     limit = max(1, int(settings.sender_global_rate * settings.broadcast_tick_seconds * 2))
     async with UnitOfWork(app.db.sessions) as uow:
@@ -258,18 +348,14 @@ async def broadcast_tick(app: App) -> int:
         }
         await uow.commit()
     slots = asyncio.Semaphore(50)
-    outcomes: list[tuple[broadcasts.Job, str]] = []
 
-    async def flush() -> None:
-        """Record what was sent since the last flush, in one transaction: every 50 ms, so a
-        crash leaves at most that much sent but unrecorded."""
-        if not outcomes:
-            return
-        done, outcomes[:] = list(outcomes), []
+    async def write(done: list[tuple[broadcasts.Job, str]]) -> None:
         async with UnitOfWork(app.db.sessions) as uow:
             await broadcasts.record(uow, done, app.clock.now(), settings)
             await uow.commit()
 
+    room = Recorder.room_for(settings.sender_global_rate)
+    recorder: Recorder[tuple[broadcasts.Job, str]] = Recorder(write, room)
     notices: dict[tuple[int, str], str] = {}
 
     def notice(job: broadcasts.Job) -> str:
@@ -284,16 +370,11 @@ async def broadcast_tick(app: App) -> int:
 
     async def deliver(job: broadcasts.Job) -> None:
         text = notice(job)
-        async with slots:
+        async with slots, recorder.sending() as record:
             delivery = await app.sender.send_message(job.telegram_id, text)
-        outcomes.append((job, delivery.value))
+            record((job, delivery.value))
 
-    sending = asyncio.ensure_future(asyncio.gather(*(deliver(job) for job in batch)))
-    while not sending.done():
-        await asyncio.wait([sending], timeout=0.05)
-        await flush()
-    await sending
-    await flush()
+    await recorder.during(asyncio.gather(*(deliver(job) for job in batch)))
     await report_progress(app)
     return len(batch)
 

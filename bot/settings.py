@@ -134,7 +134,7 @@ class Settings(BaseSettings):
     quiet_hours_end: time = Field(time(8, 0), description="... the end of the quiet hours")
     reminder_tick_seconds: int = Field(30, ge=1)
     reminder_batch: int = Field(200, ge=1)
-    reminder_lease_minutes: int = Field(5, ge=1, description="a claim older than this is retried")
+    reminder_lease_seconds: int = Field(300, ge=5, description="a claim older than this is retried")
     reminder_late_after_minutes: int = Field(10, ge=1)
     reminder_max_attempts: int = Field(5, ge=1)
     report_escalation_minutes: int = Field(

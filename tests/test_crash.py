@@ -22,7 +22,7 @@ TRIALS = int(os.environ.get("CRASH_TRIALS", "3"))
 ANSWERS = {1: "赵强", 2: "13812345678", 3: "1970-03-15", 5: None, 6: "青山区 & <化工>"}
 
 
-async def _start(env: dict[str, str]) -> Process:
+async def start_bot(env: dict[str, str]) -> Process:
     return await asyncio.create_subprocess_exec(
         *XIESHANG,
         "run",
@@ -80,7 +80,7 @@ async def test_a_form_survives_kill_9_at_random_moments(tmp_path: Path):
     }
     cli(env, "org", "add", "洪山区总工会", "--level", "county")
     rng = random.Random(2026)
-    process = await _start(env)
+    process = await start_bot(env)
     kills, people = 0, 0
     try:
         while kills < TRIALS:  # one form per person, a kill after each answer
@@ -97,7 +97,7 @@ async def test_a_form_survives_kill_9_at_random_moments(tmp_path: Path):
                     process.send_signal(signal.SIGKILL)
                     await process.wait()
                     kills += 1
-                    process = await _start(env)
+                    process = await start_bot(env)
                     await person.say("/menu", "您还有一项未完成的填写", seconds=30)
                 else:
                     await _reply(person, before)

@@ -135,7 +135,7 @@ async def test_a_crash_between_claim_and_send_delivers_once_after_the_lease(harn
     await harness.restart()
     before = len(harness.telegram.calls)
     assert (await jobs.reminder_tick(harness.app)).sent == 0  # still claimed by the dead one
-    harness.clock.advance(minutes=harness.app.settings.reminder_lease_minutes + 1)
+    harness.clock.advance(seconds=harness.app.settings.reminder_lease_seconds + 1)
     assert (await jobs.reminder_tick(harness.app)).sent == 1
     assert (await jobs.reminder_tick(harness.app)).sent == 0
     assert len(_sent_to(harness, 1101, before)) == 1

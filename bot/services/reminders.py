@@ -151,7 +151,7 @@ async def sync_case(uow: UnitOfWork, case_id: int, now: datetime, settings: Sett
 
 
 async def claim(uow: UnitOfWork, now: datetime, settings: Settings) -> Sequence[Reminder]:
-    lease = now - timedelta(minutes=settings.reminder_lease_minutes)
+    lease = now - timedelta(seconds=settings.reminder_lease_seconds)
     await uow.reminders.release_stale(lease)
     return await uow.reminders.claim_due(now, settings.reminder_batch)
 
