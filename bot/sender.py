@@ -49,20 +49,29 @@ class Pacer:
         # scheduling), and Telegram counts arrivals.
         self._gap = 1.03 / rate
         self._next = 0.0
+        self._paused_until = 0.0
 
     async def __aenter__(self) -> None:
-        now = asyncio.get_running_loop().time()
-        slot = max(now, self._next)
-        self._next = slot + self._gap
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            slot = max(now, self._next)
+            self._next = slot + self._gap
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            if slot >= self._paused_until:
+                return
+            # A 429 came while this slot was waiting: take a new one after the pause.
 
     async def __aexit__(self, *exc: object) -> None:
         return None
 
     def pause(self, seconds: float) -> None:
-        """Nobody sends for `seconds` (Telegram said retry_after)."""
-        self._next = max(self._next, asyncio.get_running_loop().time() + seconds)
+        """Nobody sends for `seconds` (Telegram said retry_after), including the sends
+        already given a slot inside that time."""
+        until = asyncio.get_running_loop().time() + seconds
+        self._paused_until = max(self._paused_until, until)
+        self._next = max(self._next, until)
 
 
 class Sender:

@@ -146,3 +146,13 @@ async def test_the_pacer_spaces_sends_evenly_and_pauses_everyone_on_a_429():
     before = loop.time()
     await send()
     assert loop.time() - before >= 0.19
+
+    # Sends already waiting for their slot when the 429 comes wait for the pause too.
+    moments.clear()
+    waiting = [asyncio.ensure_future(send()) for _ in range(5)]
+    await asyncio.sleep(0.03)  # one or two have gone; the others hold slots
+    went = len(moments)
+    pacer.pause(0.2)
+    paused_at = loop.time() - started
+    await asyncio.gather(*waiting)
+    assert all(moment >= paused_at + 0.19 for moment in moments[went:])
