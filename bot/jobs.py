@@ -343,8 +343,8 @@ async def broadcast_tick(app: App) -> int:
     limit = max(1, int(settings.sender_global_rate * settings.broadcast_tick_seconds * 2))
     async with UnitOfWork(app.db.sessions) as uow:
         batch = await broadcasts.claim(uow, now, settings, limit)
-        headers = {
-            job.broadcast_id: await broadcasts.author_of(uow, job.broadcast_id) for job in batch
+        headers = {  # once per broadcast in the batch, not per recipient
+            bid: await broadcasts.author_of(uow, bid) for bid in {job.broadcast_id for job in batch}
         }
         await uow.commit()
     slots = asyncio.Semaphore(50)
