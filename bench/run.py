@@ -93,8 +93,13 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
         _fresh_sqlite(f"sqlite+aiosqlite:///{tmp}/late.db")
         late = await reminders.lateness(_settings(f"sqlite+aiosqlite:///{tmp}/late.db"))
         sections.append("## Reminder delivery (SQLite, wall clock)\n\n" + "\n".join(_table(late)))
-        steps_rows = await steps.throughput(_settings(f"sqlite+aiosqlite:///{tmp}/steps.db"))
-        sections.append("## Flow steps (SQLite)\n\n" + "\n".join(_table(steps_rows)))
+        for name, url in await _databases(Path(tmp)):
+            if url.startswith("sqlite"):
+                url = f"sqlite+aiosqlite:///{tmp}/steps.db"
+            else:
+                await _postgres_url(url)
+            steps_rows = await steps.throughput(_settings(url), name)
+            sections.append(f"## Flow steps ({name})\n\n" + "\n".join(_table(steps_rows)))
         sent = await broadcasts.rates(_settings(f"sqlite+aiosqlite:///{tmp}/broadcasts.db"))
         sections.append("## Broadcasts over HTTP (emulator)\n\n" + "\n".join(_table(sent)))
         rows = await documents.renders(_settings(f"sqlite+aiosqlite:///{tmp}/documents.db"))
@@ -113,7 +118,7 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workers", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()

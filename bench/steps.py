@@ -1,6 +1,9 @@
 """Flow step throughput: a survey answer (a button, its database write, the page edited)
 and a meeting-logging step (typed text, the form's state written, the next question sent),
-each through the full bot, against a bare aiogram dispatcher echoing text, in one run."""
+each through the full bot, against a bare aiogram dispatcher echoing text, in one run.
+
+Beside them, what bounds a step from below: the SQL statements it runs (counted) and one
+statement's round trip through SQLAlchemy's async driver, measured in the same run."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from datetime import timedelta
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message, Update
+from sqlalchemy import event, text
 
 from bench.surveys import Row, _survey, ratio
 from bot.emulator.telegram import FakeTelegram
@@ -57,6 +61,36 @@ async def _bare() -> list[float]:
         await bot.session.close()
 
 
+async def _statement(h: Harness) -> float:
+    """One trivial statement's round trip through the session, in seconds (median)."""
+    async with h.app.db.sessions() as session:
+
+        async def one() -> None:
+            await session.execute(text("SELECT 1"))
+
+        return statistics.median(await _timed(one, STEPS))
+
+
+class _Counter:
+    """Counts the SQL statements the engine runs (BEGIN and COMMIT included)."""
+
+    def __init__(self, h: Harness) -> None:
+        self.engine = h.app.db.engine.sync_engine
+        self.count = 0
+
+    def _seen(self, *_: object) -> None:
+        self.count += 1
+
+    def __enter__(self) -> _Counter:
+        for name in ("before_cursor_execute", "commit"):
+            event.listen(self.engine, name, self._seen)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for name in ("before_cursor_execute", "commit"):
+            event.remove(self.engine, name, self._seen)
+
+
 def _stats(name: str, ours: list[float], bare: list[float]) -> list[Row]:
     p50, p99 = statistics.median(ours) * 1000, statistics.quantiles(ours, n=100)[98] * 1000
     return [
@@ -72,7 +106,7 @@ def _stats(name: str, ours: list[float], bare: list[float]) -> list[Row]:
     ]
 
 
-async def throughput(settings: Settings) -> list[Row]:
+async def throughput(settings: Settings, database: str) -> list[Row]:
     bare = await _bare()
     h = await Harness.start(settings)
     try:
@@ -80,7 +114,9 @@ async def throughput(settings: Settings) -> list[Row]:
         worker = h.user(7_500_000_000, "w")
         await worker.send(f"/start {survey.token}")
         await worker.press(f"sg:{survey.token}:1")
-        answer = await _timed(lambda: worker.press(f"sa:{survey.id}:t:0"), STEPS)
+        with _Counter(h) as counted:
+            answer = await _timed(lambda: worker.press(f"sa:{survey.id}:t:0"), STEPS)
+        per_answer = counted.count / (STEPS + 1)
 
         instructor = h.user(1101, "李明")
         await instructor.send("/menu")
@@ -97,6 +133,18 @@ async def throughput(settings: Settings) -> list[Row]:
             times.append(time.perf_counter() - started)
             await instructor.click("上一步")
         assert not h.telegram.errors()
+        statement = await _statement(h)
     finally:
         await h.close()
-    return _stats("survey answer step", answer, bare) + _stats("meeting-log step", times, bare)
+    floor = Row(
+        f"one SQL statement's round trip ({database})",
+        f"{statement * 1000:.2f} ms",
+        f"{statistics.mean(bare) * 1000:.2f} ms (a whole bare echo step)",
+        ratio(statement, statistics.mean(bare)),
+        f"a survey answer runs {per_answer:.0f} statements with BEGIN and COMMIT",
+    )
+    return (
+        _stats("survey answer step", answer, bare)
+        + _stats("meeting-log step", times, bare)
+        + [floor]
+    )
