@@ -123,6 +123,18 @@ class Recorder(Generic[T]):
             await self._flush()
 
 
+@dataclass(frozen=True)
+class Due:
+    """A claimed reminder, as the tick needs it once its claim is committed."""
+
+    reminder_id: int
+    recipient_id: int
+    payload: dict[str, Any]
+    urgent: bool
+    late: bool
+    kind: str
+
+
 @dataclass
 class ReminderTick:
     sent: int = 0
@@ -138,7 +150,7 @@ async def reminder_tick(app: App) -> ReminderTick:
     settings, now, stats = app.settings, app.clock.now(), ReminderTick()
     async with UnitOfWork(app.db.sessions) as uow:
         claimed = [
-            (
+            Due(
                 r.id or 0,
                 r.recipient_id,
                 dict(r.payload),
@@ -161,25 +173,19 @@ async def reminder_tick(app: App) -> ReminderTick:
     room = Recorder.room_for(settings.sender_global_rate)
     recorder: Recorder[tuple[int, str, bool]] = Recorder(write, room)
 
-    async def prepare(
-        reminder_id: int,
-        recipient_id: int,
-        payload: dict[str, Any],
-        urgent: bool,
-        late: bool,
-        kind: str,
-    ) -> tuple[int, str, InlineKeyboardMarkup | None] | None:
+    async def prepare(due: Due) -> tuple[int, str, InlineKeyboardMarkup | None] | None:
         """The recipient's chat, text and buttons; None when nothing is to be sent now
         (quiet hours, a recipient gone, an empty digest), which is recorded here."""
+        reminder_id, payload, late = due.reminder_id, due.payload, due.late
         async with UnitOfWork(app.db.sessions) as uow:
-            if not urgent and reminders.in_quiet_hours(now, zone, start, end):
+            if not due.urgent and reminders.in_quiet_hours(now, zone, start, end):
                 await reminders.defer(
                     uow, reminder_id, reminders.after_quiet_hours(now, zone, start, end)
                 )
                 stats.deferred += 1
                 await uow.commit()
                 return None
-            recipient = await uow.users.get(recipient_id)
+            recipient = await uow.users.get(due.recipient_id)
             if recipient is None or not recipient.active:
                 await reminders.mark(uow, reminder_id, "blocked", now, settings, late)
                 await uow.commit()
@@ -192,39 +198,32 @@ async def reminder_tick(app: App) -> ReminderTick:
                     return None
             else:
                 text = render_reminder(app, recipient.locale, payload, late)
-            markup = reminder_markup(app, recipient.locale, reminder_id, kind, payload)
+            markup = reminder_markup(app, recipient.locale, reminder_id, due.kind, payload)
             return recipient.telegram_id, text, markup
 
-    async def handle(
-        reminder_id: int,
-        recipient_id: int,
-        payload: dict[str, Any],
-        urgent: bool,
-        late: bool,
-        kind: str,
-    ) -> None:
+    async def handle(due: Due) -> None:
         async with slots:
-            ready = await prepare(reminder_id, recipient_id, payload, urgent, late, kind)
+            ready = await prepare(due)
             if ready is None:
                 return
             chat_id, text, markup = ready
             async with recorder.sending() as record:
                 delivery = await app.sender.send_message(chat_id, text, reply_markup=markup)
-                record((reminder_id, delivery.value, late))
+                record((due.reminder_id, delivery.value, due.late))
         stats.sent += delivery is Delivery.sent
-        stats.late += late and delivery is Delivery.sent
+        stats.late += due.late and delivery is Delivery.sent
         stats.blocked += delivery is Delivery.blocked
         stats.failed += delivery is Delivery.failed
 
     # Several recipients at once, so the sender's pace and not each send's round trip sets
     # the rate; one recipient's reminders in their order.
-    by_recipient: dict[int, list[Any]] = {}
-    for item in claimed:
-        by_recipient.setdefault(item[1], []).append(item)
+    by_recipient: dict[int, list[Due]] = {}
+    for due in claimed:
+        by_recipient.setdefault(due.recipient_id, []).append(due)
 
-    async def in_order(items: list[Any]) -> None:
-        for item in items:
-            await handle(*item)
+    async def in_order(items: list[Due]) -> None:
+        for due in items:
+            await handle(due)
 
     await recorder.during(asyncio.gather(*(in_order(items) for items in by_recipient.values())))
     return stats

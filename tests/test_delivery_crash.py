@@ -22,7 +22,7 @@ import signal
 import sqlite3
 from asyncio.subprocess import Process
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -98,6 +98,30 @@ class Run:
         self.uncertain_before = unrecorded
         self.uncertain.update(unrecorded)
         return await start_bot(self.env)
+
+    async def crash_through(
+        self,
+        recorded: Callable[[], set[Item]],
+        pending: Callable[[], int],
+        more: Callable[[], Awaitable[None]],
+        marker: str,
+    ) -> None:
+        """Start the bot and kill it TRIALS times while it sends, adding work with `more`
+        whenever none is left; then let the last claims wait out their lease."""
+        process = await start_bot(self.env)
+        try:
+            while self.kills < TRIALS:
+                if pending() == 0:
+                    await more()
+                process = await self.kill_during_sending(process, recorded, marker)
+            for _ in range(1200):
+                if pending() == 0:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+        finally:
+            await _stop(process)
+        assert pending() == 0
 
 
 def _marker_of(text: str, marker: str) -> str:
@@ -226,20 +250,11 @@ async def test_a_broadcast_survives_kill_9(run: Run):
         return int(count)
 
     numbers = [await new_broadcast(1)]
-    process = await start_bot(run.env)
-    try:
-        while run.kills < TRIALS:
-            if pending() == 0:
-                numbers.append(await new_broadcast(len(numbers) + 1))
-            process = await run.kill_during_sending(process, recorded, "通知#")
-        for _ in range(1200):  # the last claims wait out their lease
-            if pending() == 0:
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)
-    finally:
-        await _stop(process)
-    assert pending() == 0
+
+    async def more() -> None:
+        numbers.append(await new_broadcast(len(numbers) + 1))
+
+    await run.crash_through(recorded, pending, more, "通知#")
     expected = {(BASE_ID + i, f"通知#{n}") for i in range(PEOPLE) for n in numbers}
     _check(run, run.delivered("通知#"), expected)
     assert recorded() == expected
@@ -293,23 +308,14 @@ async def test_reminders_survive_kill_9(run: Run):
             ).fetchone()
         return int(count)
 
-    rounds = 1
+    rounds = [1]
     await new_round(1)
-    process = await start_bot(run.env)
-    try:
-        while run.kills < TRIALS:
-            if pending() == 0:
-                rounds += 1
-                await new_round(rounds)
-            process = await run.kill_during_sending(process, recorded, "提醒#")
-        for _ in range(1200):
-            if pending() == 0:
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)
-    finally:
-        await _stop(process)
-    assert pending() == 0
-    expected = {(BASE_ID + i, f"提醒#{n}-{i}") for i in range(PEOPLE) for n in range(1, rounds + 1)}
+
+    async def more() -> None:
+        rounds.append(len(rounds) + 1)
+        await new_round(rounds[-1])
+
+    await run.crash_through(recorded, pending, more, "提醒#")
+    expected = {(BASE_ID + i, f"提醒#{n}-{i}") for i in range(PEOPLE) for n in rounds}
     _check(run, run.delivered("提醒#"), expected)
     assert recorded() == expected
