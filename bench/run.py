@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import platform
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import broadcasts, documents, reminders, steps, surveys
 from bench.surveys import Row
@@ -71,34 +74,57 @@ async def _databases(tmp: Path) -> list[tuple[str, str]]:
     return found
 
 
+async def _surveys_on(
+    name: str, url: str, workers: int, concurrency: int, small: int, large: int
+) -> list[Row]:
+    rows: list[Row] = []
+    scenarios: list[Callable[[Settings], Awaitable[list[Row]]]] = [
+        lambda s: surveys.burst(s, workers, concurrency),
+        lambda s: surveys.aggregation(s, small, large),
+        reminders.idle_tick,
+    ]
+    for scenario in scenarios:
+        if url.startswith("sqlite"):
+            _fresh_sqlite(url)
+        else:
+            await _postgres_url(url)
+        rows += await scenario(_settings(url))
+        print(f"{name}: {rows[-1].name} done", file=sys.stderr)
+    return rows
+
+
+async def _steps_on(name: str, url: str) -> list[Row]:
+    if url.startswith("sqlite"):
+        _fresh_sqlite(url)
+    else:
+        await _postgres_url(url)
+    return await steps.throughput(_settings(url), name)
+
+
+def _in_child(scenario: Callable[..., Coroutine[Any, Any, list[Row]]], *args: object) -> list[Row]:
+    """Run a scenario in a fresh process, so that its memory figures and its garbage
+    collector's work do not carry what an earlier scenario left behind."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_run_async, scenario, *args).result()
+
+
+def _run_async(scenario: Callable[..., Coroutine[Any, Any, list[Row]]], *args: object) -> list[Row]:
+    return asyncio.run(scenario(*args))
+
+
 async def main(workers: int, concurrency: int, small: int, large: int) -> str:
     sections = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, url in await _databases(Path(tmp)):
-            rows: list[Row] = []
-            scenarios: list[Callable[[Settings], Awaitable[list[Row]]]] = [
-                lambda s: surveys.burst(s, workers, concurrency),
-                lambda s: surveys.aggregation(s, small, large),
-                reminders.idle_tick,
-            ]
-            for scenario in scenarios:
-                if url.startswith("sqlite"):
-                    _fresh_sqlite(url)
-                else:
-                    await _postgres_url(url)
-                rows += await scenario(_settings(url))
-                print(f"{name}: {rows[-1].name} done", file=sys.stderr)
+            rows = _in_child(_surveys_on, name, url, workers, concurrency, small, large)
             table = _table(rows)
             sections.append(f"## Surveys and reminders on {name}\n\n" + "\n".join(table))
         _fresh_sqlite(f"sqlite+aiosqlite:///{tmp}/late.db")
         late = await reminders.lateness(_settings(f"sqlite+aiosqlite:///{tmp}/late.db"))
         sections.append("## Reminder delivery (SQLite, wall clock)\n\n" + "\n".join(_table(late)))
         for name, url in await _databases(Path(tmp)):
-            if url.startswith("sqlite"):
-                url = f"sqlite+aiosqlite:///{tmp}/steps.db"
-            else:
-                await _postgres_url(url)
-            steps_rows = await steps.throughput(_settings(url), name)
+            steps_rows = _in_child(_steps_on, name, url)
             sections.append(f"## Flow steps ({name})\n\n" + "\n".join(_table(steps_rows)))
         sent = await broadcasts.rates(_settings(f"sqlite+aiosqlite:///{tmp}/broadcasts.db"))
         sections.append("## Broadcasts over HTTP (emulator)\n\n" + "\n".join(_table(sent)))
@@ -112,6 +138,8 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
         f"{platform.machine()}, {os.cpu_count()} CPUs\n"
         "- workers answer through the real dispatcher and the in-memory Telegram, every "
         "button a separate update with its own transaction\n"
+        "- the survey sections and the flow steps each run in a fresh process, so memory and "
+        "the garbage collector start from the same state\n"
     )
     return header + "\n" + "\n\n".join(sections) + "\n"
 
