@@ -1,5 +1,6 @@
-"""Middlewares, outermost first: throttling, unit of work with the update-id guard,
-then user, locale and presenter loading."""
+"""Middlewares, outermost first: the per-chat lock and form context, throttling, unit of
+work with the update-id guard, the form state read inside it, then user, locale and
+presenter loading."""
 
 from __future__ import annotations
 
