@@ -102,10 +102,25 @@ class Form:
         self.submit = submit
 
     # ----- navigation -----
-    def _markup(self, ui: Ui, step: Step) -> InlineKeyboardMarkup:
+    @staticmethod
+    def _offered(step: Step, context: StepContext) -> list[tuple[str, str]]:
+        """The step's buttons; a quick pick beside typed input is offered only while its
+        parser would accept it (no "today 9:00" for a meeting already held, after midnight)."""
+        if step.parse is None:
+            return list(step.choices)
+        offered = []
+        for label, value in step.choices:
+            try:
+                step.parse(value, context)
+            except Problem:
+                continue
+            offered.append((label, value))
+        return offered
+
+    def _markup(self, ui: Ui, step: Step, context: StepContext) -> InlineKeyboardMarkup:
         rows = [
             [button(ui.label(label), FormCB(form=self.name, action="pick", value=value))]
-            for label, value in step.choices
+            for label, value in self._offered(step, context)
         ]
         nav = []
         if step is not self.steps[0]:
@@ -129,7 +144,8 @@ class Form:
         await env.state.set_state(self.states[field])
         data = await env.state.get_data()
         step = self.by_field[field]
-        await env.ui.send(env.chat_id, step.prompt, self._markup(env.ui, step), **data)
+        markup = self._markup(env.ui, step, await env.context())
+        await env.ui.send(env.chat_id, step.prompt, markup, **data)
 
     async def review(self, env: Env) -> None:
         ui = env.ui
@@ -201,12 +217,12 @@ class Form:
             field = await self._field(state)
             step = self.by_field[field]
             assert step.parse is not None
+            context = await here.context()
             try:
-                value = step.parse(message.text or "", await here.context())
+                value = step.parse(message.text or "", context)
             except Problem as problem:
-                await ui.send(
-                    message.chat.id, problem.key, self._markup(ui, step), **problem.params
-                )
+                markup = self._markup(ui, step, context)
+                await ui.send(message.chat.id, problem.key, markup, **problem.params)
                 return
             await self.advance(here, field, value)
 

@@ -41,6 +41,23 @@ async def log_plain_round(chat: ChatUser, place: str = "公司三楼会议室") 
     await chat.click("提交")
 
 
+async def test_quick_picks_offer_only_moments_already_past(harness: Harness):
+    """At 10:00 local, 14:00 today is still to come; just after midnight, so is 9:00."""
+    chat = await _case_with_reply(harness)
+    await chat.click("记录协商会议")
+    picks = [label for label, _ in chat.buttons() if ":" in label]
+    assert picks == ["今天 9:00", "昨天 14:00"]
+    harness.clock.set(datetime(2026, 11, 24, 16, 30, tzinfo=UTC))  # 00:30 in Shanghai
+    await chat.click("取消")
+    await chat.click("记录协商会议")
+    picks = [label for label, _ in chat.buttons() if ":" in label]
+    assert picks == ["昨天 14:00"]
+    reply = await chat.send("今天 9:00")  # typed anyway: refused, the one pick offered again
+    assert "还没到" in reply.text
+    assert "昨天 14:00" in [label for label, _ in chat.buttons(reply.messages[-1])]
+    assert "2/10" in (await chat.click("昨天 14:00")).text
+
+
 async def _case_with_reply(h: Harness) -> ChatUser:
     chat = await _instructor(h)
     await _register(chat)
