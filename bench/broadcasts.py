@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from sqlalchemy import insert
 
 from bench.surveys import Row, ratio
 from bot import jobs
@@ -27,6 +26,7 @@ from bot.emulator.telegram import ApiError, Call
 from bot.playground import PLAYGROUND_TOKEN, start_emulator
 from bot.services import broadcasts, orgs
 from bot.settings import Settings
+from bot.testing.http import add_instructors
 from storage.models import OrgLevel, Role, User
 from storage.uow import UnitOfWork
 
@@ -86,23 +86,9 @@ async def _run(settings: Settings, rate: float, injected: int) -> Outcome:
                 User(telegram_id=BASE_ID - 1, role=Role.liaison, org_id=org.id or 0, created_at=now)
             )
             emulator.persona(BASE_ID - 1, "联络员", "zh")  # gets the final report
-            rows = [
-                {
-                    "telegram_id": BASE_ID + i,
-                    "role": Role.instructor,
-                    "org_id": org.id,
-                    "display_name": f"i{i}",
-                    "locale": "zh",
-                    "active": True,
-                    "blocked_bot": False,
-                    "created_at": now,
-                }
-                for i in range(RECIPIENTS)
-            ]
-            await uow.session.execute(insert(User), rows)
+            ids = range(BASE_ID, BASE_ID + RECIPIENTS)
+            await add_instructors(uow, emulator, org.id or 0, ids, "i", now)
             await uow.commit()
-        for i in range(RECIPIENTS):
-            emulator.persona(BASE_ID + i, f"i{i}", "zh")
         async with UnitOfWork(app.db.sessions) as uow:
             liaison = await uow.users.get(liaison.id or 0) or liaison
             made = await broadcasts.create(

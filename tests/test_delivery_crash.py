@@ -29,14 +29,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
 
 from bot.emulator.server import Emulator
 from bot.jobs import Recorder
 from bot.playground import PLAYGROUND_TOKEN, start_emulator
 from bot.services import broadcasts
 from bot.settings import Settings
-from bot.testing.http import text_of
+from bot.testing.http import add_instructors, text_of
 from storage.db import Database
 from storage.models import OrgLevel, Reminder, ReminderStatus, Role, User
 from storage.uow import UnitOfWork
@@ -172,26 +171,13 @@ async def run(tmp_path: Path):
         org = await uow.orgs.by_name("洪山区总工会")
         assert org is not None
         assert org.level is OrgLevel.county
-        people = [
-            {
-                "telegram_id": BASE_ID + i,
-                "role": Role.instructor,
-                "org_id": org.id,
-                "display_name": f"指导员{i}",
-                "locale": "zh",
-                "active": True,
-                "blocked_bot": False,
-                "created_at": now,
-            }
-            for i in range(PEOPLE)
-        ]
-        await uow.session.execute(insert(User), people)
+        await add_instructors(
+            uow, emulator, org.id or 0, range(BASE_ID, BASE_ID + PEOPLE), "指导员", now
+        )
         await uow.users.add(
             User(telegram_id=LIAISON_ID, role=Role.liaison, org_id=org.id or 0, created_at=now)
         )
         await uow.commit()
-    for i in range(PEOPLE):
-        emulator.persona(BASE_ID + i, f"指导员{i}", "zh")
     emulator.persona(LIAISON_ID, "联络员", "zh")
     try:
         yield Run(emulator, env, database, db, settings)

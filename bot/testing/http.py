@@ -7,14 +7,42 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
+
 from bot.emulator.server import Emulator
+from storage.models import Role, User
+from storage.uow import UnitOfWork
 
 
 def text_of(message: dict[str, Any]) -> str:
     """A message's text, or a file's caption."""
     return str(message.get("text") or message.get("caption") or "")
+
+
+async def add_instructors(
+    uow: UnitOfWork, emulator: Emulator, org_id: int, ids: range, name: str, now: datetime
+) -> None:
+    """Many active instructors of one union at once (one insert; the caller commits), each
+    known to the emulator as a person named `name` and a number."""
+    rows = [
+        {
+            "telegram_id": telegram_id,
+            "role": Role.instructor,
+            "org_id": org_id,
+            "display_name": f"{name}{n}",
+            "locale": "zh",
+            "active": True,
+            "blocked_bot": False,
+            "created_at": now,
+        }
+        for n, telegram_id in enumerate(ids)
+    ]
+    await uow.session.execute(insert(User), rows)
+    for n, telegram_id in enumerate(ids):
+        emulator.persona(telegram_id, f"{name}{n}", "zh")
 
 
 @dataclass
