@@ -21,6 +21,7 @@ from bot import jobs
 from bot.clock import Clock, SystemClock
 from bot.commands import set_default_commands
 from bot.documents import Documents
+from bot.flow import Budget, FlowController, FlowLaneMiddleware, LocalBudget, RedisBudget
 from bot.middlewares import (
     AnswerScopeMiddleware,
     AnswerTracker,
@@ -55,6 +56,7 @@ class App:
     dispatcher: Dispatcher
     renderer: Renderer
     sender: Sender
+    flow: FlowController
     scheduler: AsyncIOScheduler
     offload: Offloader
     documents: Documents
@@ -97,6 +99,17 @@ def _fsm(settings: Settings, db: Database, clock: Clock) -> tuple[BaseStorage, B
     return SQLModelStorage(db.sessions, clock.now, keys), SimpleEventIsolation()
 
 
+def _budget(settings: Settings, storage: BaseStorage, bot_id: int) -> Budget:
+    """With Redis, every process of this bot shares one budget; otherwise it is this one's."""
+    rate, paid = settings.sender_global_rate, settings.sender_paid_rate
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        assert isinstance(storage, RedisStorage)
+        return RedisBudget(storage.redis, bot_id, rate, paid)
+    return LocalBudget(rate, paid)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -128,12 +141,21 @@ def create_app(
 
     sender = Sender(
         bot,
-        global_rate=settings.sender_global_rate,
-        chat_rate=settings.sender_chat_rate,
         max_attempts=settings.sender_max_attempts,
         on_blocked=on_blocked,
+        paid_broadcast=settings.sender_paid_broadcast,
     )
     storage, isolation = _fsm(settings, db, clock)
+    flow = FlowController(
+        _budget(settings, storage, bot.id),
+        chat_rate=settings.sender_chat_rate,
+        chat_burst=settings.sender_chat_burst,
+        group_per_minute=settings.sender_group_per_minute,
+        bulk_share=settings.sender_bulk_share,
+        bulk_max_wait=settings.sender_bulk_max_wait_seconds,
+        give_up=settings.sender_give_up_seconds,
+    )
+    bot.session.middleware(flow)
     offload = Offloader(settings.render_workers)
     documents = Documents(offload, settings.documents_dir)
     pdf = PdfConverter(find_office(settings.libreoffice), settings.render_workers)
@@ -150,6 +172,7 @@ def create_app(
         documents=documents,
         pdf=pdf,
     )
+    dispatcher.update.outer_middleware(FlowLaneMiddleware())
     dispatcher.fsm = StateContextMiddleware(storage, isolation)
     dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(AnswerScopeMiddleware())
@@ -166,7 +189,18 @@ def create_app(
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     app = App(
-        settings, clock, db, bot, dispatcher, renderer, sender, scheduler, offload, documents, pdf
+        settings,
+        clock,
+        db,
+        bot,
+        dispatcher,
+        renderer,
+        sender,
+        flow,
+        scheduler,
+        offload,
+        documents,
+        pdf,
     )
 
     scheduler.add_job(

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 PLAYGROUND_TOKEN = "1000000001:PLAYGROUND-local-emulator-token"
 PLAYGROUND_DATABASE = "sqlite+aiosqlite:///data/playground.db"
 DEFAULT_DATABASE = Settings.model_fields["database_url"].default
+TELEGRAM_RATE = 30.0  # the playground enforces Telegram's flood limits, as production meets them
 
 
 async def seed_if_empty(app: App) -> bool:
@@ -57,7 +58,7 @@ async def start_emulator(
 
 
 async def run_playground(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> None:
-    _, runner = await start_emulator(host, port)
+    _, runner = await start_emulator(host, port, rate_limit=TELEGRAM_RATE)
     app = create_app(playground_settings(settings, host, port), token=PLAYGROUND_TOKEN)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

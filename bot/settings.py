@@ -122,6 +122,23 @@ class Settings(BaseSettings):
 
     sender_global_rate: float = Field(30.0, gt=0, description="messages per second, all chats")
     sender_chat_rate: float = Field(1.0, gt=0, description="messages per second, one chat")
+    sender_chat_burst: int = Field(
+        3, ge=1, description="messages one private chat may get at once (a reply and its edit)"
+    )
+    sender_group_per_minute: float = Field(20.0, gt=0, description="messages per minute, a group")
+    sender_paid_broadcast: bool = Field(
+        False, description="broadcasts and digests as paid broadcasts (Telegram Stars per message)"
+    )
+    sender_paid_rate: float = Field(1000.0, gt=0, description="paid-broadcast messages per second")
+    sender_bulk_share: float = Field(
+        0.0, ge=0, le=1, description="share of the budget bulk may take while people wait"
+    )
+    sender_bulk_max_wait_seconds: float = Field(
+        5.0, gt=0, description="bulk gets at least one send this often, however busy"
+    )
+    sender_give_up_seconds: float = Field(
+        300.0, gt=0, description="a message flood control kept back this long is given up"
+    )
     sender_max_attempts: int = Field(5, ge=1)
     throttle_rate: float = Field(3.0, gt=0, description="updates per second one user may send")
     throttle_burst: int = Field(8, ge=1)

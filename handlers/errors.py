@@ -7,9 +7,10 @@ import logging
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.types import ErrorEvent
 
+from bot.flow import Priority, lane
 from bot.middlewares import answered
 from bot.rendering import Renderer
 from bot.services.errors import Problem
@@ -41,6 +42,10 @@ async def on_error(
         ui = Ui(bot, renderer, renderer.locale(language or settings.default_locale))
 
     problem = event.exception if isinstance(event.exception, Problem) else None
+    if isinstance(event.exception, TelegramRetryAfter):
+        # Flood control kept the reply back past its limit (bot/flow.py logged it); an
+        # apology would meet the same flood. What the user did was committed.
+        return True
     if problem is None:
         log.error("update %s failed", update.update_id, exc_info=event.exception)
     if chat_id is None:
@@ -51,7 +56,8 @@ async def on_error(
             await update.callback_query.answer()
     try:
         key = problem.key if problem else "common.error"
-        await ui.send(chat_id, key, back_to_menu(ui), **(problem.params if problem else {}))
+        with lane(Priority.reply):  # outside the update's middlewares, still a reply
+            await ui.send(chat_id, key, back_to_menu(ui), **(problem.params if problem else {}))
     except TelegramAPIError:
         log.warning(
             "could not tell chat %s about the failure of update %s", chat_id, update.update_id

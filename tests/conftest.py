@@ -41,6 +41,11 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "webhook_url": None,
         "throttle_rate": 1000.0,
         "throttle_burst": 1000,
+        # Flow control at Telegram's pace would make every test wait; tests/test_flow.py
+        # sets the real budgets.
+        "sender_global_rate": 1000.0,
+        "sender_chat_rate": 1000.0,
+        "sender_chat_burst": 1000,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

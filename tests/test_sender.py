@@ -3,8 +3,6 @@ network and server errors retry with backoff, long texts split, rates are limite
 
 from __future__ import annotations
 
-import itertools
-
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import SendMessage
 
@@ -23,14 +21,15 @@ def _sender(h: Harness, sleeps: list[float], **kwargs) -> Sender:
     return Sender(h.app.bot, on_blocked=on_blocked, sleep=fake_sleep, **kwargs)
 
 
-async def test_429_waits_retry_after_then_delivers(harness: Harness):
+async def test_a_429_the_flow_controller_gave_up_on_is_a_failure(harness: Harness):
+    """The flow controller waits and resends (tests/test_flow.py); past its limit the
+    sender records a failure for the row's own retry schedule."""
     harness.user(1001)
-    sleeps: list[float] = []
+    harness.app.flow._give_up = 0.5
     harness.telegram.inject.append(ApiError(429, "Too Many Requests: retry after 7", retry_after=7))
-    result = await _sender(harness, sleeps).send_message(1001, "通知")
-    assert result is Delivery.sent
-    assert sleeps == [7.0]
-    assert [c.method for c in harness.telegram.calls] == ["sendMessage", "sendMessage"]
+    result = await _sender(harness, []).send_message(1001, "通知")
+    assert result is Delivery.failed
+    assert [c.method for c in harness.telegram.calls] == ["sendMessage"]
 
 
 async def test_403_marks_blocked_and_stops(harness: Harness):
@@ -105,54 +104,7 @@ async def test_long_text_is_split_under_the_limit(harness: Harness):
     harness.user(1001)
     sleeps: list[float] = []
     long = "\n".join(f"<b>第{i}条</b> 用户输入 &amp; 内容" * 3 for i in range(600))
-    assert await _sender(harness, sleeps, chat_rate=1000).send_message(1001, long) is Delivery.sent
+    assert await _sender(harness, sleeps).send_message(1001, long) is Delivery.sent
     sent = [c for c in harness.telegram.calls if c.method == "sendMessage"]
     assert len(sent) > 1
     assert not harness.telegram.errors()
-
-
-async def test_per_chat_rate_is_enforced(harness: Harness):
-    import time
-
-    harness.user(1001)
-    sleeps: list[float] = []
-    sender = _sender(harness, sleeps, chat_rate=20.0, global_rate=1000.0)
-    started = time.monotonic()
-    for _ in range(5):
-        await sender.send_message(1001, "x")
-    # Five messages at 20/s to one chat cannot all leave in the same instant.
-    assert time.monotonic() - started >= 0.15
-
-
-async def test_the_pacer_spaces_sends_evenly_and_pauses_everyone_on_a_429():
-    import asyncio
-
-    from bot.sender import Pacer
-
-    pacer = Pacer(50.0)  # 20.6 ms apart
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    moments = []
-
-    async def send() -> None:
-        async with pacer:
-            moments.append(loop.time() - started)
-
-    await asyncio.gather(*(send() for _ in range(10)))
-    gaps = [b - a for a, b in itertools.pairwise(moments)]
-    assert min(gaps) >= 0.019
-    assert moments[-1] < 0.3  # no drift: nine gaps, not nine sleeps plus their lateness
-    pacer.pause(0.2)
-    before = loop.time()
-    await send()
-    assert loop.time() - before >= 0.19
-
-    # Sends already waiting for their slot when the 429 comes wait for the pause too.
-    moments.clear()
-    waiting = [asyncio.ensure_future(send()) for _ in range(5)]
-    await asyncio.sleep(0.03)  # one or two have gone; the others hold slots
-    went = len(moments)
-    pacer.pause(0.2)
-    paused_at = loop.time() - started
-    await asyncio.gather(*waiting)
-    assert all(moment >= paused_at + 0.19 for moment in moments[went:])

@@ -96,7 +96,12 @@ class FakeTelegram:
     bot_id: int = 7_000_000_001
     bot_username: str = "xieshang_test_bot"
     bot_name: str = "协商助手"
-    rate_limit: float | None = None  # messages per second across chats; None: unlimited
+    # Flood control as Telegram applies it: messages per second across chats (None:
+    # unlimited); when set, also per private chat (a burst of `chat_burst_limit`, then one
+    # a second) and for paid broadcasts (`paid_rate_limit` a second, their own budget).
+    rate_limit: float | None = None
+    chat_burst_limit: int = 4
+    paid_rate_limit: float = 1000.0
     calls: list[Call] = field(default_factory=list)
     messages: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
     deleted: list[tuple[int, int]] = field(default_factory=list)
@@ -110,6 +115,9 @@ class FakeTelegram:
     inject: deque[ApiError] = field(default_factory=deque)
     _next_message_id: dict[int, int] = field(default_factory=dict)
     _sent_times: deque[float] = field(default_factory=deque)
+    _paid_times: deque[float] = field(default_factory=deque)
+    _chat_tat: dict[int, float] = field(default_factory=dict)
+    flood_refusals: int = 0
     _file_seq: int = 0
     version: int = 0  # bumped on every change a chat window would show
     listeners: list[Callable[[], None]] = field(default_factory=list)
@@ -169,16 +177,34 @@ class FakeTelegram:
             raise bad_request("chat not found")
         return chat_id
 
-    def _flood_check(self) -> None:
+    def _flood_check(self, chat_id: int, params: dict[str, Any]) -> None:
+        """429 when the bot sends faster than Telegram allows: in any one second more than
+        `rate_limit` messages (or `paid_rate_limit` paid ones), or to one private chat more
+        than a burst of `chat_burst_limit` and then one a second."""
         if self.rate_limit is None:
             return
         moment = time.monotonic()
-        while self._sent_times and moment - self._sent_times[0] > 1.0:
-            self._sent_times.popleft()
-        if len(self._sent_times) >= self.rate_limit:
-            wait = max(1, round(1.0 - (moment - self._sent_times[0])))
-            raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
-        self._sent_times.append(moment)
+        paid = str(params.get("allow_paid_broadcast", "")).lower() == "true"
+        times, limit = (
+            (self._paid_times, self.paid_rate_limit)
+            if paid
+            else (self._sent_times, self.rate_limit)
+        )
+        while times and moment - times[0] > 1.0:
+            times.popleft()
+        if len(times) >= limit:
+            wait = max(1, round(1.0 - (moment - times[0])))
+            self._refuse(wait)
+        if chat_id > 0:
+            tat = self._chat_tat.get(chat_id, moment)
+            if moment < tat - (self.chat_burst_limit - 1):
+                self._refuse(max(1, round(tat - (self.chat_burst_limit - 1) - moment)))
+            self._chat_tat[chat_id] = max(tat, moment) + 1.0
+        times.append(moment)
+
+    def _refuse(self, wait: int) -> None:
+        self.flood_refusals += 1
+        raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
 
     def _formatted(
         self, params: dict[str, Any], key: str, limit: int
@@ -320,11 +346,11 @@ class FakeTelegram:
         chat_id = self._chat_of(params)
         text, entities = self._formatted(params, "text", TEXT_LIMIT)
         markup = self._markup(params)
-        self._flood_check()
+        self._flood_check(chat_id, params)
         return self._new_message(chat_id, text=text, entities=entities, reply_markup=markup)
 
     def _m_editMessageText(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        _, message = self._existing(params)
+        chat_id, message = self._existing(params)
         text, entities = self._formatted(params, "text", TEXT_LIMIT)
         markup = self._markup(params)
         if "text" not in message:
@@ -335,6 +361,7 @@ class FakeTelegram:
             and message.get("reply_markup") == markup
         ):
             raise bad_request(NOT_MODIFIED)
+        self._flood_check(chat_id, params)
         message.update(text=text, entities=entities, edit_date=int(self.now().timestamp()))
         if markup is None:
             message.pop("reply_markup", None)
@@ -345,10 +372,11 @@ class FakeTelegram:
         return message
 
     def _m_editMessageReplyMarkup(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        _, message = self._existing(params)
+        chat_id, message = self._existing(params)
         markup = self._markup(params)
         if message.get("reply_markup") == markup:
             raise bad_request(NOT_MODIFIED)
+        self._flood_check(chat_id, params)
         if markup is None:
             message.pop("reply_markup", None)
         else:
@@ -387,7 +415,7 @@ class FakeTelegram:
         caption, entities = self._formatted(params, "caption", CAPTION_LIMIT)
         markup = self._markup(params)
         stored = self._input_file(params, kind, files)
-        self._flood_check()
+        self._flood_check(chat_id, params)
         if kind == "photo":
             media: Any = [
                 {
