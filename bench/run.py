@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import broadcasts, documents, reminders, steps, surveys
+from bench import broadcasts, documents, flow, reminders, steps, surveys
 from bench.surveys import Row
 from bot.settings import Settings
 
@@ -36,6 +36,7 @@ def _settings(url: str) -> Settings:
         redis_url=None,
         throttle_rate=1000.0,
         throttle_burst=1000,
+        survey_key="bench-survey-key",
     )
 
 
@@ -128,6 +129,11 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
             sections.append(f"## Flow steps ({name})\n\n" + "\n".join(_table(steps_rows)))
         sent = await broadcasts.rates(_settings(f"sqlite+aiosqlite:///{tmp}/broadcasts.db"))
         sections.append("## Broadcasts over HTTP (emulator)\n\n" + "\n".join(_table(sent)))
+        paced = await flow.all_rows(_settings(f"sqlite+aiosqlite:///{tmp}/flow.db"))
+        sections.append(
+            "## Flow control over HTTP (emulator enforcing Telegram's limits)\n\n"
+            + "\n".join(_table(paced))
+        )
         rows = await documents.renders(_settings(f"sqlite+aiosqlite:///{tmp}/documents.db"))
         sections.append("## Word documents\n\n" + "\n".join(_table(rows)))
     header = (

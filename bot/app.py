@@ -233,7 +233,7 @@ def create_app(
         next_run_time=datetime.now(UTC),
     )
     scheduler.add_job(
-        jobs.broadcast_tick,
+        jobs.broadcast_run,
         "interval",
         args=[app],
         seconds=settings.broadcast_tick_seconds,

@@ -129,6 +129,8 @@ def chat_of(method: TelegramMethod[Any]) -> int | None:
 class Budget(Protocol):
     """The global send budget, in one process or shared through Redis."""
 
+    per_second: float  # at most this many sends in any one second (the limit, less the margin)
+
     async def reserve(self, paid: bool) -> float:
         """Take the next send slot; returns how many seconds until it."""
 
@@ -149,6 +151,7 @@ class LocalBudget:
     after it, exceeds the limit in some one-second window."""
 
     def __init__(self, rate: float, paid_rate: float, clock: Callable[[], float] = time.monotonic):
+        self.per_second = rate / MARGIN
         self._gaps = {False: MARGIN / rate, True: MARGIN / paid_rate}
         self._next = {False: 0.0, True: 0.0}
         self._clock = clock
@@ -197,6 +200,7 @@ class RedisBudget:
         prefix = f"xieshang:flow:{bot_id}"
         self._keys = {False: f"{prefix}:next", True: f"{prefix}:paid"}
         self._busy_key = f"{prefix}:busy"
+        self.per_second = rate / MARGIN
         self._gaps = {False: int(MARGIN / rate * 1e6), True: int(MARGIN / paid_rate * 1e6)}
         self._script = redis.register_script(_SLOT_SCRIPT)
         self._token = f"{id(self)}:{time.time_ns()}"
@@ -302,6 +306,7 @@ class FlowController(BaseRequestMiddleware):
         self._pauses = 0
         self._runner: asyncio.Task[None] | None = None
         self.stats = FlowStats()
+        self._granted: deque[float] = deque(maxlen=max(1, int(budget.per_second)))
 
     # ----- the middleware -----
     async def __call__(
@@ -420,9 +425,18 @@ class FlowController(BaseRequestMiddleware):
                 await self._sleep(wait)
             if self._pauses != pauses:
                 continue  # a 429 came while this slot was waiting: take one after the pause
+            await self._window_guard()
             waiter = self._pick()
             if waiter is not None:
                 waiter.future.set_result(None)
+
+    async def _window_guard(self) -> None:
+        """Never more than the budget's per-second count in one second from this process,
+        even when a stalled event loop releases several slots late and at once."""
+        now = self._clock()
+        if len(self._granted) == self._granted.maxlen and now - self._granted[0] < 1.0:
+            await self._sleep(1.0 - (now - self._granted[0]))
+        self._granted.append(self._clock())
 
     def _pick(self) -> _Waiter | None:
         """The waiter this slot goes to, skipping those who stopped waiting."""

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.callbacks import AssignCB, RemindCB, TrainingCB
+from bot.flow import Priority
 from bot.notify import report_to_liaisons
 from bot.sender import Delivery
 from bot.services import broadcasts, duties, housekeeping, reminders, reports
@@ -25,6 +27,7 @@ from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -208,7 +211,9 @@ async def reminder_tick(app: App) -> ReminderTick:
                 return
             chat_id, text, markup = ready
             async with recorder.sending() as record:
-                delivery = await app.sender.send_message(chat_id, text, reply_markup=markup)
+                delivery = await app.sender.send_message(
+                    chat_id, text, priority=reminder_priority(due), reply_markup=markup
+                )
                 record((due.reminder_id, delivery.value, due.late))
         stats.sent += delivery is Delivery.sent
         stats.late += due.late and delivery is Delivery.sent
@@ -227,6 +232,12 @@ async def reminder_tick(app: App) -> ReminderTick:
 
     await recorder.during(asyncio.gather(*(in_order(items) for items in by_recipient.values())))
     return stats
+
+
+def reminder_priority(due: Due) -> Priority:
+    """Recurring duties and digests are bulk; a reminder about a person's own deadline,
+    task, training or survey is a notification to them."""
+    return Priority.bulk if due.kind == "duty" or due.payload.get("dynamic") else Priority.notify
 
 
 def reminder_markup(
@@ -335,11 +346,33 @@ def render_reminder(app: App, locale: str, payload: dict[str, Any], late: bool) 
     return renderer.text(locale, "reminders.late_prefix") + "\n" + text if late else text
 
 
+def broadcast_rate(settings: Settings) -> float:
+    """What bulk may send a second: the paid-broadcast budget when the union enabled it."""
+    return (
+        settings.sender_paid_rate if settings.sender_paid_broadcast else settings.sender_global_rate
+    )
+
+
+def broadcast_batch(settings: Settings) -> int:
+    return max(1, int(broadcast_rate(settings) * settings.broadcast_tick_seconds * 2))
+
+
+async def broadcast_run(app: App, seconds: float = 30.0) -> int:
+    """The scheduler's job: batches back to back while a batch comes back full, for up to
+    `seconds`, so the flow controller and not the tick interval sets the pace."""
+    started, total = time.monotonic(), 0
+    while True:
+        sent = await broadcast_tick(app)
+        total += sent
+        if sent < broadcast_batch(app.settings) or time.monotonic() - started > seconds:
+            return total
+
+
 async def broadcast_tick(app: App) -> int:
     """Send a batch of broadcast deliveries at the sender's pace, record the outcomes by
     group commit (Recorder), and edit the authors' progress messages."""
     settings, now = app.settings, app.clock.now()
-    limit = max(1, int(settings.sender_global_rate * settings.broadcast_tick_seconds * 2))
+    limit = broadcast_batch(settings)
     async with UnitOfWork(app.db.sessions) as uow:
         batch = await broadcasts.claim(uow, now, settings, limit)
         headers = {  # once per broadcast in the batch, not per recipient
@@ -353,7 +386,7 @@ async def broadcast_tick(app: App) -> int:
             await broadcasts.record(uow, done, app.clock.now(), settings)
             await uow.commit()
 
-    room = Recorder.room_for(settings.sender_global_rate)
+    room = Recorder.room_for(broadcast_rate(settings))
     recorder: Recorder[tuple[broadcasts.Job, str]] = Recorder(write, room)
     notices: dict[tuple[int, str], str] = {}
 
@@ -370,7 +403,7 @@ async def broadcast_tick(app: App) -> int:
     async def deliver(job: broadcasts.Job) -> None:
         text = notice(job)
         async with slots, recorder.sending() as record:
-            delivery = await app.sender.send_message(job.telegram_id, text)
+            delivery = await app.sender.send_message(job.telegram_id, text, priority=Priority.bulk)
             record((job, delivery.value))
 
     await recorder.during(asyncio.gather(*(deliver(job) for job in batch)))

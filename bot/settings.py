@@ -209,6 +209,21 @@ class Settings(BaseSettings):
     survey_min_answers: int = Field(
         5, ge=2, description="k: results, breakdown cells and comments need this many answers"
     )
+    survey_min_comments: int = Field(
+        10, ge=1, description="comments are shown only once a survey has this many answers"
+    )
+    survey_results_live: bool = Field(
+        True, description="results while open, in steps of SURVEY_MIN_ANSWERS (off: at close)"
+    )
+    survey_key: SecretStr | None = Field(
+        None,
+        description="the key that recognises a returning worker; kept out of the database and "
+        "its backups (unset: read from, or made in, SURVEY_KEY_FILE)",
+    )
+    survey_key_file: Path = Field(Path("data/survey.key"), description="see SURVEY_KEY")
+    survey_draft_days: int = Field(
+        3, ge=1, description="an unfinished survey answer is deleted after this many idle days"
+    )
     survey_rise_max_percent: int = Field(30, ge=1, le=100, description="highest expected rise")
     survey_max_topics: int = Field(12, ge=3, description="topics one survey may offer")
     survey_default_days: int = Field(7, ge=1, description="a new survey stays open this long")
