@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import insert
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.services import demo, surveys
 from bot.settings import Settings
 from bot.testing import Harness
 from storage.models import Survey, SurveyPick, SurveyResponse, User
+from storage.repositories import random_id
 from storage.uow import UnitOfWork
 
 TOPICS = ("pay", "hours", "safety", "rest", "insurance", "training")
@@ -154,19 +155,15 @@ async def burst(settings: Settings, workers: int, concurrency: int) -> list[Row]
 
 
 async def _fill(h: Harness, survey_id: int, n: int, rng: random.Random) -> None:
-    """n answers written in bulk (what the burst would leave behind), no hashes needed."""
+    """n released answers written in bulk (what the burst would leave behind)."""
     async with UnitOfWork(h.app.db.sessions) as uow:
-        start = await uow.surveys.total(survey_id)
-        base = h.clock.now()
-        responses = []
-        for i in range(start, start + n):
+        responses, picks = [], []
+        for i in range(n):
+            response_id = random_id()
             responses.append(
                 {
+                    "id": response_id,
                     "survey_id": survey_id,
-                    "voter": f"{i:064x}",
-                    "hour": (base + timedelta(hours=i % 48)).replace(
-                        minute=0, second=0, microsecond=0
-                    ),
                     "rise": rng.choice([None, *range(0, 200, 5)]),
                     "stratum": rng.choice(
                         [None, "frontline", "frontline", "junior", "middle", "senior"]
@@ -174,21 +171,6 @@ async def _fill(h: Harness, survey_id: int, n: int, rng: random.Random) -> None:
                     "comment": rng.choice(["", "", "", f"意见 {i}"]),
                 }
             )
-        await uow.session.execute(insert(SurveyResponse), responses)
-        ids = (
-            (
-                await uow.session.execute(
-                    select(col(SurveyResponse.id))
-                    .where(SurveyResponse.survey_id == survey_id)
-                    .order_by(col(SurveyResponse.id))
-                    .offset(start)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        picks = []
-        for response_id in ids:
             chosen = rng.sample(range(len(TOPICS)), rng.randint(1, 4))
             picks += [
                 {"response_id": response_id, "rank": 0, "item": i, "survey_id": survey_id}
@@ -198,6 +180,7 @@ async def _fill(h: Harness, survey_id: int, n: int, rng: random.Random) -> None:
                 {"response_id": response_id, "rank": r, "item": i, "survey_id": survey_id}
                 for r, i in enumerate(chosen[:3], start=1)
             ]
+        await uow.session.execute(insert(SurveyResponse), responses)
         await uow.session.execute(insert(SurveyPick), picks)
         await uow.commit()
 

@@ -37,6 +37,7 @@ from bot.pins import pin_response_models
 from bot.rendering import Renderer
 from bot.sender import Sender
 from bot.services import users
+from bot.services.anonymity import SurveyKeys
 from bot.settings import TELEGRAM_API_URL, Settings
 from handlers import get_routers
 from storage import migrate
@@ -57,6 +58,7 @@ class App:
     renderer: Renderer
     sender: Sender
     flow: FlowController
+    survey_keys: SurveyKeys
     scheduler: AsyncIOScheduler
     offload: Offloader
     documents: Documents
@@ -159,6 +161,8 @@ def create_app(
     offload = Offloader(settings.render_workers)
     documents = Documents(offload, settings.documents_dir)
     pdf = PdfConverter(find_office(settings.libreoffice), settings.render_workers)
+    secret = settings.survey_key.get_secret_value() if settings.survey_key else None
+    survey_keys = SurveyKeys.load(secret, settings.survey_key_file)
     dispatcher = Dispatcher(
         storage=storage,
         events_isolation=isolation,
@@ -171,6 +175,7 @@ def create_app(
         offload=offload,
         documents=documents,
         pdf=pdf,
+        survey_keys=survey_keys,
     )
     dispatcher.update.outer_middleware(FlowLaneMiddleware())
     dispatcher.fsm = StateContextMiddleware(storage, isolation)
@@ -197,6 +202,7 @@ def create_app(
         renderer,
         sender,
         flow,
+        survey_keys,
         scheduler,
         offload,
         documents,

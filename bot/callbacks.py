@@ -157,7 +157,7 @@ class SurveyGoCB(CallbackData, prefix="sg"):
 
 class AnswerCB(CallbackData, prefix="sa"):
     sid: int
-    q: str  # t, td, r, ru, rise, st, cm, ok, re, x, keep
+    q: str  # t, td, r, ru, rise, st, cm, ce, ok, re, x, keep
     v: str = ""
 
 

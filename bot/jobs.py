@@ -36,7 +36,7 @@ REMINDER_SENDS = 5  # reminders sent at once by one tick
 
 async def housekeeping_tick(app: App) -> None:
     async with UnitOfWork(app.db.sessions) as uow:
-        await housekeeping.prune(uow, app.clock.now(), app.settings)
+        await housekeeping.prune(uow, app.clock.now(), app.settings, app.survey_keys)
         await uow.commit()
 
 

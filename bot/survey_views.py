@@ -50,6 +50,12 @@ def results_context(ui: Ui, found: Results) -> dict[str, Any]:
             for c in found.strata
         ],
         "comments": found.comments,
+        "comment_asked": "comment" in found.survey.questions,
+        "comments_from": found.comments_from,
+        "released": found.released,
+        "held": found.total - found.released,
+        "closed": found.phase == "closed",
+        "after_close": found.after_close,
     }
 
 
@@ -147,7 +153,7 @@ def workbook_sheets(ui: Ui, found: Results, rows: list[ExportRow]) -> list[Sheet
                 [
                     [
                         stratum_name(ui, c.stratum),
-                        c.count if c.count is not None else f"<{found.k}",
+                        c.count,
                         c.median,
                     ]
                     for c in found.strata

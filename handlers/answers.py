@@ -2,24 +2,27 @@
 a confirm step, thanks. Open to anyone with the link, member or not; nothing here reaches
 other data. The survey's author walks the same pages as a preview, which stores nothing.
 
-The page's state (survey id, token, answers so far) lives in the FSM storage until the
-worker confirms or leaves, so a restart loses nothing; then it is deleted."""
+The page (survey, answers so far) is a sealed draft found by a keyed hash of the Telegram
+id (bot/services/surveys.py), never the conversation state, so a restart loses nothing and
+a copy of the database links nothing to the worker; it is deleted on submit, leave, close
+and by housekeeping."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aiogram import F
-from aiogram.filters import CommandObject, CommandStart
+from aiogram.filters import BaseFilter, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import AnswerCB, SurveyCB, SurveyGoCB
 from bot.clock import Clock
 from bot.services import surveys
+from bot.services.anonymity import HIDDEN, SurveyKeys
 from bot.services.errors import Problem
-from bot.services.surveys import Answer, Invitation
+from bot.services.surveys import Answer, Draft, Invitation
+from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
@@ -30,9 +33,14 @@ router = Blueprint("answers")
 INSTRUCTOR = RoleFilter(Role.instructor)
 
 
-class Answering(StatesGroup):
-    question = State()
-    confirm = State()
+class OnSurveyPage(BaseFilter):
+    """The sender has a survey page open (a draft) and is in no form."""
+
+    async def __call__(self, message: Message, uow: UnitOfWork, survey_keys: SurveyKeys) -> bool:
+        if message.from_user is None:
+            return False
+        draft = await surveys.draft_of(uow, survey_keys, message.from_user.id)
+        return draft is not None
 
 
 def _message(query: CallbackQuery) -> Message | None:
@@ -40,7 +48,9 @@ def _message(query: CallbackQuery) -> Message | None:
 
 
 # ----- the pages -----
-async def show_invitation(ui: Ui, chat_id: int, found: Invitation, preview: bool) -> None:
+async def show_invitation(
+    ui: Ui, chat_id: int, found: Invitation, preview: bool, settings: Settings
+) -> None:
     survey = found.survey
     start = SurveyGoCB(token=survey.token, start=True)
     await ui.send(
@@ -53,6 +63,7 @@ async def show_invitation(ui: Ui, chat_id: int, found: Invitation, preview: bool
         closes=survey.closes_at,
         answered=found.answered,
         comment="comment" in survey.questions,
+        k=settings.survey_min_answers,
     )
 
 
@@ -106,35 +117,31 @@ def _summary(ui: Ui, survey: Survey, answer: Answer) -> dict[str, Any]:
 
 
 async def show_page(
-    ui: Ui,
-    chat_id: int,
-    state: FSMContext,
-    survey: Survey,
-    answer: Answer,
-    message: Message | None = None,
+    ui: Ui, chat_id: int, survey: Survey, draft: Draft, message: Message | None = None
 ) -> None:
     """The next question, or the confirm page once every question is answered."""
-    data = await state.update_data(a=answer.dump())
+    answer = draft.answer
     question = surveys.next_question(survey, answer)
     if question is None:
-        await state.set_state(Answering.confirm)
         sid = survey.id or 0
-        rows = [
-            [button(ui.label("labels.submit_answer"), AnswerCB(sid=sid, q="ok"))],
+        rows = [[button(ui.label("labels.submit_answer"), AnswerCB(sid=sid, q="ok"))]]
+        if "comment" in survey.questions:
+            rows.append([button(ui.label("labels.edit_comment"), AnswerCB(sid=sid, q="ce"))])
+        rows.append(
             [
                 button(ui.label("labels.start_over"), AnswerCB(sid=sid, q="re")),
                 button(ui.label("labels.leave_survey"), AnswerCB(sid=sid, q="x")),
-            ],
-        ]
+            ]
+        )
         await ui.send(
             chat_id,
             "surveys.confirm",
             keyboard(rows),
-            preview=bool(data.get("preview")),
+            preview=draft.preview,
+            scrubbed=HIDDEN in answer.comment,
             **_summary(ui, survey, answer),
         )
         return
-    await state.set_state(Answering.question)
     number = survey.questions.index(question) + 1
     context = {
         "number": number,
@@ -151,12 +158,6 @@ async def show_page(
     await ui.edit_or_send(edit, chat_id, f"surveys.q_{question}", markup, **context)
 
 
-async def _begin(ui: Ui, chat_id: int, state: FSMContext, survey: Survey, preview: bool) -> None:
-    await state.set_state(Answering.question)
-    await state.set_data({"sid": survey.id, "token": survey.token, "preview": preview})
-    await show_page(ui, chat_id, state, survey, Answer())
-
-
 # ----- opening a link -----
 @router.message(CommandStart(deep_link=True, magic=F.args.startswith(surveys.TOKEN_PREFIX)))
 async def open_link(
@@ -166,20 +167,23 @@ async def open_link(
     uow: UnitOfWork,
     ui: Ui,
     clock: Clock,
+    settings: Settings,
+    survey_keys: SurveyKeys,
 ) -> None:
     assert message.from_user is not None
     token = (command.args or "").strip()
-    current, data = await state.get_state(), await state.get_data()
-    if current is not None and data.get("token") == token and not data.get("preview"):
+    worker = message.from_user.id
+    draft = await surveys.draft_of(uow, survey_keys, worker)
+    if draft is not None and draft.token == token and not draft.preview:
         try:  # the same link again in the middle of answering: back to the current page
-            survey, answer, _ = await _current(state, uow, int(data["sid"]), clock)
+            survey, draft = await surveys.current(uow, survey_keys, worker, None, clock.now())
         except Problem as problem:
-            await _tell(ui, message.chat.id, problem, state)
+            await ui.send(message.chat.id, problem.key, **problem.params)
             return
-        await show_page(ui, message.chat.id, state, survey, answer)
+        await show_page(ui, message.chat.id, survey, draft)
         return
-    if current is not None:
-        # Something unfinished (another survey, or a form): ask before dropping it.
+    if await state.get_state() is not None or draft is not None:
+        # A form or another survey page is unfinished: ask before dropping it.
         rows = [
             [button(ui.label("labels.open_new_survey"), SurveyGoCB(token=token))],
             [button(ui.label("labels.keep_current"), AnswerCB(sid=0, q="keep"))],
@@ -187,11 +191,11 @@ async def open_link(
         await ui.send(message.chat.id, "surveys.unfinished", keyboard(rows))
         return
     try:
-        found = await surveys.invitation(uow, token, message.from_user.id, clock.now())
+        found = await surveys.invitation(uow, survey_keys, token, worker, clock.now())
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await show_invitation(ui, message.chat.id, found, preview=False)
+    await show_invitation(ui, message.chat.id, found, False, settings)
 
 
 @router.callback_query(SurveyGoCB.filter())
@@ -202,86 +206,81 @@ async def go(
     uow: UnitOfWork,
     ui: Ui,
     clock: Clock,
+    settings: Settings,
+    survey_keys: SurveyKeys,
 ) -> None:
     await query.answer()
-    data = await state.get_data()
-    preview = bool(data.get("preview")) and data.get("token") == callback_data.token
+    worker, now = query.from_user.id, clock.now()
+    draft = await surveys.draft_of(uow, survey_keys, worker)
+    preview = draft is not None and draft.preview and draft.token == callback_data.token
     try:
         if preview:
-            survey = await surveys.answering(
-                uow, int(data["sid"]), callback_data.token, clock.now(), preview=True
-            )
+            assert draft is not None
+            survey = await surveys.answering(uow, draft.survey_id, draft.token, now, True)
             found = Invitation(survey, [], False)
         else:
-            found = await surveys.invitation(
-                uow, callback_data.token, query.from_user.id, clock.now()
-            )
+            found = await surveys.invitation(uow, survey_keys, callback_data.token, worker, now)
     except Problem as problem:
-        await ui.send(query.from_user.id, problem.key, **problem.params)
+        await ui.send(worker, problem.key, **problem.params)
         return
+    await state.clear()  # a form the worker chose to drop for the survey
+    if draft is not None and not preview and draft.token != callback_data.token:
+        await surveys.drop_draft(uow, survey_keys, worker)  # another survey's page is over
     if not callback_data.start:
-        await state.clear()
-        await show_invitation(ui, query.from_user.id, found, preview=False)
+        await show_invitation(ui, worker, found, False, settings)
         return
-    await _begin(ui, query.from_user.id, state, found.survey, preview)
+    if found.answered:
+        await ui.send(worker, "surveys.already_answered")
+        return
+    draft = await surveys.begin(uow, survey_keys, worker, found.survey, preview, now, settings.zone)
+    await show_page(ui, worker, found.survey, draft)
 
 
 @router.callback_query(SurveyCB.filter(F.action == "preview"), INSTRUCTOR)
 async def preview(
     query: CallbackQuery,
     callback_data: SurveyCB,
-    state: FSMContext,
     uow: UnitOfWork,
     user: User,
     ui: Ui,
+    clock: Clock,
+    settings: Settings,
+    survey_keys: SurveyKeys,
 ) -> None:
     found = await surveys.preview(uow, user, callback_data.survey_id)
-    await state.set_state(Answering.question)
-    await state.set_data({"sid": found.survey.id, "token": found.survey.token, "preview": True})
+    await surveys.begin(
+        uow, survey_keys, query.from_user.id, found.survey, True, clock.now(), settings.zone
+    )
     await query.answer()
-    await show_invitation(ui, query.from_user.id, found, preview=True)
+    await show_invitation(ui, query.from_user.id, found, True, settings)
 
 
 # ----- answering -----
-async def _current(
-    state: FSMContext, uow: UnitOfWork, sid: int, clock: Clock
-) -> tuple[Survey, Answer, bool]:
-    """The survey this page belongs to and the answer so far; `surveys.stale` for a button
-    from a page that is over or from another survey."""
-    data = await state.get_data()
-    if await state.get_state() is None or data.get("sid") != sid or "token" not in data:
-        raise Problem("surveys.stale")
-    preview = bool(data.get("preview"))
-    survey = await surveys.answering(uow, sid, str(data["token"]), clock.now(), preview)
-    return survey, Answer.load(data.get("a", {})), preview
-
-
-async def _tell(ui: Ui, chat_id: int, problem: Problem, state: FSMContext) -> None:
-    """Say what went wrong; a survey that closed or vanished ends the page."""
-    if problem.key in ("surveys.closed", "surveys.unknown"):
-        await state.clear()
-    await ui.send(chat_id, problem.key, **problem.params)
-
-
 @router.callback_query(AnswerCB.filter(F.q == "keep"))
 async def keep_current(query: CallbackQuery, ui: Ui) -> None:
     await query.answer()
     await ui.send(query.from_user.id, "surveys.kept")
 
 
+def _back(ui: Ui, survey_id: int) -> InlineKeyboardMarkup:
+    return keyboard([[button(ui.label("labels.back_to_survey"), SurveyCB(survey_id=survey_id))]])
+
+
 @router.callback_query(AnswerCB.filter(F.q == "x"))
-async def leave(query: CallbackQuery, callback_data: AnswerCB, state: FSMContext, ui: Ui) -> None:
-    data = await state.get_data()
+async def leave(
+    query: CallbackQuery,
+    callback_data: AnswerCB,
+    uow: UnitOfWork,
+    ui: Ui,
+    survey_keys: SurveyKeys,
+) -> None:
     await query.answer()
-    if data.get("sid") != callback_data.sid:
+    draft = await surveys.draft_of(uow, survey_keys, query.from_user.id)
+    if draft is None or draft.survey_id != callback_data.sid:
         await ui.send(query.from_user.id, "surveys.stale")
         return
-    await state.clear()
-    back = None
-    if data.get("preview"):
-        back = keyboard(
-            [[button(ui.label("labels.back_to_survey"), SurveyCB(survey_id=callback_data.sid))]]
-        )
+    await surveys.drop_draft(uow, survey_keys, query.from_user.id)
+    back = _back(ui, callback_data.sid) if draft.preview else None
     await ui.send(query.from_user.id, "surveys.left", back)
 
 
@@ -289,69 +288,79 @@ async def leave(query: CallbackQuery, callback_data: AnswerCB, state: FSMContext
 async def submit(
     query: CallbackQuery,
     callback_data: AnswerCB,
-    state: FSMContext,
     uow: UnitOfWork,
     ui: Ui,
     clock: Clock,
+    settings: Settings,
+    survey_keys: SurveyKeys,
 ) -> None:
     await query.answer()
+    worker, now = query.from_user.id, clock.now()
     try:
-        survey, answer, preview = await _current(state, uow, callback_data.sid, clock)
-        replaced = False
-        if not preview:
-            replaced = await surveys.submit(
-                uow, survey.id or 0, survey.token, query.from_user.id, answer, clock.now()
-            )
+        survey, draft = await surveys.current(uow, survey_keys, worker, callback_data.sid, now)
+        if draft.preview:
+            if surveys.next_question(survey, draft.answer) is not None:
+                raise Problem("surveys.stale")
+            await surveys.drop_draft(uow, survey_keys, worker)
+        else:
+            await surveys.submit(uow, survey_keys, worker, survey, draft, now, settings)
     except Problem as problem:
-        await _tell(ui, query.from_user.id, problem, state)
+        await ui.send(worker, problem.key, **problem.params)
         return
-    await state.clear()
-    if preview:
-        back = keyboard(
-            [[button(ui.label("labels.back_to_survey"), SurveyCB(survey_id=survey.id or 0))]]
-        )
-        await ui.send(query.from_user.id, "surveys.preview_done", back)
+    if draft.preview:
+        await ui.send(worker, "surveys.preview_done", _back(ui, survey.id or 0))
         return
-    await ui.send(query.from_user.id, "surveys.thanks", replaced=replaced, closes=survey.closes_at)
+    await ui.send(worker, "surveys.thanks", closes=survey.closes_at)
 
 
 @router.callback_query(AnswerCB.filter())
 async def press(
     query: CallbackQuery,
     callback_data: AnswerCB,
-    state: FSMContext,
     uow: UnitOfWork,
     ui: Ui,
     clock: Clock,
+    settings: Settings,
+    survey_keys: SurveyKeys,
 ) -> None:
+    worker, now = query.from_user.id, clock.now()
     try:
-        survey, answer, _ = await _current(state, uow, callback_data.sid, clock)
-        answer = surveys.apply(survey, answer, callback_data.q, callback_data.v)
+        survey, draft = await surveys.current(uow, survey_keys, worker, callback_data.sid, now)
+        draft.answer = surveys.apply(survey, draft.answer, callback_data.q, callback_data.v)
     except Problem as problem:
         await query.answer()
-        await _tell(ui, query.from_user.id, problem, state)
+        await ui.send(worker, problem.key, **problem.params)
         return
+    await surveys.keep_draft(uow, survey_keys, worker, draft, now, settings.zone)
     await query.answer()
-    await show_page(ui, query.from_user.id, state, survey, answer, _message(query))
+    await show_page(ui, worker, survey, draft, _message(query))
 
 
-@router.message(Answering.question, TEXT_INPUT)
-async def typed(message: Message, state: FSMContext, uow: UnitOfWork, ui: Ui, clock: Clock) -> None:
-    data = await state.get_data()
+@router.message(StateFilter(None), TEXT_INPUT, OnSurveyPage())
+async def typed(
+    message: Message,
+    uow: UnitOfWork,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+    survey_keys: SurveyKeys,
+) -> None:
+    assert message.from_user is not None
+    worker, now = message.from_user.id, clock.now()
     try:
-        survey, answer, _ = await _current(state, uow, int(data.get("sid", 0)), clock)
-    except Problem as problem:
-        await _tell(ui, message.chat.id, problem, state)
-        return
-    try:
-        surveys.apply_text(survey, answer, message.text or "")
+        survey, draft = await surveys.current(uow, survey_keys, worker, None, now)
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, **problem.params)
-        answer = Answer.load(data.get("a", {}))  # unchanged; ask the same question again
-    await show_page(ui, message.chat.id, state, survey, answer)
+        return
+    try:
+        surveys.apply_text(survey, draft.answer, message.text or "")
+    except Problem as problem:
+        await ui.send(message.chat.id, problem.key, **problem.params)
+    else:
+        await surveys.keep_draft(uow, survey_keys, worker, draft, now, settings.zone)
+    await show_page(ui, message.chat.id, survey, draft)
 
 
-@router.message(Answering.question)
-@router.message(Answering.confirm)
+@router.message(StateFilter(None), ~F.text.startswith("/"), OnSurveyPage())
 async def use_buttons(message: Message, ui: Ui) -> None:
     await ui.send(message.chat.id, "surveys.use_buttons")

@@ -9,7 +9,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import LangCB, MenuCB
 from bot.commands import set_member_commands
-from bot.services import users
+from bot.services import surveys, users
+from bot.services.anonymity import SurveyKeys
 from bot.settings import Settings
 from bot.ui import Ui
 from handlers.blueprint import Blueprint
@@ -80,8 +81,17 @@ async def privacy(
 
 
 @router.message(Command("cancel"))
-async def cancel(message: Message, state: FSMContext, ui: Ui, user: User | None) -> None:
-    if await state.get_state() is None:
+async def cancel(
+    message: Message,
+    state: FSMContext,
+    ui: Ui,
+    user: User | None,
+    uow: UnitOfWork,
+    survey_keys: SurveyKeys,
+) -> None:
+    assert message.from_user is not None
+    left_survey = await surveys.drop_draft(uow, survey_keys, message.from_user.id)
+    if await state.get_state() is None and not left_survey:
         await ui.send(message.chat.id, "common.nothing_to_cancel")
         return
     await state.clear()

@@ -20,6 +20,7 @@ from bot.documents import Documents
 from bot.exports import workbook
 from bot.offload import Offloader
 from bot.services import surveys
+from bot.services.anonymity import SurveyKeys
 from bot.services.errors import Problem
 from bot.services.topics import ART8
 from bot.settings import Settings
@@ -466,8 +467,11 @@ async def close(
     ui: Ui,
     clock: Clock,
     settings: Settings,
+    survey_keys: SurveyKeys,
 ) -> None:
-    card = await surveys.close(uow, user, callback_data.survey_id, clock.now(), settings)
+    card = await surveys.close(
+        uow, user, callback_data.survey_id, clock.now(), settings, survey_keys
+    )
     await query.answer()
     await ui.send(query.from_user.id, "surveys.closed_now", answers=card.answers)
     await show_card(ui, query.from_user.id, card)

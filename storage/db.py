@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+log = logging.getLogger(__name__)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -33,9 +36,33 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten with zeros, not left in free pages (survey voters).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     return engine
+
+
+# Tables whose deleted rows must not linger in the database files (who answered a survey,
+# unfinished and pending answers).
+SCRUBBED_TABLES = ("survey_voter", "survey_draft", "survey_pending")
+
+
+async def scrub(engine: AsyncEngine) -> None:
+    """After deleting who answered: SQLite copies the WAL into the database (where
+    secure_delete has zeroed the deleted rows) and truncates it, so no old page stays in the
+    -wal file; PostgreSQL rewrites the tables (VACUUM FULL), so their files hold no dead
+    rows. PostgreSQL's own WAL segments keep old records until they are recycled; the rows
+    there are keyed hashes and sealed answers, meaningless without the survey key."""
+    try:
+        async with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            elif engine.dialect.name == "postgresql":
+                auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await auto.exec_driver_sql("VACUUM FULL " + ", ".join(SCRUBBED_TABLES))
+    except Exception:  # scrubbing is best effort; the next close or housekeeping retries
+        log.exception("could not scrub the database files")
 
 
 class Database:

@@ -3,7 +3,9 @@ and never commit: the unit of work does that once per update."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -53,15 +55,34 @@ from storage.models import (
     StageEvent,
     SupervisionCheck,
     Survey,
+    SurveyDay,
+    SurveyDraft,
+    SurveyPending,
     SurveyPick,
     SurveyResponse,
     SurveyStatus,
+    SurveyVoter,
     TopicEvent,
     Training,
     TrainingInvite,
     User,
     WageGuideline,
 )
+
+
+def random_id() -> int:
+    """A row id that says nothing of when the row was written."""
+    return secrets.randbelow(2**62) + 1
+
+
+@dataclass(frozen=True)
+class ReleasedAnswer:
+    """An answer as it goes into the results."""
+
+    rise: int | None
+    stratum: str | None
+    comment: str
+    picks: list[tuple[int, int]]  # (rank, item)
 
 
 class _Repo:
@@ -769,53 +790,137 @@ class SurveyRepo(_Repo):
         await self.session.flush()
 
     async def counts(self, survey_ids: Sequence[int]) -> dict[int, int]:
+        """Answers submitted to each survey: released into the results, and pending."""
         if not survey_ids:
             return {}
-        found = await self.session.execute(
-            select(SurveyResponse.survey_id, func.count())
-            .where(col(SurveyResponse.survey_id).in_(survey_ids))
-            .group_by(col(SurveyResponse.survey_id))
-        )
-        return {int(sid): int(n) for sid, n in found.all()}
+        totals: dict[int, int] = {}
+        for model in (SurveyResponse, SurveyPending):
+            found = await self.session.execute(
+                select(model.survey_id, func.count())
+                .where(col(model.survey_id).in_(survey_ids))
+                .group_by(col(model.survey_id))
+            )
+            for sid, n in found.all():
+                totals[int(sid)] = totals.get(int(sid), 0) + int(n)
+        return totals
 
-    # ----- answers -----
-    async def response_of(self, survey_id: int, voter: str) -> SurveyResponse | None:
+    # ----- who answered, unfinished and pending answers -----
+    async def has_voted(self, survey_id: int, tag: str) -> bool:
         found = await self.session.execute(
-            select(SurveyResponse).where(
-                SurveyResponse.survey_id == survey_id, SurveyResponse.voter == voter
+            select(SurveyVoter.tag).where(
+                SurveyVoter.survey_id == survey_id, SurveyVoter.tag == tag
             )
         )
-        return found.scalars().first()
+        return found.first() is not None
 
-    async def save_response(
-        self, response: SurveyResponse, picks: Sequence[tuple[int, int]]
+    async def add_voter(self, survey_id: int, tag: str) -> None:
+        self.session.add(SurveyVoter(survey_id=survey_id, tag=tag))
+        await self.session.flush()
+
+    async def forget(self, survey_id: int) -> None:
+        """Who answered, and every unfinished answer: gone once the survey closes."""
+        for model in (SurveyVoter, SurveyDraft):
+            await self.session.execute(delete(model).where(col(model.survey_id) == survey_id))
+
+    async def draft(self, tag: str) -> SurveyDraft | None:
+        return await self.session.get(SurveyDraft, tag)
+
+    async def put_draft(self, tag: str, survey_id: int, sealed: bytes, today: date) -> None:
+        found = await self.session.get(SurveyDraft, tag)
+        if found is None:
+            self.session.add(
+                SurveyDraft(tag=tag, survey_id=survey_id, sealed=sealed, touched_on=today)
+            )
+        else:
+            found.survey_id, found.sealed, found.touched_on = survey_id, sealed, today
+        await self.session.flush()
+
+    async def drop_draft(self, tag: str) -> bool:
+        found = await self.session.execute(delete(SurveyDraft).where(col(SurveyDraft.tag) == tag))
+        return bool(getattr(found, "rowcount", 0))
+
+    async def prune_drafts(self, before: date) -> int:
+        """Unfinished answers idle since before `before`, and those of closed surveys."""
+        closed = select(Survey.id).where(col(Survey.erased).is_(True))
+        found = await self.session.execute(
+            delete(SurveyDraft).where(
+                or_(col(SurveyDraft.touched_on) < before, col(SurveyDraft.survey_id).in_(closed))
+            )
+        )
+        return int(getattr(found, "rowcount", 0) or 0)
+
+    async def add_pending(self, survey_id: int, sealed: bytes) -> None:
+        self.session.add(SurveyPending(id=random_id(), survey_id=survey_id, sealed=sealed))
+        await self.session.flush()
+
+    async def pending(self, survey_id: int) -> Sequence[SurveyPending]:
+        found = await self.session.execute(
+            select(SurveyPending).where(SurveyPending.survey_id == survey_id)
+        )
+        return found.scalars().all()
+
+    async def pending_count(self, survey_id: int) -> int:
+        found = await self.session.execute(
+            select(func.count())
+            .select_from(SurveyPending)
+            .where(SurveyPending.survey_id == survey_id)
+        )
+        return int(found.scalar_one())
+
+    async def release(
+        self, survey_id: int, pending: Sequence[SurveyPending], answers: Sequence[ReleasedAnswer]
     ) -> None:
-        """Store a response with its (rank, item) picks, replacing the picks it had."""
-        self.session.add(response)
-        await self.session.flush()
-        await self.session.execute(
-            delete(SurveyPick).where(col(SurveyPick.response_id) == response.id)
-        )
-        self.session.add_all(
-            SurveyPick(
-                response_id=response.id or 0, rank=rank, item=item, survey_id=response.survey_id
+        """Move answers from pending into the results in the order given (the caller
+        shuffles), each under a new random id."""
+        for answer in answers:
+            response = SurveyResponse(
+                id=random_id(),
+                survey_id=survey_id,
+                rise=answer.rise,
+                stratum=answer.stratum,
+                comment=answer.comment,
             )
-            for rank, item in picks
+            self.session.add(response)
+            await self.session.flush()
+            self.session.add_all(
+                SurveyPick(response_id=response.id, rank=rank, item=item, survey_id=survey_id)
+                for rank, item in answer.picks
+            )
+        await self.session.execute(
+            delete(SurveyPending).where(col(SurveyPending.id).in_([p.id for p in pending]))
         )
         await self.session.flush()
+
+    async def count_day(self, survey_id: int, day: date) -> None:
+        dialect = self.session.get_bind().dialect.name
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = make(SurveyDay).values(survey_id=survey_id, day=day, answers=1)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["survey_id", "day"],
+                set_={"answers": statement.excluded.answers + col(SurveyDay.answers)},
+            )
+        )
 
     # ----- aggregates -----
     async def total(self, survey_id: int) -> int:
         return (await self.counts([survey_id])).get(survey_id, 0)
 
-    async def per_hour(self, survey_id: int) -> list[tuple[datetime, int]]:
+    async def released(self, survey_id: int) -> int:
         found = await self.session.execute(
-            select(SurveyResponse.hour, func.count())
+            select(func.count())
+            .select_from(SurveyResponse)
             .where(SurveyResponse.survey_id == survey_id)
-            .group_by(col(SurveyResponse.hour))
-            .order_by(col(SurveyResponse.hour))
         )
-        return [(hour, int(n)) for hour, n in found.all()]
+        return int(found.scalar_one())
+
+    async def per_day(self, survey_id: int) -> list[tuple[date, int]]:
+        found = await self.session.execute(
+            select(col(SurveyDay.day), col(SurveyDay.answers))
+            .where(SurveyDay.survey_id == survey_id)
+            .order_by(col(SurveyDay.day))
+        )
+        return [(day, int(n)) for day, n in found.all()]
 
     async def topic_scores(self, survey_id: int) -> dict[int, tuple[int, int, int]]:
         """item → (times chosen, rank-weighted score 3/2/1, times ranked first)."""
@@ -911,13 +1016,6 @@ class SurveyRepo(_Repo):
             )
         )
         return found.scalars().all()
-
-    async def forget_voters(self, survey_id: int) -> None:
-        await self.session.execute(
-            update(SurveyResponse)
-            .where(col(SurveyResponse.survey_id) == survey_id)
-            .values(voter=None)
-        )
 
 
 class DocumentRepo(_Repo):

@@ -6,8 +6,9 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.db import scrub
 from storage.repositories import (
     ActivityRepo,
     AssessmentRepo,
@@ -50,6 +51,7 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._token: Token[UnitOfWork | None] | None = None
+        self._scrub = False
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -97,6 +99,15 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+        if self._scrub:
+            self._scrub = False
+            engine = self.session.bind
+            assert isinstance(engine, AsyncEngine)
+            await scrub(engine)
+
+    def scrub_after_commit(self) -> None:
+        """Rows that must leave no trace were deleted: scrub the files once committed."""
+        self._scrub = True
 
     async def rollback(self) -> None:
         await self.session.rollback()

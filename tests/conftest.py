@@ -46,6 +46,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "sender_global_rate": 1000.0,
         "sender_chat_rate": 1000.0,
         "sender_chat_burst": 1000,
+        "survey_key": "test-survey-key-kept-outside-the-database",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

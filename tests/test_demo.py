@@ -25,12 +25,15 @@ async def test_demo_seed_is_usable_and_idempotent(harness: Harness):
     assert "🟠 劳动报酬 · 对方还价" in reply.text
     assert "最近一次协商：第 1 轮" in reply.text
     reply = await instructor.click("职工问卷")
-    assert "进行中 · 8 份答卷" in reply.text
-    await instructor.click("8 份")
+    assert "进行中 · 11 份答卷" in reply.text
+    await instructor.click("11 份")
     reply = await instructor.click("结果")
-    assert "答卷：8 份" in reply.text
+    assert "答卷：11 份" in reply.text
     assert "劳动报酬" in reply.text
-    assert "中层管理：少于 5 人" in reply.text
+    assert "一线职工：8 人" in reply.text
+    assert "中层管理" not in reply.text  # one person: no line that would reveal them
+    assert "少于" not in reply.text
+    assert "夜班津贴多年没涨了" in reply.text  # comments from 10 answers
 
     # The demo worker answers the open survey through its link.
     async with UnitOfWork(harness.app.db.sessions) as uow:

@@ -229,7 +229,9 @@ async def test_invite_attempts_pruned(harness: Harness):
     from bot.services import housekeeping
 
     async with UnitOfWork(harness.app.db.sessions) as uow:
-        await housekeeping.prune(uow, harness.clock.now(), harness.app.settings)
+        await housekeeping.prune(
+            uow, harness.clock.now(), harness.app.settings, harness.app.survey_keys
+        )
         await uow.commit()
     async with UnitOfWork(harness.app.db.sessions) as uow:
         assert (await uow.session.execute(select(InviteAttempt))).scalars().all() == []

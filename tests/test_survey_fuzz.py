@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram.fsm.storage.base import StorageKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot.services import surveys
+from bot.services.anonymity import scrub
 from bot.services.errors import Problem
 from bot.testing import ChatUser, Harness
-from bot.testing.client import TEST_TOKEN
 from storage.models import SurveyPick, SurveyResponse
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
@@ -41,9 +40,22 @@ class Env:
         self.runner, self.harness, self.worker = runner, harness, worker
         self.page: dict[str, Any] = {}
 
-    def key(self) -> StorageKey:
-        bot_id = int(TEST_TOKEN.split(":")[0])
-        return StorageKey(bot_id=bot_id, chat_id=self.worker.id, user_id=self.worker.id)
+    async def draft(self) -> surveys.Draft | None:
+        async with UnitOfWork(self.harness.app.db.sessions) as uow:
+            return await surveys.draft_of(uow, self.harness.app.survey_keys, self.worker.id)
+
+    async def set_draft(self, page: dict[str, Any] | None) -> None:
+        """Put the worker on a page (a sealed draft), or on none."""
+        keys, now = self.harness.app.survey_keys, self.harness.clock.now()
+        async with UnitOfWork(self.harness.app.db.sessions) as uow:
+            if page is None:
+                await surveys.drop_draft(uow, keys, self.worker.id)
+            else:
+                draft = surveys.Draft.load(page)
+                assert draft is not None
+                zone = self.harness.app.settings.zone
+                await surveys.keep_draft(uow, keys, self.worker.id, draft, now, zone)
+            await uow.commit()
 
     async def rows(self, model: Any) -> list[Any]:
         async with UnitOfWork(self.harness.app.db.sessions) as uow:
@@ -70,7 +82,9 @@ def env(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         await worker.click("劳动报酬")
         await worker.click("工作时间")
         found = Env(runner, harness, worker)
-        found.page = await harness.app.dispatcher.storage.get_data(found.key())
+        draft = await found.draft()
+        assert draft is not None
+        found.page = draft.dump()
         return found
 
     found = runner.run(setup())
@@ -83,21 +97,20 @@ def env(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @given(question=st.sampled_from(["rise", "comment"]), text=texts)
 def test_any_text_at_a_typed_question(env: Env, question: str, text: str):
     async def run() -> None:
-        storage = env.harness.app.dispatcher.storage
         page = dict(env.page)
         answered = dict(page["a"])
         if question == "comment":
             answered["done"] = [*answered["done"], "rise", "stratum"]
         page["a"] = answered
-        await storage.set_state(env.key(), "Answering:question")
-        await storage.set_data(env.key(), page)
+        await env.set_draft(page)
         reply = await env.worker.send(text) if text.strip() else await env.worker.send_sticker()
         assert reply.messages, f"no reply to {text[:40]!r}"
         assert not reply.errors, reply.errors
-        data = await storage.get_data(env.key())
-        rise = data["a"].get("rise")
+        draft = await env.draft()
+        assert draft is not None
+        rise = draft.answer.rise
         assert rise is None or 0 <= rise <= 300
-        comment = data["a"].get("comment", "")
+        comment = draft.answer.comment
         assert len(comment) <= surveys.COMMENT_MAX
         assert not re.search(r"1[3-9]\d{9}", comment)
 
@@ -110,7 +123,9 @@ def test_any_text_at_a_typed_question(env: Env, question: str, text: str):
         st.builds(
             "sa:{}:{}:{}".format,
             st.sampled_from([0, 1, 2, -1, 99999]),
-            st.sampled_from(["t", "td", "r", "ru", "rise", "st", "cm", "ok", "re", "x", "zz"]),
+            st.sampled_from(
+                ["t", "td", "r", "ru", "rise", "st", "cm", "ce", "ok", "re", "x", "zz"]
+            ),
             st.one_of(
                 st.sampled_from(["0", "1", "3", "-", "300", "999", "senior", ""]),
                 st.text(max_size=8),
@@ -123,12 +138,7 @@ def test_any_text_at_a_typed_question(env: Env, question: str, text: str):
 )
 def test_forged_answer_buttons(env: Env, data: str, in_page: bool):
     async def run() -> None:
-        storage = env.harness.app.dispatcher.storage
-        if in_page:
-            await storage.set_state(env.key(), "Answering:question")
-            await storage.set_data(env.key(), dict(env.page))
-        else:
-            await storage.set_state(env.key(), None)
+        await env.set_draft(dict(env.page) if in_page else None)
         reply = await env.worker.press(data[:64])
         assert reply.answered_callback()
         assert not reply.errors, reply.errors
@@ -165,5 +175,5 @@ def test_parse_rise_is_total(text: str):
     after=st.text(max_size=20),
 )
 def test_scrub_hides_contacts(before: str, secret: str, after: str):
-    cleaned = surveys.scrub(f"{before} {secret} {after}")
+    cleaned = scrub(f"{before} {secret} {after}")
     assert secret not in cleaned

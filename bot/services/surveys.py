@@ -1,16 +1,24 @@
 """Worker opinion surveys: authoring, the anonymous answer, closing, and the results.
 
-Anonymity by construction: a response row holds no Telegram id. A worker's id only ever
-meets the survey as an HMAC under the survey's own secret, kept to refuse a second answer
-and to let a worker replace theirs while the survey is open; when it closes, the secret and
-the hashes are erased. Results show nothing until k answers exist, and no breakdown cell
-smaller than k.
+Anonymity is a property of the data (see README, "Anonymity of survey answers"):
+- an answer row holds no Telegram id, no time and a random id; who answered is a keyed hash
+  in a table of its own (`survey_voter`), under a key that is not in the database
+  (bot/services/anonymity.py), deleted when the survey closes;
+- an unfinished answer is sealed under that key, found by another keyed hash, never kept in
+  the conversation state under the Telegram id, and deleted on submit, leave, close and by
+  housekeeping;
+- a submitted answer waits sealed until at least k answers can be released together, in
+  random order, so no two views of the results differ by one answer, and the storage order
+  says nothing of who answered when;
+- results show nothing below k answers, no cell or bucket below k, comments only from
+  SURVEY_MIN_COMMENTS answers. An answer cannot be changed: that would need a link from
+  the worker to their answer.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import random
 import re
 import secrets
 import unicodedata
@@ -21,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services import cases, reminders
+from bot.services.anonymity import SurveyKeys, scrub
 from bot.services.errors import Problem
 from bot.services.profiles import clean, today_in
 from bot.services.rounds import parse_when
@@ -30,10 +39,10 @@ from storage.models import (
     Reminder,
     ReminderStatus,
     Survey,
-    SurveyResponse,
     SurveyStatus,
     User,
 )
+from storage.repositories import ReleasedAnswer
 from storage.uow import UnitOfWork
 
 # ----- what a survey asks -----
@@ -52,10 +61,6 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(24)
 
 
-def voter_hash(secret: str, telegram_id: int) -> str:
-    return hmac.new(bytes.fromhex(secret), str(telegram_id).encode(), hashlib.sha256).hexdigest()
-
-
 def topic_entry(key: str, title: str = "") -> dict[str, str]:
     return {"key": key, "title": title}
 
@@ -70,19 +75,6 @@ def parse_rise(text: str, rise_max: int) -> int:
     if tenths > rise_max * 10:
         raise Problem("surveys.bad_rise", max=rise_max)
     return tenths
-
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_ID_CARD = re.compile(r"(?<!\d)(\d{17}[\dXx]|\d{15})(?!\d)")
-_PHONE = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d[- ]?\d{4}[- ]?\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
-HIDDEN = "＊＊＊"
-
-
-def scrub(text: str) -> str:
-    """Remove e-mail addresses, ID-card numbers and phone numbers from a comment."""
-    text = _EMAIL.sub(HIDDEN, text)
-    text = _ID_CARD.sub(HIDDEN, text)
-    return _PHONE.sub(HIDDEN, text)
 
 
 def parse_comment(text: str) -> str:
@@ -337,7 +329,6 @@ async def create(
             case_id=case_id,
             author_id=user.id or 0,
             token=new_token(),
-            secret=secrets.token_hex(32),
             topics=topics,
             questions=ordered,
             rise_max=settings.survey_rise_max_percent,
@@ -363,14 +354,19 @@ async def publish(
 
 
 async def close(
-    uow: UnitOfWork, user: User, survey_id: int, now: datetime, settings: Settings
+    uow: UnitOfWork,
+    user: User,
+    survey_id: int,
+    now: datetime,
+    settings: Settings,
+    keys: SurveyKeys,
 ) -> SurveyCard:
-    """Close early: answers stop, and the voter hashes are erased at once."""
+    """Close early: answers stop; who answered and unfinished answers are forgotten."""
     survey = await _editable(uow, user, survey_id)
     if phase(survey, now) in ("draft", "closed"):
         raise Problem("surveys.not_open")
     survey.status, survey.closed_at = SurveyStatus.closed, now
-    await erase(uow, survey)
+    await erase(uow, survey, keys, settings)
     await uow.reminders.cancel_pending(f"survey:{survey.id}:", set())
     return await _card(uow, user, survey, now)
 
@@ -413,19 +409,61 @@ async def _plan_reminders(
         )
 
 
-async def erase(uow: UnitOfWork, survey: Survey) -> None:
-    survey.secret, survey.erased = "", True
+async def erase(uow: UnitOfWork, survey: Survey, keys: SurveyKeys, settings: Settings) -> None:
+    """At close: release what may be released, forget who answered and every unfinished
+    answer, and have the database files scrubbed of the old pages after the commit."""
+    survey.erased = True
     if survey.status is SurveyStatus.published:
         survey.status = SurveyStatus.closed
-    await uow.surveys.forget_voters(survey.id or 0)
+    await release(uow, survey, keys, settings, closing=True)
+    await uow.surveys.forget(survey.id or 0)
+    uow.scrub_after_commit()
 
 
-async def erase_closed(uow: UnitOfWork, now: datetime) -> int:
-    """Housekeeping: forget who answered surveys that have closed."""
+async def erase_closed(uow: UnitOfWork, now: datetime, keys: SurveyKeys, settings: Settings) -> int:
+    """Housekeeping: close what has passed its closing time, and drop unfinished answers
+    idle for SURVEY_DRAFT_DAYS."""
     due = await uow.surveys.due_for_erasure(now)
     for survey in due:
-        await erase(uow, survey)
+        await erase(uow, survey, keys, settings)
+    before = today_in(settings.zone, now) - timedelta(days=settings.survey_draft_days)
+    if await uow.surveys.prune_drafts(before):
+        uow.scrub_after_commit()
     return len(due)
+
+
+async def release(
+    uow: UnitOfWork, survey: Survey, keys: SurveyKeys, settings: Settings, closing: bool = False
+) -> int:
+    """Move pending answers into the results once at least k can go together, shuffled.
+    At close the rest goes too, unless results were shown while open and fewer than k
+    remain: those would be told apart from the last view, so they stay out (and are
+    counted as held back)."""
+    k, sid = settings.survey_min_answers, survey.id or 0
+    pending = list(await uow.surveys.pending(sid))
+    if not pending:
+        return 0
+    if len(pending) < k:
+        if not closing:
+            return 0
+        if settings.survey_results_live and await uow.surveys.released(sid) > 0:
+            return 0
+    answers = []
+    for row in pending:
+        data = keys.unseal(row.sealed)
+        if data is None:  # sealed under a key since replaced: cannot be read by anyone
+            continue
+        answers.append(
+            ReleasedAnswer(
+                data.get("rise"),
+                data.get("stratum"),
+                str(data.get("comment", "")),
+                [(int(rank), int(item)) for rank, item in data.get("picks", [])],
+            )
+        )
+    random.SystemRandom().shuffle(answers)
+    await uow.surveys.release(sid, pending, answers)
+    return len(answers)
 
 
 # ----- use cases: answering -----
@@ -449,13 +487,15 @@ async def _open_survey(uow: UnitOfWork, survey: Survey | None, now: datetime) ->
     return survey
 
 
-async def invitation(uow: UnitOfWork, token: str, telegram_id: int, now: datetime) -> Invitation:
+async def invitation(
+    uow: UnitOfWork, keys: SurveyKeys, token: str, telegram_id: int, now: datetime
+) -> Invitation:
     """What a worker sees on opening the link."""
     survey = await uow.surveys.by_token(token) if TOKEN_RE.match(token) else None
     survey = await _open_survey(uow, survey, now)
-    answered = await uow.surveys.response_of(survey.id or 0, voter_hash(survey.secret, telegram_id))
+    answered = await uow.surveys.has_voted(survey.id or 0, keys.voter(survey.id or 0, telegram_id))
     names = [e.name for e in await uow.cases.enterprises_of(survey.case_id)]
-    return Invitation(survey, names, answered is not None)
+    return Invitation(survey, names, answered)
 
 
 async def preview(uow: UnitOfWork, user: User, survey_id: int) -> Invitation:
@@ -476,12 +516,103 @@ async def answering(
     return survey if preview else await _open_survey(uow, survey, now)
 
 
+# ----- the unfinished answer -----
+@dataclass
+class Draft:
+    """A page being answered: which survey (by id and link token), a preview or not, and
+    the answer so far. Kept sealed in `survey_draft`, never in the conversation state."""
+
+    survey_id: int
+    token: str
+    preview: bool
+    answer: Answer
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "sid": self.survey_id,
+            "token": self.token,
+            "preview": self.preview,
+            "a": self.answer.dump(),
+        }
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Draft | None:
+        try:
+            return cls(
+                int(data["sid"]),
+                str(data["token"]),
+                bool(data.get("preview")),
+                Answer.load(dict(data.get("a") or {})),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+async def draft_of(uow: UnitOfWork, keys: SurveyKeys, telegram_id: int) -> Draft | None:
+    row = await uow.surveys.draft(keys.draft(telegram_id))
+    if row is None:
+        return None
+    data = keys.unseal(row.sealed)
+    return Draft.load(data) if data is not None else None
+
+
+async def keep_draft(
+    uow: UnitOfWork, keys: SurveyKeys, telegram_id: int, draft: Draft, now: datetime, zone: ZoneInfo
+) -> None:
+    await uow.surveys.put_draft(
+        keys.draft(telegram_id), draft.survey_id, keys.seal(draft.dump()), today_in(zone, now)
+    )
+
+
+async def drop_draft(uow: UnitOfWork, keys: SurveyKeys, telegram_id: int) -> bool:
+    """Forget the worker's unfinished answer (leaving, /cancel); True if there was one."""
+    return await uow.surveys.drop_draft(keys.draft(telegram_id))
+
+
+async def begin(
+    uow: UnitOfWork,
+    keys: SurveyKeys,
+    telegram_id: int,
+    survey: Survey,
+    preview: bool,
+    now: datetime,
+    zone: ZoneInfo,
+) -> Draft:
+    draft = Draft(survey.id or 0, survey.token, preview, Answer())
+    await keep_draft(uow, keys, telegram_id, draft, now, zone)
+    return draft
+
+
+async def current(
+    uow: UnitOfWork, keys: SurveyKeys, telegram_id: int, survey_id: int | None, now: datetime
+) -> tuple[Survey, Draft]:
+    """The page a worker is on, for a button of survey `survey_id` (None: typed text);
+    `surveys.stale` when there is none or the button is from another page; the survey's
+    closing ends the page."""
+    draft = await draft_of(uow, keys, telegram_id)
+    if draft is None or (survey_id is not None and draft.survey_id != survey_id):
+        raise Problem("surveys.stale")
+    try:
+        survey = await answering(uow, draft.survey_id, draft.token, now, draft.preview)
+    except Problem as problem:
+        if problem.key in ("surveys.closed", "surveys.unknown", "surveys.stale"):
+            await drop_draft(uow, keys, telegram_id)
+        raise
+    return survey, draft
+
+
 def apply(survey: Survey, answer: Answer, question: str, value: str) -> Answer:
     """A button press on the worker's page (`question` and `value` from its callback); the
     answer as it stands after it."""
     if question == "re":
         return Answer()
     expected = next_question(survey, answer)
+    if question == "ce":  # the confirm page's "edit comment": ask it again
+        if expected is not None or "comment" not in answer.done:
+            raise Problem("surveys.stale")
+        answer.done.remove("comment")
+        answer.comment = ""
+        return answer
     if question == "ru" and expected == "rank" and answer.rank:
         answer.rank.pop()
         return answer
@@ -530,26 +661,36 @@ def rise_choices(rise_max: int) -> list[int]:
 
 
 async def submit(
-    uow: UnitOfWork, survey_id: int, token: str, telegram_id: int, answer: Answer, now: datetime
-) -> bool:
-    """Store the answer; True when it replaced the worker's earlier one."""
-    survey = await answering(uow, survey_id, token, now, preview=False)
+    uow: UnitOfWork,
+    keys: SurveyKeys,
+    telegram_id: int,
+    survey: Survey,
+    draft: Draft,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Record that this worker answered (a keyed hash, apart from the answer), put the answer
+    sealed among the pending ones, count the day, forget the draft, and release a batch
+    when k are pending. A second answer from the same worker is refused."""
+    answer, sid = draft.answer, survey.id or 0
     if next_question(survey, answer) is not None:
         raise Problem("surveys.stale")
-    voter = voter_hash(survey.secret, telegram_id)
-    response = await uow.surveys.response_of(survey.id or 0, voter)
-    replaced = response is not None
-    if response is None:
-        response = SurveyResponse(
-            survey_id=survey.id or 0,
-            voter=voter,
-            hour=now.replace(minute=0, second=0, microsecond=0),
-        )
-    response.rise = answer.rise if "rise" in survey.questions else None
-    response.stratum = answer.stratum if "stratum" in survey.questions else None
-    response.comment = scrub(answer.comment)[:COMMENT_MAX] if "comment" in survey.questions else ""
-    await uow.surveys.save_response(response, picks_of(answer))
-    return replaced
+    tag = keys.voter(sid, telegram_id)
+    if await uow.surveys.has_voted(sid, tag):
+        await drop_draft(uow, keys, telegram_id)
+        raise Problem("surveys.already_answered")
+    await uow.surveys.add_voter(sid, tag)
+    comment = scrub(answer.comment)[:COMMENT_MAX] if "comment" in survey.questions else ""
+    sealed = {
+        "rise": answer.rise if "rise" in survey.questions else None,
+        "stratum": answer.stratum if "stratum" in survey.questions else None,
+        "comment": comment,
+        "picks": picks_of(answer),
+    }
+    await uow.surveys.add_pending(sid, keys.seal(sealed))
+    await uow.surveys.count_day(sid, today_in(settings.zone, now))
+    await drop_draft(uow, keys, telegram_id)
+    await release(uow, survey, keys, settings)
 
 
 # ----- results -----
@@ -573,8 +714,8 @@ class RiseStats:
 
 @dataclass(frozen=True)
 class StratumCell:
-    stratum: str | None  # None: not answered
-    count: int | None  # None: fewer than k, hidden
+    stratum: str | None  # None: not answered; "other": smaller groups merged
+    count: int
     median: float | None
 
 
@@ -582,15 +723,18 @@ class StratumCell:
 class Results:
     survey: Survey
     enterprises: list[str]
-    total: int
+    total: int  # answers submitted
     k: int
-    enough: bool
+    enough: bool  # results are shown
     per_day: list[tuple[date, int]]
     topics: list[TopicScore]
     rise: RiseStats | None
     strata: list[StratumCell]
     comments: list[str]
     phase: str
+    released: int = 0  # answers the results count
+    after_close: bool = False  # results wait for the survey to close (a setting)
+    comments_from: int = 0  # comments are shown from this many answers
 
 
 async def _quantile(
@@ -606,9 +750,27 @@ async def _quantile(
     return (below + (above - below) * (position - low)) / 10
 
 
-async def _rise_stats(uow: UnitOfWork, survey_id: int) -> RiseStats | None:
+def merge_buckets(
+    buckets: list[tuple[float, float, int]], k: int
+) -> list[tuple[float, float, int]]:
+    """Neighbouring histogram bars merged until each holds at least k answers."""
+    merged: list[tuple[float, float, int]] = []
+    for low, high, n in buckets:
+        if merged and merged[-1][2] < k:
+            first, _, count = merged[-1]
+            merged[-1] = (first, high, count + n)
+        else:
+            merged.append((low, high, n))
+    if len(merged) > 1 and merged[-1][2] < k:
+        low, high, n = merged.pop()
+        first, _, count = merged[-1]
+        merged[-1] = (first, high, count + n)
+    return merged
+
+
+async def _rise_stats(uow: UnitOfWork, survey_id: int, k: int) -> RiseStats | None:
     n = await uow.surveys.rise_count(survey_id)
-    if n == 0:
+    if n < k:
         return None
     q1, median, q3 = [await _quantile(uow, survey_id, n, p, None) for p in (0.25, 0.5, 0.75)]
     buckets = await uow.surveys.rise_histogram(survey_id, RISE_BUCKET)
@@ -616,7 +778,28 @@ async def _rise_stats(uow: UnitOfWork, survey_id: int) -> RiseStats | None:
         (b * RISE_BUCKET / 10, (b + 1) * RISE_BUCKET / 10, buckets.get(b, 0))
         for b in range(min(buckets), max(buckets) + 1)
     ]
-    return RiseStats(n, median, q1, q3, histogram)
+    return RiseStats(n, median, q1, q3, merge_buckets(histogram, k))
+
+
+async def _strata(uow: UnitOfWork, survey_id: int, k: int) -> list[StratumCell]:
+    """Groups of at least k; the smaller ones merged into one "other" line when that reaches
+    k, else not shown at all (a "fewer than k" line would tell that someone is there)."""
+    counts = await uow.surveys.strata(survey_id)
+    cells, small = [], 0
+    for stratum in (*STRATA, None):
+        n = counts.get(stratum, 0)
+        if n == 0:
+            continue
+        if n < k:
+            small += n
+            continue
+        median = None
+        if stratum is not None and (m := await uow.surveys.rise_count(survey_id, stratum)) >= k:
+            median = await _quantile(uow, survey_id, m, 0.5, stratum)
+        cells.append(StratumCell(stratum, n, median))
+    if small >= k:
+        cells.append(StratumCell("other", small, None))
+    return cells
 
 
 async def results(
@@ -631,28 +814,21 @@ async def results(
 
 
 async def aggregate(uow: UnitOfWork, survey: Survey, now: datetime, settings: Settings) -> Results:
+    """Computed over the released answers only, which grow in steps of at least k."""
     sid, k = survey.id or 0, settings.survey_min_answers
     names = [e.name for e in await uow.cases.enterprises_of(survey.case_id)]
     total = await uow.surveys.total(sid)
-    per_day: dict[date, int] = {}
-    for hour, n in await uow.surveys.per_hour(sid):
-        day = hour.astimezone(settings.zone).date()
-        per_day[day] = per_day.get(day, 0) + n
-    enough = total >= k
-    if not enough:
-        return Results(
-            survey,
-            names,
-            total,
-            k,
-            False,
-            sorted(per_day.items()),
-            [],
-            None,
-            [],
-            [],
-            phase(survey, now),
-        )
+    released = await uow.surveys.released(sid)
+    per_day = await uow.surveys.per_day(sid)
+    state = phase(survey, now)
+    after_close = not settings.survey_results_live and state != "closed"
+    base: dict[str, Any] = {
+        "released": released,
+        "after_close": after_close,
+        "comments_from": settings.survey_min_comments,
+    }
+    if released < k or after_close:
+        return Results(survey, names, total, k, False, per_day, [], None, [], [], state, **base)
     scores = await uow.surveys.topic_scores(sid)
     ranking = sorted(
         (
@@ -661,32 +837,22 @@ async def aggregate(uow: UnitOfWork, survey: Survey, now: datetime, settings: Se
         ),
         key=lambda t: (-t.score, -t.chosen, t.item),
     )
-    strata: list[StratumCell] = []
-    if "stratum" in survey.questions:
-        counts = await uow.surveys.strata(sid)
-        for stratum in (*STRATA, None):
-            n = counts.get(stratum, 0)
-            if n == 0:
-                continue
-            if n < k:
-                strata.append(StratumCell(stratum, None, None))
-                continue
-            median = None
-            if stratum is not None and (m := await uow.surveys.rise_count(sid, stratum)) >= k:
-                median = await _quantile(uow, sid, m, 0.5, stratum)
-            strata.append(StratumCell(stratum, n, median))
+    comments = []
+    if "comment" in survey.questions and released >= settings.survey_min_comments:
+        comments = await uow.surveys.comments(sid, COMMENTS_SHOWN)
     return Results(
         survey,
         names,
         total,
         k,
         True,
-        sorted(per_day.items()),
+        per_day,
         ranking if ("topics" in survey.questions or "rank" in survey.questions) else [],
-        await _rise_stats(uow, sid) if "rise" in survey.questions else None,
-        strata,
-        await uow.surveys.comments(sid, COMMENTS_SHOWN) if "comment" in survey.questions else [],
-        phase(survey, now),
+        await _rise_stats(uow, sid, k) if "rise" in survey.questions else None,
+        await _strata(uow, sid, k) if "stratum" in survey.questions else [],
+        comments,
+        state,
+        **base,
     )
 
 
@@ -702,11 +868,13 @@ class ExportRow:
 async def export_rows(
     uow: UnitOfWork, user: User, survey_id: int, now: datetime, settings: Settings
 ) -> tuple[Results, list[ExportRow]]:
-    """The results and the raw anonymous answers, once k answers exist."""
+    """The results and the released anonymous answers, once results are shown; a stratum
+    whose group is under k and comments under SURVEY_MIN_COMMENTS answers are left blank."""
     found = await results(uow, user, survey_id, now, settings)
     if not found.enough:
-        raise Problem("surveys.too_few", k=found.k, total=found.total)
-    small = {c.stratum for c in found.strata if c.count is None}
+        raise Problem("surveys.too_few", k=found.k, total=found.released)
+    shown = {c.stratum for c in found.strata}
+    comments = found.released >= settings.survey_min_comments
     rows = []
     async for response, picks in uow.surveys.stream_answers(survey_id):
         ranked = sorted((rank, item) for rank, item in picks if rank > 0)
@@ -715,8 +883,8 @@ async def export_rows(
                 topics=sorted(item for rank, item in picks if rank == 0),
                 rank=[item for _, item in ranked],
                 rise=None if response.rise is None else response.rise / 10,
-                stratum=None if response.stratum in small else response.stratum,
-                comment=response.comment,
+                stratum=response.stratum if response.stratum in shown else None,
+                comment=response.comment if comments else "",
             )
         )
     return found, rows
