@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -454,9 +455,38 @@ async def all_rows(settings: Settings, workers: int = WORKERS) -> list[Row]:
     return rows
 
 
+SECTION = "## Flow control over HTTP (emulator enforcing Telegram's limits)"
+
+
+def write_section(rows: list[Row], path: Path) -> None:
+    """Put this section into docs/benchmarks.md in place of an earlier one (a run of this
+    module alone; `make bench` writes the whole file)."""
+    table = [
+        "| measure | value | reference (same run) | ratio | target | note |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r.name} | {r.value} | {r.reference} | {r.ratio} | {r.target} | {r.note} |"
+            for r in rows
+        ),
+    ]
+    stamp = f"_Run alone (`python -m bench.flow --write`): {datetime.now(UTC):%Y-%m-%d %H:%M} UTC._"
+    section = "\n".join([SECTION, "", stamp, "", *table]) + "\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    start = text.find(SECTION)
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + ("\n" + text[end + 1 :] if end >= 0 else "")
+    path.write_text(text, encoding="utf-8")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument(
+        "--write", action="store_true", help="put the section in docs/benchmarks.md"
+    )
     args = parser.parse_args()
     base = Settings(
         _env_file=None, bot_token=None, redis_url=None, throttle_rate=1000.0, throttle_burst=1000,
@@ -467,3 +497,5 @@ if __name__ == "__main__":
         print(
             f"{row.name}: {row.value} | {row.reference} | {row.ratio} | {row.target} | {row.note}"
         )
+    if args.write:
+        write_section(found, Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md")

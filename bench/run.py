@@ -130,10 +130,7 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
         sent = await broadcasts.rates(_settings(f"sqlite+aiosqlite:///{tmp}/broadcasts.db"))
         sections.append("## Broadcasts over HTTP (emulator)\n\n" + "\n".join(_table(sent)))
         paced = await flow.all_rows(_settings(f"sqlite+aiosqlite:///{tmp}/flow.db"))
-        sections.append(
-            "## Flow control over HTTP (emulator enforcing Telegram's limits)\n\n"
-            + "\n".join(_table(paced))
-        )
+        sections.append(flow.SECTION + "\n\n" + "\n".join(_table(paced)))
         rows = await documents.renders(_settings(f"sqlite+aiosqlite:///{tmp}/documents.db"))
         sections.append("## Word documents\n\n" + "\n".join(_table(rows)))
     header = (

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any
 
 from aiohttp import web
 
@@ -19,8 +18,6 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 PLAYGROUND_TOKEN = "1000000001:PLAYGROUND-local-emulator-token"
-PLAYGROUND_DATABASE = "sqlite+aiosqlite:///data/playground.db"
-DEFAULT_DATABASE = Settings.model_fields["database_url"].default
 TELEGRAM_RATE = 30.0  # the playground enforces Telegram's flood limits, as production meets them
 
 
@@ -31,12 +28,23 @@ async def seed_if_empty(app: App) -> bool:
     return created
 
 
+async def last_update_id(app: App) -> int:
+    """Telegram's update ids never go back; the emulator's must go on after the last one
+    this database handled, or a restarted playground would skip its first messages."""
+    async with UnitOfWork(app.db.sessions) as uow:
+        return await uow.updates.last()
+
+
 def playground_settings(settings: Settings, host: str, port: int) -> Settings:
-    update: dict[str, Any] = {"bot_api_url": f"http://{host}:{port}", "webhook_url": None}
-    if settings.database_url == DEFAULT_DATABASE:
-        # Never mix demo data into the production database file.
-        update["database_url"] = PLAYGROUND_DATABASE
-    return settings.model_copy(update=update)
+    """The bot against the local emulator, on the playground's own database
+    (PLAYGROUND_DATABASE_URL): never DATABASE_URL, which may be production's."""
+    return settings.model_copy(
+        update={
+            "bot_api_url": f"http://{host}:{port}",
+            "webhook_url": None,
+            "database_url": settings.playground_database_url,
+        }
+    )
 
 
 async def start_emulator(
@@ -58,7 +66,7 @@ async def start_emulator(
 
 
 async def run_playground(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> None:
-    _, runner = await start_emulator(host, port, rate_limit=TELEGRAM_RATE)
+    emulator, runner = await start_emulator(host, port, rate_limit=TELEGRAM_RATE)
     app = create_app(playground_settings(settings, host, port), token=PLAYGROUND_TOKEN)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -66,6 +74,7 @@ async def run_playground(settings: Settings, host: str = "127.0.0.1", port: int 
         loop.add_signal_handler(sig, stop.set)
     try:
         await app.ensure_schema()
+        emulator.resume_updates_after(await last_update_id(app))
         if await seed_if_empty(app):
             log.info("demo data created")
         print(

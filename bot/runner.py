@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
+from typing import Any
 
+from aiogram import Bot
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.app import App
 
@@ -24,6 +29,32 @@ async def run_polling(app: App) -> None:
     )
 
 
+UPDATE_ID_MAX = 2**63 - 1  # what the processed-update guard can store
+
+
+class CheckedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, refusing what is not an update with 400 and one log line
+    instead of a traceback and a 500: malformed or empty JSON, an array, no `update_id`,
+    an `update_id` out of range, fields of the wrong shape."""
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            payload: Any = json.loads(body)
+            if not isinstance(payload, dict):
+                raise ValueError("not an object")
+            update_id = payload.get("update_id")
+            if type(update_id) is not int or not 0 <= update_id <= UPDATE_ID_MAX:
+                raise ValueError("no valid update_id")
+            update = Update.model_validate(payload, context={"bot": bot})
+        except (ValueError, ValidationError) as exc:
+            reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            log.warning("webhook: refused a request of %s bytes: %s", len(body), reason)
+            return web.Response(status=400, text="Bad Request")
+        result: Any = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))
+
+
 def webhook_application(app: App) -> web.Application:
     """The aiohttp application serving Telegram's webhook calls.
 
@@ -33,7 +64,7 @@ def webhook_application(app: App) -> web.Application:
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
     web_app = web.Application()
-    SimpleRequestHandler(
+    CheckedRequestHandler(
         dispatcher=app.dispatcher, bot=app.bot, secret_token=secret, handle_in_background=False
     ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)

@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     bot_api_url: str = TELEGRAM_API_URL
     database_url: str = "sqlite+aiosqlite:///data/xieshang.db"
+    playground_database_url: str = Field(
+        "sqlite+aiosqlite:///data/playground.db",
+        description="the playground's own database; it never uses DATABASE_URL",
+    )
     redis_url: str | None = None
     timezone: str = "Asia/Shanghai"
     default_locale: Locale = "zh"

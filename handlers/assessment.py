@@ -17,7 +17,7 @@ from bot.documents import Documents
 from bot.exports import workbook
 from bot.offload import Offloader
 from bot.services import assessment, orgs
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
@@ -134,7 +134,7 @@ async def summary(
     found = await assessment.results(uow, user, year, settings)
     match = [r for r in found if r.user.id == callback_data.user_id]
     if not match:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     person = match[0]
     union = (await orgs.org_of(uow, person.user)).name
     today = cn_date(clock.now().astimezone(settings.zone).date())

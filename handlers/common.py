@@ -94,8 +94,10 @@ async def cancel(
     if await state.get_state() is None and not left_survey:
         await ui.send(message.chat.id, "common.nothing_to_cancel")
         return
+    typed = left_survey or any(value for value in (await state.get_data()).values())
     await state.clear()
-    await ui.send(message.chat.id, "common.cancelled", back_to_menu(ui) if user else None)
+    key = "common.cancelled" if typed else "common.left"
+    await ui.send(message.chat.id, key, back_to_menu(ui) if user else None)
 
 
 @router.message(Command("lang"))

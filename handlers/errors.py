@@ -8,12 +8,13 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
 
 from bot.flow import Priority, lane
 from bot.middlewares import answered
 from bot.rendering import Renderer
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Refusal
 from bot.settings import Settings
 from bot.ui import Ui
 from handlers.blueprint import Blueprint
@@ -41,7 +42,7 @@ async def on_error(
     if not isinstance(ui, Ui):
         ui = Ui(bot, renderer, renderer.locale(language or settings.default_locale))
 
-    problem = event.exception if isinstance(event.exception, Problem) else None
+    problem = event.exception if isinstance(event.exception, Refusal) else None
     if isinstance(event.exception, TelegramRetryAfter):
         # Flood control kept the reply back past its limit (bot/flow.py logged it); an
         # apology would meet the same flood. What the user did was committed.
@@ -50,6 +51,11 @@ async def on_error(
         log.error("update %s failed", update.update_id, exc_info=event.exception)
     if chat_id is None:
         return True
+    state = data.get("state")
+    if isinstance(event.exception, AccessDenied) and isinstance(state, FSMContext):
+        # A refused step (a forged button, a case taken away) cannot go on: without this the
+        # flow would refuse every message until /cancel.
+        await state.clear()
     if update.callback_query and not answered(update.callback_query.id):
         # Unless the handler answered it before it failed (a second answer is refused).
         with contextlib.suppress(TelegramAPIError):

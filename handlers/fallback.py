@@ -1,15 +1,35 @@
-"""The catch-all, registered last: nobody is ever met with silence."""
+"""The catch-all, registered last: nobody is ever met with silence, and /menu and /start
+work in any state that no form claimed before (forms resume their step on them)."""
 
 from __future__ import annotations
 
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.ui import Ui
 from handlers.blueprint import Blueprint
+from handlers.common import show_menu
 from handlers.keyboards import back_to_menu
 from storage.models import User
+from storage.uow import UnitOfWork
 
 router = Blueprint("fallback")
+
+
+@router.message(CommandStart(deep_link=False))
+@router.message(Command("menu"))
+async def menu_anywhere(
+    message: Message, state: FSMContext, uow: UnitOfWork, user: User | None, ui: Ui
+) -> None:
+    """A list, a search or a flow a refusal left behind: leave it for the menu."""
+    await state.clear()
+    if user is None:
+        await ui.send(message.chat.id, "common.stranger")
+    elif not user.active:
+        await ui.send(message.chat.id, "common.inactive")
+    else:
+        await show_menu(ui, uow, user, message.chat.id)
 
 
 @router.message()

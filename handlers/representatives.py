@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery
 from bot.callbacks import CaseCB, RepRemoveCB, RepsCB
 from bot.clock import Clock
 from bot.services import representatives
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
@@ -154,7 +154,7 @@ async def start_add(
 ) -> None:
     lineup = await representatives.line_up(uow, user, callback_data.case_id, settings.legal)
     if not lineup.editable:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await query.answer()
     initial = {
         "case_id": callback_data.case_id,

@@ -29,7 +29,7 @@ router.filter("message", RoleFilter(Role.liaison))
 router.filter("callback_query", RoleFilter(Role.liaison))
 
 
-class Search(StatesGroup):
+class RosterSearch(StatesGroup):
     query = State()
 
 
@@ -92,13 +92,13 @@ async def start(
     clock: Clock,
     settings: Settings,
 ) -> None:
-    await state.set_state(Search.query)
+    await state.set_state(RosterSearch.query)
     await state.set_data({"query": ""})
     await query.answer()
     await show_page(ui, query.from_user.id, uow, user, 0, "", clock, settings)
 
 
-@router.message(Search.query, TEXT_INPUT)
+@router.message(RosterSearch.query, TEXT_INPUT)
 async def search(
     message: Message,
     state: FSMContext,

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery
 from bot.callbacks import CaseCB, RoundCB, RoundsCB, TopicsCB
 from bot.clock import Clock
 from bot.services import rounds
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
@@ -149,7 +149,7 @@ async def start_log(
 ) -> None:
     editable, _ = await rounds.of_case(uow, user, callback_data.case_id)
     if not editable:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await query.answer()
     env = Env(ui, state, query.from_user.id, clock, settings)
     await FORM.start(env, {"case_id": callback_data.case_id})
@@ -225,7 +225,7 @@ async def start_correction(
 ) -> None:
     shown = await rounds.view(uow, user, callback_data.round_id)
     if not shown.editable:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await query.answer()
     initial = {**rounds.as_form(shown.negotiation_round), "round_id": callback_data.round_id}
     await FORM.start(Env(ui, state, query.from_user.id, clock, settings), initial)

@@ -22,6 +22,7 @@ from bot.offload import Offloader
 from bot.services import surveys
 from bot.services.anonymity import SurveyKeys
 from bot.services.errors import Problem
+from bot.services.numbers import button_int
 from bot.services.topics import ART8
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
@@ -191,7 +192,7 @@ async def new_survey(
     ui: Ui,
     settings: Settings,
 ) -> None:
-    case_id = int(callback_data.value) if callback_data.value.isdigit() else 0
+    case_id = button_int(callback_data.value, 1, 2**31 - 1) or 0
     topics = await surveys.design_start(uow, user, case_id)
     await state.set_state(Design.topics)
     await state.set_data(
@@ -207,8 +208,8 @@ async def toggle_topic(
 ) -> None:
     data = await state.get_data()
     value = callback_data.value
-    if value.startswith("#") and value[1:].isdigit():
-        index = int(value[1:])
+    index = button_int(value[1:], 0, 100) if value.startswith("#") else None
+    if index is not None:
         topics = [t for i, t in enumerate(data["topics"]) if i != index]
     else:
         topics = surveys.toggle_topic(data["topics"], value)
@@ -327,9 +328,7 @@ async def closes_quick(
     clock: Clock,
     settings: Settings,
 ) -> None:
-    days = (
-        int(callback_data.value) if callback_data.value.isdigit() else settings.survey_default_days
-    )
+    days = button_int(callback_data.value, 1, 90) or settings.survey_default_days
     closes = surveys.closes_in(days, clock.now(), settings.zone)
     await query.answer()
     await _create(ui, query.from_user.id, state, uow, user, closes, clock, settings)

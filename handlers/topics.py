@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.callbacks import CaseCB, TopicCB, TopicsCB
 from bot.clock import Clock
 from bot.services import topics
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Problem
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
@@ -204,7 +204,7 @@ async def ask_text(
 ) -> None:
     shown = await topics.view(uow, user, callback_data.topic_id)
     if not shown.editable:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await state.set_state(TopicInput.text)
     await state.set_data({"topic_id": callback_data.topic_id, "side": callback_data.edit})
     await query.answer()

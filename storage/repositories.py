@@ -302,6 +302,11 @@ class UpdateLogRepo(_Repo):
             delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < before)
         )
 
+    async def last(self) -> int:
+        """The highest update id handled (0: none)."""
+        found = await self.session.execute(select(func.max(col(ProcessedUpdate.update_id))))
+        return int(found.scalar_one() or 0)
+
 
 class FsmRepo(_Repo):
     """Form state by key. A step reads its state several times (filters, get_data,

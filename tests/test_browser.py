@@ -61,7 +61,8 @@ async def test_web_chat_in_chromium(tmp_path: Path, artifacts: Path):
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'playground.db'}",
+        "PLAYGROUND_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'playground.db'}",
+        "SURVEY_KEY_FILE": str(tmp_path / "survey.key"),
         "BOT_TOKEN": "",
         "REDIS_URL": "",
     }

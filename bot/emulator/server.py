@@ -44,6 +44,10 @@ class Emulator:
         self.telegram.listeners.append(self._changed.set)
 
     # ----- updates -----
+    def resume_updates_after(self, update_id: int) -> None:
+        """Go on numbering after `update_id`, as Telegram does across a bot's restarts."""
+        self._next_update_id = max(self._next_update_id, update_id + 1)
+
     def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": self._next_update_id, kind: payload}
         self._next_update_id += 1

@@ -149,7 +149,7 @@ async def enter(
         raise AccessDenied()
     person = await uow.users.get(user_id)
     if person is None or person.role is not Role.instructor:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await orgs.require_within(uow, liaison, person.org_id)
     await uow.assessments.save(
         AssessmentScore(

@@ -155,7 +155,7 @@ async def _line(
     assignment = await uow.assignments.get(assignment_id)
     line = await uow.assignments.line(assignment_id, user.id or 0)
     if assignment is None or line is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     return assignment, line
 
 
@@ -223,7 +223,7 @@ async def ledger(uow: UnitOfWork, liaison: User, assignment_id: int) -> Ledger:
     """The status board: per recipient, the delivery of the task and their answer."""
     assignment = await uow.assignments.get(assignment_id)
     if assignment is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     _liaison(liaison)
     await orgs.require_within(uow, liaison, assignment.org_id)
     rows = []

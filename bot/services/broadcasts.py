@@ -89,7 +89,7 @@ async def approvers(uow: UnitOfWork, broadcast: Broadcast) -> list[User]:
 async def approve(uow: UnitOfWork, liaison: User, broadcast_id: int, now: datetime) -> Broadcast:
     broadcast = await uow.broadcasts.get(broadcast_id)
     if broadcast is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     _liaison(liaison)
     await orgs.require_within(uow, liaison, broadcast.org_id)
     if broadcast.created_by_id == liaison.id:
@@ -179,7 +179,7 @@ async def mine(uow: UnitOfWork, liaison: User) -> Sequence[Broadcast]:
 async def counts(uow: UnitOfWork, liaison: User, broadcast_id: int) -> Progress:
     broadcast = await uow.broadcasts.get(broadcast_id)
     if broadcast is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     _liaison(liaison)
     await orgs.require_within(uow, liaison, broadcast.org_id)
     tally = Counter(await uow.broadcasts.counts(broadcast_id))

@@ -19,6 +19,7 @@ from bot.services.bargaining import (
     milestones,
 )
 from bot.services.errors import AccessDenied, Problem
+from bot.services.numbers import parse_int
 from bot.services.profiles import today_in
 from bot.settings import LegalSettings, Settings
 from storage.models import (
@@ -36,10 +37,10 @@ from storage.uow import UnitOfWork
 
 
 def parse_year(text: str, today: date) -> int:
-    value = text.strip()
-    if not value.isdigit() or not today.year - 1 <= int(value) <= today.year + 2:
+    value = parse_int(text.strip().removesuffix("年度"), today.year - 1, today.year + 2)
+    if value is None:
         raise Problem("cases.bad_year", low=today.year - 1, high=today.year + 2)
-    return int(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -205,10 +206,10 @@ async def move(
 
 
 def parse_count(text: str) -> int:
-    value = text.strip()
-    if not value.isdigit() or not 0 <= int(value) <= 100_000:
+    value = parse_int(text, 0, 100_000)
+    if value is None:
         raise Problem("cases.bad_count")
-    return int(value)
+    return value
 
 
 async def record_congress(

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.services import cases, research, supervision, surveys
 from bot.services.dates import parse_date
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Problem
 from bot.services.profiles import clean, today_in
 from bot.services.rounds import parse_when
 from bot.settings import Settings
@@ -390,7 +390,7 @@ async def stored(uow: UnitOfWork, user: User, document_id: int) -> CaseDocument:
     """A generated file, for anyone who may see its case."""
     found = await uow.documents.get(document_id)
     if found is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await cases.load(uow, user, found.case_id)
     return found
 

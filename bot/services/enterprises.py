@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.services import credit_code, orgs
 from bot.services.errors import AccessDenied, Problem
+from bot.services.numbers import parse_int
 from bot.services.profiles import clean
 from storage.models import Enterprise, User
 from storage.uow import UnitOfWork
@@ -40,8 +41,7 @@ def parse_industry(text: str) -> str:
 
 
 def _count(text: str) -> int | None:
-    value = clean(text).replace(",", "").replace("，", "").removesuffix("人")
-    return int(value) if value.isdigit() else None
+    return parse_int(clean(text), 0, 10_000_000)
 
 
 def parse_headcount(text: str) -> int:

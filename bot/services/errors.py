@@ -1,12 +1,18 @@
-"""Problems a service reports to its caller, carrying a text key for the user."""
+"""What a service reports to its caller instead of a result, carrying a text key for the user.
+
+- `Problem`: a rule said no to what was typed or chosen; a flow may catch it and ask again.
+- `AccessDenied`: the user may not do this at all (a forged button, a case taken away). It
+  is deliberately not a `Problem`, so no flow's `except Problem` swallows it and asks again
+  forever: it reaches the error handler, which says so and ends the flow.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-class Problem(Exception):
-    """A rule said no. `key` names the text to show; `params` fill it in."""
+class Refusal(Exception):
+    """A refusal shown to the user as a text (never logged as a failure)."""
 
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
@@ -14,6 +20,10 @@ class Problem(Exception):
         self.params = params
 
 
-class AccessDenied(Problem):
+class Problem(Refusal):
+    """A rule said no. `key` names the text to show; `params` fill it in."""
+
+
+class AccessDenied(Refusal):
     def __init__(self) -> None:
         super().__init__("common.not_allowed")

@@ -122,7 +122,7 @@ async def _reviewable(uow: UnitOfWork, liaison: User, expense_id: int) -> Expens
         raise AccessDenied()
     expense = await uow.expenses.get(expense_id)
     if expense is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await orgs.require_within(uow, liaison, expense.org_id)
     if expense.status != "pending":
         raise Problem("expenses.already_reviewed")
@@ -146,11 +146,11 @@ async def view(uow: UnitOfWork, user: User, expense_id: int) -> tuple[Expense, U
     """One expense, for its owner or a liaison above it."""
     expense = await uow.expenses.get(expense_id)
     if expense is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     if user.role is Role.liaison:
         await orgs.require_within(uow, user, expense.org_id)
     elif expense.user_id != user.id:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     owner = await uow.users.get(expense.user_id)
     assert owner is not None
     return expense, owner

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.services.errors import AccessDenied, Problem
+from bot.services.numbers import button_int
 from storage.models import Org, OrgLevel, User
 from storage.uow import UnitOfWork
 
@@ -38,8 +39,9 @@ async def add_org(
 async def resolve(uow: UnitOfWork, ref: str) -> Org | None:
     """An org by exact name, or by numeric id."""
     org = await uow.orgs.by_name(ref.strip())
-    if org is None and ref.strip().isdigit():
-        org = await uow.orgs.get(int(ref))
+    number = button_int(ref.strip(), 1, 2**31 - 1)
+    if org is None and number is not None:
+        org = await uow.orgs.get(number)
     return org
 
 

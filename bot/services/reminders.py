@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services.bargaining import deadlines, milestones
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Problem
 from bot.services.rounds import parse_when
 from bot.settings import Settings
 from storage.models import BargainingCase, Reminder, ReminderStatus, Stage, User
@@ -275,7 +275,7 @@ async def mine(uow: UnitOfWork, user: User) -> Sequence[Reminder]:
 async def _own(uow: UnitOfWork, user: User, reminder_id: int) -> Reminder:
     reminder = await uow.reminders.get(reminder_id)
     if reminder is None or reminder.recipient_id != user.id:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     return reminder
 
 

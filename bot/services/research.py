@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.services import cases, enterprises
 from bot.services.errors import AccessDenied, Problem
+from bot.services.numbers import parse_int
 from bot.services.profiles import clean
 from storage.models import EnterpriseFinance, Org, Role, User, WageGuideline
 from storage.uow import UnitOfWork
@@ -106,10 +107,10 @@ def parse_percent(text: str) -> float:
 
 
 def parse_year(text: str, this_year: int) -> int:
-    value = clean(text).removesuffix("年")
-    if not value.isdigit() or not this_year - 10 <= int(value) <= this_year:
+    value = parse_int(clean(text), this_year - 10, this_year)
+    if value is None:
         raise Problem("research.bad_year", low=this_year - 10, high=this_year)
-    return int(value)
+    return value
 
 
 async def save_finance(

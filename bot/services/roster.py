@@ -85,7 +85,7 @@ async def person(
     _liaison(liaison)
     user = await uow.users.get(user_id)
     if user is None or user.role is not Role.instructor:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await orgs.require_within(uow, liaison, user.org_id)
     root = await orgs.org_of(uow, liaison)
     unions = {o.id or 0: o for o in await uow.orgs.subtree(root)}

@@ -11,7 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services import cases, reminders
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Problem
+from bot.services.numbers import parse_int
 from bot.services.profiles import clean, today_in
 from bot.settings import Settings
 from storage.models import NegotiationRound, RoundRevision, Stage, User
@@ -71,11 +72,11 @@ def parse_place(text: str) -> str:
 
 
 def parse_present(text: str, settings: Settings) -> int:
-    value = clean(text).removesuffix("人")
     high = settings.legal.max_reps_per_side
-    if not value.isdigit() or not 0 <= int(value) <= high:
+    value = parse_int(clean(text), 0, high)
+    if value is None:
         raise Problem("rounds.bad_present", max=high)
-    return int(value)
+    return value
 
 
 def parse_recorder(text: str) -> str:
@@ -170,7 +171,7 @@ async def correct(
 ) -> NegotiationRound:
     found = await uow.rounds.get(round_id)
     if found is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     case = await cases.editable(uow, user, found.case_id)
     values = _values(form, now, settings)
     if (
@@ -205,6 +206,6 @@ async def of_case(
 async def view(uow: UnitOfWork, user: User, round_id: int) -> RoundView:
     found = await uow.rounds.get(round_id)
     if found is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     _, editable = await cases.load(uow, user, found.case_id)
     return RoundView(found, editable, await uow.rounds.revisions(round_id))

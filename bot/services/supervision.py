@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.services import cases, reminders
 from bot.services.dates import parse_date
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Problem
 from bot.services.profiles import clean, today_in
 from bot.settings import Settings
 from storage.models import (
@@ -136,7 +136,7 @@ class CheckView:
 async def view(uow: UnitOfWork, user: User, check_id: int) -> CheckView:
     check = await uow.supervision.get(check_id)
     if check is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     _, editable = await cases.load(uow, user, check.case_id)
     items = {i.area: i for i in await uow.supervision.items(check_id)}
     fixes = list(await uow.supervision.rectifications(check_id))
@@ -151,7 +151,7 @@ async def of_case(uow: UnitOfWork, user: User, case_id: int) -> tuple[bool, list
 async def _editable_check(uow: UnitOfWork, user: User, check_id: int) -> SupervisionCheck:
     check = await uow.supervision.get(check_id)
     if check is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await cases.editable(uow, user, check.case_id)
     return check
 
@@ -244,7 +244,7 @@ async def close_item(
 ) -> Rectification:
     fix = await uow.supervision.rectification(rectification_id)
     if fix is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await _editable_check(uow, user, fix.check_id)
     if fix.closed_at is not None:
         raise Problem("supervision.already_closed")

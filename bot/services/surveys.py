@@ -30,7 +30,8 @@ from zoneinfo import ZoneInfo
 
 from bot.services import cases, reminders
 from bot.services.anonymity import SurveyKeys, scrub
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Problem
+from bot.services.numbers import button_int
 from bot.services.profiles import clean, today_in
 from bot.services.rounds import parse_when
 from bot.services.topics import ART8, parse_title
@@ -126,7 +127,7 @@ def check_design(topics: Sequence[dict[str, str]], questions: Sequence[str], mos
     if not questions:
         raise Problem("surveys.no_questions")
     if any(q not in QUESTIONS for q in questions):
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     needs_topics = "topics" in questions or "rank" in questions
     if needs_topics and len(topics) < 2:
         raise Problem("surveys.few_topics", least=2)
@@ -144,7 +145,7 @@ def default_topics(case_topics: Sequence[tuple[str, str]]) -> list[dict[str, str
 
 def toggle_topic(topics: list[dict[str, str]], key: str) -> list[dict[str, str]]:
     if key not in ART8:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     if any(t["key"] == key for t in topics):
         return [t for t in topics if t["key"] != key]
     return [*topics, topic_entry(key)]
@@ -273,14 +274,14 @@ async def _card(uow: UnitOfWork, user: User, survey: Survey, now: datetime) -> S
 async def card(uow: UnitOfWork, user: User, survey_id: int, now: datetime) -> SurveyCard:
     survey = await uow.surveys.get(survey_id)
     if survey is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     return await _card(uow, user, survey, now)
 
 
 async def _editable(uow: UnitOfWork, user: User, survey_id: int) -> Survey:
     survey = await uow.surveys.get(survey_id)
     if survey is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await cases.editable(uow, user, survey.case_id)
     return survey
 
@@ -621,14 +622,15 @@ def apply(survey: Survey, answer: Answer, question: str, value: str) -> Answer:
     )
     if asked != expected:
         raise Problem("surveys.stale")
-    if question in ("t", "r") and not value.isdigit():
+    item = button_int(value, 0, len(survey.topics) - 1)
+    if question in ("t", "r") and item is None:
         raise Problem("surveys.stale")
     if question == "t":
-        toggle_pick(survey, answer, int(value))
+        toggle_pick(survey, answer, item or 0)
     elif question == "td":
         finish_picks(answer)
     elif question == "r":
-        add_rank(survey, answer, int(value))
+        add_rank(survey, answer, item or 0)
     elif question == "rise":
         set_value(survey, answer, "rise", None if value == "-" else _tenths(value))
     elif question == "st":
@@ -639,9 +641,10 @@ def apply(survey: Survey, answer: Answer, question: str, value: str) -> Answer:
 
 
 def _tenths(value: str) -> int:
-    if not value.isdigit():
+    found = button_int(value, 0, 1000)
+    if found is None:
         raise Problem("surveys.stale")
-    return int(value)
+    return found
 
 
 def apply_text(survey: Survey, answer: Answer, text: str) -> None:
@@ -808,7 +811,7 @@ async def results(
     """The survey's results for its case's instructor or a liaison above it."""
     survey = await uow.surveys.get(survey_id)
     if survey is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await cases.load(uow, user, survey.case_id)
     return await aggregate(uow, survey, now, settings)
 

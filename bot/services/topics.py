@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.services import cases
-from bot.services.errors import Problem
+from bot.services.errors import AccessDenied, Problem
 from bot.services.profiles import clean
 from storage.models import CaseTopic, TopicEvent, TopicStatus, User
 from storage.uow import UnitOfWork
@@ -70,7 +70,7 @@ async def tracker(uow: UnitOfWork, user: User, case_id: int) -> Tracker:
 async def _editable_topic(uow: UnitOfWork, user: User, topic_id: int) -> CaseTopic:
     topic = await uow.topics.get(topic_id)
     if topic is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     await cases.editable(uow, user, topic.case_id)
     return topic
 
@@ -147,6 +147,6 @@ class TopicView:
 async def view(uow: UnitOfWork, user: User, topic_id: int) -> TopicView:
     topic = await uow.topics.get(topic_id)
     if topic is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     _, editable = await cases.load(uow, user, topic.case_id)
     return TopicView(topic, editable, await uow.topics.history(topic_id))

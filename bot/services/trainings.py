@@ -158,7 +158,7 @@ async def schedule(
 async def _training(uow: UnitOfWork, training_id: int) -> Training:
     training = await uow.trainings.get(training_id)
     if training is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     return training
 
 
@@ -171,7 +171,7 @@ async def _invite(uow: UnitOfWork, user: User, training_id: int) -> tuple[Traini
     training = await _training(uow, training_id)
     invite = await uow.trainings.invite_of(training_id, user.id or 0)
     if invite is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     return training, invite
 
 
@@ -207,7 +207,7 @@ async def mark(
     await _organiser(uow, liaison, training)
     invite = await uow.trainings.invite_of(training_id, user_id)
     if invite is None:
-        raise Problem("common.not_allowed")
+        raise AccessDenied()
     if invite.checked_in_at is None:
         invite.checked_in_at, invite.marked_by_id = now, liaison.id
     else:
