@@ -95,3 +95,12 @@ async def test_someone_elses_reminder_cannot_be_touched(harness: Harness):
     [still] = await _personal(harness)
     assert still.status is ReminderStatus.pending
     assert still.done_at is None
+
+
+async def test_a_reminder_one_minute_ahead_is_taken(harness: Harness):
+    chat = await _instructor(harness)  # 10:00 in Wuhan
+    harness.clock.advance(timedelta(seconds=20))  # 10:00:20
+    reply = await chat.send("/remind 今天 10:01 打电话")
+    assert "已经过去" not in reply.text
+    assert "2026-11-24 10:01" in reply.text
+    assert "已经过去" in (await chat.send("/remind 今天 10:00 太晚了")).text

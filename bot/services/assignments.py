@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from bot.services import enterprises, orgs, reminders
 from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
+from bot.services.text import text_value
 from bot.settings import Settings
 from storage.models import (
     Assignment,
@@ -37,10 +38,7 @@ def parse_description(text: str) -> str:
 
 
 def parse_reason(text: str) -> str:
-    value = " ".join(text.split())
-    if not 2 <= len(value) <= REASON_MAX:
-        raise Problem("assignments.bad_reason", max=REASON_MAX)
-    return value
+    return text_value(text, 2, REASON_MAX, "assignments.bad_reason")
 
 
 def parse_due(text: str, today: date) -> date:

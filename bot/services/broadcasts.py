@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.services import orgs
 from bot.services.errors import AccessDenied, Problem
+from bot.services.text import clean_lines, has_content
 from bot.settings import Settings
 from storage.models import Broadcast, BroadcastStatus, Org, Role, User
 from storage.uow import UnitOfWork
@@ -23,8 +24,8 @@ ROLES = ("instructor", "liaison", "all")
 
 
 def parse_text(text: str) -> str:
-    value = text.strip()
-    if not value:
+    value = clean_lines(text)
+    if not has_content(value):
         raise Problem("broadcasts.empty_text")
     if len(value) > TEXT_MAX:
         raise Problem("broadcasts.too_long", length=len(value), max=TEXT_MAX)

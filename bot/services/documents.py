@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from bot.services import cases, research, supervision, surveys
 from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
-from bot.services.profiles import clean, today_in
+from bot.services.profiles import today_in
 from bot.services.rounds import parse_when
+from bot.services.text import clean
 from bot.settings import Settings
 from storage.models import (
     BargainingCase,

@@ -9,7 +9,7 @@ from typing import Any
 from bot.services import credit_code, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.services.numbers import parse_int
-from bot.services.profiles import clean
+from bot.services.text import clean, text_value
 from storage.models import Enterprise, User
 from storage.uow import UnitOfWork
 
@@ -17,10 +17,7 @@ MAX_HEADCOUNT = 2_000_000
 
 
 def _length(text: str, low: int, high: int, key: str) -> str:
-    value = clean(text)
-    if not low <= len(value) <= high:
-        raise Problem(key, min=low, max=high)
-    return value
+    return text_value(text, low, high, key)
 
 
 def parse_name(text: str) -> str:

@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 from bot.services import orgs
 from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
-from bot.services.profiles import clean, today_in
+from bot.services.profiles import today_in
+from bot.services.text import text_value
 from bot.settings import Settings
 from storage.models import Expense, Role, User
 from storage.uow import UnitOfWork
@@ -47,10 +48,7 @@ def parse_spent_on(text: str, today: date) -> date:
 
 
 def parse_note(text: str) -> str:
-    value = clean(text)
-    if not 1 <= len(value) <= NOTE_MAX:
-        raise Problem("expenses.bad_note", max=NOTE_MAX)
-    return value
+    return text_value(text, 1, NOTE_MAX, "expenses.bad_note")
 
 
 async def record(

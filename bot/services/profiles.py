@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.services import orgs
 from bot.services.errors import AccessDenied, Problem
+from bot.services.text import clean
 from bot.settings import LegalSettings
 from storage.models import HiringRoute, InstructorProfile, Org, ProfileStatus, Role, User
 from storage.uow import UnitOfWork
@@ -20,18 +21,12 @@ AREA_MAX = 100
 CERTIFICATE_MAX = 40
 MIN_AGE = 18
 
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _NAME = re.compile(r"^[^\d\W_][^\d_<>&\"'@#$%^*=+{}\[\]|\\/;:!?，。！？]*$", re.UNICODE)
 _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 _LANDLINE = re.compile(r"^(0\d{2,3})-?(\d{7,8})$")
 _CERTIFICATE = re.compile(r"^[A-Za-z0-9-]+$")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-
-
-def clean(text: str) -> str:
-    """Collapse white space and drop invisible direction and zero-width marks."""
-    return " ".join(_INVISIBLE.sub("", text).split())
 
 
 def parse_name(text: str) -> str:

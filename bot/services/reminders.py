@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.services.bargaining import deadlines, milestones
 from bot.services.errors import AccessDenied, Problem
 from bot.services.rounds import parse_when
+from bot.services.text import text_value
 from bot.settings import Settings
 from storage.models import BargainingCase, Reminder, ReminderStatus, Stage, User
 from storage.uow import UnitOfWork
@@ -203,10 +204,7 @@ WITH_ACTIONS = frozenset(
 
 
 def parse_note(text: str) -> str:
-    value = " ".join(text.split())
-    if not 1 <= len(value) <= PERSONAL_TEXT_MAX:
-        raise Problem("reminders.bad_text", max=PERSONAL_TEXT_MAX)
-    return value
+    return text_value(text, 1, PERSONAL_TEXT_MAX, "reminders.bad_text")
 
 
 def quick_time(choice: str, now: datetime, zone: ZoneInfo) -> datetime:
@@ -235,7 +233,9 @@ def parse_remind(text: str, now: datetime, zone: ZoneInfo) -> tuple[datetime, st
 
 
 def check_future(when: datetime, now: datetime) -> None:
-    if when <= now + timedelta(minutes=1):
+    """A time typed to the minute is in the past only once that minute has begun: at 14:30:20,
+    '14:31' is forty seconds ahead and fine."""
+    if when <= now.replace(second=0, microsecond=0):
         raise Problem("reminders.in_past")
     if when > now + timedelta(days=366):
         raise Problem("reminders.too_far")

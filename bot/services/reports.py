@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.services import orgs
 from bot.services.errors import AccessDenied, Problem
-from bot.services.profiles import clean
+from bot.services.text import text_value
 from bot.settings import Settings
 from storage.models import Org, ProblemReport, ReportStatus, Role, User
 from storage.uow import UnitOfWork
@@ -21,10 +21,7 @@ TEXT_MIN, TEXT_MAX = 5, 2000
 
 def parse_text(text: str) -> str:
     # Keep the reporter's line breaks; tidy each line.
-    value = "\n".join(clean(line) for line in text.strip().splitlines()).strip()
-    if not TEXT_MIN <= len(value) <= TEXT_MAX:
-        raise Problem("reports.bad_text", min=TEXT_MIN, max=TEXT_MAX)
-    return value
+    return text_value(text, TEXT_MIN, TEXT_MAX, "reports.bad_text", lines=True)
 
 
 async def nearest_liaisons(uow: UnitOfWork, org: Org) -> tuple[Org, list[User]]:

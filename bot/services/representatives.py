@@ -10,6 +10,7 @@ from bot.services import cases
 from bot.services.bargaining import Representative, representative_problems
 from bot.services.errors import Problem
 from bot.services.profiles import parse_name as parse_name
+from bot.services.text import text_value
 from bot.settings import LegalSettings
 from storage.models import CaseRepresentative, Side, User
 from storage.uow import UnitOfWork
@@ -18,10 +19,7 @@ POST_MAX = 50
 
 
 def parse_post(text: str) -> str:
-    value = " ".join(text.split())
-    if not 1 <= len(value) <= POST_MAX:
-        raise Problem("representatives.bad_post", max=POST_MAX)
-    return value
+    return text_value(text, 1, POST_MAX, "representatives.bad_post")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 from bot.services import cases, enterprises
 from bot.services.errors import AccessDenied, Problem
 from bot.services.numbers import parse_int
-from bot.services.profiles import clean
+from bot.services.text import clean
 from storage.models import EnterpriseFinance, Org, Role, User, WageGuideline
 from storage.uow import UnitOfWork
 

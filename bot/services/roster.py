@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 from bot.services import orgs
 from bot.services.errors import AccessDenied, Problem
-from bot.services.profiles import age_on, clean, today_in
+from bot.services.profiles import age_on, today_in
+from bot.services.text import clean
 from bot.settings import Settings
 from storage.models import InstructorProfile, Org, OrgLevel, ProfileStatus, Role, User
 from storage.uow import UnitOfWork

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from bot.services import cases, reminders
 from bot.services.errors import AccessDenied, Problem
 from bot.services.numbers import parse_int
-from bot.services.profiles import clean, today_in
+from bot.services.profiles import today_in
+from bot.services.text import clean, text_value
 from bot.settings import Settings
 from storage.models import NegotiationRound, RoundRevision, Stage, User
 from storage.uow import UnitOfWork
@@ -65,10 +66,7 @@ def parse_next(text: str, now: datetime, zone: ZoneInfo) -> datetime:
 
 
 def parse_place(text: str) -> str:
-    value = clean(text)
-    if not 2 <= len(value) <= 100:
-        raise Problem("rounds.bad_place")
-    return value
+    return text_value(text, 2, 100, "rounds.bad_place")
 
 
 def parse_present(text: str, settings: Settings) -> int:
@@ -80,17 +78,11 @@ def parse_present(text: str, settings: Settings) -> int:
 
 
 def parse_recorder(text: str) -> str:
-    value = clean(text)
-    if not 2 <= len(value) <= 30:
-        raise Problem("rounds.bad_recorder")
-    return value
+    return text_value(text, 2, 30, "rounds.bad_recorder")
 
 
 def parse_long(text: str) -> str:
-    value = "\n".join(clean(line) for line in text.strip().splitlines()).strip()
-    if not 1 <= len(value) <= LONG_MAX:
-        raise Problem("rounds.bad_long", max=LONG_MAX)
-    return value
+    return text_value(text, 1, LONG_MAX, "rounds.bad_long", lines=True)
 
 
 def _values(form: dict[str, Any], now: datetime, settings: Settings) -> dict[str, Any]:

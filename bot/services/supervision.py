@@ -10,7 +10,8 @@ from datetime import date, datetime, time, timedelta
 from bot.services import cases, reminders
 from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
-from bot.services.profiles import clean, today_in
+from bot.services.profiles import today_in
+from bot.services.text import clean, text_value
 from bot.settings import Settings
 from storage.models import (
     CheckItem,
@@ -38,10 +39,7 @@ def parse_team(text: str) -> str:
 
 
 def parse_note(text: str) -> str:
-    value = "\n".join(clean(line) for line in text.strip().splitlines()).strip()
-    if not 2 <= len(value) <= NOTE_MAX:
-        raise Problem("supervision.bad_note", max=NOTE_MAX)
-    return value
+    return text_value(text, 2, NOTE_MAX, "supervision.bad_note", lines=True)
 
 
 def parse_owner(text: str) -> str:

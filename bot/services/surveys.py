@@ -32,8 +32,9 @@ from bot.services import cases, reminders
 from bot.services.anonymity import SurveyKeys, scrub
 from bot.services.errors import AccessDenied, Problem
 from bot.services.numbers import button_int
-from bot.services.profiles import clean, today_in
+from bot.services.profiles import today_in
 from bot.services.rounds import parse_when
+from bot.services.text import text_value
 from bot.services.topics import ART8, parse_title
 from bot.settings import Settings
 from storage.models import (
@@ -79,10 +80,7 @@ def parse_rise(text: str, rise_max: int) -> int:
 
 
 def parse_comment(text: str) -> str:
-    value = "\n".join(clean(line) for line in text.strip().splitlines()).strip()
-    if not 1 <= len(value) <= COMMENT_MAX:
-        raise Problem("surveys.bad_comment", max=COMMENT_MAX)
-    return scrub(value)
+    return scrub(text_value(text, 1, COMMENT_MAX, "surveys.bad_comment", lines=True))
 
 
 def parse_opens(text: str, now: datetime, zone: ZoneInfo) -> datetime:

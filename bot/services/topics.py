@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.services import cases
 from bot.services.errors import AccessDenied, Problem
-from bot.services.profiles import clean
+from bot.services.text import text_value
 from storage.models import CaseTopic, TopicEvent, TopicStatus, User
 from storage.uow import UnitOfWork
 
@@ -36,17 +36,11 @@ TEXT_MAX = 500
 
 
 def parse_title(text: str) -> str:
-    value = clean(text)
-    if not 2 <= len(value) <= TITLE_MAX:
-        raise Problem("topics.bad_title", max=TITLE_MAX)
-    return value
+    return text_value(text, 2, TITLE_MAX, "topics.bad_title")
 
 
 def parse_position(text: str) -> str:
-    value = "\n".join(clean(line) for line in text.strip().splitlines()).strip()
-    if not 1 <= len(value) <= TEXT_MAX:
-        raise Problem("topics.bad_text", max=TEXT_MAX)
-    return value
+    return text_value(text, 1, TEXT_MAX, "topics.bad_text", lines=True)
 
 
 @dataclass(frozen=True)

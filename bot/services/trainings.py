@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.services import orgs
 from bot.services.errors import AccessDenied, Problem
-from bot.services.profiles import clean
+from bot.services.text import clean, text_value
 from bot.settings import Settings
 from storage.models import (
     Reminder,
@@ -30,10 +30,7 @@ RESPONSES = ("attend", "cannot")
 
 
 def parse_title(text: str) -> str:
-    value = clean(text)
-    if not 2 <= len(value) <= TITLE_MAX:
-        raise Problem("trainings.bad_title", max=TITLE_MAX)
-    return value
+    return text_value(text, 2, TITLE_MAX, "trainings.bad_title")
 
 
 def parse_place(text: str) -> str:
