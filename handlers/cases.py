@@ -406,7 +406,9 @@ async def _apply_move(
 ) -> None:
     try:
         if target is Stage.signed and term_years is None:
-            await cases.check_move(uow, user, case_id, target, on, clock.now(), settings.zone)
+            await cases.check_move(
+                uow, user, case_id, target, on, clock.now(), settings.zone, settings.legal
+            )
             await _ask_term(ui, chat_id, state, case_id, on, settings)
             return
         await cases.move(uow, user, case_id, target, on, clock.now(), settings, term_years)

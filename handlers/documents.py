@@ -79,7 +79,8 @@ async def menu(
 # ----- the interviews -----
 def _parser(ask: documents.Ask) -> Any:
     def parse(text: str, context: StepContext) -> str:
-        return documents.parse_answer(ask, text, context.now, context.settings.zone)
+        settings = context.settings
+        return documents.parse_answer(ask, text, context.now, settings.zone, settings.legal)
 
     return parse
 

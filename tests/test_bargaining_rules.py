@@ -161,11 +161,42 @@ def test_upcoming_skips_past_deadlines():
         Milestones(offer=date(2026, 11, 1), first_round=date(2026, 12, 10)),
         LEGAL,
     )
-    assert d.upcoming(date(2026, 11, 22)) == [("data_due", date(2026, 12, 5))]
-    assert d.upcoming(date(2026, 11, 21)) == [
+    assert d.upcoming(date(2026, 11, 22), Stage.reply_received) == [("data_due", date(2026, 12, 5))]
+    assert d.upcoming(date(2026, 11, 21), Stage.offer_sent) == [
         ("reply_due", date(2026, 11, 21)),
         ("data_due", date(2026, 12, 5)),
     ]
+
+
+def test_a_deadline_whose_event_happened_is_no_longer_shown():
+    d = deadlines(
+        CaseType.wage,
+        Milestones(
+            offer=date(2026, 11, 1),
+            first_round=date(2026, 12, 10),
+            signed=date(2026, 12, 20),
+            filed=date(2026, 12, 22),
+            term_years=1,
+        ),
+        LEGAL,
+    )
+    today = date(2026, 11, 5)
+    assert [n for n, _ in d.upcoming(today, Stage.offer_sent)][0] == "reply_due"
+    for later in (Stage.reply_received, Stage.negotiating, Stage.signed, Stage.in_force):
+        assert "reply_due" not in [n for n, _ in d.upcoming(today, later)], later
+    assert [n for n, _ in d.upcoming(today, Stage.signed)] == ["filing_due"]
+    assert [n for n, _ in d.upcoming(today, Stage.filed)] == ["review_ends"]
+    assert [n for n, _ in d.upcoming(today, Stage.in_force)] == ["renewal_opens", "expiry"]
+
+
+def test_in_force_only_once_the_review_is_over():
+    effective = date(2026, 12, 16)
+    with pytest.raises(TransitionRefused) as refused:
+        check_transition(
+            Stage.filed, Stage.in_force, date(2026, 11, 30), date(2026, 11, 30), True, effective
+        )
+    assert refused.value.reason == "cases.not_yet_in_force"
+    check_transition(Stage.filed, Stage.in_force, effective, date(2026, 11, 30), True, effective)
 
 
 def test_month_arithmetic_clamps_to_month_end():

@@ -144,6 +144,7 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     await chat.click("收到回应")
     assert "早于上一个阶段" in (await chat.send("2026-11-19")).text
     await chat.click("今天")
+    assert "对方书面回应期限" not in chat.last_text  # the reply came: no longer a deadline
     await chat.click("开始/恢复协商")
     await chat.click("今天")
     await chat.click("草案提交职代会")
@@ -181,6 +182,12 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     await chat.click("报送审查")
     await chat.click("今天")
     assert "审查期届满" in chat.last_text
+    assert "对方书面回应期限" not in chat.last_text
+
+    # In force only once the review is over (filed today: effective in 16 days).
+    reply = await chat.press(f"mv:{case.id}:in_force:today")
+    assert "审查期" in reply.text
+    assert "起才生效" in reply.text
 
     [case] = await _rows(harness, BargainingCase)
     assert case.stage is Stage.filed

@@ -32,6 +32,17 @@ TRANSITIONS: dict[Stage, tuple[Stage, ...]] = {
 }
 
 
+# At which stages each deadline is still awaited.
+PENDING_AT: dict[str, frozenset[Stage]] = {
+    "reply_due": frozenset({Stage.offer_sent}),
+    "data_due": frozenset({Stage.offer_sent, Stage.reply_received, Stage.negotiating}),
+    "filing_due": frozenset({Stage.signed}),
+    "review_ends": frozenset({Stage.filed}),
+    "renewal_opens": frozenset({Stage.in_force, Stage.performing}),
+    "expiry": frozenset({Stage.in_force, Stage.performing, Stage.expiring}),
+}
+
+
 class TransitionRefused(ValueError):
     """An illegal move; `reason` is a text key explaining why."""
 
@@ -42,15 +53,24 @@ class TransitionRefused(ValueError):
 
 
 def check_transition(
-    current: Stage, target: Stage, on: date, last_change: date | None, congress_passed: bool
+    current: Stage,
+    target: Stage,
+    on: date,
+    last_change: date | None,
+    congress_passed: bool,
+    effective: date | None = None,
 ) -> None:
-    """Raise TransitionRefused unless `current → target` on date `on` is allowed."""
+    """Raise TransitionRefused unless `current → target` on date `on` is allowed.
+    `effective`: the day the filed contract takes effect (the review's end + 1); a contract
+    is not in force before it."""
     if target not in TRANSITIONS[current]:
         raise TransitionRefused("cases.illegal_transition", current=current, target=target)
     if last_change is not None and on < last_change:
         raise TransitionRefused("cases.date_before_previous", previous=last_change)
     if target is Stage.signed and not congress_passed:
         raise TransitionRefused("cases.congress_first")
+    if target is Stage.in_force and effective is not None and on < effective:
+        raise TransitionRefused("cases.not_yet_in_force", effective=effective)
 
 
 @dataclass(frozen=True)
@@ -80,8 +100,10 @@ class Deadlines:
     expiry: date | None
     renewal_opens: date | None
 
-    def upcoming(self, today: date) -> list[tuple[str, date]]:
-        """(name, date) of the deadlines not yet past, soonest first."""
+    def upcoming(self, today: date, stage: Stage) -> list[tuple[str, date]]:
+        """(name, date) of the deadlines still ahead at this stage, soonest first: the
+        reply is awaited only while the offer is out, the filing only once signed, and so
+        on (a deadline whose event happened is no longer a deadline)."""
         named = [
             ("reply_due", self.reply_due),
             ("data_due", self.data_due),
@@ -91,7 +113,8 @@ class Deadlines:
             ("expiry", self.expiry),
         ]
         return sorted(
-            ((n, d) for n, d in named if d is not None and d >= today), key=lambda x: x[1]
+            ((n, d) for n, d in named if d is not None and d >= today and stage in PENDING_AT[n]),
+            key=lambda x: x[1],
         )
 
 

@@ -122,7 +122,7 @@ async def view(
         case,
         list(await uow.cases.enterprises_of(case_id)),
         found,
-        found.upcoming(today_in(zone, now)),
+        found.upcoming(today_in(zone, now), case.stage),
         TRANSITIONS[case.stage] if editable else (),
         editable,
         list(await uow.topics.of_case(case_id)),
@@ -151,6 +151,7 @@ async def check_move(
     on: date,
     now: datetime,
     zone: ZoneInfo,
+    legal: LegalSettings,
 ) -> BargainingCase:
     """The case, if the user may move it to `target` on day `on`; a Problem saying why not."""
     case = await editable(uow, user, case_id)
@@ -159,8 +160,9 @@ async def check_move(
     # The day a case was opened in the bot does not bound the first step: instructors
     # record offers sent before they started using it.
     previous = None if case.stage is Stage.preparing else case.stage_on
+    effective = deadlines(case.case_type, milestones(case), legal).effective
     try:
-        check_transition(case.stage, target, on, previous, case.congress_passed)
+        check_transition(case.stage, target, on, previous, case.congress_passed, effective)
     except TransitionRefused as refused:
         raise Problem(refused.reason, **refused.params) from None
     return case
@@ -176,10 +178,13 @@ async def move(
     settings: Settings,
     term_years: int | None = None,
 ) -> BargainingCase:
-    case = await check_move(uow, user, case_id, target, on, now, settings.zone)
+    case = await check_move(uow, user, case_id, target, on, now, settings.zone, settings.legal)
     if target is Stage.signed:
         if term_years is None:
             raise Problem("cases.term_needed")
+        legal = settings.legal
+        if not legal.term_min_years <= term_years <= legal.term_max_years:
+            raise Problem("cases.bad_term", low=legal.term_min_years, high=legal.term_max_years)
         case.signed_on, case.term_years = on, term_years
     elif target is Stage.offer_sent:
         case.offer_on = on

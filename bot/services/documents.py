@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 from bot.services import cases, research, supervision, surveys
 from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
+from bot.services.numbers import parse_int
 from bot.services.profiles import today_in
 from bot.services.rounds import parse_when
 from bot.services.text import clean
-from bot.settings import Settings
+from bot.settings import LegalSettings, Settings
 from storage.models import (
     BargainingCase,
     CaseDocument,
@@ -94,7 +95,7 @@ ASKS: dict[str, tuple[Ask, ...]] = {
         Ask("statements_ours", "long"),
         Ask("statements_theirs", "long"),
     ),
-    "contract": (*_PARTY, Ask("term_years", "int")),
+    "contract": (*_PARTY, Ask("term_years", "years")),
     "wage": (
         *_PARTY,
         Ask("last_year_avg", "money"),
@@ -103,21 +104,21 @@ ASKS: dict[str, tuple[Ask, ...]] = {
         Ask("enterprise_min_wage", "money"),
         Ask("pay_day", "day"),
         Ask("overtime_base"),
-        Ask("term_years", "int"),
+        Ask("term_years", "years"),
     ),
     "women": (
         *_PARTY,
         Ask("maternity_extra_days", "int", optional=True),
         Ask("health_check"),
         Ask("special_items", "long", optional=True),
-        Ask("term_years", "int"),
+        Ask("term_years", "years"),
     ),
     "safety": (
         *_PARTY,
         Ask("safety_items", "long"),
         Ask("protective_equipment"),
         Ask("health_check"),
-        Ask("term_years", "int"),
+        Ask("term_years", "years"),
     ),
     "supervision": (
         Ask("contract_name"),
@@ -156,7 +157,7 @@ def _number(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().rstrip("%％元").replace(",", "").strip()
 
 
-def parse_answer(ask: Ask, value: str, now: datetime, zone: ZoneInfo) -> str:
+def parse_answer(ask: Ask, value: str, now: datetime, zone: ZoneInfo, legal: LegalSettings) -> str:
     """Validate one typed answer; answers are kept as text (ISO for dates)."""
     if ask.kind == "long":
         return _text(value, LONG_MAX)
@@ -170,10 +171,18 @@ def parse_answer(ask: Ask, value: str, now: datetime, zone: ZoneInfo) -> str:
         if value not in ask.choices:
             raise Problem("common.use_buttons")
         return value
+    if ask.kind in ("int", "day", "years"):
+        least, most = {
+            "int": (0, 9999),
+            "day": (1, 31),
+            "years": (legal.term_min_years, legal.term_max_years),
+        }[ask.kind]
+        whole = parse_int(value, least, most)  # 两年, ３, 12 人
+        if whole is None:
+            raise Problem(f"documents.bad_{ask.kind}", low=least, high=most)
+        return str(whole)
     number = _number(value)
     bounds: dict[str, tuple[float, float, bool]] = {
-        "int": (0, 9999, False),
-        "day": (1, 31, False),
         "percent": (0, 100, True),
         "money": (0, 10_000_000, True),
     }

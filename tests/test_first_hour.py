@@ -1,0 +1,61 @@
+"""Slips a union official met in the first hour (issue 17), each pinned at the rule where
+it belongs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.services import documents
+from bot.services.errors import Problem
+from bot.settings import LegalSettings
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+ZONE = ZoneInfo("Asia/Shanghai")
+TERM = documents.Ask("term_years", "years")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("2", "2"), ("两年", "2"), ("３", "3"), ("1 年", "1")]
+)
+def test_contract_term_takes_what_people_type(typed: str, stored: str):
+    assert documents.parse_answer(TERM, typed, NOW, ZONE, LegalSettings()) == stored
+
+
+@pytest.mark.parametrize("typed", ["0", "5", "十年", "²", "99999999999", "一年半"])
+def test_contract_term_outside_the_legal_range_is_refused(typed: str):
+    with pytest.raises(Problem) as refused:
+        documents.parse_answer(TERM, typed, NOW, ZONE, LegalSettings())
+    assert refused.value.key == "documents.bad_years"
+    assert refused.value.params == {"low": 1, "high": 3}
+
+
+def test_contract_term_follows_the_legal_setting():
+    local = LegalSettings(term_min_years=1, term_max_years=5)
+    assert documents.parse_answer(TERM, "5", NOW, ZONE, local) == "5"
+
+
+async def test_a_forged_term_button_is_refused(harness):
+    from tests.test_cases_flow import _instructor, _open_case, _register
+
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    from sqlmodel import select
+
+    from storage.models import BargainingCase
+    from storage.uow import UnitOfWork
+
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
+        case.stage = case.stage.draft
+        case.congress_passed = True
+        await uow.commit()
+    await chat.press(f"mv:{case.id}:signed:today")
+    reply = await chat.press(f"tm:{case.id}:5")
+    assert "1 到 3 年" in reply.text
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
+    assert case.term_years is None
