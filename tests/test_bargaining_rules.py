@@ -181,7 +181,7 @@ def test_a_deadline_whose_event_happened_is_no_longer_shown():
         LEGAL,
     )
     today = date(2026, 11, 5)
-    assert [n for n, _ in d.upcoming(today, Stage.offer_sent)][0] == "reply_due"
+    assert next(n for n, _ in d.upcoming(today, Stage.offer_sent)) == "reply_due"
     for later in (Stage.reply_received, Stage.negotiating, Stage.signed, Stage.in_force):
         assert "reply_due" not in [n for n, _ in d.upcoming(today, later)], later
     assert [n for n, _ in d.upcoming(today, Stage.signed)] == ["filing_due"]

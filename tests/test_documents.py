@@ -28,6 +28,7 @@ VALUES = {
     "datetime": "2026-12-10 9:30",
     "int": "3",
     "day": "15",
+    "years": "2",
     "percent": "6.5",
     "money": "4800",
 }
