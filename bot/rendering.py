@@ -67,15 +67,44 @@ class Renderer:
             keep_trailing_newline=False,
         )
         env.filters["dt"] = self.format_datetime
-        env.filters["d"] = _format_date
+        env.filters["d"] = self.format_date
         env.filters["bar"] = bar
         env.filters["num"] = number
         return env
 
-    def format_datetime(self, value: datetime | None) -> str:
-        if value is None:
+    def format_datetime(self, value: datetime | date | str | None) -> str:
+        """A moment as people read it: in the bot's zone, to the minute; a stored ISO
+        string too (a moment kept in a form)."""
+        if value is None or value == "":
             return "—"
+        if isinstance(value, str):
+            text = value
+            try:
+                value = datetime.fromisoformat(text)
+            except ValueError:
+                return text
+        if not isinstance(value, datetime):
+            return value.isoformat()
+        if value.tzinfo is None:
+            return value.strftime("%Y-%m-%d %H:%M")
         return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    def format_date(self, value: datetime | date | str | None) -> str:
+        """A day as people read it; a moment (or its ISO string) is first put in the bot's
+        zone, so a work-file entry never shows '2026-11-28T03:26:03.841143+00:00'."""
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, str):
+            text = value
+            try:
+                value = datetime.fromisoformat(text)
+            except ValueError:
+                return text
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(self.zone)
+            return value.date().isoformat()
+        return value.isoformat()
 
     def locale(self, locale: str | None) -> str:
         return locale if locale in LOCALES else self.default_locale
@@ -116,10 +145,6 @@ class Renderer:
             parsed = self._plain.parse(path.read_text(encoding="utf-8"))
             found |= {f"{path.stem}.{b.name}" for b in parsed.find_all(nodes.Block)}
         return found
-
-
-def _format_date(value: date | None) -> str:
-    return value.isoformat() if value else "—"
 
 
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)[^>]*>")

@@ -4,6 +4,7 @@ file, quotas, and the roster export read back with openpyxl."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 from openpyxl import load_workbook
@@ -43,6 +44,9 @@ async def test_roster_person_work_file_and_deactivation(harness: Harness):
     reply = await liaison.click("工作档案")
     assert "第 1 轮协商" in reply.text
     assert "发布职工问卷" in reply.text
+    # Dates as people read them, never a raw timestamp.
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d", reply.text)
+    assert re.search(r"• 2026-\d{2}-\d{2} ", reply.text)
 
     await liaison.click("名册")
     await liaison.send("Zhang")
