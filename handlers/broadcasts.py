@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.keyboards import back_to_menu
 from storage.models import Broadcast, BroadcastStatus, Role, User
 from storage.uow import UnitOfWork
 
@@ -199,8 +200,26 @@ async def send(
     if broadcast.status is BroadcastStatus.sending:
         await _start_progress(bot, ui, uow, broadcast, query.from_user.id)
         return
-    await ui.send(query.from_user.id, "broadcasts.awaiting", count=broadcast.total)
-    for approver in await broadcasts.approvers(uow, broadcast):
+    union, asked = await broadcasts.approvers(uow, broadcast)
+    if not asked:
+        await broadcasts.cancel_unapprovable(uow, broadcast)
+        await ui.send(
+            query.from_user.id,
+            "broadcasts.no_approver",
+            back_to_menu(ui),
+            count=broadcast.total,
+            limit=settings.broadcast_approval_above,
+        )
+        return
+    await ui.send(
+        query.from_user.id,
+        "broadcasts.awaiting",
+        back_to_menu(ui),
+        count=broadcast.total,
+        union=union.name if union else "",
+        names="、".join(u.display_name for u in asked),
+    )
+    for approver in asked:
         other = ui.for_locale(approver.locale)
         markup = keyboard(
             [

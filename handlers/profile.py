@@ -78,6 +78,8 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
             "profile.saved_pending",
             back_to_menu(ui),
             normal_limit=legal.age_normal_limit,
+            told=saved.told.name if saved.told and saved.liaisons else "",
+            names="、".join(liaison.display_name for liaison in saved.liaisons),
         )
     else:
         await ui.send(query.from_user.id, "profile.saved_active", back_to_menu(ui))

@@ -93,7 +93,7 @@ async def test_second_liaison_approves_large_audiences(harness: Harness):
     preview = await _compose(author)
     assert "需要另一位联络员批准" in preview
     reply = await author.click("确认发送")
-    assert "请本工会的其他联络员批准" in reply.text
+    assert "已请武汉市总工会的联络员（李联络）批准" in reply.text
     await jobs.broadcast_tick(harness.app)
     assert not any(_notices(p) for p in people)
     assert "要向 6 人发送通知" in second.last_text
@@ -104,6 +104,67 @@ async def test_second_liaison_approves_large_audiences(harness: Harness):
     assert "已经批准过了" in (await second.press("bc:approve:1:")).text
     await jobs.broadcast_tick(harness.app)
     assert all(len(_notices(p)) == 1 for p in people)
+
+
+async def test_only_the_designated_approvers_may_approve(harness: Harness):
+    author, second, people = await _union(harness, instructors=6)
+    province = await make_org(harness, "湖北省总工会", OrgLevel.province)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        city = await uow.orgs.by_name("武汉市总工会")
+        assert city is not None
+        city.parent_id = province.id
+        await uow.commit()
+    above = harness.user(1009, "省联络员")
+    await join(harness, above, province, Role.liaison)
+    await _compose(author)
+    await author.click("确认发送")
+    # A liaison above who was never asked, forging the button: refused, nothing sent.
+    reply = await above.press("bc:approve:1:")
+    assert "没有权限" in reply.text
+    await jobs.broadcast_tick(harness.app)
+    assert not any(_notices(p) for p in people)
+    assert "已批准" in (await second.click("批准发送")).text
+
+
+async def test_with_no_second_liaison_the_union_above_is_asked_or_the_author_told(
+    harness: Harness,
+):
+    city = await make_org(harness, "武汉市总工会")
+    county = await make_org(harness, "洪山区总工会", OrgLevel.county, "武汉市总工会")
+    author = harness.user(1001, "王芳")
+    await join(harness, author, county, Role.liaison)
+    people = []
+    for i in range(6):
+        chat = harness.user(2000 + i, f"指导员{i}")
+        await join(harness, chat, county, Role.instructor)
+        people.append(chat)
+    await author.send("/menu")
+    await author.click("发通知")
+    await author.click("新通知")
+    await author.send(NOTICE)
+    await author.click("洪山区总工会")
+    await author.click("指导员")
+    reply = await author.click("确认发送")
+    assert "没有其他联络员可以批准" in reply.text
+    assert author.buttons()  # a way back
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        [broadcast] = (await uow.session.execute(select(Broadcast))).scalars().all()
+    assert broadcast.status.value == "cancelled"
+    await jobs.broadcast_tick(harness.app)
+    assert not any(_notices(p) for p in people)
+
+    # With a liaison one union up, that liaison is asked.
+    upper = harness.user(1005, "市联络员")
+    await join(harness, upper, city, Role.liaison)
+    await author.send("/menu")
+    await author.click("发通知")
+    await author.click("新通知")
+    await author.send(NOTICE)
+    await author.click("洪山区总工会")
+    await author.click("指导员")
+    reply = await author.click("确认发送")
+    assert "已请武汉市总工会的联络员（市联络员）批准" in reply.text
+    assert "要向 6 人发送通知" in upper.last_text
 
 
 async def test_a_crash_mid_broadcast_resumes_without_gaps_or_repeats(harness: Harness):

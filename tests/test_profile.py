@@ -168,7 +168,7 @@ async def test_over_normal_age_needs_approval_from_own_liaison(harness: Harness)
     await fill_profile(chat, birth="1959-01-10")  # 67 on 2026-11-24
     assert "需联络员登记上级工会的批准" in chat.last_text
     reply = await chat.click("提交")
-    assert "已通知联络员" in reply.text
+    assert "已通知洪山区总工会的联络员（王芳）" in reply.text
     assert any("需要登记上级批准" in t for t in reply.sent_to(1001))
     assert reply.sent_to(1002) == []
     [profile] = await _profiles(harness)
@@ -187,6 +187,29 @@ async def test_over_normal_age_needs_approval_from_own_liaison(harness: Harness)
     assert profile.approval_recorded_at == harness.clock.now()
     reply = await liaison.press(f"ap:{profile.id}")
     assert "已经生效" in reply.text
+
+
+async def test_a_pending_profile_goes_up_the_tree_or_says_nobody_was_told(harness: Harness):
+    from storage.models import OrgLevel
+
+    city = await make_org(harness, "武汉市总工会")
+    county = await make_org(harness, "洪山区总工会", OrgLevel.county, "武汉市总工会")
+    code = await make_code(harness, county, Role.instructor)
+    chat = harness.user(1101, "李明")
+    await chat.send(f"/start {code}")
+    await fill_profile(chat, birth="1959-01-10")
+    reply = await chat.click("提交")
+    assert "没有人收到通知" in reply.text  # no liaison anywhere: not "已通知联络员"
+    assert "已通知" not in reply.text
+
+    upper = harness.user(1001, "王芳")
+    await join(harness, upper, city, Role.liaison)
+    await chat.send("/menu")
+    await chat.click("档案")
+    await chat.click("修改")
+    reply = await chat.click("提交")
+    assert "已通知武汉市总工会的联络员（王芳）" in reply.text
+    assert any("需要登记上级批准" in t for t in reply.sent_to(1001))
 
 
 async def test_pending_list_for_liaison(harness: Harness):

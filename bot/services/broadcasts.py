@@ -79,12 +79,23 @@ async def create(
     return broadcast
 
 
-async def approvers(uow: UnitOfWork, broadcast: Broadcast) -> list[User]:
-    """Liaisons of the author's union other than the author."""
+async def approvers(uow: UnitOfWork, broadcast: Broadcast) -> tuple[Org | None, list[User]]:
+    """Who may approve: the other liaisons of the author's union or, when it has none, of
+    the nearest union above that has any. Only they: never any liaison above who happens
+    to see the broadcast (nor a recipient forging the button)."""
     author = await uow.users.get(broadcast.created_by_id)
     if author is None:
-        return []
-    return [u for u in await uow.users.liaisons_of(author.org_id) if u.id != author.id]
+        return None, []
+    union = await uow.orgs.get(author.org_id)
+    if union is None:
+        return None, []
+    org, found = await orgs.nearest_liaisons(uow, union, exclude=author.id)
+    return (org, found) if found else (None, [])
+
+
+async def cancel_unapprovable(uow: UnitOfWork, broadcast: Broadcast) -> None:
+    """Nobody up the tree can approve: the broadcast is withdrawn, and the author told."""
+    broadcast.status = BroadcastStatus.cancelled  # its deliveries are never claimed
 
 
 async def approve(uow: UnitOfWork, liaison: User, broadcast_id: int, now: datetime) -> Broadcast:
@@ -92,9 +103,11 @@ async def approve(uow: UnitOfWork, liaison: User, broadcast_id: int, now: dateti
     if broadcast is None:
         raise AccessDenied()
     _liaison(liaison)
-    await orgs.require_within(uow, liaison, broadcast.org_id)
     if broadcast.created_by_id == liaison.id:
         raise Problem("broadcasts.own_approval")
+    _, allowed = await approvers(uow, broadcast)
+    if liaison.id not in {u.id for u in allowed}:
+        raise AccessDenied()
     if broadcast.status is not BroadcastStatus.awaiting_approval:
         raise Problem("broadcasts.already_approved")
     broadcast.status, broadcast.approved_by_id = BroadcastStatus.sending, liaison.id

@@ -63,3 +63,18 @@ async def require_within(uow: UnitOfWork, liaison: User, org_id: int) -> Org:
     if org is None or not within(root, org):
         raise AccessDenied()
     return org
+
+
+async def nearest_liaisons(
+    uow: UnitOfWork, org: Org, exclude: int | None = None
+) -> tuple[Org, list[User]]:
+    """The liaisons of `org`, or of the nearest union above it that has any (leaving out
+    the user `exclude`): who is told of a report, a pending profile, a declined task, or asked
+    to approve a broadcast. `(org, [])` when nobody up the tree can be asked."""
+    current: Org | None = org
+    while current is not None:
+        found = [u for u in await uow.users.liaisons_of(current.id or 0) if u.id != exclude]
+        if found:
+            return current, found
+        current = await uow.orgs.get(current.parent_id) if current.parent_id else None
+    return org, []

@@ -115,7 +115,8 @@ class Saved:
     profile: InstructorProfile
     org: Org
     age: int
-    liaisons: list[User]
+    liaisons: list[User]  # asked to record the approval (empty: nobody up the tree)
+    told: Org | None = None  # the union they belong to
 
 
 async def save(
@@ -160,9 +161,12 @@ async def save(
     await uow.profiles.save(profile)
     org = await orgs.org_of(uow, user)
     liaisons: list[User] = []
+    told = org
     if profile.status is ProfileStatus.pending_approval:
-        liaisons = list(await uow.users.liaisons_of(org.id or 0))
-    return Saved(profile, org, age, liaisons)
+        # The same walk up the tree as major-problem reports: a union with no liaison of
+        # its own has the one above record the approval.
+        told, liaisons = await orgs.nearest_liaisons(uow, org)
+    return Saved(profile, org, age, liaisons, told)
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,7 @@ def parse_text(text: str) -> str:
     return text_value(text, TEXT_MIN, TEXT_MAX, "reports.bad_text", lines=True)
 
 
-async def nearest_liaisons(uow: UnitOfWork, org: Org) -> tuple[Org, list[User]]:
-    """The liaisons of `org`, or of the nearest union above it that has any."""
-    current: Org | None = org
-    while current is not None:
-        found = list(await uow.users.liaisons_of(current.id or 0))
-        if found:
-            return current, found
-        current = await uow.orgs.get(current.parent_id) if current.parent_id else None
-    return org, []
+nearest_liaisons = orgs.nearest_liaisons
 
 
 @dataclass(frozen=True)
