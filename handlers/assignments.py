@@ -16,6 +16,7 @@ from bot.callbacks import AssignCB, MenuCB
 from bot.clock import Clock
 from bot.exports import workbook
 from bot.offload import Offloader
+from bot.sender import Sender
 from bot.services import assignments
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
@@ -24,7 +25,7 @@ from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from handlers.keyboards import people_picker, toggle_chosen
+from handlers.keyboards import back_to_menu, people_picker, toggle_chosen
 from storage.models import AssignmentKind, Role, User
 from storage.uow import UnitOfWork
 
@@ -324,18 +325,36 @@ async def got_reason(
     ui: Ui,
     clock: Clock,
     settings: Settings,
+    sender: Sender,
 ) -> None:
     assignment_id = int((await state.get_data())["assignment_id"])
     try:
-        reason = assignments.parse_reason(message.text or "")
-        await assignments.respond(
-            uow, user, assignment_id, "declined", clock.now(), settings, reason
+        declined = await assignments.decline(
+            uow, user, assignment_id, message.text or "", clock.now(), settings
         )
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, **problem.params)
         return
     await state.clear()
-    await ui.send(message.chat.id, "assignments.declined")
+    task = declined.assignment
+    for liaison in declined.liaisons:
+        other = ui.for_locale(liaison.locale)
+        await sender.send_message(
+            liaison.telegram_id,
+            other.text(
+                "assignments.declined_for_liaison",
+                name=declined.instructor,
+                description=task.description,
+                due=task.due_on,
+                reason=declined.reason,
+            ),
+        )
+    await ui.send(
+        message.chat.id,
+        "assignments.declined",
+        back_to_menu(ui),
+        names="、".join(liaison.display_name for liaison in declined.liaisons),
+    )
 
 
 @router.message(Answer.reason, INSTRUCTOR)

@@ -60,7 +60,14 @@ async def test_assign_accept_decline_done_and_ledger(harness: Harness):
     assert "已接受任务" in (await a.click("✅ 接受")).text
     await b.click("✖️ 拒绝")
     assert "2 到 300" in (await b.send("忙")).text
-    await b.send("本月在外地参加培训")
+    reply = await b.send("本月在外地参加培训")
+    assert "理由已转告联络员（王芳）" in reply.text
+    # The liaison who gave the task is told at once, with the reason.
+    told = reply.sent_to(liaison.id)
+    assert len(told) == 1
+    assert "张华" in told[0]
+    assert "拒绝了任务" in told[0]
+    assert "本月在外地参加培训" in told[0]
 
     reply = await liaison.press("as:1::0")
     assert "已送达 2/3" in reply.text

@@ -195,6 +195,38 @@ async def respond(
     return assignment
 
 
+@dataclass(frozen=True)
+class Declined:
+    """Who is told that a task was declined: its author, or, if they are gone, the liaisons
+    nearest above the task's union; and the instructor's name as the roster knows it."""
+
+    assignment: Assignment
+    instructor: str
+    reason: str
+    liaisons: list[User]
+
+
+async def decline(
+    uow: UnitOfWork,
+    user: User,
+    assignment_id: int,
+    reason_text: str,
+    now: datetime,
+    settings: Settings,
+) -> Declined:
+    reason = parse_reason(reason_text)
+    assignment = await respond(uow, user, assignment_id, "declined", now, settings, reason)
+    author = await uow.users.get(assignment.created_by_id)
+    if author is not None and author.active and author.role is Role.liaison:
+        told = [author]
+    else:
+        union = await uow.orgs.get(assignment.org_id)
+        told = (await orgs.nearest_liaisons(uow, union))[1] if union else []
+    profile = await uow.profiles.by_user(user.id or 0)
+    name = profile.name if profile else user.display_name
+    return Declined(assignment, name, reason, told)
+
+
 async def done(uow: UnitOfWork, user: User, assignment_id: int, now: datetime) -> Assignment:
     assignment, line = await _line(uow, user, assignment_id)
     if line.status != "accepted":
