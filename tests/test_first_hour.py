@@ -59,3 +59,31 @@ async def test_a_forged_term_button_is_refused(harness):
     async with UnitOfWork(harness.app.db.sessions) as uow:
         [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
     assert case.term_years is None
+
+
+@pytest.mark.parametrize(
+    ("age", "status", "rule"),
+    [
+        (64, "ok", "ok"),
+        (65, "near_limit", "ok"),
+        (66, "extended", "needs_approval"),
+        (68, "extended", "needs_approval"),
+        (69, "over_limit", None),
+    ],
+)
+def test_one_age_rule_for_the_form_and_the_roster(age: int, status: str, rule: str | None):
+    from bot.services import profiles, roster
+    from bot.settings import Settings
+    from storage.models import Role, User
+
+    legal = LegalSettings()
+    assert profiles.age_status(age, legal).value == status
+    if rule is None:
+        with pytest.raises(Problem):
+            profiles.age_rule(age, legal)
+    else:
+        assert profiles.age_rule(age, legal).value == rule
+    person = User(telegram_id=1, role=Role.instructor, org_id=1, created_at=NOW)
+    warnings = roster.warnings_for(person, None, age, Settings(_env_file=None))
+    expected = {"ok": set(), "near_limit": {"near_limit"}, "extended": {"extended"}}
+    assert set(warnings) - {"no_profile"} == expected.get(status, {"over_limit"})

@@ -20,13 +20,13 @@ from tests.factories import join, make_org
 async def _demo(h: Harness) -> None:
     async with UnitOfWork(h.app.db.sessions) as uow:
         await demo.seed(uow, h.clock.now(), h.app.settings)
-        # Zhang Hua turns 65 next month: the roster warns.
+        # Zhang Hua is 65: past the normal limit within a year, the roster warns.
         profile = (
             await uow.session.execute(
                 select(InstructorProfile).where(InstructorProfile.name == "Zhang Hua")
             )
         ).scalar_one()
-        profile.birth_date = date(1961, 12, 20)
+        profile.birth_date = date(1961, 6, 20)
         await uow.commit()
 
 
@@ -51,7 +51,7 @@ async def test_roster_person_work_file_and_deactivation(harness: Harness):
     await liaison.click("名册")
     await liaison.send("Zhang")
     reply = await liaison.click("Zhang Hua")
-    assert "一年内将到任职年龄上限" in reply.text
+    assert "一年内将超过一般任职年龄" in reply.text
 
     reply = await liaison.click("停用")
     assert "已停用" in reply.text

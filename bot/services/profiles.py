@@ -65,13 +65,39 @@ class AgeRule(StrEnum):
     needs_approval = "needs_approval"
 
 
+class AgeStatus(StrEnum):
+    """Where an age stands against the rule: up to the normal limit (65) an instructor may
+    serve; above it up to the extended limit (68) with the higher union's approval; above
+    that not at all."""
+
+    too_young = "too_young"
+    ok = "ok"
+    near_limit = "near_limit"  # at the normal limit: over it within a year
+    extended = "extended"  # above the normal limit, within the extended one
+    over_limit = "over_limit"  # above the extended limit
+
+
+def age_status(age: int, legal: LegalSettings) -> AgeStatus:
+    """The one age rule; the profile form and the roster both read it."""
+    if age < MIN_AGE:
+        return AgeStatus.too_young
+    if age > legal.age_extended_limit:
+        return AgeStatus.over_limit
+    if age > legal.age_normal_limit:
+        return AgeStatus.extended
+    if age == legal.age_normal_limit:
+        return AgeStatus.near_limit
+    return AgeStatus.ok
+
+
 def age_rule(age: int, legal: LegalSettings) -> AgeRule:
     """The instructor age rule: normal limit, extended limit with the higher union's approval."""
-    if age < MIN_AGE:
+    status = age_status(age, legal)
+    if status is AgeStatus.too_young:
         raise Problem("profile.too_young", min=MIN_AGE)
-    if age > legal.age_extended_limit:
+    if status is AgeStatus.over_limit:
         raise Problem("profile.too_old", limit=legal.age_extended_limit, age=age)
-    return AgeRule.needs_approval if age > legal.age_normal_limit else AgeRule.ok
+    return AgeRule.needs_approval if status is AgeStatus.extended else AgeRule.ok
 
 
 def parse_birth_date(text: str, today: date, legal: LegalSettings) -> date:

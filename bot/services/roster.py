@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.services import orgs
+from bot.services import orgs, profiles
 from bot.services.errors import AccessDenied, Problem
-from bot.services.profiles import age_on, today_in
+from bot.services.profiles import AgeStatus, age_on, today_in
 from bot.services.text import clean
 from bot.settings import Settings
 from storage.models import InstructorProfile, Org, OrgLevel, ProfileStatus, Role, User
@@ -38,12 +38,9 @@ def warnings_for(
     elif profile.status is ProfileStatus.pending_approval:
         found.append("needs_approval")
     if age is not None:
-        if legal.age_normal_limit - 1 <= age < legal.age_normal_limit:
-            found.append("near_limit")
-        elif legal.age_normal_limit <= age < legal.age_extended_limit:
-            found.append("extended")
-        elif age >= legal.age_extended_limit:
-            found.append("over_limit")
+        status = profiles.age_status(age, legal)
+        if status in (AgeStatus.near_limit, AgeStatus.extended, AgeStatus.over_limit):
+            found.append(status.value)
     if user.blocked_bot:
         found.append("blocked")
     return found
