@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot import jobs
 from bot.testing import ChatUser, Harness
-from storage.models import OrgLevel, Reminder, ReminderStatus, Role
+from storage.models import OrgLevel, Reminder, ReminderStatus, Role, TrainingInvite
 from storage.uow import UnitOfWork
 from tests.factories import join, make_org
 
@@ -69,6 +69,15 @@ async def test_training_from_invitation_to_hours(harness: Harness):
     assert len(pending) == 3  # a's day-before, hour-before and check-in calls only
 
     assert "只能在培训期间签到" in (await a.press("tr:1:checkin:0")).text
+    # Nor can the organiser mark anyone present days before: the hours would count now.
+    await liaison.send("/menu")
+    await liaison.click("🎓 培训")
+    await liaison.click("工资集体协商模拟")
+    reply = await liaison.click("▫️ 李明")
+    assert "开始后才能登记出席" in reply.text
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        invites = (await uow.session.execute(select(TrainingInvite))).scalars().all()
+    assert all(invite.checked_in_at is None for invite in invites)
 
     harness.clock.advance(timedelta(days=6))  # 2026-11-30 10:00 in Wuhan
     await jobs.reminder_tick(harness.app)

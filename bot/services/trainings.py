@@ -206,6 +206,9 @@ async def mark(
     if invite is None:
         raise AccessDenied()
     if invite.checked_in_at is None:
+        if now < training.starts_at - CHECK_IN_EARLY:
+            # Nobody has attended a training that has not begun: its hours would count now.
+            raise Problem("trainings.mark_too_early", at=training.starts_at)
         invite.checked_in_at, invite.marked_by_id = now, liaison.id
     else:
         invite.checked_in_at, invite.marked_by_id = None, None
