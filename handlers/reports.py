@@ -62,7 +62,7 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
         renderer,
         filed.report,
         filed.reporter,
-        filed.org,
+        filed.reported_in,
         filed.recipients,
         form.get("case_label", ""),
     )

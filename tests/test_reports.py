@@ -131,3 +131,23 @@ async def test_report_from_a_case_card(harness: Harness):
     assert any("案件：光谷电子有限公司" in t for t in reply.sent_to(1001))
     [report] = await _reports(harness)
     assert report.case_id is not None
+
+
+async def test_a_report_names_the_reporters_own_union_and_profile_name(harness: Harness):
+    from tests.factories import fill_profile
+
+    city = await make_org(harness, "武汉市总工会")
+    county = await make_org(harness, "洪山区总工会", parent="武汉市总工会")
+    instructor = harness.user(1101, "tg_nickname")
+    await join(harness, instructor, county, Role.instructor)
+    await instructor.send("/menu")
+    await instructor.click("填写档案")
+    await fill_profile(instructor)  # the profile's name is 李明
+    await instructor.click("提交")
+    city_liaison = harness.user(1002, "赵主任")
+    await join(harness, city_liaison, city, Role.liaison)  # the county has no liaison
+    await _report(instructor)
+    reply = await instructor.click("提交")
+    [told] = reply.sent_to(1002)
+    assert "李明（洪山区总工会）" in told  # not the city the report went to
+    assert "tg_nickname" not in told

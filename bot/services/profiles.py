@@ -185,6 +185,9 @@ async def save(
         for name, value in values.items():
             setattr(profile, name, value)
     await uow.profiles.save(profile)
+    # Everywhere a person is named (pickers, ledgers, lists, reports), the union reads the
+    # name the instructor gave, not their Telegram name.
+    user.display_name = profile.name
     org = await orgs.org_of(uow, user)
     liaisons: list[User] = []
     told = org

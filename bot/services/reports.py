@@ -31,8 +31,9 @@ nearest_liaisons = orgs.nearest_liaisons
 class Filed:
     report: ProblemReport
     reporter: User
-    org: Org
+    org: Org  # whose liaisons were told (the reporter's union, or the nearest above)
     recipients: list[User]
+    reported_in: Org  # the reporter's own union
 
 
 async def file(
@@ -59,8 +60,9 @@ async def file(
             created_at=now,
         )
     )
-    org, recipients = await nearest_liaisons(uow, await orgs.org_of(uow, user))
-    return Filed(report, user, org, recipients)
+    reported_in = await orgs.org_of(uow, user)
+    org, recipients = await nearest_liaisons(uow, reported_in)
+    return Filed(report, user, org, recipients, reported_in)
 
 
 @dataclass(frozen=True)
