@@ -92,6 +92,14 @@ async def test_duplicate_code_points_to_the_existing_record(harness: Harness):
     assert "光谷电子有限公司" in chat.last_text
     assert len(await _rows(harness, Enterprise)) == 1
 
+    # An instructor of another union registering the same code learns only that it is
+    # registered elsewhere, and whom to ask: not that union's enterprise name or union.
+    other = await _instructor(harness, 1102, "宜昌市总工会")
+    await _register(other, name="另一个名字")
+    assert "其他工会登记过了" in other.last_text
+    assert "光谷电子有限公司" not in other.last_text
+    assert "洪山区总工会" not in other.last_text
+
 
 async def test_search_is_limited_to_the_union_subtree(harness: Harness):
     chat = await _instructor(harness)

@@ -70,7 +70,14 @@ async def register(uow: UnitOfWork, user: User, form: dict[str, Any], now: datet
     existing = await uow.enterprises.by_code(code)
     if existing is not None:
         org = await uow.orgs.get(existing.org_id)
-        raise Problem("enterprises.duplicate", name=existing.name, org=org.name if org else "")
+        root = await orgs.org_of(uow, user)
+        if org is not None and orgs.within(root, org):
+            raise Problem("enterprises.duplicate", name=existing.name, org=org.name)
+        # Registered in another union's subtree: say so, and whom to ask, without telling
+        # what that union keeps (its name, the enterprise's name).
+        told, liaisons = await orgs.nearest_liaisons(uow, root)
+        names = "、".join(u.display_name for u in liaisons)
+        raise Problem("enterprises.registered_elsewhere", union=told.name, names=names)
     headcount = parse_headcount(str(form["headcount"]))
     return await uow.enterprises.add(
         Enterprise(
