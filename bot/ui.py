@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.rendering import Renderer, split_html
@@ -53,9 +54,14 @@ class Ui:
         if message is not None and len(split_html(html)) == 1 and message.text is not None:
             if message.html_text == html and message.reply_markup == markup:
                 return
-            await self.bot.edit_message_text(
-                html, chat_id=chat_id, message_id=message.message_id, reply_markup=markup
-            )
+            try:
+                await self.bot.edit_message_text(
+                    html, chat_id=chat_id, message_id=message.message_id, reply_markup=markup
+                )
+            except TelegramBadRequest as exc:
+                if "message is not modified" not in exc.message:
+                    raise
+                # The page already shows exactly this (a repeated or ignored press).
             return
         await self.send_html(chat_id, html, markup)
 

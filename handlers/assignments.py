@@ -227,7 +227,8 @@ async def toggle(
     user: User,
     ui: Ui,
 ) -> None:
-    chosen = await toggle_chosen(state, callback_data.user_id)
+    people = await assignments.audience(uow, user)
+    chosen = await toggle_chosen(state, callback_data.user_id, people)
     await query.answer()
     await show_pick(ui, query.from_user.id, uow, user, chosen, _message(query))
 

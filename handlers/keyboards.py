@@ -174,9 +174,15 @@ def people_picker(
     return keyboard(rows)
 
 
-async def toggle_chosen(state: FSMContext, who: int) -> list[int]:
-    """Tick or untick `who` in the form's `_chosen` list; the list as it is now."""
-    chosen = list((await state.get_data()).get("_chosen", []))
-    chosen = [c for c in chosen if c != who] if who in chosen else [*chosen, who]
+async def toggle_chosen(state: FSMContext, who: int, people: Sequence[User]) -> list[int]:
+    """Tick or untick `who` in the form's `_chosen` list; the list as it is now. Only the
+    people offered can be ticked: a forged id is ignored, so the count shown is the count
+    sent."""
+    offered = {p.id for p in people}
+    chosen = [c for c in (await state.get_data()).get("_chosen", []) if c in offered]
+    if who in chosen:
+        chosen = [c for c in chosen if c != who]
+    elif who in offered:
+        chosen = [*chosen, who]
     await state.update_data(_chosen=chosen)
     return chosen

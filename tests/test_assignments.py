@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from bot import jobs
 from bot.testing import ChatUser, Harness
 from storage.models import OrgLevel, Role
+from storage.uow import UnitOfWork
 from tests.factories import join, make_org
 from tests.test_cases_flow import _register
 
@@ -104,8 +105,20 @@ async def test_silence_is_reminded_then_escalated_and_access(harness: Harness):
     await _assign(liaison, None, "点选指导员")
     await liaison.click("提交")
     await liaison.click("▫️ 张华")
-    await liaison.click("派出（1 人）")
+    # A forged pick of someone outside the liaison's subtree is not counted.
+    elsewhere = await make_org(harness, "黄石市总工会")
+    far = harness.user(1200, "外地指导员")
+    await join(harness, far, elsewhere, Role.instructor)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        far_row = await uow.users.by_telegram_id(1200)
+    assert far_row is not None
+    reply = await liaison.press(f"as:0:pick:{far_row.id}")
+    assert "派出（1 人）" in " ".join(label for label, _ in liaison.buttons())
+    assert "外地指导员" not in reply.text
+    reply = await liaison.click("派出（1 人）")
+    assert "1 名指导员" in reply.text
     await jobs.reminder_tick(harness.app)
+    assert not any("新任务" in m.get("text", "") for m in far.bot_messages())
     assert "新任务" in b.last_text
     assert not any("新任务" in m.get("text", "") for m in a.bot_messages())
 
@@ -118,7 +131,6 @@ async def test_silence_is_reminded_then_escalated_and_access(harness: Harness):
 
     # Not a recipient, not the right union: refused.
     assert "没有权限" in (await a.press("as:1:accept:0")).text
-    elsewhere = await make_org(harness, "黄石市总工会")
     outsider = harness.user(1009, "外地联络员")
     await join(harness, outsider, elsewhere, Role.liaison)
     assert "没有权限" in (await outsider.press("as:1::0")).text
