@@ -127,7 +127,8 @@ def expense_sheets(ui: Ui, found: list[tuple[Any, Any]]) -> list[Sheet]:
     totals: dict[str, list[int]] = {}
     for e, owner in found:
         row = totals.setdefault(owner.display_name, [0, 0])
-        row[0] += e.amount_fen
+        if e.status != "returned":  # a returned item is not claimed
+            row[0] += e.amount_fen
         if e.status == "approved":
             row[1] += e.amount_fen
     summary = Sheet(

@@ -56,11 +56,13 @@ class LegalSettings(BaseModel):
     min_reps_per_side: int = Field(3, ge=1, description="representatives per side, at least")
     max_reps_per_side: int = Field(10, ge=1, description="representatives per side, at most")
     expert_max_share: Ratio = Field(Fraction(1, 3), description="outside experts, share of a side")
-    vacancy_fill_days: int = Field(15, ge=1)
+    vacancy_fill_days: int = Field(
+        15, ge=1, description="a representative's vacancy is filled within"
+    )
     women_rep_threshold: Ratio = Field(
         Fraction(1, 5), description="women share of staff from which a woman rep is required"
     )
-    suspension_max_days: int = Field(60, ge=1)
+    suspension_max_days: int = Field(60, ge=1, description="talks resume within this many days")
     congress_attendance: Ratio = Field(Fraction(2, 3), description="workers' congress quorum")
     congress_approval: Ratio = Field(
         Fraction(1, 2), description="approval needs MORE than this share of ALL representatives"
@@ -68,13 +70,11 @@ class LegalSettings(BaseModel):
     filing_days: int = Field(10, ge=1, description="file within this many days of signing")
     wage_filing_days: int = Field(7, ge=1, description="the same for wage contracts")
     review_days: int = Field(15, ge=1, description="review window after filing")
-    publication_days: int = Field(10, ge=1)
+    publication_days: int = Field(10, ge=1, description="published to all staff within")
     term_min_years: int = Field(1, ge=1)
     term_max_years: int = Field(3, ge=1)
     renewal_window_months: int = Field(3, ge=1)
     wage_renewal_window_days: int = Field(60, ge=1)
-    dispute_days: int = Field(30, ge=1)
-    dispute_extension_days: int = Field(15, ge=0)
     overtime_workday_pct: int = Field(150, ge=100)
     overtime_restday_pct: int = Field(200, ge=100)
     overtime_holiday_pct: int = Field(300, ge=100)

@@ -66,6 +66,7 @@ async def show(
         workers=[m for m in lineup.members if m.side is Side.workers],
         employer=[m for m in lineup.members if m.side is Side.employer],
         problems=[problem_text(ui, key, params) for key, params in lineup.problems],
+        vacancy_days=settings.legal.vacancy_fill_days,
     )
 
 

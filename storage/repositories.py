@@ -1492,6 +1492,8 @@ class ActivityRepo(_Repo):
             .join(Assignment, col(Assignment.id) == col(AssignmentRecipient.assignment_id))
             .where(
                 col(AssignmentRecipient.user_id).in_(list(user_ids)),
+                # Taking the task on is the response measured; a quick no is no response.
+                col(AssignmentRecipient.status).in_(("accepted", "done")),
                 col(AssignmentRecipient.responded_at) >= start,
                 col(AssignmentRecipient.responded_at) < end,
             )

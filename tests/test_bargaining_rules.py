@@ -186,7 +186,11 @@ def test_a_deadline_whose_event_happened_is_no_longer_shown():
         assert "reply_due" not in [n for n, _ in d.upcoming(today, later)], later
     assert [n for n, _ in d.upcoming(today, Stage.signed)] == ["filing_due"]
     assert [n for n, _ in d.upcoming(today, Stage.filed)] == ["review_ends"]
-    assert [n for n, _ in d.upcoming(today, Stage.in_force)] == ["renewal_opens", "expiry"]
+    assert [n for n, _ in d.upcoming(today, Stage.in_force)] == [
+        "publication_due",
+        "renewal_opens",
+        "expiry",
+    ]
 
 
 def test_in_force_only_once_the_review_is_over():
@@ -291,3 +295,33 @@ def test_congress_vote_rejects_impossible_counts():
     for total, present, yes in ((0, 0, 0), (10, 11, 1), (10, 5, 6), (10, -1, 0)):
         with pytest.raises(ValueError, match="need"):
             congress_vote(total, present, yes, LEGAL)
+
+
+def test_every_legal_setting_is_used_somewhere():
+    """A legal number declared and never read is a promise the bot does not keep."""
+    import pathlib
+
+    source = "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("bot", "handlers")
+        for path in pathlib.Path(folder).rglob("*.py")
+        if path.name != "settings.py"
+    )
+    unused = [name for name in LegalSettings.model_fields if f".{name}" not in source]
+    assert unused == []
+
+
+def test_a_suspension_and_publication_have_their_deadlines():
+    local = LegalSettings()
+    paused = deadlines(CaseType.comprehensive, Milestones(suspended=date(2026, 11, 1)), local)
+    assert paused.resume_due == date(2026, 12, 31)  # 60 days
+    assert paused.upcoming(date(2026, 11, 2), Stage.suspended) == [
+        ("resume_due", date(2026, 12, 31))
+    ]
+    filed = deadlines(
+        CaseType.comprehensive, Milestones(filed=date(2026, 11, 1), term_years=2), local
+    )
+    assert filed.publication_due == date(2026, 11, 27)  # effective 11-17, then 10 days
+    assert ("publication_due", date(2026, 11, 27)) in filed.upcoming(
+        date(2026, 11, 20), Stage.in_force
+    )

@@ -87,3 +87,49 @@ def test_one_age_rule_for_the_form_and_the_roster(age: int, status: str, rule: s
     warnings = roster.warnings_for(person, None, age, Settings(_env_file=None))
     expected = {"ok": set(), "near_limit": {"near_limit"}, "extended": {"extended"}}
     assert set(warnings) - {"no_profile"} == expected.get(status, {"over_limit"})
+
+
+async def test_a_quick_no_is_not_a_fast_response(harness):
+    from datetime import date, timedelta
+
+    from storage.models import Assignment, AssignmentKind, AssignmentRecipient, OrgLevel
+    from storage.uow import UnitOfWork
+    from tests.factories import join, make_org
+
+    org = await make_org(harness, "洪山区总工会", OrgLevel.county)
+    for telegram_id, name in ((1101, "李明"), (1102, "张华"), (1001, "王芳")):
+        from storage.models import Role
+
+        await join(
+            harness,
+            harness.user(telegram_id, name),
+            org,
+            Role.liaison if telegram_id == 1001 else Role.instructor,
+        )
+    given = NOW - timedelta(days=3)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        li, zh, liaison = [await uow.users.by_telegram_id(i) for i in (1101, 1102, 1001)]
+        assert li and zh and liaison
+        task = await uow.assignments.add(
+            Assignment(
+                org_id=org.id or 0,
+                created_by_id=liaison.id or 0,
+                kind=AssignmentKind.negotiation,
+                due_on=date(2026, 12, 15),
+                description="任务",
+                created_at=given,
+            )
+        )
+        for person, status, hours in ((li, "declined", 1), (zh, "accepted", 10)):
+            await uow.assignments.add_recipient(
+                AssignmentRecipient(
+                    assignment_id=task.id or 0,
+                    user_id=person.id or 0,
+                    status=status,
+                    responded_at=given + timedelta(hours=hours),
+                )
+            )
+        found = await uow.activity.response_hours(
+            [li.id or 0, zh.id or 0], NOW - timedelta(days=30), NOW + timedelta(days=1)
+        )
+    assert found == {zh.id: [10.0]}

@@ -38,6 +38,8 @@ PENDING_AT: dict[str, frozenset[Stage]] = {
     "data_due": frozenset({Stage.offer_sent, Stage.reply_received, Stage.negotiating}),
     "filing_due": frozenset({Stage.signed}),
     "review_ends": frozenset({Stage.filed}),
+    "resume_due": frozenset({Stage.suspended}),
+    "publication_due": frozenset({Stage.in_force}),
     "renewal_opens": frozenset({Stage.in_force, Stage.performing}),
     "expiry": frozenset({Stage.in_force, Stage.performing, Stage.expiring}),
 }
@@ -82,11 +84,17 @@ class Milestones:
     signed: date | None = None
     filed: date | None = None
     term_years: int | None = None
+    suspended: date | None = None  # the day talks were paused, while they are
 
 
 def milestones(case: BargainingCase) -> Milestones:
     return Milestones(
-        case.offer_on, case.first_round_on, case.signed_on, case.filed_on, case.term_years
+        case.offer_on,
+        case.first_round_on,
+        case.signed_on,
+        case.filed_on,
+        case.term_years,
+        case.stage_on if case.stage is Stage.suspended else None,
     )
 
 
@@ -99,6 +107,8 @@ class Deadlines:
     effective: date | None
     expiry: date | None
     renewal_opens: date | None
+    resume_due: date | None = None  # talks paused: resumed by then (the suspension limit)
+    publication_due: date | None = None  # in force: published to all staff by then
 
     def upcoming(self, today: date, stage: Stage) -> list[tuple[str, date]]:
         """(name, date) of the deadlines still ahead at this stage, soonest first: the
@@ -109,6 +119,8 @@ class Deadlines:
             ("data_due", self.data_due),
             ("filing_due", self.filing_due),
             ("review_ends", self.review_ends),
+            ("resume_due", self.resume_due),
+            ("publication_due", self.publication_due),
             ("renewal_opens", self.renewal_opens),
             ("expiry", self.expiry),
         ]
@@ -140,7 +152,19 @@ def deadlines(case_type: CaseType, m: Milestones, legal: LegalSettings) -> Deadl
             if wage
             else add_months(expiry, -legal.renewal_window_months)
         )
-    return Deadlines(reply_due, data_due, filing_due, review_ends, effective, expiry, renewal)
+    resume = m.suspended + timedelta(days=legal.suspension_max_days) if m.suspended else None
+    publication = effective + timedelta(days=legal.publication_days) if effective else None
+    return Deadlines(
+        reply_due,
+        data_due,
+        filing_due,
+        review_ends,
+        effective,
+        expiry,
+        renewal,
+        resume,
+        publication,
+    )
 
 
 @dataclass(frozen=True)

@@ -96,12 +96,14 @@ async def mine(
     months: dict[str, list[Expense]] = {}
     for expense in found:
         months.setdefault(expense.spent_on.strftime("%Y-%m"), []).append(expense)
+    # A returned item is not claimed (it comes back as a new one once fixed): it counts in
+    # no total.
     totals = [
         Month(
             month,
-            sum(e.amount_fen for e in items),
+            sum(e.amount_fen for e in items if e.status != "returned"),
             sum(e.amount_fen for e in items if e.status == "approved"),
-            len(items),
+            sum(1 for e in items if e.status != "returned"),
         )
         for month, items in sorted(months.items(), reverse=True)
     ]
