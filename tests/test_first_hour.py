@@ -109,7 +109,9 @@ async def test_a_quick_no_is_not_a_fast_response(harness):
     given = NOW - timedelta(days=3)
     async with UnitOfWork(harness.app.db.sessions) as uow:
         li, zh, liaison = [await uow.users.by_telegram_id(i) for i in (1101, 1102, 1001)]
-        assert li and zh and liaison
+        assert li
+        assert zh
+        assert liaison
         task = await uow.assignments.add(
             Assignment(
                 org_id=org.id or 0,
