@@ -559,12 +559,20 @@ def _count(text: str, _context: StepContext) -> int:
     return cases.parse_count(text)
 
 
+def _present(text: str, context: StepContext) -> int:
+    return cases.parse_count(text, most=int(context.form.get("total") or 0), of="total")
+
+
+def _yes(text: str, context: StepContext) -> int:
+    return cases.parse_count(text, most=int(context.form.get("present") or 0), of="present")
+
+
 CONGRESS = Form(
     "cg",
     [
         Step("total", "cases.ask_total", parse=_count),
-        Step("present", "cases.ask_present", parse=_count),
-        Step("yes", "cases.ask_yes", parse=_count),
+        Step("present", "cases.ask_present", parse=_present),
+        Step("yes", "cases.ask_yes", parse=_yes),
     ],
     review="cases.congress_review",
     summary=lambda ui, context: dict(context.form),

@@ -109,12 +109,16 @@ FORM = Form(
         Step(
             "workers_present",
             "rounds.ask_workers_present",
-            parse=lambda text, c: rounds.parse_present(text, c.settings),
+            parse=lambda text, c: rounds.parse_present(
+                text, c.settings, int(c.form.get("_reps_workers") or 0)
+            ),
         ),
         Step(
             "employer_present",
             "rounds.ask_employer_present",
-            parse=lambda text, c: rounds.parse_present(text, c.settings),
+            parse=lambda text, c: rounds.parse_present(
+                text, c.settings, int(c.form.get("_reps_employer") or 0)
+            ),
         ),
         Step(
             "chiefs_present",
@@ -147,12 +151,10 @@ async def start_log(
     clock: Clock,
     settings: Settings,
 ) -> None:
-    editable, _ = await rounds.of_case(uow, user, callback_data.case_id)
-    if not editable:
-        raise AccessDenied()
+    initial = await rounds.log_start(uow, user, callback_data.case_id)
     await query.answer()
     env = Env(ui, state, query.from_user.id, clock, settings)
-    await FORM.start(env, {"case_id": callback_data.case_id})
+    await FORM.start(env, initial)
 
 
 @router.callback_query(RoundsCB.filter(~F.new))

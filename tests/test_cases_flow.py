@@ -176,6 +176,14 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     await chat.send("19")
     assert "表决无效" in (await chat.click("提交")).text
 
+    # Counts that cannot be are refused at their step, not after the whole form.
+    await chat.click("记录职代会表决")
+    await chat.send("30")
+    assert "不能超过职工代表总数（30 人）" in (await chat.send("39")).text
+    await chat.send("29")
+    assert "不能超过出席人数（29 人）" in (await chat.send("45")).text
+    await chat.send("/cancel")
+
     await chat.click("记录职代会表决")
     await chat.send("30")
     await chat.send("25")

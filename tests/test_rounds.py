@@ -182,3 +182,25 @@ async def test_case_card_shows_topics_and_last_round(harness: Harness):
     reply = await chat.click("返回案件")
     assert "⚪ 工作时间 · 已提出" in reply.text
     assert "最近一次协商：第 1 轮，2026-11-24 09:00，公司三楼会议室" in reply.text
+
+
+async def test_attendance_cannot_exceed_the_registered_representatives(harness: Harness):
+    from tests.test_representatives import _add
+
+    chat = await _case_with_reply(harness)
+    await chat.send("/menu")
+    await chat.click("我的案件")
+    await chat.click("光谷电子有限公司")
+    await chat.click("👥 代表")
+    for name in ("王工", "李工", "赵工"):
+        await _add(chat, "workers", name, chief=name == "王工")
+    await chat.click("返回案件")
+    await chat.click("记录协商会议")
+    await chat.click("今天 9:00")
+    await chat.send("公司三楼会议室")
+    reply = await chat.send("5")
+    assert "登记了 3 名协商代表" in reply.text
+    assert "0 到 3" in reply.text
+    assert "企业方" in (await chat.send("3")).text  # the next question: accepted
+    # The employer side registered nobody: the legal maximum bounds it.
+    assert "首席" in (await chat.send("8")).text

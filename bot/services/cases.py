@@ -210,10 +210,14 @@ async def move(
     return case
 
 
-def parse_count(text: str) -> int:
+def parse_count(text: str, most: int = 100_000, of: str = "") -> int:
+    """A congress count; `most` bounds it by an answer before it (those present by all the
+    representatives, the votes for by those present), checked at the step itself."""
     value = parse_int(text, 0, 100_000)
     if value is None:
         raise Problem("cases.bad_count")
+    if of and value > most:
+        raise Problem(f"cases.more_than_{of}", most=most)
     return value
 
 

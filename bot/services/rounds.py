@@ -69,12 +69,24 @@ def parse_place(text: str) -> str:
     return text_value(text, 2, 100, "rounds.bad_place")
 
 
-def parse_present(text: str, settings: Settings) -> int:
+def parse_present(text: str, settings: Settings, registered: int = 0) -> int:
+    """Representatives of one side at a meeting: no more than that side has registered
+    (when it has registered any), never more than the legal maximum."""
     high = settings.legal.max_reps_per_side
+    if registered:
+        high = min(high, registered)
     value = parse_int(clean(text), 0, high)
     if value is None:
-        raise Problem("rounds.bad_present", max=high)
+        raise Problem("rounds.bad_present", max=high, registered=registered)
     return value
+
+
+async def registered_sides(uow: UnitOfWork, case_id: int) -> dict[str, int]:
+    """How many representatives each side has registered, for the meeting log's checks."""
+    counts = {"workers": 0, "employer": 0}
+    for member in await uow.representatives.of_case(case_id):
+        counts[member.side.value] = counts.get(member.side.value, 0) + 1
+    return counts
 
 
 def parse_recorder(text: str) -> str:
@@ -186,6 +198,19 @@ class RoundView:
     negotiation_round: NegotiationRound
     editable: bool
     revisions: Sequence[RoundRevision]
+
+
+async def log_start(uow: UnitOfWork, user: User, case_id: int) -> dict[str, Any]:
+    """What a new meeting log starts with: the case, and each side's registered count."""
+    _, editable = await cases.load(uow, user, case_id)
+    if not editable:
+        raise AccessDenied()
+    sides = await registered_sides(uow, case_id)
+    return {
+        "case_id": case_id,
+        "_reps_workers": sides["workers"],
+        "_reps_employer": sides["employer"],
+    }
 
 
 async def of_case(
