@@ -118,7 +118,7 @@ async def _build(
     settings: Settings = data["settings"]
     now = data["clock"].now()
     facts = await documents.gather(uow, data["user"], case_id, now, settings)
-    documents.check_answers(kind, facts, answers)
+    documents.check_answers(kind, facts, answers, settings.legal, settings.zone)
     values = views.context(kind, facts, answers, data["renderer"], settings, now)
     docs: Documents = data["documents"]
     try:

@@ -287,3 +287,39 @@ async def test_pdf_copy_through_libreoffice(tmp_path: Path, sqlite_url: str):
         assert pdf.content.startswith(b"%PDF")
     finally:
         await harness.close()
+
+
+async def _interview(h: Harness, chat: ChatUser, kind: str, special: dict[str, str]) -> str:
+    asks = {ask.name: ask for ask in documents.ASKS[kind]}
+    for _ in range(30):
+        field = (await _field(h, chat)).removeprefix("doc_")
+        if field == "review":
+            break
+        if asks[field].kind == "choice":
+            await chat.click("同意协商")
+            continue
+        await chat.send(special.get(field, SPECIAL.get(field, VALUES[asks[field].kind])))
+    return (await chat.click("提交")).text
+
+
+async def test_document_answers_that_cannot_be_are_refused(harness: Harness):
+    from tests.test_cases_flow import _instructor, _open_case, _register
+
+    chat = await _instructor(harness)
+    await _register(chat)
+    await _open_case(chat)
+    # The offer: the data must come at least 5 days before the first meeting.
+    await chat.click("📄 文书")
+    await chat.click("要约书")
+    text = await _interview(
+        harness, chat, "offer", {"data_due": "2026-12-08", "first_meeting": "2026-12-10 9:30"}
+    )
+    assert "不晚于首次协商前 5 日" in text
+    assert "2026-12-05" in text
+
+    # A wage contract: a monthly minimum wage of 7 yuan is a slip, whatever the local rules.
+    other = await _seeded(harness)
+    await other.click("📄 文书")
+    await other.click("工资专项合同")
+    text = await _interview(harness, other, "wage", {"enterprise_min_wage": "7"})
+    assert "不像是一个月工资" in text

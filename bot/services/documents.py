@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -335,11 +335,20 @@ def check_ready(kind: str, facts: Facts) -> None:
         raise Problem("documents.no_rounds")
 
 
-def check_answers(kind: str, facts: Facts, answers: dict[str, Any]) -> None:
+# A monthly wage below this is a slip of the keyboard (7 for 1,700), whatever the local
+# minimum: China's lowest local minimum wage is well above it.
+PLAUSIBLE_MONTHLY_WAGE = 1000
+
+
+def check_answers(
+    kind: str, facts: Facts, answers: dict[str, Any], legal: LegalSettings, zone: ZoneInfo
+) -> None:
     """Rules that need the records and several answers together."""
     check_ready(kind, facts)
     if kind == "offer" and not facts.topics and not answers.get("proposals"):
         raise Problem("documents.offer_needs_topics")
+    if kind == "offer":
+        _check_offer_dates(facts, answers, legal, zone)
     if kind == "reply" and answers.get("decision") == "refuse" and not answers.get("reasons"):
         raise Problem("documents.refusal_needs_reasons")
     if kind == "minutes":
@@ -348,8 +357,34 @@ def check_answers(kind: str, facts: Facts, answers: dict[str, Any]) -> None:
         minimum = facts.guideline.minimum_wage if facts.guideline else 0
         if float(answers.get("enterprise_min_wage") or 0) < minimum:
             raise Problem("documents.below_minimum_wage", minimum=f"{minimum:g}")
+        for field in ("enterprise_min_wage", "last_year_avg"):
+            value = float(answers.get(field) or 0)
+            if value and value < PLAUSIBLE_MONTHLY_WAGE:
+                raise Problem(
+                    "documents.implausible_wage", value=f"{value:g}", least=PLAUSIBLE_MONTHLY_WAGE
+                )
         if float(answers.get("frontline_rise_pct") or 0) < float(answers.get("rise_pct") or 0):
             raise Problem("documents.frontline_below_average")
+
+
+def _check_offer_dates(
+    facts: Facts, answers: dict[str, Any], legal: LegalSettings, zone: ZoneInfo
+) -> None:
+    """The data are due at least `data_days_before` days before the first meeting, and the
+    reply deadline runs from the offer (the recorded offer date when there is one)."""
+    meeting_text, due_text = answers.get("first_meeting"), answers.get("data_due")
+    if meeting_text and due_text:
+        meeting = datetime.fromisoformat(str(meeting_text)).astimezone(zone).date()
+        latest = meeting - timedelta(days=legal.data_days_before)
+        if date.fromisoformat(str(due_text)) > latest:
+            raise Problem("documents.data_too_late", latest=latest, days=legal.data_days_before)
+    offer = facts.case.offer_on
+    if offer and answers.get("reply_due"):
+        expected = offer + timedelta(days=legal.reply_days)
+        if date.fromisoformat(str(answers["reply_due"])) != expected:
+            raise Problem(
+                "documents.reply_due_from_offer", offer=offer, due=expected, days=legal.reply_days
+            )
 
 
 def round_of(facts: Facts, number: int) -> NegotiationRound:
