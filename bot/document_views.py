@@ -59,10 +59,11 @@ def _plain(renderer: Renderer, key: str, **params: Any) -> str:
 
 
 def _rectifications(text: str) -> list[dict[str, str]]:
-    """'更换防护手套；车间主任；2026-12-31' per line → item, owner, due."""
+    """'更换防护手套，加装通风；车间主任；2026-12-31' per line → item, owner, due. Only '；'
+    (or ';') parts the columns: an item says things with commas."""
     rows = []
     for line in text.splitlines():
-        parts = [p.strip() for p in re.split(r"[；;，,]", line) if p.strip()]
+        parts = [p.strip() for p in re.split(r"[；;]", line) if p.strip()]
         if parts:
             rows.append(
                 {

@@ -40,12 +40,12 @@ RECENT = 8
 
 # ----- the documents screen -----
 async def show_menu(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: int) -> None:
-    editable, made = await documents.versions(uow, user, case_id)
+    editable, made, offered = await documents.versions(uow, user, case_id)
     rows: list[list[Any]] = []
     if editable:
         kinds = [
             button(ui.label(f"labels.doc_{kind}"), DocNewCB(case_id=case_id, kind=kind))
-            for kind in documents.KINDS
+            for kind in offered
         ]
         rows += [kinds[i : i + 2] for i in range(0, len(kinds), 2)]
     rows += [

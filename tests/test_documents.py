@@ -63,6 +63,16 @@ async def _seeded(h: Harness) -> ChatUser:
     return chat
 
 
+async def _put_in_force(h: Harness) -> None:
+    from storage.models import BargainingCase, Stage
+
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        case = await uow.session.get(BargainingCase, 1)
+        assert case is not None
+        case.stage = Stage.in_force
+        await uow.commit()
+
+
 async def _field(h: Harness, chat: ChatUser) -> str:
     from aiogram.fsm.storage.base import StorageKey
 
@@ -106,6 +116,10 @@ async def _generate(h: Harness, chat: ChatUser, kind: str) -> tuple[str, str]:
 async def test_all_ten_documents(harness: Harness):
     chat = await _seeded(harness)
     for kind, expected in KEY_TEXT.items():
+        if kind == "supervision":  # offered only once the contract is in force
+            assert "履约监督检查报告" not in " ".join(label for label, _ in chat.buttons())
+            await _put_in_force(harness)
+            await chat.click("返回案件")
         name, text = await _generate(harness, chat, kind)
         for fragment in expected:
             assert fragment in text, (kind, fragment, text[:600])

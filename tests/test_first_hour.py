@@ -135,3 +135,13 @@ async def test_a_quick_no_is_not_a_fast_response(harness):
             [li.id or 0, zh.id or 0], NOW - timedelta(days=30), NOW + timedelta(days=1)
         )
     assert found == {zh.id: [10.0]}
+
+
+def test_a_rectification_line_splits_only_on_semicolons():
+    from bot.document_views import _rectifications
+
+    rows = _rectifications("更换防护手套，加装通风；车间主任，王强；2026-12-31\n补发加班费")
+    assert rows == [
+        {"item": "更换防护手套，加装通风", "owner": "车间主任，王强", "due": "2026-12-31"},
+        {"item": "补发加班费", "owner": "", "due": ""},
+    ]

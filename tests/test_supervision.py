@@ -102,11 +102,13 @@ async def test_visit_problem_rectification_and_report(harness: Harness):
         await chat.send(answer)
     while "请核对" not in chat.last_text:
         await chat.send("无")
-    assert "发现问题：一线加班费按基本工资计算" in chat.last_text
+    assert "工作时间：发现问题（一线加班费" in chat.last_text
     await chat.click("提交")
     text = plain_text(chat.last_file("document").content)
-    assert "合格" in text
-    assert "发现问题：一线加班费按基本工资计算 & 少算" in text
+    # Each area named: never "劳动报酬：合格；合格".
+    assert "工资按时足额支付：合格" in text
+    assert "合格；合格" not in text
+    assert "工作时间：发现问题（一线加班费按基本工资计算 & 少算）" in text
     assert "李明、工会主席刘某 & <职工代表>" in text
     assert not harness.telegram.errors()
 

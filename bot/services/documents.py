@@ -28,6 +28,7 @@ from storage.models import (
     EnterpriseFinance,
     NegotiationRound,
     Side,
+    Stage,
     User,
     WageGuideline,
 )
@@ -298,6 +299,8 @@ def prefill(kind: str, facts: Facts, now: datetime, settings: Settings) -> dict[
     return {name: value for name, value in known.items() if name in asked and value}
 
 
+# Supervision checks the performance of a contract in force, and of nothing else.
+IN_FORCE = frozenset({Stage.in_force, Stage.performing, Stage.expiring, Stage.renewed})
 # The supervision report is written in Chinese whatever the author's chat language.
 RESULT_TEXT = {"pass": "合格", "problem": "发现问题", "na": "不适用"}
 FINDING_FIELDS = {
@@ -309,15 +312,28 @@ FINDING_FIELDS = {
 }
 
 
+AREA_TEXT = {
+    "pay_on_time": "工资按时足额支付",
+    "pay_level": "工资标准执行",
+    "hours": "工作时间",
+    "rest": "休息休假",
+    "safety": "劳动安全卫生",
+    "insurance": "社会保险和福利",
+    "women": "女职工特殊保护",
+}
+
+
 def _from_findings(found: supervision.Findings) -> dict[str, str]:
-    """The report's fields from the latest finished visit."""
+    """The report's fields from the latest finished visit; a field that covers several
+    areas names each ("工资按时足额支付：合格；工资标准执行：发现问题：……")."""
     known = {"checked_on": found.checked_on.isoformat(), "team": found.team}
     for name, areas in FINDING_FIELDS.items():
         parts = []
         for area in areas:
             if area in found.notes:
                 result, _, note = found.notes[area].partition("|")
-                parts.append(RESULT_TEXT[result] + (f"：{note}" if note else ""))
+                text = RESULT_TEXT[result] + (f"（{note}）" if note else "")
+                parts.append(f"{AREA_TEXT[area]}：{text}" if len(areas) > 1 else text)
         if parts:
             known[name] = "；".join(parts)
     lines = [
@@ -333,6 +349,8 @@ def _from_findings(found: supervision.Findings) -> dict[str, str]:
 def check_ready(kind: str, facts: Facts) -> None:
     if kind == "minutes" and not facts.rounds:
         raise Problem("documents.no_rounds")
+    if kind == "supervision" and facts.case.stage not in IN_FORCE:
+        raise Problem("documents.supervision_needs_force")
 
 
 # A monthly wage below this is a slip of the keyboard (7 for 1,700), whatever the local
@@ -426,9 +444,12 @@ async def save(
 
 async def versions(
     uow: UnitOfWork, user: User, case_id: int
-) -> tuple[bool, Sequence[CaseDocument]]:
-    _, editable = await cases.load(uow, user, case_id)
-    return editable, await uow.documents.of_case(case_id)
+) -> tuple[bool, Sequence[CaseDocument], tuple[str, ...]]:
+    """Whether the user may draft, the versions made, and the kinds that fit the case now
+    (the supervision report only once the contract is in force)."""
+    case, editable = await cases.load(uow, user, case_id)
+    offered = tuple(k for k in KINDS if k != "supervision" or case.stage in IN_FORCE)
+    return editable, await uow.documents.of_case(case_id), offered
 
 
 async def stored(uow: UnitOfWork, user: User, document_id: int) -> CaseDocument:
