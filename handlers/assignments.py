@@ -165,6 +165,7 @@ FORM = Form(
         Step(
             "kind",
             "assignments.ask_kind",
+            label="labels.field_type",
             choices=tuple((f"labels.assignment_kind_{k.value}", k.value) for k in AssignmentKind),
         ),
         Step(

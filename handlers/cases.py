@@ -33,9 +33,9 @@ from bot.callbacks import (
     TopicsCB,
 )
 from bot.clock import Clock
-from bot.services import cases, enterprises, rounds, supervision
+from bot.services import cases, dates, enterprises, rounds, supervision
 from bot.services.errors import Problem
-from bot.services.profiles import parse_date, today_in
+from bot.services.profiles import today_in
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
@@ -460,7 +460,8 @@ async def move_on_typed_date(
 ) -> None:
     data = await state.get_data()
     try:
-        on = parse_date(message.text or "")
+        today = today_in(settings.zone, clock.now())
+        on = date.fromisoformat(dates.parse_date(message.text or "", today))
     except Problem as problem:
         await ui.send(message.chat.id, problem.key)
         return

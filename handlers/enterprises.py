@@ -90,7 +90,12 @@ def _plain(parse: Callable[[str], Any]) -> Callable[[str, StepContext], Any]:
 FORM = Form(
     "ent",
     [
-        Step("name", "enterprises.ask_name", parse=_plain(enterprises.parse_name)),
+        Step(
+            "name",
+            "enterprises.ask_name",
+            parse=_plain(enterprises.parse_name),
+            label="labels.field_enterprise_name",
+        ),
         Step("credit_code", "enterprises.ask_credit_code", parse=_plain(enterprises.parse_code)),
         Step("industry", "enterprises.ask_industry", parse=_plain(enterprises.parse_industry)),
         Step("headcount", "enterprises.ask_headcount", parse=_plain(enterprises.parse_headcount)),

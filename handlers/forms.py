@@ -73,6 +73,11 @@ class Step:
     choices: tuple[tuple[str, str], ...] = ()  # a button step: (label key, value)
     optional: bool = False  # offers Skip, which stores ""
     photo: bool = False  # a photo step: stores the photo's file id
+    label: str = ""  # the review's name for the field (default labels.field_<field>)
+
+    @property
+    def label_key(self) -> str:
+        return self.label or f"labels.field_{self.field}"
 
 
 def _stored(value: Any) -> Any:
@@ -153,7 +158,7 @@ class Form:
         await env.state.update_data(_editing=False)
         edit = [
             button(
-                f"✏️ {ui.label('labels.field_' + step.field)}",
+                f"✏️ {ui.label(step.label_key)}",
                 FormCB(form=self.name, action="edit", value=step.field),
             )
             for step in self.steps

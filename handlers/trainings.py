@@ -173,6 +173,7 @@ FORM = Form(
         Step(
             "kind",
             "trainings.ask_kind",
+            label="labels.field_type",
             choices=tuple((f"labels.training_kind_{k.value}", k.value) for k in TrainingKind),
         ),
         Step("title", "trainings.ask_title", parse=lambda t, _: trainings.parse_title(t)),

@@ -99,7 +99,7 @@ async def _fill(h: Harness, chat: ChatUser, kind: str) -> None:
 
 
 async def _generate(h: Harness, chat: ChatUser, kind: str) -> tuple[str, str]:
-    label = {"offer": "要约书", "reply": "要约回应书", "plan": "协商方案", "minutes": "会议记录",
+    label = {"offer": "要约书", "reply": "要约回应书", "plan": "协商方案", "minutes": "会议纪要",
              "contract": "集体合同草案", "wage": "工资专项合同", "women": "女职工专项合同",
              "safety": "安全卫生专项合同", "supervision": "履约监督检查报告",
              "filing": "报送材料清单"}[kind]  # fmt: skip
@@ -201,7 +201,7 @@ async def test_bad_input_and_rules(harness: Harness):
 
     # Minutes of a meeting that was not held.
     await chat.click("📄 文书")
-    await chat.click("会议记录")
+    await chat.click("会议纪要")
     await _fill(harness, chat, "minutes")
     await chat.click("✏️ 第几次会议")
     await chat.send("7")
@@ -219,7 +219,7 @@ async def test_case_without_topics_and_rounds(harness: Harness):
     await chat.click("综合集体合同")
     await chat.click("2026")
     await chat.click("📄 文书")
-    reply = await chat.click("会议记录")
+    reply = await chat.click("会议纪要")
     assert "还没有登记协商会议" in reply.text
     await chat.click("📄 文书")
     await chat.click("要约书")

@@ -85,3 +85,38 @@ async def test_forged_number_buttons_in_the_survey_flows(harness):
         assert reply.answered_callback()
         assert not reply.errors, forged
         assert "出错" not in reply.text, forged
+
+
+@pytest.mark.parametrize(
+    ("typed", "yuan"),
+    [
+        ("￥86.5元", "86.5"),
+        ("86.5 元", "86.5"),
+        ("１２３", "123"),
+        ("¥1,200.50", "1200.50"),
+        ("RMB 100", "100"),
+        ("1，200 元", "1200"),
+    ],
+)
+def test_money_as_people_type_it(typed: str, yuan: str):
+    from decimal import Decimal
+
+    from bot.services.money import parse_money
+
+    assert parse_money(typed, Decimal(0), Decimal(100_000)) == Decimal(yuan)
+
+
+@pytest.mark.parametrize("typed", ["86.555", "很多", "1e5", "NaN", "-5", "²", "", "1.2.3"])
+def test_no_money(typed: str):
+    from decimal import Decimal
+
+    from bot.services.money import parse_money
+
+    assert parse_money(typed, Decimal(0), Decimal(100_000)) is None
+
+
+def test_expense_amounts_in_fen_through_the_money_parser():
+    from bot.services import expenses
+
+    assert expenses.parse_amount("￥86.5元") == 8650
+    assert expenses.parse_amount("１２８") == 12800

@@ -41,7 +41,7 @@ async def test_visit_problem_rectification_and_report(harness: Harness):
     await chat.click("履约检查")
     await chat.click("安排检查")
     assert "已经过去" in (await chat.send("2026-11-01")).text
-    assert "真实存在" in (await chat.send("2026-02-31")).text
+    assert "没看懂这个日期" in (await chat.send("2026-02-31")).text
     await chat.send("2026-11-24")
     reply = await chat.send("李明、工会主席刘某 & <职工代表>")
     assert "已检查 0/7 项" in reply.text

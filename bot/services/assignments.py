@@ -43,9 +43,9 @@ def parse_reason(text: str) -> str:
 
 def parse_due(text: str, today: date) -> date:
     try:
-        due = date.fromisoformat(parse_date(text))
+        due = date.fromisoformat(parse_date(text, today))
     except Problem:
-        raise Problem("assignments.bad_date") from None
+        raise Problem("common.bad_date") from None
     if due < today:
         raise Problem("assignments.in_past")
     if due > today + timedelta(days=366):

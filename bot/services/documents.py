@@ -8,12 +8,14 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services import cases, research, supervision, surveys
 from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
+from bot.services.money import parse_money
 from bot.services.numbers import parse_int
 from bot.services.profiles import today_in
 from bot.services.rounds import parse_when
@@ -165,7 +167,7 @@ def parse_answer(ask: Ask, value: str, now: datetime, zone: ZoneInfo, legal: Leg
     if ask.kind == "text":
         return _text(value, TEXT_MAX)
     if ask.kind == "date":
-        return parse_date(value)
+        return parse_date(value, now.astimezone(zone).date())
     if ask.kind == "datetime":
         return parse_when(value, now, zone).isoformat()
     if ask.kind == "choice":
@@ -182,11 +184,13 @@ def parse_answer(ask: Ask, value: str, now: datetime, zone: ZoneInfo, legal: Leg
         if whole is None:
             raise Problem(f"documents.bad_{ask.kind}", low=least, high=most)
         return str(whole)
+    if ask.kind == "money":
+        amount = parse_money(value, Decimal(0), Decimal(10_000_000))
+        if amount is None:
+            raise Problem("documents.bad_money", low=0, high=10_000_000)
+        return f"{amount:f}"
     number = _number(value)
-    bounds: dict[str, tuple[float, float, bool]] = {
-        "percent": (0, 100, True),
-        "money": (0, 10_000_000, True),
-    }
+    bounds: dict[str, tuple[float, float, bool]] = {"percent": (0, 100, True)}
     low, high, fraction = bounds[ask.kind]
     pattern = r"\d+(\.\d{1,2})?" if fraction else r"\d+"
     if not re.fullmatch(pattern, number) or not low <= float(number) <= high:

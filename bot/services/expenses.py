@@ -4,15 +4,15 @@ dedicated-fund audit."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from bot.services import orgs
 from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
+from bot.services.money import parse_money
 from bot.services.profiles import today_in
 from bot.services.text import text_value
 from bot.settings import Settings
@@ -25,21 +25,18 @@ NOTE_MAX, REASON_MAX = 200, 200
 
 
 def parse_amount(text: str) -> int:
-    """'128', '128.5', '１２８元' → fen; positive, at most AMOUNT_MAX_YUAN yuan."""
-    value = unicodedata.normalize("NFKC", text).strip().removesuffix("元").replace(",", "").strip()
-    if not re.fullmatch(r"\d{1,6}(\.\d{1,2})?", value):
+    """'128', '128.5', '１２８元', '￥86.5元' → fen; positive, at most AMOUNT_MAX_YUAN yuan."""
+    amount = parse_money(text, Decimal("0.01"), Decimal(AMOUNT_MAX_YUAN))
+    if amount is None:
         raise Problem("expenses.bad_amount", max=AMOUNT_MAX_YUAN)
-    fen = round(float(value) * 100)
-    if not 0 < fen <= AMOUNT_MAX_YUAN * 100:
-        raise Problem("expenses.bad_amount", max=AMOUNT_MAX_YUAN)
-    return fen
+    return int(amount * 100)
 
 
 def parse_spent_on(text: str, today: date) -> date:
     try:
-        day = date.fromisoformat(parse_date(text))
+        day = date.fromisoformat(parse_date(text, today))
     except Problem:
-        raise Problem("expenses.bad_date") from None
+        raise Problem("common.bad_date") from None
     if day > today:
         raise Problem("expenses.in_future")
     if day < today - timedelta(days=366):

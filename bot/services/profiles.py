@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.services import orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.services.text import clean
+from bot.services.when import parse_day
 from bot.settings import LegalSettings
 from storage.models import HiringRoute, InstructorProfile, Org, ProfileStatus, Role, User
 from storage.uow import UnitOfWork
@@ -25,8 +26,6 @@ _NAME = re.compile(r"^[^\d\W_][^\d_<>&\"'@#$%^*=+{}\[\]|\\/;:!?，。！？]*$",
 _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 _LANDLINE = re.compile(r"^(0\d{2,3})-?(\d{7,8})$")
 _CERTIFICATE = re.compile(r"^[A-Za-z0-9-]+$")
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
 def parse_name(text: str) -> str:
@@ -46,14 +45,11 @@ def parse_phone(text: str) -> str:
 
 
 def parse_date(text: str) -> date:
-    value = clean(text)
-    match = _DATE.match(value) or _COMPACT_DATE.match(value)
-    if not match:
+    """A birth date: written out in full (no 'today' or '12月15日' without a year)."""
+    day = parse_day(text)
+    if day is None:
         raise Problem("profile.bad_date")
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        raise Problem("profile.bad_date") from None
+    return day
 
 
 def age_on(birth: date, today: date) -> int:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from bot.services import cases, enterprises
 from bot.services.errors import AccessDenied, Problem
+from bot.services.money import parse_money
 from bot.services.numbers import parse_int
 from bot.services.text import clean
 from storage.models import EnterpriseFinance, Org, Role, User, WageGuideline
@@ -85,14 +87,12 @@ def _pct(value: float | None) -> str:
 
 
 def parse_amount(text: str, allow_negative: bool = False) -> float:
-    value = clean(text).replace(",", "").replace("，", "").removesuffix("万元").removesuffix("万")
-    try:
-        number = float(value)
-    except ValueError:
-        raise Problem("research.bad_amount") from None
-    if number != number or abs(number) > 1e9 or (number < 0 and not allow_negative):  # NaN, absurd
+    """An amount of the enterprise's accounts, in 万元 ('1,200', '１２００万元', '-35.5')."""
+    low = Decimal(-1_000_000_000) if allow_negative else Decimal(0)
+    amount = parse_money(clean(text).removesuffix("万"), low, Decimal(1_000_000_000), unit="万元")
+    if amount is None:
         raise Problem("research.bad_amount")
-    return round(number, 2)
+    return float(amount)
 
 
 def parse_percent(text: str) -> float:

@@ -3,52 +3,32 @@ offer and not in the future, corrected with the previous version kept."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services import cases, reminders
 from bot.services.errors import AccessDenied, Problem
 from bot.services.numbers import parse_int
-from bot.services.profiles import today_in
 from bot.services.text import clean, text_value
+from bot.services.when import parse_moment
 from bot.settings import Settings
 from storage.models import NegotiationRound, RoundRevision, Stage, User
 from storage.uow import UnitOfWork
 
-_FULL = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s+(\d{1,2})[:：点hH](\d{2})?分?$")
-_SHORT = re.compile(r"^(\d{1,2})[-/.月](\d{1,2})日?\s+(\d{1,2})[:：点hH](\d{2})?分?$")
-_RELATIVE = re.compile(
-    r"^(today|yesterday|tomorrow|今天|昨天|明天)\s*(\d{1,2})[:：点hH](\d{2})?分?$"
-)
-_OFFSETS = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "tomorrow": 1, "明天": 1}
 LONG_MAX = 2000
 OPEN_STAGES = (Stage.reply_received, Stage.negotiating, Stage.suspended, Stage.draft)
 
 
 def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:
-    """'2026-11-20 14:30', '11-20 14:30', '今天 9:00', 'yesterday 14:00' → aware UTC."""
-    value = clean(text).lower()
-    today = today_in(zone, now)
-    try:
-        if match := _RELATIVE.match(value):
-            day = today + timedelta(days=_OFFSETS[match.group(1)])
-            hour, minute = int(match.group(2)), int(match.group(3) or 0)
-        elif match := _FULL.match(value):
-            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-            hour, minute = int(match.group(4)), int(match.group(5) or 0)
-        elif match := _SHORT.match(value):
-            day = date(today.year, int(match.group(1)), int(match.group(2)))
-            hour, minute = int(match.group(3)), int(match.group(4) or 0)
-        else:
-            raise Problem("rounds.bad_when")
-        moment = datetime.combine(day, time(hour, minute), tzinfo=zone)
-    except ValueError:
-        raise Problem("rounds.bad_when") from None
-    return moment.astimezone(UTC)
+    """'2026-11-20 14:30', '12月10日上午9点', '明天 9点半', 'yesterday 14:00' → aware UTC
+    (bot/services/when.py, the one parser for moments)."""
+    moment = parse_moment(text, now, zone)
+    if moment is None:
+        raise Problem("rounds.bad_when")
+    return moment
 
 
 def parse_held_at(text: str, now: datetime, zone: ZoneInfo) -> datetime:

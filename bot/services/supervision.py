@@ -51,9 +51,9 @@ def parse_owner(text: str) -> str:
 
 def parse_day(text: str, today: date, *, past_ok: bool = False) -> date:
     try:
-        day = date.fromisoformat(parse_date(text))
+        day = date.fromisoformat(parse_date(text, today))
     except Problem:
-        raise Problem("supervision.bad_date") from None
+        raise Problem("common.bad_date") from None
     if day < today and not past_ok:
         raise Problem("supervision.in_past")
     if day > today + timedelta(days=366):
