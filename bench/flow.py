@@ -25,19 +25,18 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlmodel import select
 
-from bench.surveys import Row, ratio
+from bench.surveys import Row, open_demo_survey, ratio
 from bot.app import App, create_app
 from bot.emulator.server import Emulator
 from bot.emulator.telegram import Call
 from bot.playground import PLAYGROUND_TOKEN, start_emulator
-from bot.services import broadcasts, demo, orgs, surveys
+from bot.services import broadcasts, orgs
 from bot.settings import Settings
 from bot.testing.http import Person, add_instructors
 from storage.models import OrgLevel, Role, User
@@ -75,26 +74,7 @@ def _tuned(settings: Settings, url: str, port: int) -> Settings:
 
 async def _open_survey(app: App) -> str:
     """The demo data and an open survey on its wage case; returns the survey's token."""
-    now = app.clock.now()
-    async with UnitOfWork(app.db.sessions) as uow:
-        await demo.seed(uow, now, app.settings)
-        owner = (
-            await uow.session.execute(select(User).where(User.telegram_id == 1101))
-        ).scalar_one()
-        survey = await surveys.create(
-            uow,
-            owner,
-            1,
-            [surveys.topic_entry(k) for k in ("pay", "hours", "safety")],
-            list(surveys.QUESTIONS),
-            None,
-            now + timedelta(days=7),
-            now,
-            app.settings,
-        )
-        await surveys.publish(uow, owner, survey.id or 0, now, app.settings)
-        await uow.commit()
-        return survey.token
+    return (await open_demo_survey(app, ("pay", "hours", "safety"))).token
 
 
 def _first_reply(calls: list[Call], people: set[int]) -> dict[int, datetime]:

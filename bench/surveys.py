@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import insert
 from sqlmodel import select
 
+from bot.app import App
 from bot.services import demo, surveys
 from bot.settings import Settings
 from bot.testing import Harness
@@ -55,9 +56,11 @@ class Row:
     target: str = "—"
 
 
-async def _survey(h: Harness) -> Survey:
-    async with UnitOfWork(h.app.db.sessions) as uow:
-        await demo.seed(uow, h.clock.now(), h.app.settings)
+async def open_demo_survey(app: App, topics: tuple[str, ...] = TOPICS) -> Survey:
+    """The demo data and an open survey on its wage case, asking every question."""
+    now = app.clock.now()
+    async with UnitOfWork(app.db.sessions) as uow:
+        await demo.seed(uow, now, app.settings)
         owner = (
             await uow.session.execute(select(User).where(User.telegram_id == 1101))
         ).scalar_one()
@@ -65,16 +68,20 @@ async def _survey(h: Harness) -> Survey:
             uow,
             owner,
             1,
-            [surveys.topic_entry(k) for k in TOPICS],
+            [surveys.topic_entry(k) for k in topics],
             list(surveys.QUESTIONS),
             None,
-            h.clock.now() + timedelta(days=7),
-            h.clock.now(),
-            h.app.settings,
+            now + timedelta(days=7),
+            now,
+            app.settings,
         )
-        await surveys.publish(uow, owner, survey.id or 0, h.clock.now(), h.app.settings)
+        await surveys.publish(uow, owner, survey.id or 0, now, app.settings)
         await uow.commit()
         return survey
+
+
+async def _survey(h: Harness) -> Survey:
+    return await open_demo_survey(h.app)
 
 
 async def _one_worker(h: Harness, telegram_id: int, survey: Survey, rng: random.Random) -> int:

@@ -105,6 +105,7 @@ class RepsCB(CallbackData, prefix="rv"):
 
 class RepRemoveCB(CallbackData, prefix="rx"):
     representative_id: int
+    sure: bool = False  # False: ask first
 
 
 class FinanceCB(CallbackData, prefix="fi"):

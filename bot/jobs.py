@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.callbacks import AssignCB, RemindCB, TrainingCB
+from bot.callbacks import AssignCB, MenuCB, RemindCB, TrainingCB
 from bot.flow import Priority
 from bot.notify import report_to_liaisons
 from bot.sender import Delivery
@@ -435,6 +435,18 @@ async def report_progress(app: App) -> None:
             with contextlib.suppress(TelegramAPIError):  # "not modified", or deleted
                 await app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
         if found.finished:
+            home = keyboard(
+                [
+                    [
+                        button(
+                            app.renderer.label(author.locale, "labels.back_to_menu"),
+                            MenuCB(action="home"),
+                        )
+                    ]
+                ]
+            )
             await app.sender.send_message(
-                author.telegram_id, app.renderer.text(author.locale, "broadcasts.report", **params)
+                author.telegram_id,
+                app.renderer.text(author.locale, "broadcasts.report", **params),
+                reply_markup=home,
             )

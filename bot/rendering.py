@@ -72,17 +72,24 @@ class Renderer:
         env.filters["num"] = number
         return env
 
+    @staticmethod
+    def _moment(value: datetime | date | str | None) -> datetime | date | str | None:
+        """A stored ISO string read back as a moment or day; anything else as it is."""
+        if isinstance(value, str) and value:
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        return value
+
     def format_datetime(self, value: datetime | date | str | None) -> str:
         """A moment as people read it: in the bot's zone, to the minute; a stored ISO
         string too (a moment kept in a form)."""
+        value = self._moment(value)
         if value is None or value == "":
             return "—"
         if isinstance(value, str):
-            text = value
-            try:
-                value = datetime.fromisoformat(text)
-            except ValueError:
-                return text
+            return value
         if not isinstance(value, datetime):
             return value.isoformat()
         if value.tzinfo is None:
@@ -92,14 +99,11 @@ class Renderer:
     def format_date(self, value: datetime | date | str | None) -> str:
         """A day as people read it; a moment (or its ISO string) is first put in the bot's
         zone, so a work-file entry never shows '2026-11-28T03:26:03.841143+00:00'."""
+        value = self._moment(value)
         if value is None or value == "":
             return "—"
         if isinstance(value, str):
-            text = value
-            try:
-                value = datetime.fromisoformat(text)
-            except ValueError:
-                return text
+            return value
         if isinstance(value, datetime):
             if value.tzinfo is not None:
                 value = value.astimezone(self.zone)

@@ -417,7 +417,8 @@ async def _apply_move(
             k: ui.label(f"labels.stage_{v.value}") if isinstance(v, Stage) else v
             for k, v in problem.params.items()
         }
-        await ui.send_html(chat_id, ui.text(problem.key, **params))
+        back = keyboard([[button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))]])
+        await ui.send_html(chat_id, ui.text(problem.key, **params), back)  # never a dead end
         return
     await state.clear()
     await ui.send(chat_id, "cases.moved", target=ui.label(f"labels.stage_{target.value}"), on=on)

@@ -52,7 +52,8 @@ async def show(
         rows += [
             [
                 button(
-                    f"{ui.label('labels.remove')} {m.name}"[:60],
+                    f"{ui.label('labels.remove')} {ui.label(f'labels.side_{m.side.value}')} "
+                    f"{m.name}"[:60],
                     RepRemoveCB(representative_id=m.id or 0),
                 )
             ]
@@ -174,6 +175,26 @@ async def remove(
     ui: Ui,
     settings: Settings,
 ) -> None:
+    if not callback_data.sure:
+        member = await representatives.removable(uow, user, callback_data.representative_id)
+        await query.answer()
+        rows = [
+            [
+                button(
+                    ui.label("labels.confirm_remove"),
+                    RepRemoveCB(representative_id=member.id or 0, sure=True),
+                ),
+                button(ui.label("labels.cancel"), RepsCB(case_id=member.case_id)),
+            ]
+        ]
+        await ui.send(
+            query.from_user.id,
+            "representatives.confirm_remove",
+            keyboard(rows),
+            name=member.name,
+            side=ui.label(f"labels.side_{member.side.value}"),
+        )
+        return
     case_id = await representatives.remove(uow, user, callback_data.representative_id)
     await query.answer()
     await show(ui, query.from_user.id, uow, user, case_id, settings)

@@ -83,6 +83,7 @@ async def test_compose_test_send_and_progress(harness: Harness):
     texts = [m.get("text", "") for m in author.bot_messages()]
     assert any("发送完毕：已送达 3，失败 0，已屏蔽机器人 1" in t for t in texts)  # edited
     assert any("通知发送完毕：送达 3 人" in t for t in texts)
+    assert "返回菜单" in " ".join(label for label, _ in author.buttons())  # not a dead end
     async with UnitOfWork(harness.app.db.sessions) as uow:
         [broadcast] = (await uow.session.execute(select(Broadcast))).scalars().all()
         assert broadcast.status.value == "done"

@@ -162,6 +162,7 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     # Signing before the congress passes is refused.
     reply = await chat.press(f"mv:{case.id}:signed:today")
     assert "职工代表大会" in reply.text
+    assert "返回案件" in " ".join(label for label, _ in chat.buttons())  # a way back
 
     await chat.click("记录职代会表决")
     await chat.send("30")

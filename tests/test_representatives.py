@@ -46,7 +46,9 @@ async def test_line_up_rules_are_explained_until_they_hold(harness: Harness):
 
     text = await _add(chat, "workers", "王工", chief=True, expert=True)
     assert "首席代表不能由外聘专家担任" in text
-    await chat.click("✖️ 王工")
+    reply = await chat.click("✖️ 职工方 王工")
+    assert "确定把职工方代表 王工 从名单中删除吗" in reply.text
+    await chat.click("确认删除")
     await _add(chat, "workers", "王工", chief=True)
     await _add(chat, "workers", "李工", woman=True)
     await _add(chat, "workers", "赵专家", expert=True)

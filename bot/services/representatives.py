@@ -74,10 +74,16 @@ async def add(
     )
 
 
-async def remove(uow: UnitOfWork, user: User, representative_id: int) -> int:
+async def removable(uow: UnitOfWork, user: User, representative_id: int) -> CaseRepresentative:
+    """A representative the user may take off the line-up (asked to confirm first)."""
     member = await uow.representatives.get(representative_id)
     if member is None:
         raise Problem("common.expired_button")
     await cases.editable(uow, user, member.case_id)
+    return member
+
+
+async def remove(uow: UnitOfWork, user: User, representative_id: int) -> int:
+    member = await removable(uow, user, representative_id)
     await uow.representatives.remove(member)
     return member.case_id
