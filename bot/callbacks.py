@@ -54,6 +54,13 @@ class CaseCB(CallbackData, prefix="c"):
     case_id: int
 
 
+class CasePageCB(CallbackData, prefix="cp"):
+    """Turn the case card's page in place: ⋯ 更多, or back to its main page."""
+
+    case_id: int
+    more: bool = False
+
+
 class MoveCB(CallbackData, prefix="mv"):
     case_id: int
     stage: str

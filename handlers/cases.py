@@ -17,6 +17,7 @@ from bot.callbacks import (
     CaseCB,
     CaseEnterpriseCB,
     CaseListCB,
+    CasePageCB,
     ChecksCB,
     CongressCB,
     DocsCB,
@@ -57,51 +58,65 @@ class Move(StatesGroup):
     date = State()
 
 
-def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
-    case_id = view.case.id or 0
+def _card_markup(ui: Ui, view: cases.CaseView, more: bool = False) -> InlineKeyboardMarkup:
+    """The card's buttons: what is done most on the first page (at most eight), the rest
+    behind ⋯ 更多, so a phone shows the card and its buttons at once."""
+    case_id, case = view.case.id or 0, view.case
+    rows: list[list[Any]] = []
+    if more:
+        rows.append(
+            [
+                button(ui.label("labels.menu_rounds"), RoundsCB(case_id=case_id)),
+                button(ui.label("labels.menu_timeline"), TimelineCB(case_id=case_id)),
+            ]
+        )
+        rows.append(
+            [
+                button(ui.label("labels.menu_representatives"), RepsCB(case_id=case_id)),
+                button(ui.label("labels.menu_advice"), AdviceCB(case_id=case_id)),
+            ]
+        )
+        if case.stage in supervision.IN_FORCE:
+            rows.append([button(ui.label("labels.menu_checks"), ChecksCB(case_id=case_id))])
+        if view.editable:
+            extra = [button(ui.label("labels.menu_share"), ShareCB(case_id=case_id))]
+            if case.case_type in cases.MULTI_ENTERPRISE:
+                extra.append(
+                    button(ui.label("labels.add_enterprise"), CaseEnterpriseCB(case_id=case_id))
+                )
+            rows.append(extra)
+            rows.append([button(ui.label("labels.menu_report"), ReportCB(case_id=case_id))])
+            if Stage.terminated in view.next_stages:
+                stop = MoveCB(case_id=case_id, stage=Stage.terminated.value)
+                rows.append([button(ui.label("labels.to_stage_terminated"), stop)])
+        rows.append([button(ui.label("labels.card_main"), CasePageCB(case_id=case_id))])
+        return keyboard(rows)
+    if view.editable and case.stage is Stage.draft:
+        rows.append([button(ui.label("labels.record_congress"), CongressCB(case_id=case_id))])
+    if view.editable and case.stage in rounds.OPEN_STAGES:
+        rows.append(
+            [button(ui.label("labels.menu_log_round"), RoundsCB(case_id=case_id, new=True))]
+        )
     moves = [
         button(
             ui.label(f"labels.to_stage_{stage.value}"), MoveCB(case_id=case_id, stage=stage.value)
         )
         for stage in view.next_stages
+        if stage is not Stage.terminated  # rare and final: on the second page
     ]
-    rows = [moves[i : i + 2] for i in range(0, len(moves), 2)]
+    rows += [moves[i : i + 2] for i in range(0, len(moves), 2)]
     rows.append(
         [
             button(ui.label("labels.menu_topics"), TopicsCB(case_id=case_id)),
-            button(ui.label("labels.menu_rounds"), RoundsCB(case_id=case_id)),
-        ]
-    )
-    rows.append(
-        [
-            button(ui.label("labels.menu_timeline"), TimelineCB(case_id=case_id)),
             button(ui.label("labels.menu_surveys"), SurveysCB(case_id=case_id)),
         ]
     )
-    documents_row = [button(ui.label("labels.menu_documents"), DocsCB(case_id=case_id))]
-    if view.case.stage in supervision.IN_FORCE:
-        documents_row.append(button(ui.label("labels.menu_checks"), ChecksCB(case_id=case_id)))
-    rows.append(documents_row)
     rows.append(
         [
-            button(ui.label("labels.menu_representatives"), RepsCB(case_id=case_id)),
-            button(ui.label("labels.menu_advice"), AdviceCB(case_id=case_id)),
+            button(ui.label("labels.menu_documents"), DocsCB(case_id=case_id)),
+            button(ui.label("labels.card_more"), CasePageCB(case_id=case_id, more=True)),
         ]
     )
-    if view.editable and view.case.stage in rounds.OPEN_STAGES:
-        rows.insert(
-            0, [button(ui.label("labels.menu_log_round"), RoundsCB(case_id=case_id, new=True))]
-        )
-    if view.editable:
-        extra = [button(ui.label("labels.menu_share"), ShareCB(case_id=case_id))]
-        if view.case.case_type in cases.MULTI_ENTERPRISE:
-            extra.append(
-                button(ui.label("labels.add_enterprise"), CaseEnterpriseCB(case_id=case_id))
-            )
-        rows.append(extra)
-        rows.append([button(ui.label("labels.menu_report"), ReportCB(case_id=case_id))])
-    if view.editable and view.case.stage is Stage.draft:
-        rows.insert(0, [button(ui.label("labels.record_congress"), CongressCB(case_id=case_id))])
     rows.append(
         [
             button(ui.label("labels.menu_cases"), MenuCB(action="cases")),
@@ -111,7 +126,14 @@ def _card_markup(ui: Ui, view: cases.CaseView) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
-async def show_case(ui: Ui, chat_id: int, view: cases.CaseView) -> None:
+async def show_case(
+    ui: Ui,
+    chat_id: int,
+    view: cases.CaseView,
+    more: bool = False,
+    message: Message | None = None,
+) -> None:
+    """The case card; `message`: turn the page of the card shown there, in place."""
     case = view.case
     congress = None
     if case.congress_total is not None:
@@ -121,10 +143,11 @@ async def show_case(ui: Ui, chat_id: int, view: cases.CaseView) -> None:
             "yes": case.congress_yes,
             "passed": case.congress_passed,
         }
-    await ui.send(
+    await ui.edit_or_send(
+        message,
         chat_id,
         "cases.card",
-        _card_markup(ui, view),
+        _card_markup(ui, view, more),
         enterprises="、".join(e.name for e in view.enterprises),
         type=ui.label(f"labels.type_{case.case_type.value}"),
         year=case.year,
@@ -278,6 +301,25 @@ async def open_case_card(
     await state.clear()
     await query.answer()
     await _show(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
+
+
+@router.callback_query(CasePageCB.filter())
+async def turn_card_page(
+    query: CallbackQuery,
+    callback_data: CasePageCB,
+    uow: UnitOfWork,
+    user: User,
+    ui: Ui,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """⋯ 更多 / back to the main page: the same card, its page turned in place."""
+    view = await cases.view(
+        uow, user, callback_data.case_id, clock.now(), settings.zone, settings.legal
+    )
+    await query.answer()
+    shown = query.message if isinstance(query.message, Message) else None
+    await show_case(ui, query.from_user.id, view, callback_data.more, shown)
 
 
 @router.callback_query(NewCaseCB.filter(F.case_type == ""), INSTRUCTOR)

@@ -283,6 +283,7 @@ async def test_timeline_lists_everything_newest_first(harness: Harness):
     await chat.click("添加议题")
     await chat.click("劳动报酬")
     await chat.click("返回案件")
+    await chat.click("更多")  # the card's second page
     reply = await chat.click("时间线")
     lines = [line for line in reply.text.splitlines() if line.startswith("•")]
     assert "议题“劳动报酬”：已提出" in lines[0]
@@ -332,6 +333,7 @@ async def test_industry_case_covers_several_enterprises(harness: Harness):
     await chat.click("新建案件")
     await chat.click("行业性集体合同")
     await chat.click("2026")
+    await chat.click("更多")  # the card's second page
     await chat.click("添加企业")
     await chat.send("光电")
     reply = await chat.click("光谷光电有限公司")
@@ -339,6 +341,7 @@ async def test_industry_case_covers_several_enterprises(harness: Harness):
         "光谷光电有限公司、光谷电子有限公司" in reply.text
         or "光谷电子有限公司、光谷光电有限公司" in reply.text
     )
+    await chat.click("更多")  # the card's second page
     await chat.click("添加企业")
     await chat.send("光电")
     assert "已在本案件中" in (await chat.click("光谷光电有限公司")).text
@@ -372,6 +375,7 @@ async def test_sharing_lets_a_colleague_see_but_not_change(harness: Harness):
     await join(harness, colleague, org, Role.instructor)
     assert "没有权限" in (await colleague.press(f"c:{case.id}")).text
 
+    await chat.click("更多")  # the card's second page
     await chat.click("共享")
     reply = await chat.click("➕ 张华")
     assert "目前已共享给：张华" in reply.text

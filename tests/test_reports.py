@@ -121,6 +121,7 @@ async def test_report_from_a_case_card(harness: Harness):
 
     await _register(instructor)
     await _open_case(instructor)
+    await instructor.click("更多")  # the card's second page
     await instructor.click("报告重大问题")
     await instructor.click("企业拒绝协商")
     await instructor.click("一般")

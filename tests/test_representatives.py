@@ -40,6 +40,7 @@ async def test_line_up_rules_are_explained_until_they_hold(harness: Harness):
     chat = await _instructor(harness)
     await _register(chat)  # 1200 staff, 300 women: exactly 1/4, so a woman is needed
     await _open_case(chat)
+    await chat.click("更多")  # the card's second page
     reply = await chat.click("👥 代表")
     assert "职工方代表不足 3 人" in reply.text
     assert "应有女职工代表" in reply.text
@@ -75,6 +76,7 @@ async def test_only_the_owner_changes_the_line_up(harness: Harness):
     chat = await _instructor(harness)
     await _register(chat)
     await _open_case(chat)
+    await chat.click("更多")  # the card's second page
     await chat.click("👥 代表")
     await _add(chat, "workers", "王工", chief=True)
     async with UnitOfWork(harness.app.db.sessions) as uow:

@@ -124,6 +124,7 @@ async def test_research_flow(harness: Harness):
     assert "2025 年：营业收入 12000.0" in chat.last_text
 
     await _open_case(chat)
+    await chat.click("更多")  # the card's second page
     reply = await chat.click("工资增幅建议")
     assert "建议增幅" in reply.text
     assert "7.0% – 10.0%" in reply.text
@@ -137,5 +138,6 @@ async def test_advice_without_guideline_says_what_is_missing(harness: Harness):
     chat = await _instructor(harness)
     await _register(chat)
     await _open_case(chat)
+    await chat.click("更多")  # the card's second page
     reply = await chat.click("工资增幅建议")
     assert "还没有录入 2026 年工资指导线" in reply.text

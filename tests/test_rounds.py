@@ -134,6 +134,7 @@ async def test_correct_a_round_keeps_history(harness: Harness):
     chat = await _case_with_reply(harness)
     await log_plain_round(chat)
     await chat.click("返回案件")
+    await chat.click("更多")  # the card's second page
     await chat.click("会议记录")
     reply = await chat.click("#1")
     assert "公司三楼会议室" in reply.text
@@ -148,6 +149,7 @@ async def test_correct_a_round_keeps_history(harness: Harness):
     [revision] = await _rows(harness, RoundRevision)
     assert revision.before["place"] == "公司三楼会议室"
     await chat.click("返回案件")
+    await chat.click("更多")  # the card's second page
     await chat.click("会议记录")
     assert "已更正 1 次" in (await chat.click("#1")).text
 
@@ -191,6 +193,7 @@ async def test_attendance_cannot_exceed_the_registered_representatives(harness: 
     await chat.send("/menu")
     await chat.click("我的案件")
     await chat.click("光谷电子有限公司")
+    await chat.click("更多")  # the card's second page
     await chat.click("👥 代表")
     for name in ("王工", "李工", "赵工"):
         await _add(chat, "workers", name, chief=name == "王工")

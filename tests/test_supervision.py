@@ -38,6 +38,7 @@ async def _reminders(h: Harness, kind: str) -> list[Reminder]:
 
 async def test_visit_problem_rectification_and_report(harness: Harness):
     chat = await _in_force(harness)
+    await chat.click("更多")  # the card's second page
     await chat.click("履约检查")
     await chat.click("安排检查")
     assert "已经过去" in (await chat.send("2026-11-01")).text
@@ -84,6 +85,7 @@ async def test_visit_problem_rectification_and_report(harness: Harness):
     await chat.send("/menu")
     await chat.click("我的案件")
     await chat.click("光谷电子有限公司")
+    await chat.click("更多")  # the card's second page
     await chat.click("履约检查")
     await chat.click("2026-11-24")
     reply = await chat.click("已整改")
