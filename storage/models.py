@@ -177,6 +177,9 @@ class Enterprise(SQLModel, table=True):
     org_id: int = Field(foreign_key="org.id", index=True)
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # Asked once, by the first contract drafted, then known to every later document.
+    legal_rep: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    economic_type: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
 
 
 class BargainingCase(SQLModel, table=True):

@@ -337,3 +337,22 @@ async def test_document_answers_that_cannot_be_are_refused(harness: Harness):
     await other.click("工资专项合同")
     text = await _interview(harness, other, "wage", {"enterprise_min_wage": "7"})
     assert "不像是一个月工资" in text
+
+
+async def test_the_legal_representative_is_asked_once_per_enterprise(harness: Harness):
+    chat = await _seeded(harness)
+    await _generate(harness, chat, "contract")  # asks for the legal representative
+    await chat.click("📄 文书")
+    await chat.click("工资专项合同")
+    asked = []
+    for _ in range(30):
+        field = (await _field(harness, chat)).removeprefix("doc_")
+        if field == "review":
+            break
+        asked.append(field)
+        ask = {a.name: a for a in documents.ASKS["wage"]}[field]
+        await chat.send(SPECIAL.get(field, VALUES[ask.kind]))
+    assert "legal_rep" not in asked
+    assert "economic_type" not in asked
+    reply = await chat.click("提交")
+    assert not reply.errors

@@ -276,6 +276,8 @@ def prefill(kind: str, facts: Facts, now: datetime, settings: Settings) -> dict[
         "reps_per_side": str(_reps_per_side(facts, settings)),
         "reply_due": (today + timedelta(days=legal.reply_days)).isoformat(),
         "contract_name": f"{case.year}年度集体合同",
+        "legal_rep": enterprise.legal_rep,
+        "economic_type": enterprise.economic_type,
         "checked_on": today.isoformat(),
     }
     if case.offer_on:
@@ -429,8 +431,14 @@ async def save(
     name: Callable[[int], str],
     now: datetime,
 ) -> CaseDocument:
-    """Record a generated file as the next version of its kind on the case."""
+    """Record a generated file as the next version of its kind on the case; the
+    enterprise's legal representative and economic type, once given, are kept on it."""
     await cases.editable(uow, user, case_id)
+    enterprises = await uow.cases.enterprises_of(case_id)
+    if enterprises:
+        for field in ("legal_rep", "economic_type"):
+            if answers.get(field):
+                setattr(enterprises[0], field, str(answers[field])[:200])
     version = await uow.documents.next_version(case_id, kind)
     return await uow.documents.add(
         CaseDocument(
