@@ -410,25 +410,41 @@ class FlowController(BaseRequestMiddleware):
         return bool(self._replies or self._notices)
 
     async def _run(self) -> None:
+        """Hand out slots while anyone waits; a failure here must never leave people
+        waiting forever, so it is logged and the loop goes on."""
         while self._waiting():
-            if self._people():
-                await self.budget.people_waiting()
-            elif (
-                self._clock() - self._last_bulk < self._bulk_max_wait
-                and await self.budget.others_waiting()
-            ):
-                await self._sleep(0.05)  # another process's people go first
-                continue
-            pauses = self._pauses
-            wait = await self.budget.reserve(False)
-            if wait > 0:
-                await self._sleep(wait)
-            if self._pauses != pauses:
-                continue  # a 429 came while this slot was waiting: take one after the pause
-            await self._window_guard()
-            waiter = self._pick()
-            if waiter is not None:
-                waiter.future.set_result(None)
+            try:
+                await self._turn()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("flow control: a slot could not be handed out; going on")
+                await self._sleep(0.1)
+                waiter = self._pick()  # let one through rather than stall everyone
+                if waiter is not None:
+                    waiter.future.set_result(None)
+
+    async def _turn(self) -> None:
+        """One slot: wait for it (unless another process's people go first) and give it to
+        the waiter it belongs to."""
+        if self._people():
+            await self.budget.people_waiting()
+        elif (
+            self._clock() - self._last_bulk < self._bulk_max_wait
+            and await self.budget.others_waiting()
+        ):
+            await self._sleep(0.05)  # another process's people go first
+            return
+        pauses = self._pauses
+        wait = await self.budget.reserve(False)
+        if wait > 0:
+            await self._sleep(wait)
+        if self._pauses != pauses:
+            return  # a 429 came while this slot was waiting: take one after the pause
+        await self._window_guard()
+        waiter = self._pick()
+        if waiter is not None:
+            waiter.future.set_result(None)
 
     async def _window_guard(self) -> None:
         """Never more than the budget's per-second count in one second from this process,

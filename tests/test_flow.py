@@ -313,3 +313,22 @@ async def test_processes_sharing_redis_never_exceed_the_limit_together(redis_url
     finally:
         for client in clients:
             await client.aclose()
+
+
+async def test_a_failing_budget_never_leaves_people_waiting():
+    class Flaky(LocalBudget):
+        def __init__(self) -> None:
+            super().__init__(1000.0, 1000.0)
+            self.failures = 2
+
+        async def reserve(self, paid: bool) -> float:
+            if self.failures:
+                self.failures -= 1
+                raise RuntimeError("budget store hiccup")
+            return await super().reserve(paid)
+
+    controller, wire = FlowController(Flaky(), chat_rate=1000.0, chat_burst=1000), Wire()
+    await asyncio.wait_for(
+        asyncio.gather(*(send(controller, wire, str(i), chat_id=i + 1) for i in range(5))), 5
+    )
+    assert len(wire.sent) == 5
