@@ -4,13 +4,14 @@ used by handlers and by scheduled jobs alike."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aiogram.methods import SendPhoto
 
 from bot.callbacks import ReportAckCB
 from bot.rendering import Renderer
 from bot.sender import Delivery, Sender
-from bot.ui import button, keyboard
+from bot.ui import Ui, button, keyboard
 from storage.models import Org, ProblemReport, User
 
 
@@ -60,4 +61,25 @@ async def report_to_liaisons(
                     liaison.telegram_id,
                     SendPhoto(chat_id=liaison.telegram_id, photo=report.photo_file_id),
                 )
+    return delivered
+
+
+async def tell_each(
+    sender: Sender,
+    ui: Ui,
+    people: Sequence[User],
+    key: str,
+    action: tuple[str, Any] | None = None,
+    **context: Any,
+) -> int:
+    """Send the text `key` to each person in their own language, with one button (its label
+    key and callback data) when given; how many got it."""
+    delivered = 0
+    for person in people:
+        other = ui.for_locale(person.locale)
+        markup = keyboard([[button(other.label(action[0]), action[1])]]) if action else None
+        sent = await sender.send_message(
+            person.telegram_id, other.text(key, **context), reply_markup=markup
+        )
+        delivered += sent is Delivery.sent
     return delivered

@@ -15,6 +15,7 @@ from bot import liaison_views as views
 from bot.callbacks import AssignCB, MenuCB
 from bot.clock import Clock
 from bot.exports import workbook
+from bot.notify import tell_each
 from bot.offload import Offloader
 from bot.sender import Sender
 from bot.services import assignments
@@ -339,18 +340,16 @@ async def got_reason(
         return
     await state.clear()
     task = declined.assignment
-    for liaison in declined.liaisons:
-        other = ui.for_locale(liaison.locale)
-        await sender.send_message(
-            liaison.telegram_id,
-            other.text(
-                "assignments.declined_for_liaison",
-                name=declined.instructor,
-                description=task.description,
-                due=task.due_on,
-                reason=declined.reason,
-            ),
-        )
+    await tell_each(
+        sender,
+        ui,
+        declined.liaisons,
+        "assignments.declined_for_liaison",
+        name=declined.instructor,
+        description=task.description,
+        due=task.due_on,
+        reason=declined.reason,
+    )
     await ui.send(
         message.chat.id,
         "assignments.declined",

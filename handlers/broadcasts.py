@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import BroadcastCB, MenuCB
 from bot.clock import Clock
+from bot.notify import tell_each
 from bot.sender import Sender
 from bot.services import broadcasts
 from bot.services.errors import Problem
@@ -219,28 +220,16 @@ async def send(
         union=union.name if union else "",
         names="、".join(u.display_name for u in asked),
     )
-    for approver in asked:
-        other = ui.for_locale(approver.locale)
-        markup = keyboard(
-            [
-                [
-                    button(
-                        other.label("labels.broadcast_approve"),
-                        BroadcastCB(action="approve", value=broadcast.id or 0),
-                    )
-                ]
-            ]
-        )
-        await sender.send_message(
-            approver.telegram_id,
-            other.text(
-                "broadcasts.approve_request",
-                author=user.display_name,
-                count=broadcast.total,
-                body=broadcast.text,
-            ),
-            reply_markup=markup,
-        )
+    await tell_each(
+        sender,
+        ui,
+        asked,
+        "broadcasts.approve_request",
+        ("labels.broadcast_approve", BroadcastCB(action="approve", value=broadcast.id or 0)),
+        author=user.display_name,
+        count=broadcast.total,
+        body=broadcast.text,
+    )
 
 
 @router.callback_query(BroadcastCB.filter(F.action == "approve"))

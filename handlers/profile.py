@@ -16,11 +16,12 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import ApprovalCB, MenuCB, ProfileCB
 from bot.clock import Clock
+from bot.notify import tell_each
 from bot.sender import Sender
 from bot.services import profiles
 from bot.services.errors import Problem
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
+from bot.ui import Ui
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
@@ -83,21 +84,18 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
         )
     else:
         await ui.send(query.from_user.id, "profile.saved_active", back_to_menu(ui))
-    for liaison in saved.liaisons:
-        other = ui.for_locale(liaison.locale)
-        approve = ApprovalCB(profile_id=saved.profile.id or 0)
-        await sender.send_message(
-            liaison.telegram_id,
-            other.text(
-                "profile.pending_for_liaison",
-                name=saved.profile.name,
-                org=saved.org.name,
-                age=saved.age,
-                normal_limit=legal.age_normal_limit,
-                extended_limit=legal.age_extended_limit,
-            ),
-            reply_markup=keyboard([[button(other.label("labels.record_approval"), approve)]]),
-        )
+    await tell_each(
+        sender,
+        ui,
+        saved.liaisons,
+        "profile.pending_for_liaison",
+        ("labels.record_approval", ApprovalCB(profile_id=saved.profile.id or 0)),
+        name=saved.profile.name,
+        org=saved.org.name,
+        age=saved.age,
+        normal_limit=legal.age_normal_limit,
+        extended_limit=legal.age_extended_limit,
+    )
 
 
 FORM = Form(

@@ -14,6 +14,7 @@ from bot import jobs
 from bot.services import broadcasts
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
+from bot.testing.client import Reply
 from storage.models import Broadcast, BroadcastDelivery, OrgLevel, Role
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
@@ -48,6 +49,16 @@ async def _compose(author: ChatUser, text: str = NOTICE, role: str = "指导员"
     await author.send(text)
     await author.click("武汉市总工会")
     return (await author.click(role)).text
+
+
+async def _send_to_county(author: ChatUser) -> Reply:
+    await author.send("/menu")
+    await author.click("发通知")
+    await author.click("新通知")
+    await author.send(NOTICE)
+    await author.click("洪山区总工会")
+    await author.click("指导员")
+    return await author.click("确认发送")
 
 
 async def _deliveries(h: Harness) -> Counter[str]:
@@ -139,13 +150,7 @@ async def test_with_no_second_liaison_the_union_above_is_asked_or_the_author_tol
         chat = harness.user(2000 + i, f"指导员{i}")
         await join(harness, chat, county, Role.instructor)
         people.append(chat)
-    await author.send("/menu")
-    await author.click("发通知")
-    await author.click("新通知")
-    await author.send(NOTICE)
-    await author.click("洪山区总工会")
-    await author.click("指导员")
-    reply = await author.click("确认发送")
+    reply = await _send_to_county(author)
     assert "没有其他联络员可以批准" in reply.text
     assert author.buttons()  # a way back
     async with UnitOfWork(harness.app.db.sessions) as uow:
@@ -157,13 +162,7 @@ async def test_with_no_second_liaison_the_union_above_is_asked_or_the_author_tol
     # With a liaison one union up, that liaison is asked.
     upper = harness.user(1005, "市联络员")
     await join(harness, upper, city, Role.liaison)
-    await author.send("/menu")
-    await author.click("发通知")
-    await author.click("新通知")
-    await author.send(NOTICE)
-    await author.click("洪山区总工会")
-    await author.click("指导员")
-    reply = await author.click("确认发送")
+    reply = await _send_to_county(author)
     assert "已请武汉市总工会的联络员（市联络员）批准" in reply.text
     assert "要向 6 人发送通知" in upper.last_text
 
