@@ -50,7 +50,13 @@ class Ui:
         self, message: Message | None, chat_id: int, key: str, markup: Markup = None, **ctx: Any
     ) -> None:
         """Replace a bot message's text (keeps chats tidy for button flows), or send anew."""
-        html = self.text(key, **ctx)
+        await self.edit_or_send_html(message, chat_id, self.text(key, **ctx), markup)
+
+    async def edit_or_send_html(
+        self, message: Message | None, chat_id: int, html: str, markup: Markup = None
+    ) -> None:
+        """Navigation (a menu, a list, a page) replaces the message whose button was pressed;
+        a text too long for one message, or no message to replace, is sent anew."""
         if message is not None and len(split_html(html)) == 1 and message.text is not None:
             if message.html_text == html and message.reply_markup == markup:
                 return

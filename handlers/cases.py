@@ -241,7 +241,8 @@ async def list_cases(
     if pages > 1:
         text += "\n" + ui.text("cases.page", page=page, pages=pages)
     await query.answer()
-    await ui.send_html(query.from_user.id, text, keyboard(rows))
+    pressed = query.message if isinstance(query.message, Message) else None
+    await ui.edit_or_send_html(pressed, query.from_user.id, text, keyboard(rows))  # in place
 
 
 @router.callback_query(TimelineCB.filter())

@@ -42,7 +42,9 @@ async def show_page(
     query: str,
     clock: Clock,
     settings: Settings,
+    message: Message | None = None,
 ) -> None:
+    """A page of the roster; `message`: the page shown there is turned in place."""
     entries = await roster.roster(uow, user, query, clock.now(), settings)
     pages = max(1, -(-len(entries) // roster.PAGE))
     page = min(max(page, 0), pages - 1)
@@ -70,7 +72,8 @@ async def show_page(
         ]
     )
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await ui.send(
+    await ui.edit_or_send(
+        message,
         chat_id,
         "roster.page",
         keyboard(rows),
@@ -126,7 +129,10 @@ async def page(
 ) -> None:
     text = str((await state.get_data()).get("query", ""))
     await query.answer()
-    await show_page(ui, query.from_user.id, uow, user, callback_data.page, text, clock, settings)
+    pressed = query.message if isinstance(query.message, Message) else None
+    await show_page(
+        ui, query.from_user.id, uow, user, callback_data.page, text, clock, settings, pressed
+    )
 
 
 async def show_person(ui: Ui, chat_id: int, entry: roster.Entry) -> None:
