@@ -272,3 +272,15 @@ def test_the_scrubber_hides_contact_details_in_any_form(typed: str, hidden: str)
 )
 def test_the_scrubber_leaves_amounts_dates_and_words(typed: str):
     assert scrub(typed) == typed
+
+
+def test_the_key_file_is_made_once_and_shared(tmp_path):
+    from bot.services.anonymity import SurveyKeys
+
+    key_file = tmp_path / "keys" / "survey.key"
+    first = SurveyKeys.load(None, key_file)
+    second = SurveyKeys.load(None, key_file)
+    assert first.voter(1, 42) == second.voter(1, 42)
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in key_file.parent.iterdir()] == ["survey.key"]
+    assert SurveyKeys.load("a secret", key_file).voter(1, 42) != first.voter(1, 42)

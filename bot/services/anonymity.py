@@ -52,16 +52,21 @@ class SurveyKeys:
         if secret:
             return cls.from_secret(secret)
         key_file.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            key = key_file.read_bytes()
-        else:
-            key = os.urandom(KEY_BYTES)
+        if not key_file.exists():
+            # Written aside, then linked into place: two processes starting at once never
+            # read a half-written key, and the first one's key is the one both use.
+            aside = key_file.with_name(f".{key_file.name}.{os.getpid()}")
+            descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as out:
-                out.write(key)
-            log.info("made a new survey key in %s: keep it out of database backups", key_file)
-        return cls(key)
+                out.write(os.urandom(KEY_BYTES))
+            try:
+                os.link(aside, key_file)
+                log.info("made a new survey key in %s: keep it out of database backups", key_file)
+            except FileExistsError:
+                pass
+            finally:
+                aside.unlink(missing_ok=True)
+        return cls(key_file.read_bytes())
 
     def voter(self, survey_id: int, telegram_id: int) -> str:
         message = f"{survey_id}:{telegram_id}".encode()
