@@ -34,13 +34,15 @@ INSTRUCTOR = RoleFilter(Role.instructor)
 
 
 class OnSurveyPage(BaseFilter):
-    """The sender has a survey page open (a draft) and is in no form."""
+    """The sender has a survey page open (a draft), handed to the handler as `draft`."""
 
-    async def __call__(self, message: Message, uow: UnitOfWork, survey_keys: SurveyKeys) -> bool:
+    async def __call__(
+        self, message: Message, uow: UnitOfWork, survey_keys: SurveyKeys
+    ) -> bool | dict[str, Any]:
         if message.from_user is None:
             return False
         draft = await surveys.draft_of(uow, survey_keys, message.from_user.id)
-        return draft is not None
+        return {"draft": draft} if draft is not None else False
 
 
 def _message(query: CallbackQuery) -> Message | None:
@@ -339,6 +341,7 @@ async def press(
 @router.message(StateFilter(None), TEXT_INPUT, OnSurveyPage())
 async def typed(
     message: Message,
+    draft: Draft,
     uow: UnitOfWork,
     ui: Ui,
     clock: Clock,
@@ -348,7 +351,7 @@ async def typed(
     assert message.from_user is not None
     worker, now = message.from_user.id, clock.now()
     try:
-        survey, draft = await surveys.current(uow, survey_keys, worker, None, now)
+        survey, draft = await surveys.current(uow, survey_keys, worker, None, now, draft)
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, **problem.params)
         return

@@ -201,9 +201,8 @@ async def send(
     if broadcast.status is BroadcastStatus.sending:
         await _start_progress(bot, ui, uow, broadcast, query.from_user.id)
         return
-    union, asked = await broadcasts.approvers(uow, broadcast)
+    union, asked = await broadcasts.request_approval(uow, broadcast)
     if not asked:
-        await broadcasts.cancel_unapprovable(uow, broadcast)
         await ui.send(
             query.from_user.id,
             "broadcasts.no_approver",

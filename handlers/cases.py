@@ -182,9 +182,11 @@ async def _show(
     case_id: int,
     clock: Clock,
     settings: Settings,
+    more: bool = False,
+    message: Message | None = None,
 ) -> None:
     view = await cases.view(uow, user, case_id, clock.now(), settings.zone, settings.legal)
-    await show_case(ui, chat_id, view)
+    await show_case(ui, chat_id, view, more, message)
 
 
 def _next_deadline(ui: Ui, view: cases.CaseView) -> str:
@@ -315,12 +317,12 @@ async def turn_card_page(
     settings: Settings,
 ) -> None:
     """⋯ 更多 / back to the main page: the same card, its page turned in place."""
-    view = await cases.view(
-        uow, user, callback_data.case_id, clock.now(), settings.zone, settings.legal
-    )
     await query.answer()
     shown = query.message if isinstance(query.message, Message) else None
-    await show_case(ui, query.from_user.id, view, callback_data.more, shown)
+    await _show(
+        ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings,
+        callback_data.more, shown,
+    )  # fmt: skip
 
 
 @router.callback_query(NewCaseCB.filter(F.case_type == ""), INSTRUCTOR)

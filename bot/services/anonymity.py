@@ -28,6 +28,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from bot.services.numbers import CHINESE_DIGITS
+
 log = logging.getLogger(__name__)
 KEY_BYTES = 32
 
@@ -89,9 +91,6 @@ class SurveyKeys:
 
 # ----- the scrubber -----
 HIDDEN = "＊＊＊"
-_CHINESE_DIGITS = dict(
-    zip("〇零一壹幺二贰两三叁四肆五伍六陆七柒八捌九玖", "0011122233445566778899", strict=True)
-)
 _SEPARATORS = frozenset(" \t.-_·—–/\\,　．－＿／")
 _EMAIL = re.compile(
     r"[A-Za-z0-9][A-Za-z0-9._+-]*\s*(?:@|＠|\(at\)|（at）|\[at\]|【at】|艾特|#|\s+at\s+)\s*"
@@ -110,8 +109,8 @@ _CONTACT_WORDS = re.compile(
 
 
 def _digit(char: str) -> str | None:
-    if char in _CHINESE_DIGITS:
-        return _CHINESE_DIGITS[char]
+    if char in CHINESE_DIGITS:
+        return str(CHINESE_DIGITS[char])
     value = unicodedata.digit(char, None)
     return None if value is None else str(value)
 

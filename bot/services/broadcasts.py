@@ -93,9 +93,13 @@ async def approvers(uow: UnitOfWork, broadcast: Broadcast) -> tuple[Org | None, 
     return (org, found) if found else (None, [])
 
 
-async def cancel_unapprovable(uow: UnitOfWork, broadcast: Broadcast) -> None:
-    """Nobody up the tree can approve: the broadcast is withdrawn, and the author told."""
-    broadcast.status = BroadcastStatus.cancelled  # its deliveries are never claimed
+async def request_approval(uow: UnitOfWork, broadcast: Broadcast) -> tuple[Org | None, list[User]]:
+    """Who is asked to approve; when nobody up the tree can, the broadcast is withdrawn
+    (its deliveries are never claimed) and `(None, [])` tells the caller to say so."""
+    union, asked = await approvers(uow, broadcast)
+    if not asked:
+        broadcast.status = BroadcastStatus.cancelled
+    return union, asked
 
 
 async def approve(uow: UnitOfWork, liaison: User, broadcast_id: int, now: datetime) -> Broadcast:

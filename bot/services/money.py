@@ -2,7 +2,7 @@
 
 '￥86.5元', '86.5 元', '¥1,200.50', '１２３', 'RMB 100', '1，200' are all amounts; the unit a
 form asks in ('元', or '万元' for an enterprise's accounts) may follow. None when the text
-is no amount within the bounds. Imports nothing from the domain.
+is no amount within the bounds. Imports nothing from the domain (numbers.py is a leaf too).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from bot.services.numbers import SCRIPT_DIGITS
+
 _CURRENCY = re.compile(r"^(?:rmb|cny|人民币|[¥￥])\s*", re.IGNORECASE)
 _AMOUNT = re.compile(r"-?\d{1,15}(?:\.\d{1,2})?")
-_SCRIPTS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉")
 
 
 def parse_money(
@@ -23,7 +24,7 @@ def parse_money(
     unit: str = "元",
 ) -> Decimal | None:
     """An amount in `unit` between `low` and `high` (two decimals at most)."""
-    if any(char in _SCRIPTS for char in text):  # ² is a digit to NFKC, not to a person
+    if any(char in SCRIPT_DIGITS for char in text):  # ² is a digit to NFKC, not to a person
         return None
     value = unicodedata.normalize("NFKC", text).strip()
     value = _CURRENCY.sub("", value)

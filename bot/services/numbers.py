@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CHINESE_DIGITS = {
+CHINESE_DIGITS = {
     "零": 0,
     "〇": 0,
     "一": 1,
+    "幺": 1,
     "壹": 1,
     "二": 2,
     "两": 2,
@@ -37,21 +38,22 @@ _CHINESE_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "�
 # What may follow a count without changing it: 5人, 2 年, 3个, 十二名.
 _SUFFIXES = ("人", "名", "个", "份", "次", "年", "岁", "天", "位", "家")
 _ASCII_INT = re.compile(r"[0-9]{1,18}")
-_SCRIPTS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉")
+# Superscript and subscript digits: digits to Python and to NFKC, never typed as a number.
+SCRIPT_DIGITS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉")
 
 
 def _chinese(text: str) -> int | None:
     """一百二十 → 120, 两 → 2, 十二 → 12, 三万五千 → 35000, 二〇二六 → 2026."""
     if not text or any(
-        c not in _CHINESE_DIGITS and c not in _CHINESE_UNITS and c != "万" for c in text
+        c not in CHINESE_DIGITS and c not in _CHINESE_UNITS and c != "万" for c in text
     ):
         return None
-    if all(c in _CHINESE_DIGITS for c in text):  # digit by digit: 二〇二六
-        return int("".join(str(_CHINESE_DIGITS[c]) for c in text))
+    if all(c in CHINESE_DIGITS for c in text):  # digit by digit: 二〇二六
+        return int("".join(str(CHINESE_DIGITS[c]) for c in text))
     total = section = number = 0
     for char in text:
-        if char in _CHINESE_DIGITS:
-            number = _CHINESE_DIGITS[char]
+        if char in CHINESE_DIGITS:
+            number = CHINESE_DIGITS[char]
         elif char in _CHINESE_UNITS:
             section += (number or (1 if char in "十拾" else 0)) * _CHINESE_UNITS[char]
             number = 0
@@ -65,7 +67,7 @@ def parse_int(text: str, low: int, high: int) -> int | None:
     """A whole number typed in any usual way: ASCII or full-width digits, thousands
     separators (1,200 / 1，200), Chinese numerals (两, 十二, 一百二十), a unit after it (5人,
     2年); None when it is not a whole number within [low, high]. Never raises."""
-    if any(char in _SCRIPTS for char in text):  # ² is a digit to Python, not to a person
+    if any(char in SCRIPT_DIGITS for char in text):  # ² is a digit to Python, not to a person
         return None
     value = unicodedata.normalize("NFKC", text).strip()
     for suffix in _SUFFIXES:

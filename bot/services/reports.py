@@ -24,9 +24,6 @@ def parse_text(text: str) -> str:
     return text_value(text, TEXT_MIN, TEXT_MAX, "reports.bad_text", lines=True)
 
 
-nearest_liaisons = orgs.nearest_liaisons
-
-
 @dataclass(frozen=True)
 class Filed:
     report: ProblemReport
@@ -61,7 +58,7 @@ async def file(
         )
     )
     reported_in = await orgs.org_of(uow, user)
-    org, recipients = await nearest_liaisons(uow, reported_in)
+    org, recipients = await orgs.nearest_liaisons(uow, reported_in)
     return Filed(report, user, org, recipients, reported_in)
 
 
@@ -115,11 +112,11 @@ async def escalate_due(uow: UnitOfWork, now: datetime, settings: Settings) -> li
         reporter = await uow.users.get(report.reporter_id)
         assert reported_in is not None
         assert reporter is not None
-        first, _ = await nearest_liaisons(uow, reported_in)
+        first, _ = await orgs.nearest_liaisons(uow, reported_in)
         parent = await uow.orgs.get(first.parent_id) if first.parent_id else None
         if parent is None:
             continue  # nobody above: the report stays with its own union
-        to, recipients = await nearest_liaisons(uow, parent)
+        to, recipients = await orgs.nearest_liaisons(uow, parent)
         report.escalated_to_org_id = to.id
         result.append(Escalation(report, reporter, reported_in, to, recipients))
     return result

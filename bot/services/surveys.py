@@ -583,12 +583,17 @@ async def begin(
 
 
 async def current(
-    uow: UnitOfWork, keys: SurveyKeys, telegram_id: int, survey_id: int | None, now: datetime
+    uow: UnitOfWork,
+    keys: SurveyKeys,
+    telegram_id: int,
+    survey_id: int | None,
+    now: datetime,
+    draft: Draft | None = None,
 ) -> tuple[Survey, Draft]:
     """The page a worker is on, for a button of survey `survey_id` (None: typed text);
     `surveys.stale` when there is none or the button is from another page; the survey's
-    closing ends the page."""
-    draft = await draft_of(uow, keys, telegram_id)
+    closing ends the page. `draft`: the page already read in this update."""
+    draft = draft or await draft_of(uow, keys, telegram_id)
     if draft is None or (survey_id is not None and draft.survey_id != survey_id):
         raise Problem("surveys.stale")
     try:
