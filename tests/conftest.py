@@ -47,6 +47,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "sender_chat_rate": 1000.0,
         "sender_chat_burst": 1000,
         "survey_key": "test-survey-key-kept-outside-the-database",
+        # No PDF copies unless a test brings its own converter, whatever the machine has
+        # installed (LibreOffice on the PATH would otherwise change what the tests see).
+        "libreoffice": "/nonexistent/soffice-pinned-off-in-tests",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
