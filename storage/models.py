@@ -313,6 +313,9 @@ class NegotiationRound(SQLModel, table=True):
     open_points: str = Field(default="", max_length=2000)
     next_meeting_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     notes: str = Field(default="", max_length=2000)
+    # Who attended, by side ("workers", "employer"): names ticked from the registered
+    # representatives (empty when only a number was typed).
+    attendees: dict[str, list[str]] = Field(default_factory=dict, sa_type=sa.JSON)
     created_by_id: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
@@ -682,13 +685,23 @@ class Broadcast(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"  # claimed by a process (storage/repositories/outbox.py)
+    sent = "sent"
+    failed = "failed"
+    blocked = "blocked"  # the recipient blocked the bot
+
+
 class BroadcastDelivery(SQLModel, table=True):
     __tablename__ = "broadcast_delivery"
     __table_args__ = (sa.Index("ix_broadcast_delivery_due", "status", "broadcast_id"),)
 
     broadcast_id: int = Field(foreign_key="broadcast.id", primary_key=True)
     user_id: int = Field(foreign_key="app_user.id", primary_key=True)
-    status: str = Field(default="pending", max_length=10)  # pending, sending, sent, failed, blocked
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.pending, sa_type=EnumString(DeliveryStatus, length=10)
+    )
     attempts: int = 0
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -717,6 +730,13 @@ class Assignment(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class RecipientStatus(StrEnum):
+    open = "open"
+    accepted = "accepted"
+    declined = "declined"
+    done = "done"
+
+
 class AssignmentRecipient(SQLModel, table=True):
     """One instructor's line in an assignment's ledger."""
 
@@ -724,10 +744,18 @@ class AssignmentRecipient(SQLModel, table=True):
 
     assignment_id: int = Field(foreign_key="assignment.id", primary_key=True)
     user_id: int = Field(foreign_key="app_user.id", primary_key=True, index=True)
-    status: str = Field(default="open", max_length=10)  # open, accepted, declined, done
+    status: RecipientStatus = Field(
+        default=RecipientStatus.open, sa_type=EnumString(RecipientStatus, length=10)
+    )
     reason: str = Field(default="", max_length=300)
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ExpenseStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    returned = "returned"
 
 
 class Expense(SQLModel, table=True):
@@ -743,7 +771,9 @@ class Expense(SQLModel, table=True):
     spent_on: date
     note: str = Field(default="", max_length=200)
     receipt: str = Field(default="", max_length=200)  # a photo's file id
-    status: str = Field(default="pending", max_length=10)  # pending, approved, returned
+    status: ExpenseStatus = Field(
+        default=ExpenseStatus.pending, sa_type=EnumString(ExpenseStatus, length=10)
+    )
     reason: str = Field(default="", max_length=200)
     reviewed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

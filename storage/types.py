@@ -46,9 +46,9 @@ class EnumString(sa.types.TypeDecorator[E]):
     impl = sa.String
     cache_ok = True
 
-    def __init__(self, enum: type[E]) -> None:
+    def __init__(self, enum: type[E], length: int | None = None) -> None:
         self.enum = enum
-        super().__init__(length=max(len(member.value) for member in enum))
+        super().__init__(length=length or max(len(member.value) for member in enum))
 
     def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
         return None if value is None else self.enum(value).value

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.services import enterprises, orgs, reminders
-from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
 from bot.services.text import text_value
+from bot.services.when import day_value
 from bot.settings import Settings
 from storage.models import (
     Assignment,
     AssignmentKind,
     AssignmentRecipient,
     Enterprise,
+    RecipientStatus,
     Reminder,
     ReminderStatus,
     Role,
@@ -43,7 +44,7 @@ def parse_reason(text: str) -> str:
 
 def parse_due(text: str, today: date) -> date:
     try:
-        due = date.fromisoformat(parse_date(text, today))
+        due = day_value(text, today)
     except Problem:
         raise Problem("common.bad_date") from None
     if due < today:
@@ -169,11 +170,11 @@ async def respond(
     assignment, line = await _line(uow, user, assignment_id)
     if answer not in ("accepted", "declined"):
         raise Problem("common.expired_button")
-    if line.status in ("done",):
+    if line.status is RecipientStatus.done:
         raise Problem("assignments.already_done")
     if answer == "declined" and not reason:
         raise Problem("assignments.bad_reason", max=REASON_MAX)
-    line.status, line.reason, line.responded_at = answer, reason, now
+    line.status, line.reason, line.responded_at = RecipientStatus(answer), reason, now
     await uow.reminders.cancel_pending(f"assign:{assignment_id}:{user.id}:", set())
     if answer == "accepted" and reminders.at_local(assignment.due_on, MORNING, settings.zone) > now:
         due = reminders.at_local(assignment.due_on, MORNING, settings.zone)
@@ -229,9 +230,9 @@ async def decline(
 
 async def done(uow: UnitOfWork, user: User, assignment_id: int, now: datetime) -> Assignment:
     assignment, line = await _line(uow, user, assignment_id)
-    if line.status != "accepted":
+    if line.status is not RecipientStatus.accepted:
         raise Problem("assignments.accept_first")
-    line.status, line.done_at = "done", now
+    line.status, line.done_at = RecipientStatus.done, now
     await uow.reminders.cancel_pending(f"assign:{assignment_id}:{user.id}:", set())
     return assignment
 

@@ -17,6 +17,7 @@ from bot.services.errors import AccessDenied, Problem
 from bot.services.text import clean_lines, has_content
 from bot.settings import Settings
 from storage.models import Broadcast, BroadcastStatus, Org, Role, User
+from storage.repositories import BroadcastJob
 from storage.uow import UnitOfWork
 
 TEXT_MAX = 8000  # split into several messages by the sender
@@ -102,7 +103,13 @@ async def request_approval(uow: UnitOfWork, broadcast: Broadcast) -> tuple[Org |
     return union, asked
 
 
-async def approve(uow: UnitOfWork, liaison: User, broadcast_id: int, now: datetime) -> Broadcast:
+@dataclass(frozen=True)
+class Approved:
+    broadcast: Broadcast
+    author: User | None  # told of the progress
+
+
+async def approve(uow: UnitOfWork, liaison: User, broadcast_id: int, now: datetime) -> Approved:
     broadcast = await uow.broadcasts.get(broadcast_id)
     if broadcast is None:
         raise AccessDenied()
@@ -115,7 +122,7 @@ async def approve(uow: UnitOfWork, liaison: User, broadcast_id: int, now: dateti
     if broadcast.status is not BroadcastStatus.awaiting_approval:
         raise Problem("broadcasts.already_approved")
     broadcast.status, broadcast.approved_by_id = BroadcastStatus.sending, liaison.id
-    return broadcast
+    return Approved(broadcast, await uow.users.get(broadcast.created_by_id))
 
 
 async def watch(uow: UnitOfWork, broadcast_id: int, chat_id: int, message_id: int) -> None:
@@ -125,23 +132,16 @@ async def watch(uow: UnitOfWork, broadcast_id: int, chat_id: int, message_id: in
         broadcast.progress_chat_id, broadcast.progress_message_id = chat_id, message_id
 
 
-@dataclass(frozen=True)
-class Job:
-    broadcast_id: int
-    user_id: int
-    telegram_id: int
-    locale: str
-    text: str
-
-
-async def claim(uow: UnitOfWork, now: datetime, settings: Settings, limit: int) -> list[Job]:
+async def claim(
+    uow: UnitOfWork, now: datetime, settings: Settings, limit: int
+) -> list[BroadcastJob]:
     lease = now - timedelta(seconds=settings.broadcast_lease_seconds)
     await uow.broadcasts.release_stale(lease)
-    return [Job(*row) for row in await uow.broadcasts.claim(now, limit)]
+    return await uow.broadcasts.claim(now, limit)
 
 
 async def record(
-    uow: UnitOfWork, done: Sequence[tuple[Job, str]], now: datetime, settings: Settings
+    uow: UnitOfWork, done: Sequence[tuple[BroadcastJob, str]], now: datetime, settings: Settings
 ) -> None:
     """Record the outcome of sends (sent, blocked, failed: retried until the last attempt)."""
     await uow.broadcasts.record_many(

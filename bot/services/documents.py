@@ -13,13 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services import cases, research, supervision, surveys
-from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
 from bot.services.money import parse_money
 from bot.services.numbers import parse_int
 from bot.services.profiles import today_in
 from bot.services.rounds import parse_when
 from bot.services.text import clean
+from bot.services.when import day_value
 from bot.settings import LegalSettings, Settings
 from storage.models import (
     BargainingCase,
@@ -167,7 +167,7 @@ def parse_answer(ask: Ask, value: str, now: datetime, zone: ZoneInfo, legal: Leg
     if ask.kind == "text":
         return _text(value, TEXT_MAX)
     if ask.kind == "date":
-        return parse_date(value, now.astimezone(zone).date())
+        return day_value(value, now.astimezone(zone).date()).isoformat()
     if ask.kind == "datetime":
         return parse_when(value, now, zone).isoformat()
     if ask.kind == "choice":

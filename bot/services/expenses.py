@@ -10,13 +10,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from bot.services import orgs
-from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
 from bot.services.money import parse_money
 from bot.services.profiles import today_in
 from bot.services.text import text_value
+from bot.services.when import day_value
 from bot.settings import Settings
-from storage.models import Expense, Role, User
+from storage.models import Expense, ExpenseStatus, Role, User
 from storage.uow import UnitOfWork
 
 CATEGORIES = ("transport", "meals", "travel", "insurance", "phone")
@@ -34,7 +34,7 @@ def parse_amount(text: str) -> int:
 
 def parse_spent_on(text: str, today: date) -> date:
     try:
-        day = date.fromisoformat(parse_date(text, today))
+        day = day_value(text, today)
     except Problem:
         raise Problem("common.bad_date") from None
     if day > today:
@@ -98,9 +98,9 @@ async def mine(
     totals = [
         Month(
             month,
-            sum(e.amount_fen for e in items if e.status != "returned"),
-            sum(e.amount_fen for e in items if e.status == "approved"),
-            sum(1 for e in items if e.status != "returned"),
+            sum(e.amount_fen for e in items if e.status is not ExpenseStatus.returned),
+            sum(e.amount_fen for e in items if e.status is ExpenseStatus.approved),
+            sum(1 for e in items if e.status is not ExpenseStatus.returned),
         )
         for month, items in sorted(months.items(), reverse=True)
     ]
@@ -121,7 +121,7 @@ async def _reviewable(uow: UnitOfWork, liaison: User, expense_id: int) -> Expens
     if expense is None:
         raise AccessDenied()
     await orgs.require_within(uow, liaison, expense.org_id)
-    if expense.status != "pending":
+    if expense.status is not ExpenseStatus.pending:
         raise Problem("expenses.already_reviewed")
     return expense
 
@@ -132,7 +132,7 @@ async def review(
     expense = await _reviewable(uow, liaison, expense_id)
     if not approve and not reason:
         raise Problem("expenses.bad_reason", max=REASON_MAX)
-    expense.status = "approved" if approve else "returned"
+    expense.status = ExpenseStatus.approved if approve else ExpenseStatus.returned
     expense.reason, expense.reviewed_by_id, expense.reviewed_at = reason, liaison.id, now
     owner = await uow.users.get(expense.user_id)
     assert owner is not None

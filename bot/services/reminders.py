@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 from bot.services.bargaining import deadlines, milestones
 from bot.services.errors import AccessDenied, Problem
-from bot.services.rounds import parse_when
 from bot.services.text import text_value
+from bot.services.when import parse_moment
 from bot.settings import Settings
 from storage.models import BargainingCase, Reminder, ReminderStatus, Stage, User
+from storage.repositories.outbox import Outcome
 from storage.uow import UnitOfWork
 
 MORNING = time(9, 0)
@@ -177,22 +178,18 @@ async def skip(uow: UnitOfWork, reminder_id: int) -> None:
 async def mark(
     uow: UnitOfWork, reminder_id: int, outcome: str, now: datetime, settings: Settings, late: bool
 ) -> None:
-    """Record how a claimed reminder's send went: sent, blocked, or failed (retried)."""
+    """Record how a claimed reminder's send went: sent, blocked, or failed (retried with a
+    growing delay until the attempts run out; the rule is the outbox's)."""
     reminder = await uow.reminders.get(reminder_id)
     if reminder is None or reminder.status is not ReminderStatus.sending:
         return
-    reminder.claimed_at = None
-    if outcome == "sent":
-        reminder.status, reminder.sent_at, reminder.late = ReminderStatus.sent, now, late
-    elif outcome == "blocked":
-        reminder.status = ReminderStatus.blocked
-    else:
-        reminder.attempts += 1
-        if reminder.attempts >= settings.reminder_max_attempts:
-            reminder.status = ReminderStatus.failed
-        else:
-            reminder.status = ReminderStatus.pending
-            reminder.next_attempt_at = now + retry_delay(reminder.attempts)
+    done = Outcome(outcome)
+    values: dict[str, Any] = {}
+    if done is Outcome.sent:
+        values = {"sent_at": now, "late": late}
+    elif done is Outcome.failed:
+        values = {"next_attempt_at": now + retry_delay(reminder.attempts + 1)}
+    await uow.reminders.record(reminder_id, done, settings.reminder_max_attempts, values)
 
 
 # ----- personal reminders: /remind -----
@@ -224,11 +221,9 @@ def parse_remind(text: str, now: datetime, zone: ZoneInfo) -> tuple[datetime, st
     words = text.split()
     for count in (2, 1):
         if len(words) > count:
-            try:
-                when = parse_when(" ".join(words[:count]), now, zone)
-            except Problem:
-                continue
-            return when, parse_note(" ".join(words[count:]))
+            when = parse_moment(" ".join(words[:count]), now, zone)
+            if when is not None:
+                return when, parse_note(" ".join(words[count:]))
     raise Problem("reminders.bad_remind")
 
 

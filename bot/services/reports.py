@@ -67,6 +67,7 @@ class Acknowledged:
     report: ProblemReport
     reporter: User
     newly: bool
+    union: Org  # the acknowledging liaison's union, named to the reporter
 
 
 async def acknowledge(
@@ -87,11 +88,11 @@ async def acknowledge(
     reporter = await uow.users.get(report.reporter_id)
     assert reporter is not None
     if report.status is ReportStatus.acknowledged:
-        return Acknowledged(report, reporter, newly=False)
+        return Acknowledged(report, reporter, newly=False, union=root)
     report.status = ReportStatus.acknowledged
     report.acknowledged_by_id = liaison.id
     report.acknowledged_at = now
-    return Acknowledged(report, reporter, newly=True)
+    return Acknowledged(report, reporter, newly=True, union=root)
 
 
 @dataclass(frozen=True)

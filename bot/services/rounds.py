@@ -61,12 +61,46 @@ def parse_present(text: str, settings: Settings, registered: int = 0) -> int:
     return value
 
 
-async def registered_sides(uow: UnitOfWork, case_id: int) -> dict[str, int]:
-    """How many representatives each side has registered, for the meeting log's checks."""
-    counts = {"workers": 0, "employer": 0}
-    for member in await uow.representatives.of_case(case_id):
-        counts[member.side.value] = counts.get(member.side.value, 0) + 1
-    return counts
+SIDES = ("workers", "employer")
+
+
+async def registered_people(uow: UnitOfWork, case_id: int) -> dict[str, list[list[Any]]]:
+    """Each side's registered representatives as [id, name] pairs (chiefs first), for the
+    meeting log's attendance, ticked person by person."""
+    people: dict[str, list[list[Any]]] = {side: [] for side in SIDES}
+    members = sorted(await uow.representatives.of_case(case_id), key=lambda m: not m.chief)
+    for member in members:
+        people[member.side.value].append([member.id or 0, member.name])
+    return people
+
+
+def attendance_start(
+    people: dict[str, list[list[Any]]], attended: dict[str, Any]
+) -> dict[str, Any]:
+    """The form data a meeting log starts with for attendance: who can be ticked on each
+    side, the counts that bound typed numbers, and (for a correction) who is ticked already."""
+    data: dict[str, Any] = {}
+    for side in SIDES:
+        data[f"_people_{side}"] = people[side]
+        data[f"_reps_{side}"] = len(people[side])
+        names = set(attended.get(side) or [])
+        data[f"_tick_{side}_present"] = [str(pid) for pid, name in people[side] if name in names]
+    return data
+
+
+def parse_attendance(
+    picked: list[tuple[str, str]], side: str, registered: int, settings: Settings
+) -> dict[str, Any]:
+    """The ticked representatives of one side: the count (checked like a typed one) and
+    their names."""
+    count = parse_present(str(len(picked)), settings, registered)
+    return {f"{side}_present": count, f"{side}_names": [label for label, _ in picked]}
+
+
+def _names(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [text_value(str(name), 1, 30, "rounds.bad_recorder") for name in value[:50]]
 
 
 def parse_recorder(text: str) -> str:
@@ -91,6 +125,7 @@ def _values(form: dict[str, Any], now: datetime, settings: Settings) -> dict[str
         "open_points": parse_long(str(form["open_points"])) if form.get("open_points") else "",
         "next_meeting_at": datetime.fromisoformat(next_text) if next_text else None,
         "notes": parse_long(str(form["notes"])) if form.get("notes") else "",
+        "attendees": {side: _names(form.get(f"{side}_names")) for side in SIDES},
     }
 
 
@@ -107,6 +142,7 @@ def as_form(negotiation_round: NegotiationRound) -> dict[str, Any]:
         "open_points": r.open_points,
         "next_meeting": r.next_meeting_at.isoformat() if r.next_meeting_at else "",
         "notes": r.notes,
+        **{f"{side}_names": list((r.attendees or {}).get(side) or []) for side in SIDES},
     }
 
 
@@ -185,11 +221,21 @@ async def log_start(uow: UnitOfWork, user: User, case_id: int) -> dict[str, Any]
     _, editable = await cases.load(uow, user, case_id)
     if not editable:
         raise AccessDenied()
-    sides = await registered_sides(uow, case_id)
+    people = await registered_people(uow, case_id)
+    return {"case_id": case_id, **attendance_start(people, {})}
+
+
+async def correction_start(uow: UnitOfWork, user: User, round_id: int) -> dict[str, Any]:
+    """What a correction starts with: the round as logged, and who can be ticked now."""
+    shown = await view(uow, user, round_id)
+    if not shown.editable:
+        raise AccessDenied()
+    found = shown.negotiation_round
+    people = await registered_people(uow, found.case_id)
     return {
-        "case_id": case_id,
-        "_reps_workers": sides["workers"],
-        "_reps_employer": sides["employer"],
+        **as_form(found),
+        "round_id": round_id,
+        **attendance_start(people, found.attendees or {}),
     }
 
 

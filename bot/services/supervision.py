@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.services import cases, reminders
-from bot.services.dates import parse_date
 from bot.services.errors import AccessDenied, Problem
 from bot.services.profiles import today_in
 from bot.services.text import clean, text_value
+from bot.services.when import day_value
 from bot.settings import Settings
 from storage.models import (
     CheckItem,
@@ -51,7 +51,7 @@ def parse_owner(text: str) -> str:
 
 def parse_day(text: str, today: date, *, past_ok: bool = False) -> date:
     try:
-        day = date.fromisoformat(parse_date(text, today))
+        day = day_value(text, today)
     except Problem:
         raise Problem("common.bad_date") from None
     if day < today and not past_ok:

@@ -19,6 +19,8 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.services.errors import Problem
+
 _OFFSETS = {
     "今天": 0,
     "今日": 0,
@@ -71,6 +73,14 @@ def parse_day(text: str, today: date | None = None) -> date | None:
     except ValueError:  # 2月30日
         return None
     return None
+
+
+def day_value(text: str, today: date | None = None, key: str = "common.bad_date") -> date:
+    """A day a form asked for, or the form's refusal (`key`, worded with an example)."""
+    day = parse_day(text, today)
+    if day is None:
+        raise Problem(key)
+    return day
 
 
 def parse_time(text: str) -> time | None:

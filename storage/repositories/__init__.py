@@ -1,0 +1,54 @@
+"""Repositories by domain: queries and writes on one session. They flush when they need an id,
+and never commit: the unit of work (storage/uow.py) does that once per update."""
+
+from __future__ import annotations
+
+from storage.repositories.base import Repo, random_id
+from storage.repositories.cases import (
+    CaseRepo,
+    DocumentRepo,
+    EnterpriseRepo,
+    RepresentativeRepo,
+    ResearchRepo,
+    RoundRepo,
+    TopicRepo,
+)
+from storage.repositories.outreach import AssignmentRepo, BroadcastJob, BroadcastRepo
+from storage.repositories.people import InviteRepo, OrgRepo, ProfileRepo, UserRepo
+from storage.repositories.reminders import DutyRepo, ReminderRepo
+from storage.repositories.reports import ReportRepo
+from storage.repositories.runtime import FsmRepo, UpdateLogRepo
+from storage.repositories.surveys import ReleasedAnswer, SurveyRepo
+from storage.repositories.training import SupervisionRepo, TrainingRepo
+from storage.repositories.work import ActivityRepo, AssessmentRepo, ExpenseRepo
+
+__all__ = [
+    "ActivityRepo",
+    "AssessmentRepo",
+    "AssignmentRepo",
+    "BroadcastJob",
+    "BroadcastRepo",
+    "CaseRepo",
+    "DocumentRepo",
+    "DutyRepo",
+    "EnterpriseRepo",
+    "ExpenseRepo",
+    "FsmRepo",
+    "InviteRepo",
+    "OrgRepo",
+    "ProfileRepo",
+    "ReleasedAnswer",
+    "ReminderRepo",
+    "Repo",
+    "ReportRepo",
+    "RepresentativeRepo",
+    "ResearchRepo",
+    "RoundRepo",
+    "SupervisionRepo",
+    "SurveyRepo",
+    "TopicRepo",
+    "TrainingRepo",
+    "UpdateLogRepo",
+    "UserRepo",
+    "random_id",
+]

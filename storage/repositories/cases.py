@@ -1,0 +1,253 @@
+"""Enterprises and bargaining cases: topics, meetings, representatives, research and documents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlalchemy.orm import defer
+from sqlmodel import col, select
+
+from storage.models import (
+    BargainingCase,
+    CaseDocument,
+    CaseEnterprise,
+    CaseRepresentative,
+    CaseShare,
+    CaseTopic,
+    Enterprise,
+    EnterpriseFinance,
+    NegotiationRound,
+    Org,
+    RoundRevision,
+    Stage,
+    StageEvent,
+    TopicEvent,
+    User,
+    WageGuideline,
+)
+from storage.repositories.base import ModelRepo, Repo
+
+
+class EnterpriseRepo(ModelRepo[Enterprise]):
+    model = Enterprise
+
+    async def by_code(self, credit_code: str) -> Enterprise | None:
+        stmt = select(Enterprise).where(Enterprise.credit_code == credit_code)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def search(
+        self, path_prefix: str, fragment: str, code: str | None, limit: int = 20
+    ) -> Sequence[Enterprise]:
+        escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = (
+            select(Enterprise)
+            .join(Org, col(Org.id) == Enterprise.org_id)
+            .where(
+                col(Org.path).startswith(path_prefix),
+                or_(
+                    col(Enterprise.name).contains(escaped, autoescape=False, escape="\\"),
+                    col(Enterprise.credit_code) == (code or ""),
+                ),
+            )
+            .order_by(col(Enterprise.name))
+            .limit(limit)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class CaseRepo(Repo):
+    async def get(self, case_id: int) -> BargainingCase | None:
+        return await self.session.get(BargainingCase, case_id)
+
+    async def in_stages(self, stages: Sequence[Stage]) -> Sequence[BargainingCase]:
+        found = await self.session.execute(
+            select(BargainingCase).where(col(BargainingCase.stage).in_(list(stages)))
+        )
+        return found.scalars().all()
+
+    async def add(self, case: BargainingCase, enterprise_ids: Sequence[int]) -> BargainingCase:
+        self.session.add(case)
+        await self.session.flush()
+        assert case.id is not None
+        for enterprise_id in enterprise_ids:
+            self.session.add(CaseEnterprise(case_id=case.id, enterprise_id=enterprise_id))
+        await self.session.flush()
+        return case
+
+    async def enterprises_of(self, case_id: int) -> Sequence[Enterprise]:
+        stmt = (
+            select(Enterprise)
+            .join(CaseEnterprise, col(CaseEnterprise.enterprise_id) == Enterprise.id)
+            .where(CaseEnterprise.case_id == case_id)
+            .order_by(col(Enterprise.name))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def owned_by(self, user_id: int) -> Sequence[BargainingCase]:
+        stmt = (
+            select(BargainingCase)
+            .where(BargainingCase.owner_id == user_id)
+            .order_by(col(BargainingCase.updated_at).desc())
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def in_subtree(self, path_prefix: str) -> Sequence[BargainingCase]:
+        stmt = (
+            select(BargainingCase)
+            .join(Org, col(Org.id) == BargainingCase.org_id)
+            .where(col(Org.path).startswith(path_prefix))
+            .order_by(col(BargainingCase.updated_at).desc())
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def add_enterprise(self, case_id: int, enterprise_id: int) -> None:
+        self.session.add(CaseEnterprise(case_id=case_id, enterprise_id=enterprise_id))
+        await self.session.flush()
+
+    async def shared_with(self, user_id: int) -> Sequence[BargainingCase]:
+        stmt = (
+            select(BargainingCase)
+            .join(CaseShare, col(CaseShare.case_id) == BargainingCase.id)
+            .where(CaseShare.user_id == user_id)
+            .order_by(col(BargainingCase.updated_at).desc())
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def is_shared(self, case_id: int, user_id: int) -> bool:
+        return await self.session.get(CaseShare, (case_id, user_id)) is not None
+
+    async def shares(self, case_id: int) -> Sequence[User]:
+        stmt = (
+            select(User)
+            .join(CaseShare, col(CaseShare.user_id) == User.id)
+            .where(CaseShare.case_id == case_id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def set_share(self, case_id: int, user_id: int, shared: bool, at: datetime) -> None:
+        existing = await self.session.get(CaseShare, (case_id, user_id))
+        if shared and existing is None:
+            self.session.add(CaseShare(case_id=case_id, user_id=user_id, created_at=at))
+        elif not shared and existing is not None:
+            await self.session.delete(existing)
+        await self.session.flush()
+
+    async def add_event(self, event: StageEvent) -> None:
+        self.session.add(event)
+        await self.session.flush()
+
+    async def events(self, case_id: int) -> Sequence[StageEvent]:
+        stmt = select(StageEvent).where(StageEvent.case_id == case_id).order_by(col(StageEvent.id))
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class TopicRepo(ModelRepo[CaseTopic]):
+    model = CaseTopic
+
+    async def of_case(self, case_id: int) -> Sequence[CaseTopic]:
+        stmt = select(CaseTopic).where(CaseTopic.case_id == case_id).order_by(col(CaseTopic.id))
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def record(self, event: TopicEvent) -> None:
+        self.session.add(event)
+        await self.session.flush()
+
+    async def events_of_case(self, case_id: int) -> Sequence[tuple[TopicEvent, CaseTopic]]:
+        stmt = (
+            select(TopicEvent, CaseTopic)
+            .join(CaseTopic, col(CaseTopic.id) == TopicEvent.topic_id)
+            .where(CaseTopic.case_id == case_id)
+        )
+        return [(e, t) for e, t in (await self.session.execute(stmt)).all()]
+
+    async def history(self, topic_id: int) -> Sequence[TopicEvent]:
+        stmt = (
+            select(TopicEvent).where(TopicEvent.topic_id == topic_id).order_by(col(TopicEvent.id))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class RoundRepo(ModelRepo[NegotiationRound]):
+    model = NegotiationRound
+
+    async def of_case(self, case_id: int) -> Sequence[NegotiationRound]:
+        stmt = (
+            select(NegotiationRound)
+            .where(NegotiationRound.case_id == case_id)
+            .order_by(col(NegotiationRound.round_no))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def last_number(self, case_id: int) -> int:
+        stmt = select(func.max(NegotiationRound.round_no)).where(
+            NegotiationRound.case_id == case_id
+        )
+        return int((await self.session.execute(stmt)).scalar_one() or 0)
+
+    async def revise(self, revision: RoundRevision) -> None:
+        self.session.add(revision)
+        await self.session.flush()
+
+    async def revisions(self, round_id: int) -> Sequence[RoundRevision]:
+        stmt = (
+            select(RoundRevision)
+            .where(RoundRevision.round_id == round_id)
+            .order_by(col(RoundRevision.id))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class RepresentativeRepo(ModelRepo[CaseRepresentative]):
+    model = CaseRepresentative
+
+    async def of_case(self, case_id: int) -> Sequence[CaseRepresentative]:
+        stmt = (
+            select(CaseRepresentative)
+            .where(CaseRepresentative.case_id == case_id)
+            .order_by(
+                col(CaseRepresentative.side),
+                col(CaseRepresentative.chief).desc(),
+                col(CaseRepresentative.id),
+            )
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def remove(self, representative: CaseRepresentative) -> None:
+        await self.session.delete(representative)
+        await self.session.flush()
+
+
+class ResearchRepo(Repo):
+    async def finance(self, enterprise_id: int, year: int) -> EnterpriseFinance | None:
+        return await self.session.get(EnterpriseFinance, (enterprise_id, year))
+
+    async def guideline(self, org_id: int, year: int) -> WageGuideline | None:
+        return await self.session.get(WageGuideline, (org_id, year))
+
+    async def save(self, record: EnterpriseFinance | WageGuideline) -> None:
+        await self.session.merge(record)
+        await self.session.flush()
+
+
+class DocumentRepo(ModelRepo[CaseDocument]):
+    model = CaseDocument
+
+    async def next_version(self, case_id: int, kind: str) -> int:
+        found = await self.session.execute(
+            select(func.max(CaseDocument.version)).where(
+                CaseDocument.case_id == case_id, CaseDocument.kind == kind
+            )
+        )
+        return int(found.scalar() or 0) + 1
+
+    async def of_case(self, case_id: int) -> Sequence[CaseDocument]:
+        """Newest first, without loading the files themselves."""
+        found = await self.session.execute(
+            select(CaseDocument)
+            .options(defer(CaseDocument.content))  # type: ignore[arg-type]
+            .where(CaseDocument.case_id == case_id)
+            .order_by(col(CaseDocument.id).desc())
+        )
+        return found.scalars().all()

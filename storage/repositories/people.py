@@ -1,0 +1,199 @@
+"""Unions, members, invitations and instructors' profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, update
+from sqlmodel import col, select
+
+from storage.models import (
+    InstructorProfile,
+    Invite,
+    InviteAttempt,
+    Org,
+    ProfileStatus,
+    Role,
+    User,
+)
+from storage.repositories.base import ModelRepo
+
+
+class OrgRepo(ModelRepo[Org]):
+    model = Org
+
+    async def add(self, org: Org) -> Org:
+        self.session.add(org)
+        await self.session.flush()
+        assert org.id is not None
+        parent_path = "/"
+        if org.parent_id is not None:
+            parent = await self.get(org.parent_id)
+            assert parent is not None
+            parent_path = parent.path
+        org.path = f"{parent_path}{org.id}/"
+        await self.session.flush()
+        return org
+
+    async def by_name(self, name: str) -> Org | None:
+        stmt = select(Org).where(Org.name == name)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def subtree(self, root: Org) -> Sequence[Org]:
+        stmt = select(Org).where(col(Org.path).startswith(root.path)).order_by(col(Org.path))
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def all(self) -> Sequence[Org]:
+        return (await self.session.execute(select(Org).order_by(col(Org.path)))).scalars().all()
+
+    async def count(self) -> int:
+        return int((await self.session.execute(select(func.count()).select_from(Org))).scalar_one())
+
+
+class UserRepo(ModelRepo[User]):
+    model = User
+
+    async def by_telegram_id(self, telegram_id: int) -> User | None:
+        stmt = select(User).where(User.telegram_id == telegram_id)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def instructors_under(self, path_prefix: str) -> Sequence[User]:
+        stmt = (
+            select(User)
+            .join(Org, col(Org.id) == User.org_id)
+            .where(
+                col(Org.path).startswith(path_prefix),
+                User.role == Role.instructor,
+                col(User.active).is_(True),
+            )
+            .order_by(col(User.display_name))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def members_under(self, path_prefix: str) -> Sequence[User]:
+        """Active members (instructors and liaisons) of a union subtree."""
+        stmt = (
+            select(User)
+            .join(Org, col(Org.id) == User.org_id)
+            .where(col(Org.path).startswith(path_prefix), col(User.active).is_(True))
+            .order_by(col(User.id))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def instructors_any(self, path_prefix: str) -> Sequence[User]:
+        """Instructors of a union subtree, active or not (the roster)."""
+        stmt = (
+            select(User)
+            .join(Org, col(Org.id) == User.org_id)
+            .where(col(Org.path).startswith(path_prefix), User.role == Role.instructor)
+            .order_by(col(User.display_name))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def active_instructors_per_org(self, path_prefix: str) -> dict[int, int]:
+        """Active instructors with an approved profile, counted per union, in SQL."""
+        found = await self.session.execute(
+            select(User.org_id, func.count())
+            .join(Org, col(Org.id) == User.org_id)
+            .join(InstructorProfile, col(InstructorProfile.user_id) == col(User.id))
+            .where(
+                col(Org.path).startswith(path_prefix),
+                User.role == Role.instructor,
+                col(User.active).is_(True),
+                col(InstructorProfile.status) == ProfileStatus.active,
+            )
+            .group_by(col(User.org_id))
+        )
+        return {int(org): int(n) for org, n in found.all()}
+
+    async def with_role(self, role: Role) -> Sequence[User]:
+        found = await self.session.execute(
+            select(User).where(User.role == role, col(User.active).is_(True))
+        )
+        return found.scalars().all()
+
+    async def liaisons_of(self, org_id: int) -> Sequence[User]:
+        stmt = select(User).where(
+            User.org_id == org_id,
+            User.role == Role.liaison,
+            col(User.active).is_(True),
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def set_blocked(self, telegram_id: int, at: datetime | None) -> None:
+        await self.session.execute(
+            update(User)
+            .where(col(User.telegram_id) == telegram_id)
+            .values(blocked_bot=at is not None, blocked_at=at)
+        )
+
+
+class InviteRepo(ModelRepo[Invite]):
+    model = Invite
+
+    async def by_hash(self, code_hash: str) -> Invite | None:
+        stmt = select(Invite).where(Invite.code_hash == code_hash)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def claim(self, invite_id: int, at: datetime) -> bool:
+        """Mark the invite used if nobody did first; the conditional update makes it atomic."""
+        result = await self.session.execute(
+            update(Invite)
+            .where(col(Invite.id) == invite_id, col(Invite.used_at).is_(None))
+            .values(used_at=at)
+            .execution_options(synchronize_session="fetch")
+        )
+        return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def open_created_by(self, user_id: int, now: datetime) -> Sequence[Invite]:
+        stmt = (
+            select(Invite)
+            .where(
+                Invite.created_by_id == user_id,
+                col(Invite.used_at).is_(None),
+                col(Invite.revoked_at).is_(None),
+                col(Invite.expires_at) > now,
+            )
+            .order_by(col(Invite.created_at).desc())
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def record_failure(self, telegram_id: int, at: datetime) -> None:
+        self.session.add(InviteAttempt(telegram_id=telegram_id, at=at))
+        await self.session.flush()
+
+    async def failures_since(self, telegram_id: int, since: datetime) -> int:
+        stmt = select(func.count()).where(
+            InviteAttempt.telegram_id == telegram_id, col(InviteAttempt.at) >= since
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def prune_failures(self, before: datetime) -> None:
+        await self.session.execute(delete(InviteAttempt).where(col(InviteAttempt.at) < before))
+
+
+class ProfileRepo(ModelRepo[InstructorProfile]):
+    model = InstructorProfile
+
+    async def by_user(self, user_id: int) -> InstructorProfile | None:
+        stmt = select(InstructorProfile).where(InstructorProfile.user_id == user_id)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def save(self, profile: InstructorProfile) -> InstructorProfile:
+        self.session.add(profile)
+        await self.session.flush()
+        return profile
+
+    async def pending_in(self, org_paths_prefix: str) -> Sequence[tuple[InstructorProfile, User]]:
+        stmt = (
+            select(InstructorProfile, User)
+            .join(User, col(User.id) == InstructorProfile.user_id)
+            .join(Org, col(Org.id) == User.org_id)
+            .where(
+                InstructorProfile.status == ProfileStatus.pending_approval,
+                col(Org.path).startswith(org_paths_prefix),
+            )
+            .order_by(col(InstructorProfile.created_at))
+        )
+        return [(p, u) for p, u in (await self.session.execute(stmt)).all()]

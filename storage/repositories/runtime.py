@@ -1,0 +1,76 @@
+"""What the bot itself keeps: handled update ids and form (FSM) state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.models import (
+    FsmRecord,
+    ProcessedUpdate,
+)
+from storage.repositories.base import Repo
+
+
+class UpdateLogRepo(Repo):
+    async def claim(self, update_id: int, at: datetime) -> bool:
+        """Record the update id in this transaction; False when it was handled before."""
+        insert = (
+            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        stmt = (
+            insert(ProcessedUpdate)
+            .values(update_id=update_id, processed_at=at)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        result = await self.session.execute(stmt)
+        return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def prune(self, before: datetime) -> None:
+        await self.session.execute(
+            delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < before)
+        )
+
+    async def last(self) -> int:
+        """The highest update id handled (0: none)."""
+        found = await self.session.execute(select(func.max(col(ProcessedUpdate.update_id))))
+        return int(found.scalar_one() or 0)
+
+
+class FsmRepo(Repo):
+    """Form state by key. A step reads its state several times (filters, get_data,
+    update_data); the records read are held here for the unit of work, absent ones too,
+    so each key costs one query. (The session's identity map holds objects weakly.)"""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._held: dict[str, FsmRecord | None] = {}
+
+    async def get(self, key: str) -> FsmRecord | None:
+        if key not in self._held:
+            self._held[key] = await self.session.get(FsmRecord, key)
+        return self._held[key]
+
+    def forget(self) -> None:
+        self._held.clear()
+
+    async def put(self, key: str, at: datetime, **values: object) -> None:
+        record = await self.get(key)
+        if record is None:
+            record = FsmRecord(key=key, updated_at=at)
+        for name, value in values.items():
+            setattr(record, name, value)
+        record.updated_at = at
+        if record.state is None and not record.data:
+            if record in self.session:
+                await self.session.delete(record)
+            self._held[key] = None
+        else:
+            self.session.add(record)
+            self._held[key] = record
+        await self.session.flush()

@@ -1,0 +1,285 @@
+"""An instructor's recorded work: activity for the assessment, expenses and scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from storage.models import (
+    AssessmentScore,
+    Assignment,
+    AssignmentRecipient,
+    BargainingCase,
+    CaseDocument,
+    Expense,
+    ExpenseStatus,
+    NegotiationRound,
+    Org,
+    ProblemReport,
+    RecipientStatus,
+    Rectification,
+    SupervisionCheck,
+    Survey,
+    SurveyResponse,
+    Training,
+    TrainingInvite,
+    User,
+)
+from storage.repositories.base import ModelRepo, Repo
+
+
+class ActivityRepo(Repo):
+    """What instructors did, counted per person in SQL, for work files and the assessment."""
+
+    async def _count(self, query: Any) -> dict[int, float]:
+        return {int(uid): float(n or 0) for uid, n in (await self.session.execute(query)).all()}
+
+    async def indicators(
+        self, user_ids: Sequence[int], start: datetime, end: datetime
+    ) -> dict[str, dict[int, float]]:
+        ids = list(user_ids)
+        day_start, day_end = start.date(), end.date()
+        survey_answers = (
+            select(Survey.author_id, func.count(col(SurveyResponse.id)))
+            .join(SurveyResponse, col(SurveyResponse.survey_id) == col(Survey.id))
+            .where(
+                col(Survey.author_id).in_(ids),
+                col(Survey.published_at) >= start,
+                col(Survey.published_at) < end,
+            )
+            .group_by(col(Survey.author_id))
+        )
+        closed_fixes = (
+            select(SupervisionCheck.created_by_id, func.count(col(Rectification.id)))
+            .join(Rectification, col(Rectification.check_id) == col(SupervisionCheck.id))
+            .where(
+                col(SupervisionCheck.created_by_id).in_(ids),
+                col(Rectification.closed_at) >= start,
+                col(Rectification.closed_at) < end,
+            )
+            .group_by(col(SupervisionCheck.created_by_id))
+        )
+        hours = (
+            select(TrainingInvite.user_id, func.sum(Training.hours))
+            .join(Training, col(Training.id) == col(TrainingInvite.training_id))
+            .where(
+                col(TrainingInvite.user_id).in_(ids),
+                col(TrainingInvite.checked_in_at).is_not(None),
+                col(Training.starts_at) >= start,
+                col(Training.starts_at) < end,
+            )
+            .group_by(col(TrainingInvite.user_id))
+        )
+        accepted = (
+            select(AssignmentRecipient.user_id, func.count())
+            .where(
+                col(AssignmentRecipient.user_id).in_(ids),
+                col(AssignmentRecipient.status).in_(
+                    [RecipientStatus.accepted, RecipientStatus.done]
+                ),
+                col(AssignmentRecipient.responded_at) >= start,
+                col(AssignmentRecipient.responded_at) < end,
+            )
+            .group_by(col(AssignmentRecipient.user_id))
+        )
+
+        def per(model: Any, who: Any, when: Any, low: Any, high: Any) -> Any:
+            return (
+                select(who, func.count())
+                .where(col(who).in_(ids), col(when) >= low, col(when) < high)
+                .group_by(col(who))
+            )
+
+        return {
+            "sessions": await self._count(
+                per(
+                    NegotiationRound,
+                    NegotiationRound.created_by_id,
+                    NegotiationRound.held_at,
+                    start,
+                    end,
+                )
+            ),
+            "offers": await self._count(
+                per(
+                    BargainingCase,
+                    BargainingCase.owner_id,
+                    BargainingCase.offer_on,
+                    day_start,
+                    day_end,
+                )
+            ),
+            "signed": await self._count(
+                per(
+                    BargainingCase,
+                    BargainingCase.owner_id,
+                    BargainingCase.signed_on,
+                    day_start,
+                    day_end,
+                )
+            ),
+            "filed": await self._count(
+                per(
+                    BargainingCase,
+                    BargainingCase.owner_id,
+                    BargainingCase.filed_on,
+                    day_start,
+                    day_end,
+                )
+            ),
+            "surveys": await self._count(
+                per(Survey, Survey.author_id, Survey.published_at, start, end)
+            ),
+            "answers": await self._count(survey_answers),
+            "documents": await self._count(
+                per(CaseDocument, CaseDocument.created_by_id, CaseDocument.created_at, start, end)
+            ),
+            "training_hours": await self._count(hours),
+            "checks": await self._count(
+                per(
+                    SupervisionCheck,
+                    SupervisionCheck.created_by_id,
+                    SupervisionCheck.finished_at,
+                    start,
+                    end,
+                )
+            ),
+            "rectifications": await self._count(closed_fixes),
+            "reports": await self._count(
+                per(ProblemReport, ProblemReport.reporter_id, ProblemReport.created_at, start, end)
+            ),
+            "assignments": await self._count(accepted),
+        }
+
+    async def response_hours(
+        self, user_ids: Sequence[int], start: datetime, end: datetime
+    ) -> dict[int, list[float]]:
+        """Hours from each assignment to its answer, per instructor."""
+        found = await self.session.execute(
+            select(
+                AssignmentRecipient.user_id, AssignmentRecipient.responded_at, Assignment.created_at
+            )
+            .join(Assignment, col(Assignment.id) == col(AssignmentRecipient.assignment_id))
+            .where(
+                col(AssignmentRecipient.user_id).in_(list(user_ids)),
+                # Taking the task on is the response measured; a quick no is no response.
+                col(AssignmentRecipient.status).in_(
+                    [RecipientStatus.accepted, RecipientStatus.done]
+                ),
+                col(AssignmentRecipient.responded_at) >= start,
+                col(AssignmentRecipient.responded_at) < end,
+            )
+        )
+        hours: dict[int, list[float]] = {}
+        for uid, answered, given in found.all():
+            if answered is not None:
+                hours.setdefault(int(uid), []).append((answered - given).total_seconds() / 3600)
+        return hours
+
+    async def recent(self, user_id: int, since: datetime) -> list[tuple[datetime, str, str]]:
+        """The work file: (when, kind, detail) of a person's recorded work, newest first."""
+        events: list[tuple[datetime, str, str]] = []
+        rounds = await self.session.execute(
+            select(
+                NegotiationRound.held_at, NegotiationRound.round_no, NegotiationRound.place
+            ).where(
+                NegotiationRound.created_by_id == user_id, col(NegotiationRound.held_at) >= since
+            )
+        )
+        events += [(at, "session", f"{no}|{place}") for at, no, place in rounds.all()]
+        docs = await self.session.execute(
+            select(CaseDocument.created_at, CaseDocument.kind, CaseDocument.version).where(
+                CaseDocument.created_by_id == user_id, col(CaseDocument.created_at) >= since
+            )
+        )
+        events += [(at, "document", f"{kind}|{version}") for at, kind, version in docs.all()]
+        polls = await self.session.execute(
+            select(Survey.published_at, Survey.id).where(
+                Survey.author_id == user_id, col(Survey.published_at) >= since
+            )
+        )
+        events += [(at, "survey", str(sid)) for at, sid in polls.all() if at is not None]
+        visits = await self.session.execute(
+            select(SupervisionCheck.created_at, SupervisionCheck.team).where(
+                SupervisionCheck.created_by_id == user_id, col(SupervisionCheck.created_at) >= since
+            )
+        )
+        events += [(at, "check", team) for at, team in visits.all()]
+        reports = await self.session.execute(
+            select(ProblemReport.created_at, ProblemReport.category).where(
+                ProblemReport.reporter_id == user_id, col(ProblemReport.created_at) >= since
+            )
+        )
+        events += [(at, "report", category) for at, category in reports.all()]
+        trained = await self.session.execute(
+            select(Training.starts_at, Training.title)
+            .join(TrainingInvite, col(TrainingInvite.training_id) == col(Training.id))
+            .where(
+                TrainingInvite.user_id == user_id,
+                col(TrainingInvite.checked_in_at).is_not(None),
+                col(Training.starts_at) >= since,
+            )
+        )
+        events += [(at, "training", title) for at, title in trained.all()]
+        tasks = await self.session.execute(
+            select(Assignment.created_at, Assignment.kind, AssignmentRecipient.status)
+            .join(AssignmentRecipient, col(AssignmentRecipient.assignment_id) == col(Assignment.id))
+            .where(AssignmentRecipient.user_id == user_id, col(Assignment.created_at) >= since)
+        )
+        events += [(at, "assignment", f"{kind}|{status}") for at, kind, status in tasks.all()]
+        return sorted(events, key=lambda e: e[0], reverse=True)
+
+
+class ExpenseRepo(ModelRepo[Expense]):
+    model = Expense
+
+    async def of_user(self, user_id: int, since: date) -> Sequence[Expense]:
+        found = await self.session.execute(
+            select(Expense)
+            .where(Expense.user_id == user_id, col(Expense.spent_on) >= since)
+            .order_by(col(Expense.spent_on).desc(), col(Expense.id).desc())
+        )
+        return found.scalars().all()
+
+    async def pending_under(self, path_prefix: str) -> list[tuple[Expense, User]]:
+        found = await self.session.execute(
+            select(Expense, User)
+            .join(User, col(User.id) == col(Expense.user_id))
+            .join(Org, col(Org.id) == col(Expense.org_id))
+            .where(col(Org.path).startswith(path_prefix), Expense.status == ExpenseStatus.pending)
+            .order_by(col(Expense.id))
+            .limit(30)
+        )
+        return [(e, u) for e, u in found.all()]
+
+    async def under(self, path_prefix: str, start: date, end: date) -> list[tuple[Expense, User]]:
+        found = await self.session.execute(
+            select(Expense, User)
+            .join(User, col(User.id) == col(Expense.user_id))
+            .join(Org, col(Org.id) == col(Expense.org_id))
+            .where(
+                col(Org.path).startswith(path_prefix),
+                col(Expense.spent_on) >= start,
+                col(Expense.spent_on) < end,
+            )
+            .order_by(col(User.display_name), col(Expense.spent_on))
+        )
+        return [(e, u) for e, u in found.all()]
+
+
+class AssessmentRepo(Repo):
+    async def scores(self, user_ids: Sequence[int], year: int) -> dict[int, AssessmentScore]:
+        found = await self.session.execute(
+            select(AssessmentScore).where(
+                col(AssessmentScore.user_id).in_(list(user_ids)), AssessmentScore.year == year
+            )
+        )
+        return {s.user_id: s for s in found.scalars().all()}
+
+    async def save(self, score: AssessmentScore) -> None:
+        await self.session.merge(score)
+        await self.session.flush()
