@@ -15,6 +15,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.utils.chat_action import ChatActionMiddleware
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import jobs
@@ -190,6 +192,12 @@ def create_app(
     )
     dispatcher.update.outer_middleware(LoadStateMiddleware())
     dispatcher.update.outer_middleware(UserMiddleware(renderer))
+    # Every button press is answered before its handler runs (a handler with its own toast
+    # opts out: handlers/filters.OWN_ANSWER); a handler flagged with a chat action shows
+    # "sending a file…" while it renders.
+    dispatcher.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
+    dispatcher.callback_query.middleware(ChatActionMiddleware())
+    dispatcher.message.middleware(ChatActionMiddleware())
     dispatcher.include_routers(*get_routers())
 
     scheduler = AsyncIOScheduler(timezone="UTC")

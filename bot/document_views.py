@@ -13,6 +13,7 @@ from typing import Any
 
 from docx import Document
 
+from bot import enum_labels
 from bot.rendering import Renderer
 from bot.services import documents
 from bot.services.bargaining import deadlines, milestones
@@ -101,7 +102,7 @@ def context(
             "title": topic(t.key, t.title),
             "ours": t.our_demand,
             "theirs": t.their_position,
-            "status": renderer.label(LOCALE, f"labels.topic_status_{t.status.value}"),
+            "status": renderer.label(LOCALE, enum_labels.key(t.status)),
             "clause": t.our_demand
             if t.status in (TopicStatus.agreed, TopicStatus.tentative) and t.our_demand
             else "（待协商确定）",
@@ -189,7 +190,7 @@ def context(
             "contact": firm.contact,
         },
         "enterprises_text": "、".join(e.name for e in facts.enterprises),
-        "case_type": renderer.label(LOCALE, f"labels.type_{case.case_type.value}").removesuffix(
+        "case_type": renderer.label(LOCALE, enum_labels.key(case.case_type)).removesuffix(
             "集体合同"
         ),
         "year": case.year,

@@ -23,6 +23,7 @@ from bot.sender import Delivery
 from bot.services import broadcasts, duties, housekeeping, reminders, reports
 from bot.ui import button, keyboard
 from storage.models import User
+from storage.repositories import BroadcastJob
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -381,16 +382,16 @@ async def broadcast_tick(app: App) -> int:
         await uow.commit()
     slots = asyncio.Semaphore(50)
 
-    async def write(done: list[tuple[broadcasts.Job, str]]) -> None:
+    async def write(done: list[tuple[BroadcastJob, str]]) -> None:
         async with UnitOfWork(app.db.sessions) as uow:
             await broadcasts.record(uow, done, app.clock.now(), settings)
             await uow.commit()
 
     room = Recorder.room_for(broadcast_rate(settings))
-    recorder: Recorder[tuple[broadcasts.Job, str]] = Recorder(write, room)
+    recorder: Recorder[tuple[BroadcastJob, str]] = Recorder(write, room)
     notices: dict[tuple[int, str], str] = {}
 
-    def notice(job: broadcasts.Job) -> str:
+    def notice(job: BroadcastJob) -> str:
         """The notice as its recipients read it, rendered once per broadcast and language."""
         key = (job.broadcast_id, job.locale)
         if key not in notices:
@@ -400,7 +401,7 @@ async def broadcast_tick(app: App) -> int:
             )
         return notices[key]
 
-    async def deliver(job: broadcasts.Job) -> None:
+    async def deliver(job: BroadcastJob) -> None:
         text = notice(job)
         async with slots, recorder.sending() as record:
             delivery = await app.sender.send_message(job.telegram_id, text, priority=Priority.bulk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import enum_labels
 from bot.exports import Chart, Sheet
 from bot.services.roster import Entry, Quota
 from bot.ui import Ui
@@ -22,7 +23,7 @@ def person_context(ui: Ui, entry: Entry) -> dict[str, Any]:
         "phone": profile.phone if profile else "",
         "birth": profile.birth_date if profile else None,
         "age": entry.age,
-        "route": ui.label(f"labels.route_{profile.hiring_route.value}") if profile else "",
+        "route": ui.enum(profile.hiring_route) if profile else "",
         "certificate": (profile.certificate_no or "") if profile else "",
         "area": profile.area if profile else "",
         "active": entry.user.active,
@@ -77,7 +78,7 @@ def roster_sheets(ui: Ui, entries: list[Entry], quotas: list[Quota]) -> list[She
                 e.profile.birth_date.isoformat() if e.profile else "",
                 e.age,
                 e.union,
-                label(f"labels.route_{e.profile.hiring_route.value}") if e.profile else "",
+                label(enum_labels.key(e.profile.hiring_route)) if e.profile else "",
                 (e.profile.certificate_no or "") if e.profile else "",
                 e.profile.area if e.profile else "",
                 e.profile.phone if e.profile else "",
@@ -116,7 +117,7 @@ def expense_sheets(ui: Ui, found: list[tuple[Any, Any]]) -> list[Sheet]:
                 e.spent_on.isoformat(),
                 label(f"labels.expense_{e.category}"),
                 e.amount_fen / 100,
-                label(f"labels.expense_status_{e.status}"),
+                label(enum_labels.key(e.status)),
                 e.note,
                 e.reason,
             ]
@@ -266,7 +267,7 @@ def ledger_sheets(ui: Ui, found: Any) -> list[Sheet]:
                 [
                     person.display_name,
                     label(f"labels.delivery_{delivery}"),
-                    label(f"labels.assignment_status_{line.status}"),
+                    label(enum_labels.key(line.status)),
                     line.reason,
                     ui.renderer.format_datetime(line.responded_at) if line.responded_at else "",
                     ui.renderer.format_datetime(line.done_at) if line.done_at else "",

@@ -23,7 +23,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import TelegramObject, Update
+from aiogram.types import Message, TelegramObject, Update
 from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -160,7 +160,13 @@ class UserMiddleware(BaseMiddleware):
         )
         data["user"] = user
         data["locale"] = locale
-        data["ui"] = Ui(data["bot"], self.renderer, locale)
+        chat = data.get("event_chat")
+        origin = None
+        if isinstance(event, Update) and event.callback_query is not None:
+            pressed = event.callback_query.message
+            origin = pressed if isinstance(pressed, Message) else None
+        chat_id = chat.id if chat is not None else (sender.id if sender else None)
+        data["ui"] = Ui(data["bot"], self.renderer, locale, chat_id, origin)
         return await handler(event, data)
 
 

@@ -4,31 +4,67 @@ respect Telegram's limits (long texts are split; the keyboard rides on the last 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot import enum_labels
 from bot.rendering import Renderer, split_html
 
 Markup = InlineKeyboardMarkup | None
 
 
 class Ui:
-    def __init__(self, bot: Bot, renderer: Renderer, locale: str) -> None:
+    """Bound to one update: its chat (`chat_id`) and, for a button press, the message whose
+    button was pressed (`origin`). `show` is navigation: the first screen an update shows
+    replaces the pressed message in place, so the chat does not fill with stale menus;
+    `reply` (a new thing: an answer to typed text, a result worth keeping) always sends."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        renderer: Renderer,
+        locale: str,
+        chat_id: int | None = None,
+        origin: Message | None = None,
+    ) -> None:
         self.bot = bot
         self.renderer = renderer
         self.locale = locale
+        self.chat_id = chat_id
+        self.origin = origin
 
     def for_locale(self, locale: str) -> Ui:
-        return Ui(self.bot, self.renderer, self.renderer.locale(locale))
+        return Ui(self.bot, self.renderer, self.renderer.locale(locale), self.chat_id, self.origin)
+
+    def _chat(self) -> int:
+        if self.chat_id is None:
+            raise RuntimeError("this presenter is bound to no chat")
+        return self.chat_id
+
+    async def show(self, key: str, markup: Markup = None, **context: Any) -> None:
+        """A screen (a menu, a card, a list, a page, the next question of a form)."""
+        await self.show_html(self.text(key, **context), markup)
+
+    async def show_html(self, html: str, markup: Markup = None) -> None:
+        await self.edit_or_send_html(None, self._chat(), html, markup)
+
+    async def reply(self, key: str, markup: Markup = None, **context: Any) -> Message:
+        """A new message in this update's chat."""
+        return await self.send_html(self._chat(), self.text(key, **context), markup)
 
     def text(self, key: str, **context: Any) -> str:
         return self.renderer.text(self.locale, key, **context)
 
     def label(self, key: str, **context: Any) -> str:
         return self.renderer.label(self.locale, key, **context)
+
+    def enum(self, member: StrEnum) -> str:
+        """A stored enum's name in this locale (bot/enum_labels.py)."""
+        return self.label(enum_labels.key(member))
 
     def topic(self, key: str, title: str = "") -> str:
         """A contract topic's name: an Art. 8 topic in this locale, or a custom one's title."""
@@ -38,6 +74,10 @@ class Ui:
         return await self.send_html(chat_id, self.text(key, **context), markup)
 
     async def send_html(self, chat_id: int, html: str, markup: Markup = None) -> Message:
+        if chat_id == self.chat_id:
+            # Something new is below the pressed message now: a screen shown after it is
+            # sent under it too, never edited in above it (the chat reads top to bottom).
+            self.origin = None
         parts = split_html(html)
         sent: Message | None = None
         for index, part in enumerate(parts):
@@ -55,8 +95,14 @@ class Ui:
     async def edit_or_send_html(
         self, message: Message | None, chat_id: int, html: str, markup: Markup = None
     ) -> None:
-        """Navigation (a menu, a list, a page) replaces the message whose button was pressed;
-        a text too long for one message, or no message to replace, is sent anew."""
+        """Navigation (a menu, a list, a page) replaces the message whose button was pressed
+        (`message`, or by default this update's pressed message, once: only the first
+        screen replaces the press); a text too long for one message, or no message to
+        replace, is sent anew."""
+        if message is None and chat_id == self.chat_id:
+            message, self.origin = self.origin, None
+        elif message is not None and message.message_id == getattr(self.origin, "message_id", 0):
+            self.origin = None
         if message is not None and len(split_html(html)) == 1 and message.text is not None:
             if message.html_text == html and message.reply_markup == markup:
                 return

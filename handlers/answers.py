@@ -55,8 +55,7 @@ async def show_invitation(
 ) -> None:
     survey = found.survey
     start = SurveyGoCB(token=survey.token, start=True)
-    await ui.send(
-        chat_id,
+    await ui.show(
         "surveys.intro",
         keyboard([[button(ui.label("labels.start_survey"), start)]]),
         preview=preview,
@@ -135,8 +134,7 @@ async def show_page(
                 button(ui.label("labels.leave_survey"), AnswerCB(sid=sid, q="x")),
             ]
         )
-        await ui.send(
-            chat_id,
+        await ui.show(
             "surveys.confirm",
             keyboard(rows),
             preview=draft.preview,
@@ -211,7 +209,6 @@ async def go(
     settings: Settings,
     survey_keys: SurveyKeys,
 ) -> None:
-    await query.answer()
     worker, now = query.from_user.id, clock.now()
     draft = await surveys.draft_of(uow, survey_keys, worker)
     preview = draft is not None and draft.preview and draft.token == callback_data.token
@@ -253,14 +250,12 @@ async def preview(
     await surveys.begin(
         uow, survey_keys, query.from_user.id, found.survey, True, clock.now(), settings.zone
     )
-    await query.answer()
     await show_invitation(ui, query.from_user.id, found, True, settings)
 
 
 # ----- answering -----
 @router.callback_query(AnswerCB.filter(F.q == "keep"))
 async def keep_current(query: CallbackQuery, ui: Ui) -> None:
-    await query.answer()
     await ui.send(query.from_user.id, "surveys.kept")
 
 
@@ -276,14 +271,13 @@ async def leave(
     ui: Ui,
     survey_keys: SurveyKeys,
 ) -> None:
-    await query.answer()
     draft = await surveys.draft_of(uow, survey_keys, query.from_user.id)
     if draft is None or draft.survey_id != callback_data.sid:
         await ui.send(query.from_user.id, "surveys.stale")
         return
     await surveys.drop_draft(uow, survey_keys, query.from_user.id)
     back = _back(ui, callback_data.sid) if draft.preview else None
-    await ui.send(query.from_user.id, "surveys.left", back)
+    await ui.show("surveys.left", back)
 
 
 @router.callback_query(AnswerCB.filter(F.q == "ok"))
@@ -296,7 +290,6 @@ async def submit(
     settings: Settings,
     survey_keys: SurveyKeys,
 ) -> None:
-    await query.answer()
     worker, now = query.from_user.id, clock.now()
     try:
         survey, draft = await surveys.current(uow, survey_keys, worker, callback_data.sid, now)
@@ -330,11 +323,9 @@ async def press(
         survey, draft = await surveys.current(uow, survey_keys, worker, callback_data.sid, now)
         draft.answer = surveys.apply(survey, draft.answer, callback_data.q, callback_data.v)
     except Problem as problem:
-        await query.answer()
         await ui.send(worker, problem.key, **problem.params)
         return
     await surveys.keep_draft(uow, survey_keys, worker, draft, now, settings.zone)
-    await query.answer()
     await show_page(ui, worker, survey, draft, _message(query))
 
 

@@ -36,9 +36,7 @@ async def pending(
         for p, _, _ in found[:8]
     ]
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "profile.pending_list",
         keyboard(rows),
         items=[{"name": p.name, "org": org.name, "age": age} for p, org, age in found],
@@ -56,7 +54,6 @@ async def record(
     sender: Sender,
 ) -> None:
     approved = await profiles.record_approval(uow, user, callback_data.profile_id, clock.now())
-    await query.answer()
     if not approved.newly:
         await ui.send(query.from_user.id, "profile.approval_already", back_to_menu(ui))
         return

@@ -21,7 +21,7 @@ from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.filters import SENDS_FILE, TEXT_INPUT, RoleFilter
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 
@@ -62,9 +62,7 @@ async def ranking(
     ]
     rows.append([button(ui.label("labels.assessment_export"), AssessCB(action="export"))])
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "assessment.ranking",
         keyboard(rows),
         year=year,
@@ -87,9 +85,8 @@ async def ask_scores(
 ) -> None:
     await state.set_state(Scores.entry)
     await state.set_data({"user_id": callback_data.user_id})
-    await query.answer()
     back = keyboard([[button(ui.label("labels.cancel"), MenuCB(action="assessment"))]])
-    await ui.send(query.from_user.id, "assessment.ask_scores", back)
+    await ui.show("assessment.ask_scores", back)
 
 
 @router.message(Scores.entry, TEXT_INPUT, LIAISON)
@@ -141,12 +138,11 @@ async def summary(
     chinese = ui.for_locale("zh")  # union documents are written in Chinese
     context = views.assessment_document(chinese, person, len(found), union, year, today, settings)
     data = await documents.render("assessment", context)
-    await query.answer()
     name = f"{chinese.label('labels.assessment_file')}-{person.user.display_name}-{year}.docx"
     await bot.send_document(query.from_user.id, BufferedInputFile(data, filename=name))
 
 
-@router.callback_query(AssessCB.filter(F.action == "export"), LIAISON)
+@router.callback_query(AssessCB.filter(F.action == "export"), LIAISON, flags=SENDS_FILE)
 async def export(
     query: CallbackQuery,
     uow: UnitOfWork,
@@ -160,7 +156,6 @@ async def export(
     year = _year(clock, settings)
     found = await assessment.results(uow, user, year, settings)
     unions = {o.id or 0: o.name for o in await orgs.visible_orgs(uow, user)}
-    await query.answer()
     await ui.send(query.from_user.id, "assessment.exporting", count=len(found))
     data = await offload.run(workbook, views.assessment_sheets(ui, found, unions))
     await bot.send_document(
@@ -175,10 +170,8 @@ async def mine(
 ) -> None:
     year = _year(clock, settings)
     result, cohort = await assessment.own(uow, user, year, settings)
-    await query.answer()
     back = keyboard([[button(ui.label("labels.back_to_menu"), MenuCB(action="home"))]])
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "assessment.mine",
         back,
         year=year,

@@ -11,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot import enum_labels
 from bot import liaison_views as views
 from bot.callbacks import AssignCB, MenuCB
 from bot.clock import Clock
@@ -56,7 +57,6 @@ async def listing(
     query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
 ) -> None:
     await state.clear()
-    await query.answer()
     await show_list(ui, query.from_user.id, uow, user)
 
 
@@ -65,7 +65,7 @@ async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
     rows: list[list[Any]] = []
     for task, line in found:
         aid = task.id or 0
-        title = f"{task.due_on:%m-%d} {ui.label(f'labels.assignment_kind_{task.kind.value}')}"
+        title = f"{task.due_on:%m-%d} {ui.enum(task.kind)}"
         if line is None:
             rows.append([button(f"📌 {title}", AssignCB(assignment_id=aid))])
         elif line.status == "open":
@@ -80,17 +80,16 @@ async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
     if user.role is Role.liaison:
         rows.append([button(ui.label("labels.assignment_new"), AssignCB(action="new"))])
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await ui.send(
-        chat_id,
+    await ui.show(
         "assignments.list",
         keyboard(rows),
         liaison=user.role is Role.liaison,
         items=[
             {
-                "kind": ui.label(f"labels.assignment_kind_{t.kind.value}"),
+                "kind": ui.enum(t.kind),
                 "due": t.due_on,
                 "text": t.description,
-                "status": ui.label(f"labels.assignment_status_{line.status}") if line else "",
+                "status": ui.enum(line.status) if line else "",
                 "icon": ICONS[line.status] if line else "📌",
             }
             for t, line in found
@@ -119,7 +118,6 @@ def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
 async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
     ui: Ui = data["ui"]
     state: FSMContext = data["state"]
-    await query.answer()
     try:
         firm = None
         if form.get("enterprise"):
@@ -154,7 +152,7 @@ async def _create(
         data["settings"],
     )
     await state.clear()
-    await ui.send(chat_id, "assignments.created", count=count)
+    await ui.show("assignments.created", count=count)
     await show_ledger(
         ui, chat_id, await assignments.ledger(data["uow"], data["user"], task.id or 0)
     )
@@ -167,7 +165,7 @@ FORM = Form(
             "kind",
             "assignments.ask_kind",
             label="labels.field_type",
-            choices=tuple((f"labels.assignment_kind_{k.value}", k.value) for k in AssignmentKind),
+            choices=tuple((enum_labels.key(k), k.value) for k in AssignmentKind),
         ),
         Step(
             "enterprise",
@@ -201,7 +199,6 @@ FORM.register(router, LIAISON)
 async def new(
     query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
 ) -> None:
-    await query.answer()
     await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
 
 
@@ -231,14 +228,12 @@ async def toggle(
 ) -> None:
     people = await assignments.audience(uow, user)
     chosen = await toggle_chosen(state, callback_data.user_id, people)
-    await query.answer()
     await show_pick(ui, query.from_user.id, uow, user, chosen, _message(query))
 
 
 @router.callback_query(Pick.people, AssignCB.filter(F.action == "send"), LIAISON)
 async def send(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
     chosen = list((await state.get_data()).get("_chosen", []))
-    await query.answer()
     if not chosen:
         await data["ui"].send(query.from_user.id, "assignments.nobody")
         return
@@ -260,11 +255,10 @@ async def show_ledger(ui: Ui, chat_id: int, found: assignments.Ledger) -> None:
             ]
         ]
     )
-    await ui.send(
-        chat_id,
+    await ui.show(
         "assignments.ledger",
         back,
-        kind=ui.label(f"labels.assignment_kind_{task.kind.value}"),
+        kind=ui.enum(task.kind),
         enterprise=found.enterprise,
         due=task.due_on,
         text=task.description,
@@ -274,7 +268,7 @@ async def show_ledger(ui: Ui, chat_id: int, found: assignments.Ledger) -> None:
             {
                 "name": person.display_name,
                 "icon": ICONS[line.status],
-                "status": ui.label(f"labels.assignment_status_{line.status}"),
+                "status": ui.enum(line.status),
                 "delivery": ui.label(f"labels.delivery_{delivery}"),
                 "reason": line.reason,
             }
@@ -288,7 +282,6 @@ async def ledger(
     query: CallbackQuery, callback_data: AssignCB, uow: UnitOfWork, user: User, ui: Ui
 ) -> None:
     found = await assignments.ledger(uow, user, callback_data.assignment_id)
-    await query.answer()
     await show_ledger(ui, query.from_user.id, found)
 
 
@@ -306,7 +299,6 @@ async def accept(
     task = await assignments.respond(
         uow, user, callback_data.assignment_id, "accepted", clock.now(), settings
     )
-    await query.answer()
     await ui.send(query.from_user.id, "assignments.accepted", due=task.due_on)
 
 
@@ -314,7 +306,6 @@ async def accept(
 async def decline(query: CallbackQuery, callback_data: AssignCB, state: FSMContext, ui: Ui) -> None:
     await state.set_state(Answer.reason)
     await state.set_data({"assignment_id": callback_data.assignment_id})
-    await query.answer()
     back = keyboard([[button(ui.label("labels.cancel"), MenuCB(action="assignments"))]])
     await ui.send(query.from_user.id, "assignments.ask_reason", back, max=assignments.REASON_MAX)
 
@@ -368,7 +359,6 @@ async def mark_done(
     query: CallbackQuery, callback_data: AssignCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
 ) -> None:
     await assignments.done(uow, user, callback_data.assignment_id, clock.now())
-    await query.answer()
     await ui.send(query.from_user.id, "assignments.marked_done")
     await show_list(ui, query.from_user.id, uow, user)
 
@@ -384,7 +374,6 @@ async def export(
     offload: Offloader,
 ) -> None:
     found = await assignments.ledger(uow, user, callback_data.assignment_id)
-    await query.answer()
     data = await offload.run(workbook, views.ledger_sheets(ui, found))
     name = (
         f"{ui.label('labels.assignment_file')}-{found.assignment.id}-{found.assignment.due_on}.xlsx"

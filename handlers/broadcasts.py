@@ -44,15 +44,14 @@ async def listing(
         [
             button(
                 f"{b.created_at.astimezone(ui.renderer.zone):%m-%d %H:%M} "
-                f"{ui.label(f'labels.broadcast_{b.status.value}')} · {b.text[:20]}",
+                f"{ui.enum(b.status)} · {b.text[:20]}",
                 BroadcastCB(action="show", value=b.id or 0),
             )
         ]
         for b in found
     ]
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await query.answer()
-    await ui.send(query.from_user.id, "broadcasts.list", keyboard(rows), count=len(found))
+    await ui.show("broadcasts.list", keyboard(rows), count=len(found))
 
 
 @router.callback_query(BroadcastCB.filter(F.action == "show"))
@@ -60,9 +59,7 @@ async def show(
     query: CallbackQuery, callback_data: BroadcastCB, uow: UnitOfWork, user: User, ui: Ui
 ) -> None:
     found = await broadcasts.counts(uow, user, callback_data.value)
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "broadcasts.progress",
         sent=found.counts["sent"],
         failed=found.counts["failed"],
@@ -75,9 +72,8 @@ async def show(
 @router.callback_query(BroadcastCB.filter(F.action == "new"))
 async def new(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
     await state.set_state(Compose.text)
-    await query.answer()
     back = keyboard([[button(ui.label("labels.cancel"), MenuCB(action="broadcast"))]])
-    await ui.send(query.from_user.id, "broadcasts.ask_text", back, max=broadcasts.TEXT_MAX)
+    await ui.show("broadcasts.ask_text", back, max=broadcasts.TEXT_MAX)
 
 
 @router.message(Compose.text, TEXT_INPUT)
@@ -114,8 +110,7 @@ async def chose_org(query: CallbackQuery, callback_data: BroadcastCB, ui: Ui) ->
         for role in broadcasts.ROLES
     ]
     rows.append([button(ui.label("labels.cancel"), MenuCB(action="broadcast"))])
-    await query.answer()
-    await ui.send(query.from_user.id, "broadcasts.ask_role", keyboard(rows))
+    await ui.show("broadcasts.ask_role", keyboard(rows))
 
 
 def _notice(ui: Ui, text: str, user: User, union: str) -> str:
@@ -134,7 +129,6 @@ async def chose_role(
 ) -> None:
     people = await broadcasts.recipients(uow, user, callback_data.value, callback_data.role)
     await state.update_data(org_id=callback_data.value, role=callback_data.role)
-    await query.answer()
     rows = [
         [button(ui.label("labels.broadcast_test"), BroadcastCB(action="test"))],
         [
@@ -142,8 +136,7 @@ async def chose_role(
             button(ui.label("labels.broadcast_send", n=len(people)), BroadcastCB(action="send")),
         ],
     ]
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "broadcasts.preview",
         keyboard(rows) if people else keyboard([rows[1][:1]]),  # nobody: only Cancel
         count=len(people),
@@ -159,7 +152,6 @@ async def test(
 ) -> None:
     data = await state.get_data()
     union = await broadcasts.union_of(uow, user)
-    await query.answer()
     await ui.send_html(query.from_user.id, _notice(ui, str(data["text"]), user, union))
 
 
@@ -197,22 +189,19 @@ async def send(
         uow, user, int(data["org_id"]), str(data["role"]), str(data["text"]), clock.now(), settings
     )
     await state.clear()  # a second tap finds nothing to send
-    await query.answer()
     if broadcast.status is BroadcastStatus.sending:
         await _start_progress(bot, ui, uow, broadcast, query.from_user.id)
         return
     union, asked = await broadcasts.request_approval(uow, broadcast)
     if not asked:
-        await ui.send(
-            query.from_user.id,
+        await ui.show(
             "broadcasts.no_approver",
             back_to_menu(ui),
             count=broadcast.total,
             limit=settings.broadcast_approval_above,
         )
         return
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "broadcasts.awaiting",
         back_to_menu(ui),
         count=broadcast.total,
@@ -241,9 +230,8 @@ async def approve(
     clock: Clock,
     bot: Bot,
 ) -> None:
-    broadcast = await broadcasts.approve(uow, user, callback_data.value, clock.now())
-    await query.answer()
+    approved = await broadcasts.approve(uow, user, callback_data.value, clock.now())
+    broadcast, author = approved.broadcast, approved.author
     await ui.send(query.from_user.id, "broadcasts.approved", count=broadcast.total)
-    author = await uow.users.get(broadcast.created_by_id)
     if author is not None:
         await _start_progress(bot, ui.for_locale(author.locale), uow, broadcast, author.telegram_id)

@@ -34,7 +34,7 @@ from bot.callbacks import (
     TopicsCB,
 )
 from bot.clock import Clock
-from bot.services import cases, dates, enterprises, rounds, supervision
+from bot.services import cases, enterprises, rounds, supervision, when
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
 from bot.settings import Settings
@@ -149,9 +149,9 @@ async def show_case(
         "cases.card",
         _card_markup(ui, view, more),
         enterprises="、".join(e.name for e in view.enterprises),
-        type=ui.label(f"labels.type_{case.case_type.value}"),
+        type=ui.enum(case.case_type),
         year=case.year,
-        stage=ui.label(f"labels.stage_{case.stage.value}"),
+        stage=ui.enum(case.stage),
         stage_on=case.stage_on,
         offer_on=case.offer_on,
         first_round_on=case.first_round_on,
@@ -166,7 +166,7 @@ async def show_case(
             {
                 "icon": ICONS[t.status],
                 "title": title_of(ui, t),
-                "status": ui.label(f"labels.topic_status_{t.status.value}"),
+                "status": ui.enum(t.status),
             }
             for t in view.topics
         ],
@@ -218,9 +218,9 @@ async def list_cases(
     items = [
         {
             "name": "、".join(e.name for e in v.enterprises),
-            "type": ui.label(f"labels.type_{v.case.case_type.value}"),
+            "type": ui.enum(v.case.case_type),
             "year": v.case.year,
-            "stage": ui.label(f"labels.stage_{v.case.stage.value}"),
+            "stage": ui.enum(v.case.stage),
             "next": _next_deadline(ui, v),
         }
         for v in shown
@@ -242,7 +242,6 @@ async def list_cases(
     text = ui.text("cases.list", items=items, title=ui.label(title))
     if pages > 1:
         text += "\n" + ui.text("cases.page", page=page, pages=pages)
-    await query.answer()
     pressed = query.message if isinstance(query.message, Message) else None
     await ui.edit_or_send_html(pressed, query.from_user.id, text, keyboard(rows))  # in place
 
@@ -261,11 +260,10 @@ async def show_timeline(
         {"when": _when(ui, e), "text": ui.text(f"cases.tl_{e.kind}", **_shown(ui, e))}
         for e in entries
     ]
-    await query.answer()
     back = keyboard(
         [[button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))]]
     )
-    await ui.send(query.from_user.id, "cases.timeline", back, items=items)
+    await ui.show("cases.timeline", back, items=items)
 
 
 def _when(ui: Ui, entry: cases.TimelineEntry) -> str:
@@ -277,10 +275,8 @@ def _shown(ui: Ui, entry: cases.TimelineEntry) -> dict[str, Any]:
     """Timeline parameters as the user reads them: labels for enums, titles for topics."""
     shown: dict[str, Any] = {}
     for name, value in entry.params.items():
-        if isinstance(value, Stage):
-            shown[name] = ui.label(f"labels.stage_{value.value}")
-        elif isinstance(value, TopicStatus):
-            shown[name] = ui.label(f"labels.topic_status_{value.value}")
+        if isinstance(value, Stage | TopicStatus):
+            shown[name] = ui.enum(value)
         elif isinstance(value, CaseTopic):
             shown[name] = title_of(ui, value)
         elif name == "category":
@@ -302,7 +298,6 @@ async def open_case_card(
     settings: Settings,
 ) -> None:
     await state.clear()
-    await query.answer()
     await _show(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
 
 
@@ -317,7 +312,6 @@ async def turn_card_page(
     settings: Settings,
 ) -> None:
     """⋯ 更多 / back to the main page: the same card, its page turned in place."""
-    await query.answer()
     shown = query.message if isinstance(query.message, Message) else None
     await _show(
         ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings,
@@ -333,17 +327,14 @@ async def choose_type(
     rows = [
         [
             button(
-                ui.label(f"labels.type_{t.value}"),
+                ui.enum(t),
                 NewCaseCB(enterprise_id=callback_data.enterprise_id, case_type=t.value),
             )
         ]
         for t in CaseType
     ]
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await query.answer()
-    await ui.send(
-        query.from_user.id, "cases.choose_type", keyboard(rows), enterprise=enterprise.name
-    )
+    await ui.show("cases.choose_type", keyboard(rows), enterprise=enterprise.name)
 
 
 @router.callback_query(NewCaseCB.filter((F.case_type != "") & (F.year == 0)), INSTRUCTOR)
@@ -362,9 +353,7 @@ async def choose_year(
         )
         for year in (this_year, this_year + 1)
     ]
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "cases.choose_year",
         keyboard([row, [button(ui.label("labels.cancel"), MenuCB(action="home"))]]),
     )
@@ -389,7 +378,6 @@ async def create(
     case = await cases.open_case(
         uow, user, callback_data.enterprise_id, case_type, year, clock.now(), settings.zone
     )
-    await query.answer()
     await _show(ui, query.from_user.id, uow, user, case.id or 0, clock, settings)
 
 
@@ -414,12 +402,10 @@ async def ask_move_date(
             MoveCB(case_id=callback_data.case_id, stage=target.value, when="yesterday"),
         ),
     ]
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "cases.ask_date",
         keyboard([row, [button(ui.label("labels.cancel"), CaseCB(case_id=callback_data.case_id))]]),
-        target=ui.label(f"labels.stage_{target.value}"),
+        target=ui.enum(target),
     )
 
 
@@ -433,7 +419,7 @@ async def _ask_term(
         button(ui.label("labels.years", n=n), TermCB(case_id=case_id, years=n))
         for n in range(low, high + 1)
     ]
-    await ui.send(chat_id, "cases.ask_term", keyboard([row]), low=low, high=high)
+    await ui.show("cases.ask_term", keyboard([row]), low=low, high=high)
 
 
 async def _apply_move(
@@ -458,15 +444,12 @@ async def _apply_move(
             return
         await cases.move(uow, user, case_id, target, on, clock.now(), settings, term_years)
     except Problem as problem:
-        params = {
-            k: ui.label(f"labels.stage_{v.value}") if isinstance(v, Stage) else v
-            for k, v in problem.params.items()
-        }
+        params = {k: ui.enum(v) if isinstance(v, Stage) else v for k, v in problem.params.items()}
         back = keyboard([[button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))]])
         await ui.send_html(chat_id, ui.text(problem.key, **params), back)  # never a dead end
         return
     await state.clear()
-    await ui.send(chat_id, "cases.moved", target=ui.label(f"labels.stage_{target.value}"), on=on)
+    await ui.show("cases.moved", target=ui.enum(target), on=on)
     await _show(ui, chat_id, uow, user, case_id, clock, settings)
 
 
@@ -484,7 +467,6 @@ async def move_on_quick_date(
     on = today_in(settings.zone, clock.now()) - timedelta(
         days=1 if callback_data.when == "yesterday" else 0
     )
-    await query.answer()
     try:
         target = Stage(callback_data.stage)
     except ValueError:
@@ -507,7 +489,7 @@ async def move_on_typed_date(
     data = await state.get_data()
     try:
         today = today_in(settings.zone, clock.now())
-        on = date.fromisoformat(dates.parse_date(message.text or "", today))
+        on = when.day_value(message.text or "", today)
     except Problem as problem:
         await ui.send(message.chat.id, problem.key)
         return
@@ -542,7 +524,6 @@ async def move_with_term(
     settings: Settings,
 ) -> None:
     data = await state.get_data()
-    await query.answer()
     if "on" not in data or int(data["case_id"]) != callback_data.case_id:
         await ui.send(query.from_user.id, "common.expired_button", back_to_menu(ui))
         return
@@ -570,7 +551,6 @@ async def _congress_submit(
     settings: Settings = data["settings"]
     state: FSMContext = data["state"]
     case_id = int(form["case_id"])
-    await query.answer()
     try:
         result = await cases.record_congress(
             data["uow"],
@@ -588,8 +568,7 @@ async def _congress_submit(
         await CONGRESS.start(env, {"case_id": case_id})
         return
     await state.clear()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "cases.congress_result",
         passed=result.passed,
         quorum=result.quorum,
@@ -637,7 +616,6 @@ async def start_congress(
     clock: Clock,
     settings: Settings,
 ) -> None:
-    await query.answer()
     env = Env(ui, state, query.from_user.id, clock, settings)
     await CONGRESS.start(env, {"case_id": callback_data.case_id})
 
@@ -659,9 +637,8 @@ async def ask_enterprise(
     await cases.editable(uow, user, callback_data.case_id)
     await state.set_state(AddEnterprise.query)
     await state.set_data({"case_id": callback_data.case_id})
-    await query.answer()
     back = keyboard([[button(ui.label("labels.cancel"), CaseCB(case_id=callback_data.case_id))]])
-    await ui.send(query.from_user.id, "cases.add_enterprise_prompt", back)
+    await ui.show("cases.add_enterprise_prompt", back)
 
 
 @router.message(AddEnterprise.query, TEXT_INPUT, INSTRUCTOR)
@@ -692,7 +669,6 @@ async def add_enterprise(
         uow, user, callback_data.case_id, callback_data.enterprise_id, clock.now()
     )
     await state.clear()
-    await query.answer()
     await _show(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
 
 
@@ -722,9 +698,7 @@ async def share(
         for u in found.candidates[:20]
     ]
     rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "cases.sharing",
         keyboard(rows),
         shared="、".join(u.display_name for u in found.shared),

@@ -15,7 +15,7 @@ from bot.settings import Settings
 from bot.ui import Ui
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
-from handlers.keyboards import back_to_menu, languages, main_menu
+from handlers.keyboards import back_from, back_to_menu, languages, main_menu
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 
@@ -33,7 +33,7 @@ async def show_menu(
         "common.menu",
         markup,
         name=user.display_name,
-        role=ui.label(f"labels.role_{user.role.value}"),
+        role=ui.enum(user.role),
         org=org.name,
     )
 
@@ -49,7 +49,6 @@ async def menu_button(
     query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, state: FSMContext
 ) -> None:
     await state.clear()
-    await query.answer()
     await show_menu(ui, uow, user, query.from_user.id, _message(query))
 
 
@@ -60,8 +59,7 @@ async def help_command(message: Message, ui: Ui) -> None:
 
 @router.callback_query(MenuCB.filter(F.action == "help"))
 async def help_button(query: CallbackQuery, ui: Ui) -> None:
-    await query.answer()
-    await ui.send(query.from_user.id, "common.help", back_to_menu(ui))
+    await ui.show("common.help", back_to_menu(ui))
 
 
 @router.message(Command("privacy"))
@@ -73,7 +71,7 @@ async def privacy(
         message.chat.id,
         "common.privacy",
         registered=user is not None,
-        role=ui.label(f"labels.role_{user.role.value}") if user else "",
+        role=ui.enum(user.role) if user else "",
         org=org,
         attempt_window=settings.invite_attempt_window_minutes,
         k=settings.survey_min_answers,
@@ -94,10 +92,12 @@ async def cancel(
     if await state.get_state() is None and not left_survey:
         await ui.send(message.chat.id, "common.nothing_to_cancel")
         return
-    typed = left_survey or any(value for value in (await state.get_data()).values())
+    data = await state.get_data()
+    given = [v for k, v in data.items() if k != "case_id" and not k.startswith("_")]
+    typed = left_survey or any(given)
     await state.clear()
     key = "common.cancelled" if typed else "common.left"
-    await ui.send(message.chat.id, key, back_to_menu(ui) if user else None)
+    await ui.send(message.chat.id, key, back_from(ui, data) if user else None)
 
 
 @router.message(Command("lang"))
@@ -107,8 +107,7 @@ async def lang_command(message: Message, ui: Ui) -> None:
 
 @router.callback_query(MenuCB.filter(F.action == "lang"))
 async def lang_button(query: CallbackQuery, ui: Ui) -> None:
-    await query.answer()
-    await ui.send(query.from_user.id, "common.lang_prompt", languages())
+    await ui.show("common.lang_prompt", languages())
 
 
 @router.callback_query(LangCB.filter(F.code.in_({"zh", "en"})), RoleFilter(*Role))
@@ -117,7 +116,6 @@ async def lang_chosen(
 ) -> None:
     await users.set_locale(uow, user, callback_data.code)
     ui = ui.for_locale(callback_data.code)
-    await query.answer()
     await set_member_commands(bot, ui.renderer, query.from_user.id, ui.locale)
     await ui.edit_or_send(_message(query), query.from_user.id, "common.lang_set", back_to_menu(ui))
 
@@ -126,7 +124,6 @@ async def lang_chosen(
 async def lang_chosen_by_stranger(query: CallbackQuery, callback_data: LangCB, ui: Ui) -> None:
     # Strangers have no row to keep a choice in; answer in the chosen language once.
     ui = ui.for_locale(callback_data.code)
-    await query.answer()
     await ui.send(query.from_user.id, "common.stranger")
 
 

@@ -24,7 +24,7 @@ from bot.services.errors import Problem
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.filters import RoleFilter
+from handlers.filters import SENDS_FILE, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
 from storage.models import CaseDocument, Role, User
 from storage.uow import UnitOfWork
@@ -59,7 +59,7 @@ async def show_menu(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: 
         for d in made[:RECENT]
     ]
     rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
-    await ui.send(chat_id, "documents.menu", keyboard(rows), count=len(made), editable=editable)
+    await ui.show("documents.menu", keyboard(rows), count=len(made), editable=editable)
 
 
 @router.callback_query(DocsCB.filter())
@@ -72,7 +72,6 @@ async def menu(
     ui: Ui,
 ) -> None:
     await state.clear()
-    await query.answer()
     await show_menu(ui, query.from_user.id, uow, user, callback_data.case_id)
 
 
@@ -149,7 +148,6 @@ def _make_form(kind: str) -> Form:
         state: FSMContext = data["state"]
         case_id = int((await state.get_data())["_case_id"])
         answers = _answers(form)
-        await query.answer()
         try:
             facts, content = await _build(kind, case_id, answers, data)
         except Problem as problem:
@@ -168,12 +166,14 @@ def _make_form(kind: str) -> Form:
             data["uow"], data["user"], case_id, kind, answers, content, name, now
         )
         await state.clear()
+        # The review gives way to a line saying what was made; the file is a new message.
+        title = ui.label(f"labels.doc_{kind}")
+        await ui.show("documents.made", title=title, version=record.version)
         await _send(data["bot"], ui, query.from_user.id, record, data["pdf"])
 
     async def preview(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
         ui: Ui = data["ui"]
         case_id = int((await data["state"].get_data())["_case_id"])
-        await query.answer()
         try:
             _, content = await _build(kind, case_id, _answers(form), data)
         except Problem as problem:
@@ -190,6 +190,7 @@ def _make_form(kind: str) -> Form:
         summary=_summary(kind),
         submit=generate,
         preview=preview,
+        submit_flags=SENDS_FILE,
     )
 
 
@@ -213,9 +214,7 @@ async def start(
     facts = await documents.gather(uow, user, callback_data.case_id, now, settings)
     documents.check_ready(kind, facts)
     known = documents.prefill(kind, facts, now, settings)
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "documents.intro",
         title=ui.label(f"labels.doc_{kind}"),
         known=len(known),
@@ -252,7 +251,7 @@ async def _send(bot: Bot, ui: Ui, chat_id: int, record: CaseDocument, pdf: PdfCo
     )
 
 
-@router.callback_query(DocFileCB.filter(~F.pdf))
+@router.callback_query(DocFileCB.filter(~F.pdf), flags=SENDS_FILE)
 async def resend(
     query: CallbackQuery,
     callback_data: DocFileCB,
@@ -263,11 +262,10 @@ async def resend(
     pdf: PdfConverter,
 ) -> None:
     record = await documents.stored(uow, user, callback_data.document_id)
-    await query.answer()
     await _send(bot, ui, query.from_user.id, record, pdf)
 
 
-@router.callback_query(DocFileCB.filter(F.pdf))
+@router.callback_query(DocFileCB.filter(F.pdf), flags=SENDS_FILE)
 async def as_pdf(
     query: CallbackQuery,
     callback_data: DocFileCB,
@@ -278,7 +276,6 @@ async def as_pdf(
     pdf: PdfConverter,
 ) -> None:
     record = await documents.stored(uow, user, callback_data.document_id)
-    await query.answer()
     if not pdf.available:
         raise Problem("documents.no_pdf")
     try:

@@ -64,7 +64,7 @@ async def show_card(ui: Ui, chat_id: int, enterprise: Enterprise) -> None:
             [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
         ]
     )
-    await ui.send(chat_id, "enterprises.card", markup, **card_context(ui, enterprise))
+    await ui.show("enterprises.card", markup, **card_context(ui, enterprise))
 
 
 async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
@@ -74,11 +74,9 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
     try:
         saved = await enterprises.register(data["uow"], data["user"], form, clock.now())
     except Problem as problem:
-        await query.answer()
         await ui.send(query.from_user.id, problem.key, back_to_menu(ui), **problem.params)
         return
     await state.clear()
-    await query.answer()
     await ui.send(query.from_user.id, "enterprises.saved", name=saved.name)
     await show_card(ui, query.from_user.id, saved)
 
@@ -123,15 +121,13 @@ FORM.register(router)
 async def start_registration(
     query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
 ) -> None:
-    await query.answer()
     await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
 
 
 @router.callback_query(MenuCB.filter(F.action == "ent_find"))
 async def start_search(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
     await state.set_state(Search.query)
-    await query.answer()
-    await ui.send(query.from_user.id, "enterprises.search_prompt", back_to_menu(ui))
+    await ui.show("enterprises.search_prompt", back_to_menu(ui))
 
 
 @router.message(Command("menu", "start"), Search.query)
@@ -171,5 +167,4 @@ async def open_card(
 ) -> None:
     enterprise = await enterprises.visible(uow, user, callback_data.enterprise_id)
     await state.clear()
-    await query.answer()
     await show_card(ui, query.from_user.id, enterprise)

@@ -24,7 +24,7 @@ from bot.services.profiles import today_in
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.filters import OWN_ANSWER, SENDS_FILE, TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
 from storage.models import Role, User
 from storage.uow import UnitOfWork
@@ -62,9 +62,7 @@ async def mine(
         [button(ui.label("labels.expense_new"), ExpenseCB(action="new"))],
         [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
     ]
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "expenses.mine",
         keyboard(rows),
         months=[(m.month, yuan(m.total_fen), yuan(m.approved_fen), m.count) for m in months[:3]],
@@ -105,9 +103,8 @@ async def _save(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]
         data["clock"].now(),
     )
     await data["state"].clear()
-    await query.answer()
     back = keyboard([[button(ui.label("labels.expense_list"), MenuCB(action="expenses"))]])
-    await ui.send(query.from_user.id, "expenses.saved", back, amount=yuan(int(form["amount"])))
+    await ui.show("expenses.saved", back, amount=yuan(int(form["amount"])))
 
 
 FORM = Form(
@@ -140,7 +137,6 @@ FORM.register(router, INSTRUCTOR)
 async def new(
     query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
 ) -> None:
-    await query.answer()
     await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
 
 
@@ -168,8 +164,7 @@ async def to_review(
     ]
     rows.append([button(ui.label("labels.expense_export"), ExpenseCB(action="export"))])
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await query.answer()
-    await ui.send(query.from_user.id, "expenses.pending", keyboard(rows), count=len(found))
+    await ui.show("expenses.pending", keyboard(rows), count=len(found))
 
 
 @router.callback_query(ExpenseCB.filter(F.action == "show"))
@@ -177,7 +172,6 @@ async def show(
     query: CallbackQuery, callback_data: ExpenseCB, uow: UnitOfWork, user: User, ui: Ui, bot: Bot
 ) -> None:
     expense, owner = await expenses.view(uow, user, callback_data.expense_id)
-    await query.answer()
     rows = []
     if user.role is Role.liaison and expense.status == "pending":
         eid = expense.id or 0
@@ -198,19 +192,19 @@ async def show(
         "amount": yuan(expense.amount_fen),
         "day": expense.spent_on,
         "note": expense.note,
-        "status": ui.label(f"labels.expense_status_{expense.status}"),
+        "status": ui.enum(expense.status),
         "reason": expense.reason,
     }
     if expense.receipt:
         await bot.send_photo(query.from_user.id, expense.receipt)
-    await ui.send(query.from_user.id, "expenses.card", keyboard(rows), **context)
+    await ui.show("expenses.card", keyboard(rows), **context)
 
 
 async def _tell_owner(sender: Sender, ui: Ui, owner: User, key: str, **context: Any) -> None:
     await sender.send_message(owner.telegram_id, ui.for_locale(owner.locale).text(key, **context))
 
 
-@router.callback_query(ExpenseCB.filter(F.action == "approve"), LIAISON)
+@router.callback_query(ExpenseCB.filter(F.action == "approve"), LIAISON, flags=OWN_ANSWER)
 async def approve(
     query: CallbackQuery,
     callback_data: ExpenseCB,
@@ -237,7 +231,7 @@ async def approve(
 
 async def to_review_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
     found = await expenses.pending(uow, user)
-    await ui.send(chat_id, "expenses.pending_left", count=len(found))
+    await ui.show("expenses.pending_left", count=len(found))
 
 
 @router.callback_query(ExpenseCB.filter(F.action == "return"), LIAISON)
@@ -252,7 +246,6 @@ async def ask_reason(
     await expenses.view(uow, user, callback_data.expense_id)
     await state.set_state(Return.reason)
     await state.set_data({"expense_id": callback_data.expense_id})
-    await query.answer()
     await ui.send(query.from_user.id, "expenses.ask_reason", max=expenses.REASON_MAX)
 
 
@@ -286,7 +279,7 @@ async def got_reason(
     )
 
 
-@router.callback_query(ExpenseCB.filter(F.action == "export"), LIAISON)
+@router.callback_query(ExpenseCB.filter(F.action == "export"), LIAISON, flags=SENDS_FILE)
 async def export(
     query: CallbackQuery,
     uow: UnitOfWork,
@@ -299,7 +292,6 @@ async def export(
 ) -> None:
     year = clock.now().astimezone(settings.zone).year
     found = await expenses.for_audit(uow, user, year)
-    await query.answer()
     data = await offload.run(workbook, views.expense_sheets(ui, list(found)))
     name = f"{ui.label('labels.expense_file')}-{year}.xlsx"
     await bot.send_document(

@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.ui import Ui
 from handlers.blueprint import Blueprint
 from handlers.common import show_menu
+from handlers.filters import OWN_ANSWER
 from handlers.keyboards import back_to_menu
 from storage.models import User
 from storage.uow import UnitOfWork
@@ -42,7 +43,7 @@ async def anything(message: Message, user: User | None, ui: Ui) -> None:
         await ui.send(message.chat.id, "common.unknown", back_to_menu(ui))
 
 
-@router.callback_query()
+@router.callback_query(flags=OWN_ANSWER)
 async def stale_button(query: CallbackQuery, user: User | None, ui: Ui) -> None:
     """Old, forged or foreign buttons: say plainly that it no longer works."""
     if user is None:

@@ -1,6 +1,7 @@
-"""A guided form: steps of typed text or buttons, Back, Skip, Cancel, a review screen with
-an edit button per field, then submit. State and answers live in the FSM storage, so a form
-survives restarts; `/menu` or `/start` in the middle returns to the current step.
+"""A guided form: steps of typed text, buttons or ticks (multi-select), Back, Skip, Cancel,
+a review screen with an edit button per field, then submit. State and answers live in the
+FSM storage, so a form survives restarts; `/menu` or `/start` in the middle returns to the
+current step.
 
     form = Form("ent", steps, review="enterprises.review", summary=..., submit=...)
     form.register(router)          # after the router's role filters
@@ -27,7 +28,7 @@ from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT
-from handlers.keyboards import back_to_menu
+from handlers.keyboards import back_from, back_to_menu
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class StepContext:
 
 
 Parser = Callable[[str, StepContext], Any]
+Options = Callable[[StepContext], list[tuple[str, str]]]
+Collect = Callable[[list[tuple[str, str]], StepContext], dict[str, Any]]
 Submit = Callable[[CallbackQuery, dict[str, Any], dict[str, Any]], Awaitable[None]]
 Summary = Callable[[Ui, StepContext], dict[str, Any]]
 
@@ -74,6 +77,11 @@ class Step:
     optional: bool = False  # offers Skip, which stores ""
     photo: bool = False  # a photo step: stores the photo's file id
     label: str = ""  # the review's name for the field (default labels.field_<field>)
+    # A multi-select step: `options` (label, value) to tick, read from the answers so far;
+    # "done" stores what `collect` makes of the ticked ones (it may refuse with a Problem).
+    # With no options offered, the step falls back to its typed `parse`.
+    options: Options | None = None
+    collect: Collect | None = None
 
     @property
     def label_key(self) -> str:
@@ -93,6 +101,7 @@ class Form:
         summary: Summary,
         submit: Submit,
         preview: Submit | None = None,
+        submit_flags: dict[str, Any] | None = None,
     ) -> None:
         """`preview`, when given, adds a button on the review screen that shows the result
         without submitting; the form stays on its review."""
@@ -105,6 +114,7 @@ class Form:
         self.review_key = review
         self.summary = summary
         self.submit = submit
+        self.submit_flags = submit_flags or {}  # e.g. a chat action while a file renders
 
     # ----- navigation -----
     @staticmethod
@@ -122,11 +132,33 @@ class Form:
             offered.append((label, value))
         return offered
 
+    @staticmethod
+    def _ticked(step: Step, context: StepContext) -> list[str]:
+        return [str(v) for v in context.form.get(f"_tick_{step.field}") or []]
+
+    @staticmethod
+    def _options(step: Step, context: StepContext) -> list[tuple[str, str]]:
+        return step.options(context) if step.options is not None else []
+
     def _markup(self, ui: Ui, step: Step, context: StepContext) -> InlineKeyboardMarkup:
         rows = [
             [button(ui.label(label), FormCB(form=self.name, action="pick", value=value))]
             for label, value in self._offered(step, context)
         ]
+        options = self._options(step, context)
+        if options:
+            ticked = set(self._ticked(step, context))
+            toggles = [
+                button(
+                    f"{'☑️' if value in ticked else '▫️'} {label}",
+                    FormCB(form=self.name, action="tick", value=value),
+                )
+                for label, value in options
+            ]
+            rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
+            count = sum(1 for _, value in options if value in ticked)
+            done = ui.label("labels.tick_done", count=count)
+            rows.append([button(done, FormCB(form=self.name, action="done"))])
         nav = []
         if step is not self.steps[0]:
             nav.append(button(ui.label("labels.back"), FormCB(form=self.name, action="back")))
@@ -149,8 +181,9 @@ class Form:
         await env.state.set_state(self.states[field])
         data = await env.state.get_data()
         step = self.by_field[field]
-        markup = self._markup(env.ui, step, await env.context())
-        await env.ui.send(env.chat_id, step.prompt, markup, **data)
+        context = await env.context()
+        markup = self._markup(env.ui, step, context)
+        await env.ui.show(step.prompt, markup, picking=bool(self._options(step, context)), **data)
 
     async def review(self, env: Env) -> None:
         ui = env.ui
@@ -175,7 +208,7 @@ class Form:
             ]
         )
         summary = self.summary(ui, await env.context())
-        await ui.send(env.chat_id, self.review_key, keyboard(rows), **summary)
+        await ui.show(self.review_key, keyboard(rows), **summary)
 
     async def advance(self, env: Env, field: str, value: Any) -> None:
         data = await env.state.update_data({field: _stored(value)})
@@ -200,6 +233,7 @@ class Form:
         """Register the form's handlers; `filters` (e.g. a role) apply to each of them."""
         text_states = [self.states[s.field] for s in self.steps if s.parse is not None]
         button_states = [self.states[s.field] for s in self.steps if s.choices]
+        multi_states = [self.states[s.field] for s in self.steps if s.options is not None]
         photo_states = [self.states[s.field] for s in self.steps if s.photo]
         every_state = StateFilter(*self.states.values(), self.review_state)
 
@@ -263,7 +297,6 @@ class Form:
         ) -> None:
             field = await self._field(state)
             step = self.by_field.get(field)
-            await query.answer()
             if step is None or callback_data.value not in {v for _, v in step.choices}:
                 await ui.send(query.from_user.id, "common.expired_button", back_to_menu(ui))
                 return
@@ -277,11 +310,57 @@ class Form:
                     return
             await self.advance(here, field, value)
 
+        async def on_tick(
+            query: CallbackQuery,
+            callback_data: FormCB,
+            state: FSMContext,
+            ui: Ui,
+            clock: Clock,
+            settings: Settings,
+        ) -> None:
+            here = env(query.from_user.id, state, ui, clock, settings)
+            field = await self._field(state)
+            step = self.by_field.get(field)
+            context = await here.context()
+            offered = {value for _, value in self._options(step, context)} if step else set()
+            if step is None or callback_data.value not in offered:
+                await ui.reply("common.expired_button", back_to_menu(ui))
+                return
+            ticked = self._ticked(step, context)
+            if callback_data.value in ticked:
+                ticked.remove(callback_data.value)
+            else:
+                ticked.append(callback_data.value)
+            await state.update_data({f"_tick_{field}": ticked})
+            await self.ask(here, field)
+
+        async def on_done(
+            query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
+        ) -> None:
+            here = env(query.from_user.id, state, ui, clock, settings)
+            field = await self._field(state)
+            step = self.by_field.get(field)
+            if step is None or step.collect is None:
+                await ui.reply("common.expired_button", back_to_menu(ui))
+                return
+            context = await here.context()
+            ticked = set(self._ticked(step, context))
+            picked = [
+                (label, value) for label, value in self._options(step, context) if value in ticked
+            ]
+            try:
+                values = step.collect(picked, context)
+            except Problem as problem:
+                await ui.reply(problem.key, **problem.params)
+                await self.ask(here, field)
+                return
+            await state.update_data({k: _stored(v) for k, v in values.items() if k != field})
+            await self.advance(here, field, values[field])
+
         async def on_skip(
             query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
         ) -> None:
             field = await self._field(state)
-            await query.answer()
             if field in self.by_field and self.by_field[field].optional:
                 await self.advance(env(query.from_user.id, state, ui, clock, settings), field, "")
 
@@ -291,14 +370,13 @@ class Form:
             fields = [s.field for s in self.steps]
             field = await self._field(state)
             index = fields.index(field) if field in fields else len(fields)
-            await query.answer()
             here = env(query.from_user.id, state, ui, clock, settings)
             await self.ask(here, fields[max(index - 1, 0)])
 
         async def on_cancel(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
+            data = await state.get_data()
             await state.clear()
-            await query.answer()
-            await ui.send(query.from_user.id, "common.cancelled", back_to_menu(ui))
+            await ui.show("common.cancelled", back_from(ui, data))  # back where it started
 
         async def on_edit(
             query: CallbackQuery,
@@ -308,7 +386,6 @@ class Form:
             clock: Clock,
             settings: Settings,
         ) -> None:
-            await query.answer()
             here = env(query.from_user.id, state, ui, clock, settings)
             if callback_data.value not in self.by_field:
                 await self.review(here)
@@ -333,11 +410,16 @@ class Form:
         router.message(every_state, *filters)(on_other)
         if button_states:
             router.callback_query(mine("pick"), StateFilter(*button_states), *filters)(on_pick)
+        if multi_states:
+            router.callback_query(mine("tick"), StateFilter(*multi_states), *filters)(on_tick)
+            router.callback_query(mine("done"), StateFilter(*multi_states), *filters)(on_done)
         router.callback_query(mine("skip"), StateFilter(*self.states.values()), *filters)(on_skip)
         router.callback_query(mine("back"), every_state, *filters)(on_back)
         router.callback_query(mine("cancel"), every_state, *filters)(on_cancel)
         router.callback_query(mine("edit"), StateFilter(self.review_state), *filters)(on_edit)
-        router.callback_query(mine("submit"), StateFilter(self.review_state), *filters)(on_submit)
+        router.callback_query(
+            mine("submit"), StateFilter(self.review_state), *filters, flags=self.submit_flags
+        )(on_submit)
         if self.preview is not None:
             review = StateFilter(self.review_state)
             router.callback_query(mine("preview"), review, *filters)(on_preview)

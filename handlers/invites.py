@@ -11,7 +11,7 @@ from bot.services import invites, orgs
 from bot.settings import Settings
 from bot.ui import Ui
 from handlers.blueprint import Blueprint
-from handlers.filters import RoleFilter
+from handlers.filters import OWN_ANSWER, RoleFilter
 from handlers.keyboards import back_to_menu, invite_orgs, invite_roles, open_invites, pages
 from storage.models import Role, User
 from storage.uow import UnitOfWork
@@ -27,7 +27,6 @@ def _message(query: CallbackQuery) -> Message | None:
 
 @router.callback_query(MenuCB.filter(F.action == "invite"))
 async def choose_role(query: CallbackQuery, ui: Ui) -> None:
-    await query.answer()
     await ui.edit_or_send(
         _message(query), query.from_user.id, "invites.choose_role", invite_roles(ui)
     )
@@ -45,7 +44,6 @@ async def choose_org(
     visible = await orgs.visible_orgs(uow, user)
     page = callback_data.page if isinstance(callback_data, InvitePageCB) else 1
     page = min(max(page, 1), pages(len(visible)))
-    await query.answer()
     await ui.edit_or_send(
         _message(query),
         query.from_user.id,
@@ -71,14 +69,13 @@ async def create(
         uow, user, callback_data.org_id, Role(callback_data.role), clock.now(), settings
     )
     me = await bot.me()
-    await query.answer()
     await ui.edit_or_send(
         _message(query),
         query.from_user.id,
         "invites.created",
         back_to_menu(ui),
         org=made.org.name,
-        role=ui.label(f"labels.role_{made.invite.role.value}"),
+        role=ui.enum(made.invite.role),
         expires_at=made.invite.expires_at,
         link=invites.deep_link(me.username or "", made.code),
         code=made.code,
@@ -89,7 +86,6 @@ async def create(
 async def list_open(
     query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
 ) -> None:
-    await query.answer()
     await _show_open(query, uow, user, ui, clock)
 
 
@@ -100,7 +96,7 @@ async def _show_open(
     items = [
         {
             "org": org.name,
-            "role": ui.label(f"labels.role_{invite.role.value}"),
+            "role": ui.enum(invite.role),
             "expires_at": invite.expires_at,
         }
         for invite, org in found
@@ -114,7 +110,7 @@ async def _show_open(
     )
 
 
-@router.callback_query(InviteRevokeCB.filter())
+@router.callback_query(InviteRevokeCB.filter(), flags=OWN_ANSWER)
 async def revoke(
     query: CallbackQuery,
     callback_data: InviteRevokeCB,

@@ -9,6 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.callbacks import (
+    CaseCB,
     InviteOrgCB,
     InvitePageCB,
     InviteRevokeCB,
@@ -93,6 +94,15 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
 
 def back_to_menu(ui: Ui) -> InlineKeyboardMarkup:
     return keyboard([[button(ui.label("labels.back_to_menu"), MenuCB(action="home"))]])
+
+
+def back_from(ui: Ui, data: dict[str, Any]) -> InlineKeyboardMarkup:
+    """Where a left flow returns: to its case when it was about one, else to the menu."""
+    case_id = data.get("case_id")
+    if isinstance(case_id, int) and case_id > 0:
+        back = button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))
+        return keyboard([[back], [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))]])
+    return back_to_menu(ui)
 
 
 def languages() -> InlineKeyboardMarkup:

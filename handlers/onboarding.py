@@ -53,7 +53,7 @@ async def join(
                 message.chat.id,
                 problem.key,
                 back_to_menu(ui),
-                role=ui.label(f"labels.role_{user.role.value}"),
+                role=ui.enum(user.role),
                 org=problem.params["org"].name,
             )
             return

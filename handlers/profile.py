@@ -14,6 +14,7 @@ from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
+from bot import enum_labels
 from bot.callbacks import ApprovalCB, MenuCB, ProfileCB
 from bot.clock import Clock
 from bot.notify import tell_each
@@ -67,15 +68,12 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
         )
     except Problem as problem:
         # A stored value no longer passes (a rule changed, or an age limit was crossed).
-        await query.answer()
         await ui.send(query.from_user.id, problem.key, **problem.params)
         return
     await state.clear()
-    await query.answer()
     legal = settings.legal
     if saved.profile.status is ProfileStatus.pending_approval:
-        await ui.send(
-            query.from_user.id,
+        await ui.show(
             "profile.saved_pending",
             back_to_menu(ui),
             normal_limit=legal.age_normal_limit,
@@ -83,7 +81,7 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
             names="、".join(liaison.display_name for liaison in saved.liaisons),
         )
     else:
-        await ui.send(query.from_user.id, "profile.saved_active", back_to_menu(ui))
+        await ui.show("profile.saved_active", back_to_menu(ui))
     await tell_each(
         sender,
         ui,
@@ -107,7 +105,7 @@ FORM = Form(
         Step(
             "hiring_route",
             "profile.ask_hiring_route",
-            choices=tuple((f"labels.route_{r.value}", r.value) for r in HiringRoute),
+            choices=tuple((enum_labels.key(r), r.value) for r in HiringRoute),
         ),
         Step(
             "certificate",
@@ -138,22 +136,20 @@ async def on_profile_menu(
     clock: Clock,
     settings: Settings,
 ) -> None:
-    await query.answer()
     profile = await profiles.profile_of(uow, user)
     if profile is None:
         await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
         return
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "profile.view",
         profile_view(ui),
         name=profile.name,
         phone=profile.phone,
         birth_date=profile.birth_date.isoformat(),
-        route=ui.label(f"labels.route_{profile.hiring_route.value}"),
+        route=ui.enum(profile.hiring_route),
         certificate=profile.certificate_no,
         area=profile.area,
-        status=ui.label(f"labels.status_{profile.status.value}"),
+        status=ui.enum(profile.status),
     )
 
 
@@ -167,7 +163,6 @@ async def on_edit_saved(
     clock: Clock,
     settings: Settings,
 ) -> None:
-    await query.answer()
     profile = await profiles.profile_of(uow, user)
     env = Env(ui, state, query.from_user.id, clock, settings)
     await FORM.start(env, profiles.as_form(profile) if profile else None)

@@ -19,7 +19,7 @@ from bot.services.rounds import parse_when
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.filters import OWN_ANSWER, TEXT_INPUT, RoleFilter
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 
@@ -47,8 +47,7 @@ async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
     ]
     rows.append([button(ui.label("labels.remind_new"), RemindCB(action="new"))])
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await ui.send(
-        chat_id,
+    await ui.show(
         "reminders.list",
         keyboard(rows),
         items=[(r.due_at, r.payload.get("params", {}).get("text", "")) for r in found],
@@ -56,8 +55,7 @@ async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
 
 
 async def _confirm(ui: Ui, chat_id: int, scheduled: reminders.Scheduled, note: str) -> None:
-    await ui.send(
-        chat_id,
+    await ui.show(
         "reminders.scheduled",
         keyboard([[button(ui.label("labels.remind_list"), MenuCB(action="reminders"))]]),
         at=scheduled.reminder.due_at,
@@ -95,16 +93,14 @@ async def list_button(
     query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
 ) -> None:
     await state.clear()
-    await query.answer()
     await show_list(ui, query.from_user.id, uow, user)
 
 
 @router.callback_query(RemindCB.filter(F.action == "new"))
 async def new(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
     await state.set_state(Remind.text)
-    await query.answer()
     back = keyboard([[button(ui.label("labels.cancel"), MenuCB(action="reminders"))]])
-    await ui.send(query.from_user.id, "reminders.ask_text", back, max=reminders.PERSONAL_TEXT_MAX)
+    await ui.show("reminders.ask_text", back, max=reminders.PERSONAL_TEXT_MAX)
 
 
 @router.message(Remind.text, TEXT_INPUT)
@@ -157,7 +153,6 @@ async def when_quick(
 ) -> None:
     choices = ("hour", "tomorrow", "monday")
     choice = choices[callback_data.reminder_id] if 0 <= callback_data.reminder_id < 3 else ""
-    await query.answer()
     when = reminders.quick_time(choice, clock.now(), settings.zone)
     await _schedule(ui, query.from_user.id, state, uow, user, when, clock, settings)
 
@@ -187,7 +182,7 @@ async def needs_text(message: Message, ui: Ui) -> None:
 
 
 # ----- on a delivered reminder -----
-@router.callback_query(RemindCB.filter(F.action == "cancel"))
+@router.callback_query(RemindCB.filter(F.action == "cancel"), flags=OWN_ANSWER)
 async def cancel(
     query: CallbackQuery, callback_data: RemindCB, uow: UnitOfWork, user: User, ui: Ui
 ) -> None:
@@ -201,7 +196,6 @@ async def done(
     query: CallbackQuery, callback_data: RemindCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
 ) -> None:
     await reminders.done(uow, user, callback_data.reminder_id, clock.now())
-    await query.answer()
     await ui.send(query.from_user.id, "reminders.marked_done")
 
 
@@ -218,5 +212,4 @@ async def snooze(
     again = await reminders.snooze(
         uow, user, callback_data.reminder_id, callback_data.action, clock.now(), settings
     )
-    await query.answer()
     await ui.send(query.from_user.id, "reminders.snoozed", at=again.due_at)

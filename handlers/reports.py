@@ -50,11 +50,9 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
     try:
         filed = await reports.file(data["uow"], data["user"], form, clock.now(), case_id)
     except Problem as problem:
-        await query.answer()
         await ui.send(query.from_user.id, problem.key, back_to_menu(ui), **problem.params)
         return
     await state.clear()
-    await query.answer()
     renderer: Renderer = data["renderer"]
     sender: Sender = data["sender"]
     delivered = await report_to_liaisons(
@@ -67,8 +65,7 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
         form.get("case_label", ""),
     )
     if delivered:
-        await ui.send(
-            query.from_user.id,
+        await ui.show(
             "reports.filed",
             back_to_menu(ui),
             count=delivered,
@@ -76,9 +73,7 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
             minutes=settings.report_escalation_minutes,
         )
     else:
-        await ui.send(
-            query.from_user.id, "reports.filed_nobody", back_to_menu(ui), org=filed.org.name
-        )
+        await ui.show("reports.filed_nobody", back_to_menu(ui), org=filed.org.name)
 
 
 FORM = Form(
@@ -126,7 +121,6 @@ async def start_report(
             "case_id": callback_data.case_id,
             "case_label": "、".join(e.name for e in view.enterprises),
         }
-    await query.answer()
     await FORM.start(Env(ui, state, query.from_user.id, clock, settings), initial)
 
 
@@ -137,12 +131,11 @@ async def my_reports(query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui) 
         {
             "at": r.created_at,
             "category": ui.label(f"labels.category_{r.category}"),
-            "status": ui.label(f"labels.report_{r.status.value}"),
+            "status": ui.enum(r.status),
         }
         for r in found
     ]
-    await query.answer()
-    await ui.send(query.from_user.id, "reports.list", back_to_menu(ui), items=items)
+    await ui.show("reports.list", back_to_menu(ui), items=items)
 
 
 @router.callback_query(ReportAckCB.filter(), LIAISON)
@@ -156,14 +149,12 @@ async def acknowledge(
     sender: Sender,
 ) -> None:
     done = await reports.acknowledge(uow, user, callback_data.report_id, clock.now())
-    await query.answer()
     if not done.newly:
         await ui.send(query.from_user.id, "reports.already_acknowledged")
         return
     await ui.send(query.from_user.id, "reports.acknowledged")
-    org = await uow.orgs.get(user.org_id)
     other = ui.for_locale(done.reporter.locale)
     await sender.send_message(
         done.reporter.telegram_id,
-        other.text("reports.for_reporter", liaison=user.display_name, org=org.name if org else ""),
+        other.text("reports.for_reporter", liaison=user.display_name, org=done.union.name),
     )

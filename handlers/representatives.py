@@ -28,10 +28,7 @@ YES_NO = (("labels.yes", "yes"), ("labels.no", "no"))
 
 
 def problem_text(ui: Ui, key: str, params: dict[str, Any]) -> str:
-    shown = {
-        k: ui.label(f"labels.side_{v.value}") if isinstance(v, Side) else v
-        for k, v in params.items()
-    }
+    shown = {k: ui.enum(v) if isinstance(v, Side) else v for k, v in params.items()}
     return ui.text(key, **shown)
 
 
@@ -52,16 +49,14 @@ async def show(
         rows += [
             [
                 button(
-                    f"{ui.label('labels.remove')} {ui.label(f'labels.side_{m.side.value}')} "
-                    f"{m.name}"[:60],
+                    f"{ui.label('labels.remove')} {ui.enum(m.side)} {m.name}"[:60],
                     RepRemoveCB(representative_id=m.id or 0),
                 )
             ]
             for m in lineup.members
         ]
     rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
-    await ui.send(
-        chat_id,
+    await ui.show(
         "representatives.list",
         keyboard(rows),
         workers=[m for m in lineup.members if m.side is Side.workers],
@@ -93,7 +88,6 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
     clock: Clock = data["clock"]
     settings: Settings = data["settings"]
     case_id = int(form["case_id"])
-    await query.answer()
     try:
         await representatives.add(
             data["uow"], data["user"], case_id, form, clock.now(), settings.legal
@@ -140,7 +134,6 @@ async def list_representatives(
     settings: Settings,
 ) -> None:
     await show(ui, query.from_user.id, uow, user, callback_data.case_id, settings)
-    await query.answer()
 
 
 @router.callback_query(RepsCB.filter(F.add.in_({"workers", "employer"})), INSTRUCTOR)
@@ -157,7 +150,6 @@ async def start_add(
     lineup = await representatives.line_up(uow, user, callback_data.case_id, settings.legal)
     if not lineup.editable:
         raise AccessDenied()
-    await query.answer()
     initial = {
         "case_id": callback_data.case_id,
         "side": callback_data.add,
@@ -177,7 +169,6 @@ async def remove(
 ) -> None:
     if not callback_data.sure:
         member = await representatives.removable(uow, user, callback_data.representative_id)
-        await query.answer()
         rows = [
             [
                 button(
@@ -187,14 +178,12 @@ async def remove(
                 button(ui.label("labels.cancel"), RepsCB(case_id=member.case_id)),
             ]
         ]
-        await ui.send(
-            query.from_user.id,
+        await ui.show(
             "representatives.confirm_remove",
             keyboard(rows),
             name=member.name,
-            side=ui.label(f"labels.side_{member.side.value}"),
+            side=ui.enum(member.side),
         )
         return
     case_id = await representatives.remove(uow, user, callback_data.representative_id)
-    await query.answer()
     await show(ui, query.from_user.id, uow, user, case_id, settings)

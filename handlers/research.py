@@ -49,7 +49,6 @@ def _percent(text: str, _context: StepContext) -> float:
 async def _finance_submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
     ui: Ui = data["ui"]
     clock: Clock = data["clock"]
-    await query.answer()
     enterprise_id = int(form["enterprise_id"])
     try:
         await research.save_finance(data["uow"], data["user"], enterprise_id, form, clock.now())
@@ -93,14 +92,13 @@ async def _guideline_submit(
 ) -> None:
     ui: Ui = data["ui"]
     clock: Clock = data["clock"]
-    await query.answer()
     try:
         await research.save_guideline(data["uow"], data["user"], form, clock.now())
     except Problem as problem:
         await ui.send(query.from_user.id, problem.key, **problem.params)
         return
     await data["state"].clear()
-    await ui.send(query.from_user.id, "research.saved", back_to_menu(ui))
+    await ui.show("research.saved", back_to_menu(ui))
 
 
 GUIDELINE = Form(
@@ -145,7 +143,7 @@ async def _show_finance(
             ]
         )
     buttons.append([button(ui.label("labels.back"), EnterpriseCB(enterprise_id=enterprise_id))])
-    await ui.send(chat_id, "research.finance", keyboard(buttons), name=enterprise.name, rows=rows)
+    await ui.show("research.finance", keyboard(buttons), name=enterprise.name, rows=rows)
 
 
 @router.callback_query(FinanceCB.filter(~F.enter))
@@ -161,7 +159,6 @@ async def show_finance(
     await _show_finance(
         ui, query.from_user.id, uow, user, callback_data.enterprise_id, clock, settings
     )
-    await query.answer()
 
 
 @router.callback_query(FinanceCB.filter(F.enter), INSTRUCTOR)
@@ -176,7 +173,6 @@ async def enter_finance(
     settings: Settings,
 ) -> None:
     await enterprises.visible(uow, user, callback_data.enterprise_id)
-    await query.answer()
     env = Env(ui, state, query.from_user.id, clock, settings)
     await FINANCE.start(env, {"enterprise_id": callback_data.enterprise_id})
 
@@ -185,7 +181,6 @@ async def enter_finance(
 async def enter_guideline(
     query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
 ) -> None:
-    await query.answer()
     await GUIDELINE.start(Env(ui, state, query.from_user.id, clock, settings))
 
 
@@ -199,9 +194,7 @@ async def advice(
         if found.suggestion
         else []
     )
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "research.advice",
         keyboard(
             [[button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))]]

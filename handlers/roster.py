@@ -20,7 +20,7 @@ from bot.services import roster
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.filters import OWN_ANSWER, SENDS_FILE, TEXT_INPUT, RoleFilter
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 
@@ -97,7 +97,6 @@ async def start(
 ) -> None:
     await state.set_state(RosterSearch.query)
     await state.set_data({"query": ""})
-    await query.answer()
     await show_page(ui, query.from_user.id, uow, user, 0, "", clock, settings)
 
 
@@ -128,7 +127,6 @@ async def page(
     settings: Settings,
 ) -> None:
     text = str((await state.get_data()).get("query", ""))
-    await query.answer()
     pressed = query.message if isinstance(query.message, Message) else None
     await show_page(
         ui, query.from_user.id, uow, user, callback_data.page, text, clock, settings, pressed
@@ -146,7 +144,7 @@ async def show_person(ui: Ui, chat_id: int, entry: roster.Entry) -> None:
         [button(ui.label("labels.roster_work_file"), RosterCB(action="file", user_id=uid)), toggle],
         [button(ui.label("labels.roster_back"), RosterCB(action="page"))],
     ]
-    await ui.send(chat_id, "roster.person", keyboard(rows), **views.person_context(ui, entry))
+    await ui.show("roster.person", keyboard(rows), **views.person_context(ui, entry))
 
 
 @router.callback_query(RosterCB.filter(F.action == "person"))
@@ -160,11 +158,10 @@ async def open_person(
     settings: Settings,
 ) -> None:
     entry = await roster.person(uow, user, callback_data.user_id, clock.now(), settings)
-    await query.answer()
     await show_person(ui, query.from_user.id, entry)
 
 
-@router.callback_query(RosterCB.filter(F.action.in_({"on", "off"})))
+@router.callback_query(RosterCB.filter(F.action.in_({"on", "off"})), flags=OWN_ANSWER)
 async def switch(
     query: CallbackQuery,
     callback_data: RosterCB,
@@ -193,7 +190,6 @@ async def file(
     settings: Settings,
 ) -> None:
     entry, events = await roster.work_file(uow, user, callback_data.user_id, clock.now(), settings)
-    await query.answer()
     back = keyboard(
         [
             [
@@ -204,8 +200,7 @@ async def file(
             ]
         ]
     )
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "roster.work_file",
         back,
         name=views.name_of(entry),
@@ -221,10 +216,8 @@ async def quotas(
     query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, settings: Settings
 ) -> None:
     found = await roster.quotas(uow, user, settings)
-    await query.answer()
     back = keyboard([[button(ui.label("labels.roster_back"), RosterCB(action="page"))]])
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "roster.quotas",
         back,
         rows=[
@@ -242,7 +235,7 @@ async def quotas(
     )
 
 
-@router.callback_query(RosterCB.filter(F.action == "export"))
+@router.callback_query(RosterCB.filter(F.action == "export"), flags=SENDS_FILE)
 async def export(
     query: CallbackQuery,
     uow: UnitOfWork,
@@ -253,7 +246,6 @@ async def export(
     bot: Bot,
     offload: Offloader,
 ) -> None:
-    await query.answer()
     entries = await roster.roster(uow, user, "", clock.now(), settings)
     await ui.send(query.from_user.id, "roster.exporting", count=len(entries))
     found = await roster.quotas(uow, user, settings)

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery
 from bot.callbacks import CaseCB, RoundCB, RoundsCB, TopicsCB
 from bot.clock import Clock
 from bot.services import rounds
-from bot.services.errors import AccessDenied, Problem
+from bot.services.errors import Problem
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
@@ -47,6 +47,8 @@ def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
         "place": form["place"],
         "workers_present": form["workers_present"],
         "employer_present": form["employer_present"],
+        "workers_names": form.get("workers_names") or [],
+        "employer_names": form.get("employer_names") or [],
         "chiefs": form["chiefs_present"] == "yes",
         "recorder": form["recorder"],
         "agreements": form["agreements"],
@@ -63,7 +65,6 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
     settings: Settings = data["settings"]
     uow: UnitOfWork = data["uow"]
     user: User = data["user"]
-    await query.answer()
     try:
         if form.get("round_id"):
             saved = await rounds.correct(
@@ -85,11 +86,29 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, An
             [button(ui.label("labels.back_to_case"), CaseCB(case_id=saved.case_id))],
         ]
     )
-    await ui.send(query.from_user.id, key, markup, number=saved.round_no)
+    await ui.show(key, markup, number=saved.round_no)
 
 
 def _text(parse: Any) -> Any:
     return lambda text, _context: parse(text)
+
+
+def _attendance(side: str) -> Step:
+    """Who of one side attended: ticked from its registered representatives, or a number
+    typed when none are registered."""
+
+    def registered(context: StepContext) -> int:
+        return len(context.form.get(f"_people_{side}") or [])
+
+    return Step(
+        f"{side}_present",
+        f"rounds.ask_{side}_present",
+        parse=lambda text, c: rounds.parse_present(text, c.settings, registered(c)),
+        options=lambda c: [
+            (str(name), str(pid)) for pid, name in c.form.get(f"_people_{side}") or []
+        ],
+        collect=lambda picked, c: rounds.parse_attendance(picked, side, registered(c), c.settings),
+    )
 
 
 FORM = Form(
@@ -106,20 +125,8 @@ FORM = Form(
             ),
         ),
         Step("place", "rounds.ask_place", parse=_text(rounds.parse_place)),
-        Step(
-            "workers_present",
-            "rounds.ask_workers_present",
-            parse=lambda text, c: rounds.parse_present(
-                text, c.settings, int(c.form.get("_reps_workers") or 0)
-            ),
-        ),
-        Step(
-            "employer_present",
-            "rounds.ask_employer_present",
-            parse=lambda text, c: rounds.parse_present(
-                text, c.settings, int(c.form.get("_reps_employer") or 0)
-            ),
-        ),
+        _attendance("workers"),
+        _attendance("employer"),
         Step(
             "chiefs_present",
             "rounds.ask_chiefs_present",
@@ -152,7 +159,6 @@ async def start_log(
     settings: Settings,
 ) -> None:
     initial = await rounds.log_start(uow, user, callback_data.case_id)
-    await query.answer()
     env = Env(ui, state, query.from_user.id, clock, settings)
     await FORM.start(env, initial)
 
@@ -177,8 +183,7 @@ async def list_rounds(
         )
     rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))])
     items = [{"no": r.round_no, "at": r.held_at, "place": r.place} for r in found]
-    await query.answer()
-    await ui.send(query.from_user.id, "rounds.list", keyboard(rows), items=items)
+    await ui.show("rounds.list", keyboard(rows), items=items)
 
 
 @router.callback_query(RoundCB.filter(~F.correct))
@@ -193,9 +198,7 @@ async def show_round(
             [button(ui.label("labels.correct_round"), RoundCB(round_id=r.id or 0, correct=True))]
         )
     rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=r.case_id))])
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "rounds.card",
         keyboard(rows),
         no=r.round_no,
@@ -203,6 +206,8 @@ async def show_round(
         place=r.place,
         workers_present=r.workers_present,
         employer_present=r.employer_present,
+        workers_names=(r.attendees or {}).get("workers") or [],
+        employer_names=(r.attendees or {}).get("employer") or [],
         chiefs=r.chiefs_present,
         recorder=r.recorder,
         agreements=r.agreements,
@@ -225,9 +230,5 @@ async def start_correction(
     clock: Clock,
     settings: Settings,
 ) -> None:
-    shown = await rounds.view(uow, user, callback_data.round_id)
-    if not shown.editable:
-        raise AccessDenied()
-    await query.answer()
-    initial = {**rounds.as_form(shown.negotiation_round), "round_id": callback_data.round_id}
+    initial = await rounds.correction_start(uow, user, callback_data.round_id)
     await FORM.start(Env(ui, state, query.from_user.id, clock, settings), initial)

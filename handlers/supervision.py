@@ -20,7 +20,7 @@ from bot.services.profiles import today_in
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.filters import OWN_ANSWER, TEXT_INPUT, RoleFilter
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 
@@ -76,8 +76,7 @@ async def checks(
             ]
         )
     rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))])
-    await query.answer()
-    await ui.send(query.from_user.id, "supervision.list", keyboard(rows), count=len(found))
+    await ui.show("supervision.list", keyboard(rows), count=len(found))
 
 
 # ----- scheduling -----
@@ -85,9 +84,8 @@ async def checks(
 async def new(query: CallbackQuery, callback_data: ChecksCB, state: FSMContext, ui: Ui) -> None:
     await state.set_state(NewCheck.day)
     await state.set_data({"case_id": callback_data.case_id})
-    await query.answer()
     back = keyboard([[button(ui.label("labels.cancel"), ChecksCB(case_id=callback_data.case_id))]])
-    await ui.send(query.from_user.id, "supervision.ask_day", back)
+    await ui.show("supervision.ask_day", back)
 
 
 @router.message(NewCheck.day, TEXT_INPUT, INSTRUCTOR)
@@ -209,7 +207,6 @@ async def card(
     ui: Ui,
 ) -> None:
     await state.clear()
-    await query.answer()
     await show_card(
         ui, query.from_user.id, await supervision.view(uow, user, callback_data.check_id)
     )
@@ -230,9 +227,7 @@ async def area(query: CallbackQuery, callback_data: CheckCB, ui: Ui) -> None:
         ],
         [button(ui.label("labels.back"), CheckCB(check_id=cid))],
     ]
-    await query.answer()
-    await ui.send(
-        query.from_user.id,
+    await ui.show(
         "supervision.ask_result",
         keyboard(rows),
         area=ui.label(f"labels.area_{where}"),
@@ -252,7 +247,6 @@ async def simple_result(
     await supervision.record(
         uow, user, callback_data.check_id, callback_data.area, callback_data.result, clock.now()
     )
-    await query.answer()
     await show_card(
         ui, query.from_user.id, await supervision.view(uow, user, callback_data.check_id)
     )
@@ -270,9 +264,8 @@ async def problem(
     await supervision.view(uow, user, callback_data.check_id)  # access before asking
     await state.set_state(Fix.note)
     await state.set_data({"check_id": callback_data.check_id, "area": callback_data.area})
-    await query.answer()
     back = keyboard([[button(ui.label("labels.cancel"), CheckCB(check_id=callback_data.check_id))]])
-    await ui.send(query.from_user.id, "supervision.ask_note", back, max=supervision.NOTE_MAX)
+    await ui.show("supervision.ask_note", back, max=supervision.NOTE_MAX)
 
 
 @router.message(Fix.note, F.photo, INSTRUCTOR)
@@ -352,7 +345,7 @@ async def needs_note(message: Message, ui: Ui) -> None:
     await ui.send(message.chat.id, "supervision.note_expected")
 
 
-@router.callback_query(FixCB.filter(), INSTRUCTOR)
+@router.callback_query(FixCB.filter(), INSTRUCTOR, flags=OWN_ANSWER)
 async def close_fix(
     query: CallbackQuery, callback_data: FixCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
 ) -> None:
@@ -368,7 +361,6 @@ async def finish(
     query: CallbackQuery, callback_data: CheckCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
 ) -> None:
     await supervision.finish(uow, user, callback_data.check_id, clock.now())
-    await query.answer()
     await show_card(
         ui, query.from_user.id, await supervision.view(uow, user, callback_data.check_id)
     )

@@ -27,7 +27,7 @@ from bot.services.topics import ART8
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
-from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.filters import SENDS_FILE, SENDS_PHOTO, TEXT_INPUT, RoleFilter
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 
@@ -69,8 +69,7 @@ async def show_list(
             [button(ui.label("labels.new_survey"), DesignCB(action="new", value=str(case_id)))]
         )
     rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
-    await ui.send(
-        chat_id,
+    await ui.show(
         "surveys.list",
         keyboard(rows),
         enterprises="、".join(found.enterprises),
@@ -97,7 +96,6 @@ async def survey_list(
     clock: Clock,
 ) -> None:
     await state.clear()
-    await query.answer()
     await show_list(ui, query.from_user.id, uow, user, callback_data.case_id, clock.now())
 
 
@@ -166,7 +164,7 @@ async def _ask(
             [button(ui.label("labels.open_on_publish"), DesignCB(action="opens", value="now"))],
             [button(ui.label("labels.back"), DesignCB(action="back"))],
         ]
-        await ui.send(chat_id, "surveys.design_opens", keyboard(rows))
+        await ui.show("surveys.design_opens", keyboard(rows))
     else:
         quick = [
             button(
@@ -175,7 +173,7 @@ async def _ask(
             for days in (3, settings.survey_default_days, 14)
         ]
         rows = [quick, [button(ui.label("labels.back"), DesignCB(action="back"))]]
-        await ui.send(chat_id, "surveys.design_closes", keyboard(rows))
+        await ui.show("surveys.design_closes", keyboard(rows))
 
 
 async def _go(state: FSMContext, step: State) -> None:
@@ -198,7 +196,6 @@ async def new_survey(
     await state.set_data(
         {"case_id": case_id, "topics": topics, "questions": list(surveys.QUESTIONS)}
     )
-    await query.answer()
     await _ask(ui, state, query.from_user.id, settings)
 
 
@@ -214,7 +211,6 @@ async def toggle_topic(
     else:
         topics = surveys.toggle_topic(data["topics"], value)
     await state.update_data(topics=topics)
-    await query.answer()
     await _ask(ui, state, query.from_user.id, settings, _message(query))
 
 
@@ -227,6 +223,7 @@ async def custom_topic(message: Message, state: FSMContext, ui: Ui, settings: Se
         )
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, **problem.params)
+        await _ask(ui, state, message.chat.id, settings)  # the question again, below
         return
     await state.update_data(topics=topics)
     await _ask(ui, state, message.chat.id, settings)
@@ -240,7 +237,6 @@ async def toggle_question(
     value = callback_data.value
     chosen = [q for q in chosen if q != value] if value in chosen else [*chosen, value]
     await state.update_data(questions=[q for q in surveys.QUESTIONS if q in chosen])
-    await query.answer()
     await _ask(ui, state, query.from_user.id, settings, _message(query))
 
 
@@ -262,7 +258,6 @@ async def step(
         raise Problem("surveys.few_topics", least=2)
     index = min(index + 1, 3) if callback_data.action == "next" else max(index - 1, 0)
     await _go(state, STEPS[index])
-    await query.answer()
     await _ask(ui, state, query.from_user.id, settings)
 
 
@@ -272,7 +267,6 @@ async def opens_on_publish(
 ) -> None:
     await state.update_data(opens_at=None)
     await _go(state, Design.closes)
-    await query.answer()
     await _ask(ui, state, query.from_user.id, settings)
 
 
@@ -284,6 +278,7 @@ async def opens_typed(
         opens = surveys.parse_opens(message.text or "", clock.now(), settings.zone)
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, **problem.params)
+        await _ask(ui, state, message.chat.id, settings)  # the question again, below
         return
     await state.update_data(opens_at=opens.isoformat())
     await _go(state, Design.closes)
@@ -330,7 +325,6 @@ async def closes_quick(
 ) -> None:
     days = button_int(callback_data.value, 1, 90) or settings.survey_default_days
     closes = surveys.closes_in(days, clock.now(), settings.zone)
-    await query.answer()
     await _create(ui, query.from_user.id, state, uow, user, closes, clock, settings)
 
 
@@ -350,6 +344,7 @@ async def closes_typed(
         closes = surveys.parse_closes(message.text or "", clock.now(), settings.zone, opens)
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, **problem.params)
+        await _ask(ui, state, message.chat.id, settings)  # the question again, below
         return
     await _create(ui, message.chat.id, state, uow, user, closes, clock, settings)
 
@@ -360,7 +355,6 @@ async def cancel_design(
 ) -> None:
     case_id = int((await state.get_data()).get("case_id", 0))
     await state.clear()
-    await query.answer()
     if case_id:
         await show_list(ui, query.from_user.id, uow, user, case_id, clock.now())
 
@@ -403,8 +397,7 @@ async def show_card(
     ui: Ui, chat_id: int, card: surveys.SurveyCard, link: str | None = None
 ) -> None:
     survey = card.survey
-    await ui.send(
-        chat_id,
+    await ui.show(
         "surveys.card",
         _card_markup(ui, card),
         enterprises="、".join(card.enterprises),
@@ -435,7 +428,6 @@ async def survey_card(
     clock: Clock,
 ) -> None:
     await state.clear()
-    await query.answer()
     await show_card(
         ui, query.from_user.id, await surveys.card(uow, user, callback_data.survey_id, clock.now())
     )
@@ -453,7 +445,6 @@ async def publish(
     bot: Bot,
 ) -> None:
     card = await surveys.publish(uow, user, callback_data.survey_id, clock.now(), settings)
-    await query.answer()
     await show_card(ui, query.from_user.id, card, await deep_link(bot, card.survey.token))
 
 
@@ -471,7 +462,6 @@ async def close(
     card = await surveys.close(
         uow, user, callback_data.survey_id, clock.now(), settings, survey_keys
     )
-    await query.answer()
     await ui.send(query.from_user.id, "surveys.closed_now", answers=card.answers)
     await show_card(ui, query.from_user.id, card)
 
@@ -486,7 +476,6 @@ async def discard(
     clock: Clock,
 ) -> None:
     case_id = await surveys.discard(uow, user, callback_data.survey_id)
-    await query.answer()
     await ui.send(query.from_user.id, "surveys.discarded")
     await show_list(ui, query.from_user.id, uow, user, case_id, clock.now())
 
@@ -501,7 +490,7 @@ async def _with_qr(
     return card, link, await offload.run(charts.qr_png, link)
 
 
-@router.callback_query(SurveyCB.filter(F.action == "share"))
+@router.callback_query(SurveyCB.filter(F.action == "share"), flags=SENDS_PHOTO)
 async def share(
     query: CallbackQuery,
     callback_data: SurveyCB,
@@ -513,7 +502,6 @@ async def share(
     offload: Offloader,
 ) -> None:
     card, link, png = await _with_qr(uow, user, callback_data.survey_id, clock, bot, offload)
-    await query.answer()
     await bot.send_photo(
         query.from_user.id,
         BufferedInputFile(png, filename="survey-qr.png"),
@@ -521,7 +509,7 @@ async def share(
     )
 
 
-@router.callback_query(SurveyCB.filter(F.action == "poster"))
+@router.callback_query(SurveyCB.filter(F.action == "poster"), flags=SENDS_FILE)
 async def poster(
     query: CallbackQuery,
     callback_data: SurveyCB,
@@ -549,7 +537,6 @@ async def poster(
         "privacy": ui.label("labels.poster_privacy", k=settings.survey_min_answers),
     }
     data = await documents.render("survey_poster", context, {"qr": (png, 90)})
-    await query.answer()
     name = f"{ui.label('labels.poster_file')}-{enterprise[:20]}.docx"
     await bot.send_document(
         query.from_user.id,
@@ -559,7 +546,7 @@ async def poster(
 
 
 # ----- results -----
-@router.callback_query(SurveyCB.filter(F.action == "results"))
+@router.callback_query(SurveyCB.filter(F.action == "results"), flags=SENDS_PHOTO)
 async def results(
     query: CallbackQuery,
     callback_data: SurveyCB,
@@ -572,18 +559,25 @@ async def results(
     offload: Offloader,
 ) -> None:
     found = await surveys.results(uow, user, callback_data.survey_id, clock.now(), settings)
-    await query.answer()
+    survey_id = callback_data.survey_id
     back = keyboard(
-        [[button(ui.label("labels.back_to_survey"), SurveyCB(survey_id=callback_data.survey_id))]]
+        [
+            [
+                button(
+                    ui.label("labels.survey_export"), SurveyCB(survey_id=survey_id, action="export")
+                )
+            ],
+            [button(ui.label("labels.back_to_survey"), SurveyCB(survey_id=survey_id))],
+        ]
     )
-    await ui.send(query.from_user.id, "surveys.results", back, **views.results_context(ui, found))
+    await ui.show("surveys.results", back, **views.results_context(ui, found))
     panels = views.chart_panels(ui, found)
     if panels:
         png = await offload.run(charts.bar_charts, panels, views.chart_title(ui, found))
         await bot.send_photo(query.from_user.id, BufferedInputFile(png, filename="results.png"))
 
 
-@router.callback_query(SurveyCB.filter(F.action == "export"))
+@router.callback_query(SurveyCB.filter(F.action == "export"), flags=SENDS_FILE)
 async def export(
     query: CallbackQuery,
     callback_data: SurveyCB,
@@ -598,7 +592,6 @@ async def export(
     found, rows = await surveys.export_rows(
         uow, user, callback_data.survey_id, clock.now(), settings
     )
-    await query.answer()
     data = await offload.run(workbook, views.workbook_sheets(ui, found, rows))
     await bot.send_document(
         query.from_user.id,

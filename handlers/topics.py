@@ -49,7 +49,7 @@ async def show_table(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id:
         {
             "icon": ICONS[t.status],
             "title": title_of(ui, t),
-            "status": ui.label(f"labels.topic_status_{t.status.value}"),
+            "status": ui.enum(t.status),
         }
         for t in found.topics
     ]
@@ -62,7 +62,7 @@ async def show_table(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id:
             [button(ui.label("labels.add_topic"), TopicsCB(case_id=case_id, add="menu"))]
         )
     buttons.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
-    await ui.send(chat_id, "topics.table", keyboard(buttons), case=names, rows=rows_text)
+    await ui.show("topics.table", keyboard(buttons), case=names, rows=rows_text)
 
 
 async def show_topic(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, topic_id: int) -> None:
@@ -71,7 +71,7 @@ async def show_topic(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, topic_id
     history = [
         {
             "at": event.at,
-            "status": ui.label(f"labels.topic_status_{event.status.value}"),
+            "status": ui.enum(event.status),
             "ours": event.our_demand,
             "theirs": event.their_position,
         }
@@ -81,7 +81,7 @@ async def show_topic(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, topic_id
     if shown.editable:
         statuses = [
             button(
-                f"{ICONS[s]} {ui.label(f'labels.topic_status_{s.value}')}",
+                f"{ICONS[s]} {ui.enum(s)}",
                 TopicCB(topic_id=topic_id, status=s.value),
             )
             for s in TopicStatus
@@ -95,13 +95,12 @@ async def show_topic(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, topic_id
             ]
         )
     rows.append([button(ui.label("labels.back_to_topics"), TopicsCB(case_id=topic.case_id))])
-    await ui.send(
-        chat_id,
+    await ui.show(
         "topics.card",
         keyboard(rows),
         icon=ICONS[topic.status],
         title=title_of(ui, topic),
-        status=ui.label(f"labels.topic_status_{topic.status.value}"),
+        status=ui.enum(topic.status),
         ours=topic.our_demand,
         theirs=topic.their_position,
         history=history,
@@ -119,7 +118,6 @@ async def table(
 ) -> None:
     await state.clear()
     await show_table(ui, query.from_user.id, uow, user, callback_data.case_id)
-    await query.answer()
 
 
 @router.callback_query(TopicsCB.filter(F.add == "menu"), INSTRUCTOR)
@@ -134,8 +132,7 @@ async def choose_topic(
     ]
     rows.append([button(ui.label("labels.custom_topic"), TopicsCB(case_id=case_id, add="custom"))])
     rows.append([button(ui.label("labels.back_to_topics"), TopicsCB(case_id=case_id))])
-    await query.answer()
-    await ui.send(query.from_user.id, "topics.choose", keyboard(rows))
+    await ui.show("topics.choose", keyboard(rows))
 
 
 @router.callback_query(TopicsCB.filter(F.add == "custom"), INSTRUCTOR)
@@ -150,9 +147,8 @@ async def ask_custom(
     await topics.tracker(uow, user, callback_data.case_id)  # access check before asking
     await state.set_state(TopicInput.custom)
     await state.set_data({"case_id": callback_data.case_id})
-    await query.answer()
     back = keyboard([[button(ui.label("labels.cancel"), TopicsCB(case_id=callback_data.case_id))]])
-    await ui.send(query.from_user.id, "topics.ask_custom", back, max=topics.TITLE_MAX)
+    await ui.show("topics.ask_custom", back, max=topics.TITLE_MAX)
 
 
 @router.callback_query(TopicsCB.filter(~F.add.in_({"", "menu", "custom"})), INSTRUCTOR)
@@ -162,10 +158,8 @@ async def add_art8(
     try:
         await topics.add(uow, user, callback_data.case_id, callback_data.add, clock.now())
     except Problem as problem:
-        await query.answer()
         await ui.send(query.from_user.id, problem.key, **problem.params)
         return
-    await query.answer()
     await show_table(ui, query.from_user.id, uow, user, callback_data.case_id)
 
 
@@ -180,7 +174,6 @@ async def topic_card(
 ) -> None:
     await state.clear()
     await show_topic(ui, query.from_user.id, uow, user, callback_data.topic_id)
-    await query.answer()
 
 
 @router.callback_query(TopicCB.filter(F.status.in_({s.value for s in TopicStatus})), INSTRUCTOR)
@@ -189,7 +182,6 @@ async def change_status(
 ) -> None:
     status = TopicStatus(callback_data.status)
     await topics.set_status(uow, user, callback_data.topic_id, status, clock.now())
-    await query.answer()
     await show_topic(ui, query.from_user.id, uow, user, callback_data.topic_id)
 
 
@@ -207,9 +199,8 @@ async def ask_text(
         raise AccessDenied()
     await state.set_state(TopicInput.text)
     await state.set_data({"topic_id": callback_data.topic_id, "side": callback_data.edit})
-    await query.answer()
     back = keyboard([[button(ui.label("labels.cancel"), TopicCB(topic_id=callback_data.topic_id))]])
-    await ui.send(query.from_user.id, f"topics.ask_{callback_data.edit}", back, max=topics.TEXT_MAX)
+    await ui.show(f"topics.ask_{callback_data.edit}", back, max=topics.TEXT_MAX)
 
 
 @router.message(TopicInput.custom, TEXT_INPUT, INSTRUCTOR)

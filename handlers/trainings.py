@@ -12,6 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot import enum_labels
 from bot.callbacks import MenuCB, TrainingCB
 from bot.clock import Clock
 from bot.services import trainings
@@ -53,7 +54,6 @@ async def listing(
     settings: Settings,
 ) -> None:
     await state.clear()
-    await query.answer()
     await show_list(ui, query.from_user.id, uow, user, clock.now(), settings)
 
 
@@ -80,15 +80,14 @@ async def show_list(
     rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
     year = now.astimezone(settings.zone).year
     mine = await trainings.hours(uow, user, year, settings) if user.role is Role.instructor else []
-    await ui.send(
-        chat_id,
+    await ui.show(
         "trainings.list",
         keyboard(rows),
         items=[
             {
                 "at": t.starts_at,
                 "title": t.title,
-                "kind": ui.label(f"labels.training_kind_{t.kind.value}"),
+                "kind": ui.enum(t.kind),
                 "answer": ui.label(f"labels.training_answer_{i.response}") if i else "",
             }
             for t, i in found
@@ -104,9 +103,8 @@ async def hours(
 ) -> None:
     year = clock.now().astimezone(settings.zone).year
     tally = await trainings.hours(uow, user, year, settings)
-    await query.answer()
     back = keyboard([[button(ui.label("labels.training_list"), MenuCB(action="trainings"))]])
-    await ui.send(query.from_user.id, "trainings.hours", back, year=year, rows=tally)
+    await ui.show("trainings.hours", back, year=year, rows=tally)
 
 
 # ----- scheduling -----
@@ -133,7 +131,6 @@ def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
 async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
     ui: Ui = data["ui"]
     state: FSMContext = data["state"]
-    await query.answer()
     if form["audience"] == "pick":
         await state.set_state(Pick.invitees)
         await state.update_data(_chosen=[])
@@ -162,7 +159,7 @@ async def _schedule(
         data["clock"].now(),
     )
     await state.clear()
-    await ui.send(chat_id, "trainings.scheduled", count=count)
+    await ui.show("trainings.scheduled", count=count)
     card = await trainings.card(data["uow"], data["user"], training.id or 0)
     await show_card(ui, chat_id, card)
 
@@ -174,7 +171,7 @@ FORM = Form(
             "kind",
             "trainings.ask_kind",
             label="labels.field_type",
-            choices=tuple((f"labels.training_kind_{k.value}", k.value) for k in TrainingKind),
+            choices=tuple((enum_labels.key(k), k.value) for k in TrainingKind),
         ),
         Step("title", "trainings.ask_title", parse=lambda t, _: trainings.parse_title(t)),
         Step("starts_at", "trainings.ask_start", parse=_start),
@@ -200,7 +197,6 @@ FORM.register(router, LIAISON)
 async def new(
     query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
 ) -> None:
-    await query.answer()
     await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
 
 
@@ -235,7 +231,6 @@ async def toggle(
 ) -> None:
     people = await trainings.audience(uow, user)
     chosen = await toggle_chosen(state, callback_data.user_id, people)
-    await query.answer()
     await show_pick(ui, query.from_user.id, uow, user, chosen, _message(query))
 
 
@@ -243,7 +238,6 @@ async def toggle(
 async def send(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
     form = await state.get_data()
     chosen = list(form.get("_chosen", []))
-    await query.answer()
     ui: Ui = data["ui"]
     if not chosen:
         await ui.send(query.from_user.id, "trainings.nobody")
@@ -289,7 +283,7 @@ async def show_card(
         "trainings.card",
         _card_markup(ui, card),
         title=t.title,
-        kind=ui.label(f"labels.training_kind_{t.kind.value}"),
+        kind=ui.enum(t.kind),
         at=t.starts_at,
         until=t.ends_at,
         place=t.place,
@@ -316,7 +310,6 @@ async def open_card(
     query: CallbackQuery, callback_data: TrainingCB, uow: UnitOfWork, user: User, ui: Ui
 ) -> None:
     card = await trainings.card(uow, user, callback_data.training_id)
-    await query.answer()
     await show_card(ui, query.from_user.id, card)
 
 
@@ -331,7 +324,6 @@ async def mark(
 ) -> None:
     await trainings.mark(uow, user, callback_data.training_id, callback_data.user_id, clock.now())
     card = await trainings.card(uow, user, callback_data.training_id)
-    await query.answer()
     await show_card(ui, query.from_user.id, card, _message(query))
 
 
@@ -347,7 +339,6 @@ async def answer(
     training = await trainings.respond(
         uow, user, callback_data.training_id, callback_data.action, clock.now()
     )
-    await query.answer()
     await ui.send(
         query.from_user.id,
         f"trainings.answered_{callback_data.action}",
@@ -368,10 +359,8 @@ async def check_in(
     try:
         training = await trainings.check_in(uow, user, callback_data.training_id, clock.now())
     except Problem as problem:
-        await query.answer()
         await ui.send(query.from_user.id, problem.key, **problem.params)
         return
-    await query.answer()
     await ui.send(
         query.from_user.id, "trainings.checked_in", title=training.title, hours=training.hours
     )

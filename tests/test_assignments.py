@@ -13,7 +13,7 @@ from bot.testing import ChatUser, Harness
 from storage.models import OrgLevel, Role
 from storage.uow import UnitOfWork
 from tests.factories import join, make_org
-from tests.test_cases_flow import _register
+from tests.flows import register_enterprise
 
 
 async def _people(h: Harness) -> tuple[ChatUser, list[ChatUser]]:
@@ -46,7 +46,7 @@ async def _assign(liaison: ChatUser, enterprise: str | None, audience: str) -> s
 
 async def test_assign_accept_decline_done_and_ledger(harness: Harness):
     liaison, (a, b, c) = await _people(harness)
-    await _register(a)  # 光谷电子有限公司, under 洪山区总工会
+    await register_enterprise(a)  # 光谷电子有限公司, under 洪山区总工会
     review = await _assign(liaison, "光谷", "全部指导员")
     assert "光谷" in review
     reply = await liaison.click("提交")

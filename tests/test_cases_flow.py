@@ -10,11 +10,12 @@ import pytest
 from sqlmodel import select
 
 from bot.settings import Settings
-from bot.testing import ChatUser, Harness
+from bot.testing import Harness
 from storage.models import BargainingCase, Enterprise, Role, Stage, StageEvent
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.factories import join, make_org
+from tests.flows import CODE, instructor, open_case, register_enterprise, table_rows
 
 
 @pytest.fixture
@@ -23,39 +24,8 @@ def settings(any_db_url: str) -> Settings:
     return make_settings(any_db_url)
 
 
-CODE = "9144030071526726XG"
-
-
-async def _instructor(
-    h: Harness, telegram_id: int = 1101, org_name: str = "洪山区总工会"
-) -> ChatUser:
-    org = await make_org(h, org_name)
-    chat = h.user(telegram_id, "李明")
-    await join(h, chat, org, Role.instructor)
-    return chat
-
-
-async def _register(chat: ChatUser, name: str = "光谷电子有限公司", code: str = CODE) -> None:
-    await chat.send("/menu")
-    await chat.click("登记企业")
-    await chat.send(name)
-    await chat.send(code)
-    await chat.send("电子制造")
-    await chat.send("1200")
-    await chat.send("300")
-    await chat.click("是")
-    await chat.send("武汉市洪山区光谷大道 1 号")
-    await chat.send("刘主席 13800000000")
-    await chat.click("提交")
-
-
-async def _rows(h: Harness, model):
-    async with UnitOfWork(h.app.db.sessions) as uow:
-        return list((await uow.session.execute(select(model))).scalars().all())
-
-
 async def test_register_enterprise_with_validation(harness: Harness):
-    chat = await _instructor(harness)
+    chat = await instructor(harness)
     await chat.send("/menu")
     await chat.click("登记企业")
     await chat.send("光谷电子有限公司")
@@ -75,7 +45,7 @@ async def test_register_enterprise_with_validation(harness: Harness):
     assert "请核对企业信息" in chat.last_text
     reply = await chat.click("提交")
     assert "已登记企业" in reply.text
-    [enterprise] = await _rows(harness, Enterprise)
+    [enterprise] = await table_rows(harness, Enterprise)
     assert enterprise.credit_code == CODE
     assert enterprise.headcount == 1200
     assert enterprise.women == 300
@@ -85,30 +55,30 @@ async def test_register_enterprise_with_validation(harness: Harness):
 
 
 async def test_duplicate_code_points_to_the_existing_record(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _register(chat, name="另一个名字")
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await register_enterprise(chat, name="另一个名字")
     assert "已经登记过了" in chat.last_text
     assert "光谷电子有限公司" in chat.last_text
-    assert len(await _rows(harness, Enterprise)) == 1
+    assert len(await table_rows(harness, Enterprise)) == 1
 
     # An instructor of another union registering the same code learns only that it is
     # registered elsewhere, and whom to ask: not that union's enterprise name or union.
-    other = await _instructor(harness, 1102, "宜昌市总工会")
-    await _register(other, name="另一个名字")
+    other = await instructor(harness, 1102, "宜昌市总工会")
+    await register_enterprise(other, name="另一个名字")
     assert "其他工会登记过了" in other.last_text
     assert "光谷电子有限公司" not in other.last_text
     assert "洪山区总工会" not in other.last_text
 
 
 async def test_search_is_limited_to_the_union_subtree(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    other = await _instructor(harness, 1102, "宜昌市总工会")
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    other = await instructor(harness, 1102, "宜昌市总工会")
     await other.send("/menu")
     await other.click("查找企业")
     assert "没有找到" in (await other.send("光谷")).text
-    [enterprise] = await _rows(harness, Enterprise)
+    [enterprise] = await table_rows(harness, Enterprise)
     reply = await other.press(f"e:{enterprise.id}")
     assert "没有权限" in reply.text
 
@@ -119,22 +89,12 @@ async def test_search_is_limited_to_the_union_subtree(harness: Harness):
     assert "没有找到" in (await chat.send("%")).text
 
 
-async def _open_case(chat: ChatUser) -> None:
-    await chat.send("/menu")
-    await chat.click("查找企业")
-    await chat.send("光谷")
-    await chat.click("光谷电子有限公司")
-    await chat.click("新建案件")
-    await chat.click("工资专项集体合同")
-    await chat.click("2026")
-
-
 async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     assert "准备中" in chat.last_text
-    [case] = await _rows(harness, BargainingCase)
+    [case] = await table_rows(harness, BargainingCase)
     assert case.stage is Stage.preparing
 
     # Illegal jumps are not offered; a forged one is refused with the reason.
@@ -184,6 +144,7 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     await chat.send("29")
     assert "不能超过出席人数（29 人）" in (await chat.send("45")).text
     await chat.send("/cancel")
+    await chat.click("返回案件")  # a left form offers the way back to its case
 
     await chat.click("记录职代会表决")
     await chat.send("30")
@@ -206,13 +167,13 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     assert "审查期" in reply.text
     assert "起才生效" in reply.text
 
-    [case] = await _rows(harness, BargainingCase)
+    [case] = await table_rows(harness, BargainingCase)
     assert case.stage is Stage.filed
     assert case.offer_on == date(2026, 11, 20)
     assert case.signed_on == date(2026, 11, 24)
     assert case.term_years == 1
     assert case.congress_passed
-    events = await _rows(harness, StageEvent)
+    events = await table_rows(harness, StageEvent)
     assert [e.to_stage for e in events] == [
         Stage.preparing,
         Stage.offer_sent,
@@ -226,10 +187,10 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
 
 
 async def test_case_access(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
-    [case] = await _rows(harness, BargainingCase)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
+    [case] = await table_rows(harness, BargainingCase)
 
     colleague = harness.user(1102, "张华")
     async with UnitOfWork(harness.app.db.sessions) as uow:
@@ -239,7 +200,7 @@ async def test_case_access(harness: Harness):
     for forged in (f"c:{case.id}", f"mv:{case.id}:offer_sent:today", f"cg:{case.id}"):
         reply = await colleague.press(forged)
         assert "已发出要约" not in reply.text
-    assert (await _rows(harness, BargainingCase))[0].stage is Stage.preparing
+    assert (await table_rows(harness, BargainingCase))[0].stage is Stage.preparing
 
     # The union's liaison sees the case, read-only.
     liaison = harness.user(1001, "王芳")
@@ -250,7 +211,7 @@ async def test_case_access(harness: Harness):
     assert "准备中" in reply.text
     assert not [label for label, _ in liaison.buttons() if "发出要约" in label]
     reply = await liaison.press(f"mv:{case.id}:offer_sent:today")
-    assert (await _rows(harness, BargainingCase))[0].stage is Stage.preparing
+    assert (await table_rows(harness, BargainingCase))[0].stage is Stage.preparing
 
     # A liaison of another union cannot open it.
     outsider = harness.user(1002)
@@ -260,9 +221,9 @@ async def test_case_access(harness: Harness):
 
 
 async def test_my_cases_list_shows_stage_and_next_deadline(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     await chat.click("发出要约")
     await chat.click("今天")
     await chat.send("/menu")
@@ -272,9 +233,9 @@ async def test_my_cases_list_shows_stage_and_next_deadline(harness: Harness):
 
 
 async def test_timeline_lists_everything_newest_first(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     harness.clock.advance(minutes=5)
     await chat.click("发出要约")
     await chat.send("2026-11-20")
@@ -296,8 +257,8 @@ async def test_case_list_paginates(harness: Harness):
     from bot.services import cases
     from storage.models import CaseType, Enterprise
 
-    chat = await _instructor(harness)
-    await _register(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
     async with UnitOfWork(harness.app.db.sessions) as uow:
         user = await uow.users.by_telegram_id(1101)
         [enterprise] = (await uow.session.execute(select(Enterprise))).scalars().all()
@@ -323,9 +284,9 @@ async def test_case_list_paginates(harness: Harness):
 
 
 async def test_industry_case_covers_several_enterprises(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _register(chat, name="光谷光电有限公司", code="91330100799655058B")
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await register_enterprise(chat, name="光谷光电有限公司", code="91330100799655058B")
     await chat.send("/menu")
     await chat.click("查找企业")
     await chat.send("光谷电子")
@@ -347,7 +308,7 @@ async def test_industry_case_covers_several_enterprises(harness: Harness):
     assert "已在本案件中" in (await chat.click("光谷光电有限公司")).text
 
     # A wage case stays with one enterprise.
-    await _open_case(chat)
+    await open_case(chat)
     assert "添加企业" not in [label for label, _ in chat.buttons()]
     async with UnitOfWork(harness.app.db.sessions) as uow:
         wage = (
@@ -364,9 +325,9 @@ async def test_industry_case_covers_several_enterprises(harness: Harness):
 
 
 async def test_sharing_lets_a_colleague_see_but_not_change(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     async with UnitOfWork(harness.app.db.sessions) as uow:
         org = await uow.orgs.by_name("洪山区总工会")
         [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
@@ -390,7 +351,7 @@ async def test_sharing_lets_a_colleague_see_but_not_change(harness: Harness):
         assert (await uow.cases.get(case.id or 0)).stage is Stage.preparing  # type: ignore[union-attr]
 
     # An instructor of another union cannot be added, even with forged data.
-    await _instructor(harness, 1201, "宜昌市总工会")
+    await instructor(harness, 1201, "宜昌市总工会")
     async with UnitOfWork(harness.app.db.sessions) as uow:
         outsider_row = await uow.users.by_telegram_id(1201)
     assert outsider_row is not None

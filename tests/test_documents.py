@@ -16,6 +16,7 @@ from bot.document_views import plain_text
 from bot.services import demo, documents
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
+from bot.testing.client import ButtonNotFound
 from storage.models import CaseDocument
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
@@ -98,12 +99,21 @@ async def _fill(h: Harness, chat: ChatUser, kind: str) -> None:
     raise AssertionError("the interview did not reach its review")
 
 
+async def _documents(chat: ChatUser) -> None:
+    """The case's documents: from its card, or from the last file sent (the card was
+    replaced by the screens that followed it)."""
+    try:
+        await chat.click("📄 文书")
+    except ButtonNotFound:
+        await chat.click("文书列表")
+
+
 async def _generate(h: Harness, chat: ChatUser, kind: str) -> tuple[str, str]:
     label = {"offer": "要约书", "reply": "要约回应书", "plan": "协商方案", "minutes": "会议纪要",
              "contract": "集体合同草案", "wage": "工资专项合同", "women": "女职工专项合同",
              "safety": "安全卫生专项合同", "supervision": "履约监督检查报告",
              "filing": "报送材料清单"}[kind]  # fmt: skip
-    await chat.click("📄 文书")
+    await _documents(chat)
     await chat.click(label)
     await _fill(h, chat, kind)
     reply = await chat.click("提交")
@@ -117,6 +127,7 @@ async def test_all_ten_documents(harness: Harness):
     chat = await _seeded(harness)
     for kind, expected in KEY_TEXT.items():
         if kind == "supervision":  # offered only once the contract is in force
+            await chat.click("文书列表")
             assert "履约监督检查报告" not in " ".join(label for label, _ in chat.buttons())
             await _put_in_force(harness)
             await chat.click("返回案件")
@@ -142,7 +153,7 @@ async def _rows(h: Harness) -> list[CaseDocument]:
 async def test_versions_preview_and_resend(harness: Harness):
     chat = await _seeded(harness)
     await _generate(harness, chat, "offer")
-    await chat.click("📄 文书")
+    await _documents(chat)
     reply = await chat.click("要约书")
     assert "项已从记录中填好" in reply.text
     await _fill(harness, chat, "offer")
@@ -177,7 +188,7 @@ async def test_versions_preview_and_resend(harness: Harness):
 
 async def test_bad_input_and_rules(harness: Harness):
     chat = await _seeded(harness)
-    await chat.click("📄 文书")
+    await _documents(chat)
     await chat.click("工资专项合同")
     assert "1 到 200" in (await chat.send("字" * 300)).text
     for _ in range(4):  # the party fields
@@ -200,7 +211,7 @@ async def test_bad_input_and_rules(harness: Harness):
     assert chat.last_file("document").name.startswith("工资专项集体合同")
 
     # Minutes of a meeting that was not held.
-    await chat.click("📄 文书")
+    await _documents(chat)
     await chat.click("会议纪要")
     await _fill(harness, chat, "minutes")
     await chat.click("✏️ 第几次会议")
@@ -218,10 +229,10 @@ async def test_case_without_topics_and_rounds(harness: Harness):
     await chat.click("新建案件")
     await chat.click("综合集体合同")
     await chat.click("2026")
-    await chat.click("📄 文书")
+    await _documents(chat)
     reply = await chat.click("会议纪要")
     assert "还没有登记协商会议" in reply.text
-    await chat.click("📄 文书")
+    await _documents(chat)
     await chat.click("要约书")
     for _ in range(7):
         field = (await _field(harness, chat)).removeprefix("doc_")
@@ -249,7 +260,7 @@ async def test_broken_union_template_never_sends_a_file(tmp_path: Path, sqlite_u
     harness = await Harness.start(make_settings(sqlite_url, documents_dir=tmp_path))
     try:
         chat = await _seeded(harness)
-        await chat.click("📄 文书")
+        await _documents(chat)
         await chat.click("要约书")
         await _fill(harness, chat, "offer")
         reply = await chat.click("提交")
@@ -317,13 +328,13 @@ async def _interview(h: Harness, chat: ChatUser, kind: str, special: dict[str, s
 
 
 async def test_document_answers_that_cannot_be_are_refused(harness: Harness):
-    from tests.test_cases_flow import _instructor, _open_case, _register
+    from tests.flows import instructor, open_case, register_enterprise
 
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     # The offer: the data must come at least 5 days before the first meeting.
-    await chat.click("📄 文书")
+    await _documents(chat)
     await chat.click("要约书")
     text = await _interview(
         harness, chat, "offer", {"data_due": "2026-12-08", "first_meeting": "2026-12-10 9:30"}
@@ -332,8 +343,9 @@ async def test_document_answers_that_cannot_be_are_refused(harness: Harness):
     assert "2026-12-05" in text
 
     # A wage contract: a monthly minimum wage of 7 yuan is a slip, whatever the local rules.
+    await chat.send("/cancel")
     other = await _seeded(harness)
-    await other.click("📄 文书")
+    await _documents(other)
     await other.click("工资专项合同")
     text = await _interview(harness, other, "wage", {"enterprise_min_wage": "7"})
     assert "不像是一个月工资" in text
@@ -342,7 +354,7 @@ async def test_document_answers_that_cannot_be_are_refused(harness: Harness):
 async def test_the_legal_representative_is_asked_once_per_enterprise(harness: Harness):
     chat = await _seeded(harness)
     await _generate(harness, chat, "contract")  # asks for the legal representative
-    await chat.click("📄 文书")
+    await _documents(chat)
     await chat.click("工资专项合同")
     asked = []
     for _ in range(30):

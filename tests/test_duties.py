@@ -16,7 +16,7 @@ from storage.models import BargainingCase, Duty, OrgLevel, Reminder, ReminderSta
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.factories import join, make_org
-from tests.test_cases_flow import _open_case, _register
+from tests.flows import open_case, register_enterprise
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -49,8 +49,8 @@ async def test_duties_digest_and_weekly_summary(harness: Harness):
     await join(harness, liaison, city, Role.liaison)
     chat = harness.user(1101, "李明")
     await join(harness, chat, county, Role.instructor)
-    await _register(chat)
-    await _open_case(chat)
+    await register_enterprise(chat)
+    await open_case(chat)
     async with UnitOfWork(harness.app.db.sessions) as uow:
         [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
         case.stage = Stage.in_force

@@ -38,11 +38,11 @@ def test_contract_term_follows_the_legal_setting():
 
 
 async def test_a_forged_term_button_is_refused(harness):
-    from tests.test_cases_flow import _instructor, _open_case, _register
+    from tests.flows import instructor, open_case, register_enterprise
 
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     from sqlmodel import select
 
     from storage.models import BargainingCase
@@ -92,7 +92,13 @@ def test_one_age_rule_for_the_form_and_the_roster(age: int, status: str, rule: s
 async def test_a_quick_no_is_not_a_fast_response(harness):
     from datetime import date, timedelta
 
-    from storage.models import Assignment, AssignmentKind, AssignmentRecipient, OrgLevel
+    from storage.models import (
+        Assignment,
+        AssignmentKind,
+        AssignmentRecipient,
+        OrgLevel,
+        RecipientStatus,
+    )
     from storage.uow import UnitOfWork
     from tests.factories import join, make_org
 
@@ -127,7 +133,7 @@ async def test_a_quick_no_is_not_a_fast_response(harness):
                 AssignmentRecipient(
                     assignment_id=task.id or 0,
                     user_id=person.id or 0,
-                    status=status,
+                    status=RecipientStatus(status),
                     responded_at=given + timedelta(hours=hours),
                 )
             )

@@ -56,11 +56,11 @@ def test_buttons_take_ascii_digits_only():
 
 
 async def test_forged_number_buttons_in_the_survey_flows(harness):
-    from tests.test_cases_flow import _instructor, _open_case, _register
+    from tests.flows import instructor, open_case, register_enterprise
 
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     await chat.click("🗳 职工问卷")
     await chat.click("新建问卷")
     await chat.click("下一步")

@@ -12,7 +12,7 @@ from bot import jobs
 from bot.testing import Harness
 from storage.models import Reminder, ReminderStatus
 from storage.uow import UnitOfWork
-from tests.test_cases_flow import _instructor
+from tests.flows import instructor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -24,7 +24,7 @@ async def _personal(h: Harness) -> list[Reminder]:
 
 
 async def test_free_text_list_and_cancel(harness: Harness):
-    chat = await _instructor(harness)  # the clock says 10:00 in Wuhan
+    chat = await instructor(harness)  # the clock says 10:00 in Wuhan
     reply = await chat.send("/remind 明天 9:00 交月报 & <总结>")
     assert "交月报 & <总结>" in reply.text
     assert "2026-11-25 09:00" in reply.text
@@ -54,7 +54,7 @@ async def test_free_text_list_and_cancel(harness: Harness):
 
 
 async def test_quick_choice_delivery_snooze_and_done(harness: Harness):
-    chat = await _instructor(harness)
+    chat = await instructor(harness)
     await chat.send("/menu")
     await chat.click("我的提醒")
     await chat.click("新提醒")
@@ -85,10 +85,10 @@ async def test_quick_choice_delivery_snooze_and_done(harness: Harness):
 
 
 async def test_someone_elses_reminder_cannot_be_touched(harness: Harness):
-    chat = await _instructor(harness)
+    chat = await instructor(harness)
     await chat.send("/remind 明天 9:00 私事")
     [mine] = await _personal(harness)
-    other = await _instructor(harness, telegram_id=1102, org_name="江夏区总工会")
+    other = await instructor(harness, telegram_id=1102, org_name="江夏区总工会")
     for action in ("done", "cancel", "hour"):
         reply = await other.press(f"rm:{mine.id}:{action}")
         assert "没有权限" in reply.text
@@ -98,7 +98,7 @@ async def test_someone_elses_reminder_cannot_be_touched(harness: Harness):
 
 
 async def test_a_reminder_one_minute_ahead_is_taken(harness: Harness):
-    chat = await _instructor(harness)  # 10:00 in Wuhan
+    chat = await instructor(harness)  # 10:00 in Wuhan
     harness.clock.advance(timedelta(seconds=20))  # 10:00:20
     reply = await chat.send("/remind 今天 10:01 打电话")
     assert "已经过去" not in reply.text

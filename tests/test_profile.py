@@ -109,9 +109,10 @@ async def test_back_and_edit_from_review(harness: Harness):
 async def test_double_tapped_submit_saves_once(harness: Harness):
     chat, _ = await _new_instructor(harness)
     await fill_profile(chat)
-    review = chat.last()
+    review = dict(chat.last())  # as it was: the press edits it in place
+    submit = dict(chat.buttons(review))["✅ 提交"]
     await chat.click("提交")
-    reply = await chat.press(dict(chat.buttons(review))["✅ 提交"], review)
+    reply = await chat.press(submit, review)
     assert "过期" in reply.text
     assert len(await _profiles(harness)) == 1
 

@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.models import Reminder, ReminderStatus, Role, User
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
-from tests.test_cases_flow import _instructor, _open_case, _register
+from tests.flows import instructor, open_case, register_enterprise
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Q = (time(22, 0), time(8, 0))
@@ -66,9 +66,9 @@ async def _rows(h: Harness) -> list[Reminder]:
 
 
 async def _offer_sent(h: Harness):
-    chat = await _instructor(h)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(h)
+    await register_enterprise(chat)
+    await open_case(chat)
     await chat.click("发出要约")
     await chat.click("今天")  # 2026-11-24: reply due 2026-12-14
     return chat

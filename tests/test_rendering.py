@@ -93,3 +93,23 @@ def test_split_any_escaped_user_text(raw):
     assert joined.replace("\n", "").replace(" ", "") == parse(html).text.replace("\n", "").replace(
         " ", ""
     )
+
+
+def test_every_stored_enum_has_a_label_in_every_locale():
+    """Each StrEnum the database stores has its label prefix (bot/enum_labels.py), and every
+    member its label in every locale: a new status cannot reach a screen unnamed."""
+    from enum import StrEnum
+
+    import storage.models
+    from bot import enum_labels
+
+    stored = {
+        value
+        for value in vars(storage.models).values()
+        if isinstance(value, type) and issubclass(value, StrEnum) and value is not StrEnum
+    }
+    assert stored - set(enum_labels.PREFIXES) == set(), "enums without a label prefix"
+    for locale in LOCALES:
+        keys = renderer.keys(locale)
+        missing = {enum_labels.key(m) for enum in stored for m in enum} - keys
+        assert missing == set(), f"{locale} misses {sorted(missing)}"

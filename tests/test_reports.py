@@ -117,10 +117,10 @@ async def test_report_access(harness: Harness):
 
 async def test_report_from_a_case_card(harness: Harness):
     instructor, _, _ = await _setup(harness)
-    from tests.test_cases_flow import _open_case, _register
+    from tests.flows import open_case, register_enterprise
 
-    await _register(instructor)
-    await _open_case(instructor)
+    await register_enterprise(instructor)
+    await open_case(instructor)
     await instructor.click("更多")  # the card's second page
     await instructor.click("报告重大问题")
     await instructor.click("企业拒绝协商")

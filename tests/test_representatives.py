@@ -6,11 +6,11 @@ import pytest
 from sqlmodel import select
 
 from bot.settings import Settings
-from bot.testing import ChatUser, Harness
+from bot.testing import Harness
 from storage.models import BargainingCase, CaseRepresentative
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
-from tests.test_cases_flow import _instructor, _open_case, _register
+from tests.flows import add_representative, instructor, open_case, register_enterprise
 
 
 @pytest.fixture
@@ -19,46 +19,33 @@ def settings(any_db_url: str) -> Settings:
     return make_settings(any_db_url)
 
 
-async def _add(
-    chat: ChatUser,
-    side: str,
-    name: str,
-    chief: bool = False,
-    expert: bool = False,
-    woman: bool = False,
-) -> str:
-    await chat.click("➕ 职工方代表" if side == "workers" else "➕ 企业方代表")
-    await chat.send(name)
-    await chat.click("跳过")
-    for flag in (chief, expert, woman):
-        await chat.click("是" if flag else "否")
-    reply = await chat.click("提交")
-    return reply.text
-
-
 async def test_line_up_rules_are_explained_until_they_hold(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)  # 1200 staff, 300 women: exactly 1/4, so a woman is needed
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)  # 1200 staff, 300 women: exactly 1/4, so a woman is needed
+    await open_case(chat)
     await chat.click("更多")  # the card's second page
     reply = await chat.click("👥 代表")
     assert "职工方代表不足 3 人" in reply.text
     assert "应有女职工代表" in reply.text
 
-    text = await _add(chat, "workers", "王工", chief=True, expert=True)
+    text = await add_representative(chat, "workers", "王工", chief=True, expert=True)
     assert "首席代表不能由外聘专家担任" in text
     reply = await chat.click("✖️ 职工方 王工")
     assert "确定把职工方代表 王工 从名单中删除吗" in reply.text
     await chat.click("确认删除")
-    await _add(chat, "workers", "王工", chief=True)
-    await _add(chat, "workers", "李工", woman=True)
-    await _add(chat, "workers", "赵专家", expert=True)
+    await add_representative(chat, "workers", "王工", chief=True)
+    await add_representative(chat, "workers", "李工", woman=True)
+    await add_representative(chat, "workers", "赵专家", expert=True)
     for name, chief in (("刘总", True), ("陈经理", False)):
-        text = await _add(chat, "employer", name, chief=chief)
+        text = await add_representative(chat, "employer", name, chief=chief)
     assert "双方代表人数应当相等" in text
-    assert "这一方已经有" in await _add(chat, "employer", "刘总")
+    assert "这一方已经有" in await add_representative(chat, "employer", "刘总")
+    await chat.click("取消")  # the refused review stays until left; back to the list
+    await chat.click("返回案件")
+    await chat.click("更多")
+    await chat.click("👥 代表")
 
-    text = await _add(chat, "employer", "周主管")
+    text = await add_representative(chat, "employer", "周主管")
     assert "符合规定" in text
     assert not harness.telegram.errors()
 
@@ -73,12 +60,12 @@ async def _members(h: Harness) -> list[CaseRepresentative]:
 
 
 async def test_only_the_owner_changes_the_line_up(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     await chat.click("更多")  # the card's second page
     await chat.click("👥 代表")
-    await _add(chat, "workers", "王工", chief=True)
+    await add_representative(chat, "workers", "王工", chief=True)
     async with UnitOfWork(harness.app.db.sessions) as uow:
         [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
         [member] = (await uow.session.execute(select(CaseRepresentative))).scalars().all()

@@ -14,7 +14,7 @@ from storage.models import EnterpriseFinance, Role, WageGuideline
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.factories import join
-from tests.test_cases_flow import _instructor, _open_case, _register
+from tests.flows import instructor, open_case, register_enterprise
 
 
 @pytest.fixture
@@ -92,8 +92,8 @@ def test_minimum_wage_warning():
 
 
 async def test_research_flow(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
     async with UnitOfWork(harness.app.db.sessions) as uow:
         org = await uow.orgs.by_name("洪山区总工会")
     assert org is not None
@@ -123,7 +123,7 @@ async def test_research_flow(harness: Harness):
     await chat.click("提交")
     assert "2025 年：营业收入 12000.0" in chat.last_text
 
-    await _open_case(chat)
+    await open_case(chat)
     await chat.click("更多")  # the card's second page
     reply = await chat.click("工资增幅建议")
     assert "建议增幅" in reply.text
@@ -135,9 +135,9 @@ async def test_research_flow(harness: Harness):
 
 
 async def test_advice_without_guideline_says_what_is_missing(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     await chat.click("更多")  # the card's second page
     reply = await chat.click("工资增幅建议")
     assert "还没有录入 2026 年工资指导线" in reply.text

@@ -13,7 +13,13 @@ from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase, NegotiationRound, RoundRevision, Stage, TopicEvent
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
-from tests.test_cases_flow import _instructor, _open_case, _register
+from tests.flows import (
+    add_representative,
+    case_with_reply,
+    instructor,
+    open_case,
+    register_enterprise,
+)
 
 
 @pytest.fixture
@@ -43,12 +49,14 @@ async def log_plain_round(chat: ChatUser, place: str = "公司三楼会议室") 
 
 async def test_quick_picks_offer_only_moments_already_past(harness: Harness):
     """At 10:00 local, 14:00 today is still to come; just after midnight, so is 9:00."""
-    chat = await _case_with_reply(harness)
+    chat = await case_with_reply(harness)
     await chat.click("记录协商会议")
     picks = [label for label, _ in chat.buttons() if ":" in label]
     assert picks == ["今天 9:00", "昨天 14:00"]
     harness.clock.set(datetime(2026, 11, 24, 16, 30, tzinfo=UTC))  # 00:30 in Shanghai
-    await chat.click("取消")
+    reply = await chat.click("取消")
+    assert "↩️ 返回案件" in [label for label, _ in chat.buttons(reply.messages[-1])]
+    await chat.click("返回案件")  # a form left returns to where it was started
     await chat.click("记录协商会议")
     picks = [label for label, _ in chat.buttons() if ":" in label]
     assert picks == ["昨天 14:00"]
@@ -58,19 +66,8 @@ async def test_quick_picks_offer_only_moments_already_past(harness: Harness):
     assert "2/10" in (await chat.click("昨天 14:00")).text
 
 
-async def _case_with_reply(h: Harness) -> ChatUser:
-    chat = await _instructor(h)
-    await _register(chat)
-    await _open_case(chat)
-    await chat.click("发出要约")
-    await chat.send("2026-11-10")
-    await chat.click("收到回应")
-    await chat.send("2026-11-20")
-    return chat
-
-
 async def test_log_a_round_in_a_few_taps(harness: Harness):
-    chat = await _case_with_reply(harness)
+    chat = await case_with_reply(harness)
     await chat.click("记录协商会议")
     assert "还没到" in (await chat.send("明天 9:00")).text
     assert "无法识别" in (await chat.send("2026-02-30 9:00")).text
@@ -131,7 +128,7 @@ async def test_log_a_round_in_a_few_taps(harness: Harness):
 
 
 async def test_correct_a_round_keeps_history(harness: Harness):
-    chat = await _case_with_reply(harness)
+    chat = await case_with_reply(harness)
     await log_plain_round(chat)
     await chat.click("返回案件")
     await chat.click("更多")  # the card's second page
@@ -155,9 +152,9 @@ async def test_correct_a_round_keeps_history(harness: Harness):
 
 
 async def test_no_rounds_before_the_reply(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     assert "记录协商会议" not in [label for label, _ in chat.buttons()]
     [case] = await _rows(harness, BargainingCase)
     reply = await chat.press(f"rl:{case.id}:1")
@@ -176,7 +173,7 @@ async def test_no_rounds_before_the_reply(harness: Harness):
 
 
 async def test_case_card_shows_topics_and_last_round(harness: Harness):
-    chat = await _case_with_reply(harness)
+    chat = await case_with_reply(harness)
     await log_plain_round(chat)
     await chat.click("📋 议题")  # straight from the saved meeting to the tracker
     await chat.click("添加议题")
@@ -187,16 +184,15 @@ async def test_case_card_shows_topics_and_last_round(harness: Harness):
 
 
 async def test_attendance_cannot_exceed_the_registered_representatives(harness: Harness):
-    from tests.test_representatives import _add
 
-    chat = await _case_with_reply(harness)
+    chat = await case_with_reply(harness)
     await chat.send("/menu")
     await chat.click("我的案件")
     await chat.click("光谷电子有限公司")
     await chat.click("更多")  # the card's second page
     await chat.click("👥 代表")
     for name in ("王工", "李工", "赵工"):
-        await _add(chat, "workers", name, chief=name == "王工")
+        await add_representative(chat, "workers", name, chief=name == "王工")
     await chat.click("返回案件")
     await chat.click("记录协商会议")
     await chat.click("今天 9:00")
@@ -207,3 +203,63 @@ async def test_attendance_cannot_exceed_the_registered_representatives(harness: 
     assert "企业方" in (await chat.send("3")).text  # the next question: accepted
     # The employer side registered nobody: the legal maximum bounds it.
     assert "首席" in (await chat.send("8")).text
+
+
+async def test_attendance_is_ticked_from_the_registered_representatives(harness: Harness):
+    """With representatives registered, attendance is tapped person by person: the count and
+    the names are kept, a correction starts from the same ticks, a forged tick is refused."""
+    from handlers.forms import FormCB
+
+    chat = await case_with_reply(harness)
+    await chat.send("/menu")
+    await chat.click("我的案件")
+    await chat.click("光谷电子有限公司")
+    await chat.click("更多")
+    await chat.click("👥 代表")
+    for name in ("李工", "王工", "赵工"):
+        await add_representative(chat, "workers", name, chief=name == "王工")
+    await chat.click("返回案件")
+    await chat.click("记录协商会议")
+    await chat.click("今天 9:00")
+    reply = await chat.send("公司三楼会议室")
+    assert "逐个点选" in reply.text
+    labels = [label for label, _ in chat.buttons()]
+    assert labels[:3] == ["▫️ 王工", "▫️ 李工", "▫️ 赵工"]  # the chief first
+    question = chat.last()
+    await chat.click("▫️ 王工")
+    await chat.click("▫️ 赵工")
+    assert chat.last()["message_id"] == question["message_id"]  # ticked in place
+    assert "✅ 完成（已选 2）" in [label for label, _ in chat.buttons()]
+    await chat.click("☑️ 赵工")  # untick, and tick again
+    await chat.click("▫️ 赵工")
+    forged = await chat.press(FormCB(form="rd", action="tick", value="999").pack())
+    assert "按钮已经过期" in forged.text
+    reply = await chat.click("完成")
+    assert "企业方还没有登记代表" in reply.text  # nobody registered there: a number is typed
+    await chat.send("4")
+    await chat.click("是")
+    await chat.send("张记录")
+    for _ in range(4):
+        await chat.click("跳过")
+    assert "职工方到会：王工、赵工" in chat.last_text
+    assert "职工方 2 人，企业方 4 人" in chat.last_text
+    assert "已保存第 1 轮" in (await chat.click("提交")).text
+    [meeting] = await _rows(harness, NegotiationRound)
+    assert meeting.workers_present == 2
+    assert meeting.attendees == {"workers": ["王工", "赵工"], "employer": []}
+
+    await chat.click("返回案件")
+    await chat.click("更多")
+    await chat.click("会议记录")
+    assert "职工方到会：王工、赵工" in (await chat.click("#1")).text
+    await chat.click("更正")
+    await chat.click("✏️ 职工方到会")
+    labels = [label for label, _ in chat.buttons()]
+    assert labels[:3] == ["☑️ 王工", "▫️ 李工", "☑️ 赵工"]  # as logged
+    await chat.click("▫️ 李工")
+    reply = await chat.click("完成")
+    assert "职工方到会：王工、李工、赵工" in reply.text  # back on the review
+    assert "已更正" in (await chat.click("提交")).text
+    [meeting] = await _rows(harness, NegotiationRound)
+    assert meeting.workers_present == 3
+    assert meeting.attendees["workers"] == ["王工", "李工", "赵工"]

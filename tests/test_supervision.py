@@ -13,13 +13,13 @@ from bot.document_views import plain_text
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase, Reminder, ReminderStatus, Stage
 from storage.uow import UnitOfWork
-from tests.test_cases_flow import _instructor, _open_case, _register
+from tests.flows import instructor, open_case, register_enterprise
 
 
 async def _in_force(h: Harness) -> ChatUser:
-    chat = await _instructor(h)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(h)
+    await register_enterprise(chat)
+    await open_case(chat)
     async with UnitOfWork(h.app.db.sessions) as uow:
         [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
         case.stage = Stage.in_force
@@ -116,14 +116,14 @@ async def test_visit_problem_rectification_and_report(harness: Harness):
 
 
 async def test_only_contracts_in_force_and_only_the_owner(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     reply = await chat.press("ck:1:1")
     await chat.send("2026-12-05")
     reply = await chat.send("检查组")
     assert "只有已生效" in reply.text
 
-    other = await _instructor(harness, telegram_id=1102, org_name="江夏区总工会")
+    other = await instructor(harness, telegram_id=1102, org_name="江夏区总工会")
     assert "没有权限" in (await other.press("ck:1:0")).text
     assert "没有权限" in (await other.press("cc:1:::")).text

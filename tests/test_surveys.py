@@ -27,7 +27,7 @@ from storage.models import (
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.factories import join, make_org
-from tests.test_cases_flow import _instructor, _open_case, _register
+from tests.flows import instructor, open_case, register_enterprise
 
 WORKER_BASE = 7_345_600_000  # ten-digit ids: a coincidental match in a hash is negligible
 
@@ -44,7 +44,7 @@ async def _rows(h: Harness, model):
 
 
 async def _design(chat: ChatUser) -> None:
-    if "新建问卷" not in [label for label, _ in chat.buttons()]:
+    if not any("新建问卷" in label for label, _ in chat.buttons()):
         await chat.click("🗳 职工问卷")
     await chat.click("新建问卷")
     await chat.send("高温津贴 & <夏季>")
@@ -55,9 +55,9 @@ async def _design(chat: ChatUser) -> None:
 
 
 async def _published(h: Harness) -> tuple[ChatUser, str]:
-    chat = await _instructor(h)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(h)
+    await register_enterprise(chat)
+    await open_case(chat)
     await _design(chat)
     reply = await chat.click("发布")
     token = re.search(r"start=(sv_[A-Za-z0-9_-]+)", reply.text)
@@ -91,9 +91,9 @@ async def _answer(
 
 
 async def test_design_preview_publish_share(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     reply = await chat.click("🗳 职工问卷")
     assert "还没有问卷" in reply.text
     await chat.click("新建问卷")

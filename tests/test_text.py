@@ -55,9 +55,9 @@ async def test_a_reminder_with_an_override_mark_is_stored_clean(harness):
 
     from storage.models import Reminder
     from storage.uow import UnitOfWork
-    from tests.test_cases_flow import _instructor
+    from tests.flows import instructor
 
-    chat = await _instructor(harness)
+    chat = await instructor(harness)
     await chat.send("/remind 明天 9:00 交\u202e报月\u2066")
     async with UnitOfWork(harness.app.db.sessions) as uow:
         [found] = (await uow.session.execute(select(Reminder))).scalars().all()

@@ -12,7 +12,7 @@ from storage.models import BargainingCase, CaseTopic, Role, TopicEvent, TopicSta
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.factories import join
-from tests.test_cases_flow import _instructor, _open_case, _register
+from tests.flows import instructor, open_case, register_enterprise
 
 
 @pytest.fixture
@@ -27,9 +27,9 @@ async def _rows(h: Harness, model):
 
 
 async def test_tracker_end_to_end(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     reply = await chat.click("📋 议题")
     assert "还没有议题" in reply.text
     await chat.click("添加议题")
@@ -72,9 +72,9 @@ async def test_tracker_end_to_end(harness: Harness):
 
 
 async def test_tracker_access(harness: Harness):
-    chat = await _instructor(harness)
-    await _register(chat)
-    await _open_case(chat)
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
     await chat.click("📋 议题")
     await chat.click("添加议题")
     await chat.click("工作时间")
