@@ -98,7 +98,7 @@ def back_to_menu(ui: Ui) -> InlineKeyboardMarkup:
 
 def back_from(ui: Ui, data: dict[str, Any]) -> InlineKeyboardMarkup:
     """Where a left flow returns: to its case when it was about one, else to the menu."""
-    case_id = data.get("case_id")
+    case_id = data.get("case_id", data.get("_case_id"))  # documents keep it as _case_id
     if isinstance(case_id, int) and case_id > 0:
         back = button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))
         return keyboard([[back], [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))]])

@@ -105,3 +105,13 @@ async def test_ticking_attendance_edits_the_question_in_place(harness: Harness):
         await chat.click(f"▫️ {name}")
     assert _ids(chat) == before
     assert "✅ 完成（已选 3）" in [label for label, _ in chat.buttons()]
+
+
+async def test_leaving_a_document_form_leads_back_to_its_case(harness: Harness):
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
+    await chat.click("📄 文书")
+    await chat.click("要约书")
+    await chat.send("/cancel")
+    assert "↩️ 返回案件" in [label for label, _ in chat.buttons()]

@@ -263,3 +263,30 @@ async def test_attendance_is_ticked_from_the_registered_representatives(harness:
     [meeting] = await _rows(harness, NegotiationRound)
     assert meeting.workers_present == 3
     assert meeting.attendees["workers"] == ["王工", "李工", "赵工"]
+
+
+async def test_both_chiefs_present_must_agree_with_the_ticks(harness: Harness):
+    chat = await case_with_reply(harness)
+    await chat.send("/menu")
+    await chat.click("我的案件")
+    await chat.click("光谷电子有限公司")
+    await chat.click("更多")
+    await chat.click("👥 代表")
+    for name in ("王工", "李工", "赵工"):
+        await add_representative(chat, "workers", name, chief=name == "王工")
+    await chat.click("返回案件")
+    await chat.click("记录协商会议")
+    await chat.click("今天 9:00")
+    await chat.send("会议室")
+    await chat.click("▫️ 李工")
+    await chat.click("完成")
+    await chat.send("3")
+    await chat.click("是")  # both chiefs, though 王工 was not ticked
+    await chat.send("张记录")
+    for _ in range(4):
+        await chat.click("跳过")
+    reply = await chat.click("提交")
+    assert "首席代表 王工 没有勾选为到会" in reply.text
+    await chat.click("✏️ 首席出席")
+    await chat.click("否")
+    assert "已保存第 1 轮" in (await chat.click("提交")).text

@@ -97,6 +97,18 @@ def parse_attendance(
     return {f"{side}_present": count, f"{side}_names": [label for label, _ in picked]}
 
 
+async def check_chiefs(uow: UnitOfWork, case_id: int, values: dict[str, Any]) -> None:
+    """'Both chiefs present' cannot stand beside a ticked attendance that leaves a side's
+    registered chief out."""
+    if not values["chiefs_present"]:
+        return
+    attended = values["attendees"]
+    for member in await uow.representatives.of_case(case_id):
+        ticked = attended.get(member.side.value) or []
+        if member.chief and ticked and member.name not in ticked:
+            raise Problem("rounds.chief_not_ticked", name=member.name)
+
+
 def _names(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
@@ -158,6 +170,7 @@ async def log(
     if case.stage not in OPEN_STAGES:
         raise Problem("rounds.not_negotiating")
     values = _values(form, now, settings)
+    await check_chiefs(uow, case_id, values)
     held_on = values["held_at"].astimezone(settings.zone).date()
     if case.offer_on is not None and held_on < case.offer_on:
         raise Problem("rounds.before_offer", offer=case.offer_on)
@@ -194,6 +207,7 @@ async def correct(
         raise AccessDenied()
     case = await cases.editable(uow, user, found.case_id)
     values = _values(form, now, settings)
+    await check_chiefs(uow, found.case_id, values)
     if (
         case.offer_on is not None
         and values["held_at"].astimezone(settings.zone).date() < case.offer_on
