@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from sqlmodel import select
 
 from bot.app import App
-from bot.services import demo, surveys
+from bot.services import demo, survey_results, surveys
 from bot.settings import Settings
 from bot.testing import Harness
 from storage.models import Survey, SurveyPick, SurveyResponse, User
@@ -201,7 +201,7 @@ async def _timed_aggregate(h: Harness, survey: Survey, repeat: int = 5) -> tuple
             assert found is not None
             tracemalloc.start()
             started = time.perf_counter()
-            await surveys.aggregate(uow, found, h.clock.now(), h.app.settings)
+            await survey_results.aggregate(uow, found, h.clock.now(), h.app.settings)
             times.append(time.perf_counter() - started)
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.charts import Bars
 from bot.exports import Chart, Sheet
-from bot.services.surveys import ExportRow, Results
+from bot.services.survey_results import ExportRow, Results
 from bot.ui import Ui
 
 

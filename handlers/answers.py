@@ -18,10 +18,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import AnswerCB, SurveyCB, SurveyGoCB
 from bot.clock import Clock
-from bot.services import surveys
+from bot.services import survey_answers, surveys
 from bot.services.anonymity import HIDDEN, SurveyKeys
 from bot.services.errors import Problem
-from bot.services.surveys import Answer, Draft, Invitation
+from bot.services.survey_answers import Draft, Invitation
+from bot.services.surveys import Answer
 from bot.settings import Settings
 from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
@@ -41,7 +42,7 @@ class OnSurveyPage(BaseFilter):
     ) -> bool | dict[str, Any]:
         if message.from_user is None:
             return False
-        draft = await surveys.draft_of(uow, survey_keys, message.from_user.id)
+        draft = await survey_answers.draft_of(uow, survey_keys, message.from_user.id)
         return {"draft": draft} if draft is not None else False
 
 
@@ -89,7 +90,7 @@ def _question_markup(ui: Ui, survey: Survey, answer: Answer, question: str) -> I
     elif question == "rise":
         quick = [
             button(f"{tenths // 10}%", AnswerCB(sid=sid, q="rise", v=str(tenths)))
-            for tenths in surveys.rise_choices(survey.rise_max)
+            for tenths in survey_answers.rise_choices(survey.rise_max)
         ]
         rows = [quick[i : i + 4] for i in range(0, len(quick), 4)]
         rows.append([button(ui.label("labels.prefer_not"), AnswerCB(sid=sid, q="rise", v="-"))])
@@ -173,10 +174,12 @@ async def open_link(
     assert message.from_user is not None
     token = (command.args or "").strip()
     worker = message.from_user.id
-    draft = await surveys.draft_of(uow, survey_keys, worker)
+    draft = await survey_answers.draft_of(uow, survey_keys, worker)
     if draft is not None and draft.token == token and not draft.preview:
         try:  # the same link again in the middle of answering: back to the current page
-            survey, draft = await surveys.current(uow, survey_keys, worker, None, clock.now())
+            survey, draft = await survey_answers.current(
+                uow, survey_keys, worker, None, clock.now()
+            )
         except Problem as problem:
             await ui.send(message.chat.id, problem.key, **problem.params)
             return
@@ -191,7 +194,7 @@ async def open_link(
         await ui.send(message.chat.id, "surveys.unfinished", keyboard(rows))
         return
     try:
-        found = await surveys.invitation(uow, survey_keys, token, worker, clock.now())
+        found = await survey_answers.invitation(uow, survey_keys, token, worker, clock.now())
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, **problem.params)
         return
@@ -210,28 +213,32 @@ async def go(
     survey_keys: SurveyKeys,
 ) -> None:
     worker, now = query.from_user.id, clock.now()
-    draft = await surveys.draft_of(uow, survey_keys, worker)
+    draft = await survey_answers.draft_of(uow, survey_keys, worker)
     preview = draft is not None and draft.preview and draft.token == callback_data.token
     try:
         if preview:
             assert draft is not None
-            survey = await surveys.answering(uow, draft.survey_id, draft.token, now, True)
+            survey = await survey_answers.answering(uow, draft.survey_id, draft.token, now, True)
             found = Invitation(survey, [], False)
         else:
-            found = await surveys.invitation(uow, survey_keys, callback_data.token, worker, now)
+            found = await survey_answers.invitation(
+                uow, survey_keys, callback_data.token, worker, now
+            )
     except Problem as problem:
         await ui.send(worker, problem.key, **problem.params)
         return
     await state.clear()  # a form the worker chose to drop for the survey
     if draft is not None and not preview and draft.token != callback_data.token:
-        await surveys.drop_draft(uow, survey_keys, worker)  # another survey's page is over
+        await survey_answers.drop_draft(uow, survey_keys, worker)  # another survey's page is over
     if not callback_data.start:
         await show_invitation(ui, worker, found, False, settings)
         return
     if found.answered:
         await ui.send(worker, "surveys.already_answered")
         return
-    draft = await surveys.begin(uow, survey_keys, worker, found.survey, preview, now, settings.zone)
+    draft = await survey_answers.begin(
+        uow, survey_keys, worker, found.survey, preview, now, settings.zone
+    )
     await show_page(ui, worker, found.survey, draft)
 
 
@@ -246,8 +253,8 @@ async def preview(
     settings: Settings,
     survey_keys: SurveyKeys,
 ) -> None:
-    found = await surveys.preview(uow, user, callback_data.survey_id)
-    await surveys.begin(
+    found = await survey_answers.preview(uow, user, callback_data.survey_id)
+    await survey_answers.begin(
         uow, survey_keys, query.from_user.id, found.survey, True, clock.now(), settings.zone
     )
     await show_invitation(ui, query.from_user.id, found, True, settings)
@@ -271,11 +278,11 @@ async def leave(
     ui: Ui,
     survey_keys: SurveyKeys,
 ) -> None:
-    draft = await surveys.draft_of(uow, survey_keys, query.from_user.id)
+    draft = await survey_answers.draft_of(uow, survey_keys, query.from_user.id)
     if draft is None or draft.survey_id != callback_data.sid:
         await ui.send(query.from_user.id, "surveys.stale")
         return
-    await surveys.drop_draft(uow, survey_keys, query.from_user.id)
+    await survey_answers.drop_draft(uow, survey_keys, query.from_user.id)
     back = _back(ui, callback_data.sid) if draft.preview else None
     await ui.show("surveys.left", back)
 
@@ -292,13 +299,15 @@ async def submit(
 ) -> None:
     worker, now = query.from_user.id, clock.now()
     try:
-        survey, draft = await surveys.current(uow, survey_keys, worker, callback_data.sid, now)
+        survey, draft = await survey_answers.current(
+            uow, survey_keys, worker, callback_data.sid, now
+        )
         if draft.preview:
             if surveys.next_question(survey, draft.answer) is not None:
                 raise Problem("surveys.stale")
-            await surveys.drop_draft(uow, survey_keys, worker)
+            await survey_answers.drop_draft(uow, survey_keys, worker)
         else:
-            await surveys.submit(uow, survey_keys, worker, survey, draft, now, settings)
+            await survey_answers.submit(uow, survey_keys, worker, survey, draft, now, settings)
     except Problem as problem:
         await ui.send(worker, problem.key, **problem.params)
         return
@@ -320,12 +329,14 @@ async def press(
 ) -> None:
     worker, now = query.from_user.id, clock.now()
     try:
-        survey, draft = await surveys.current(uow, survey_keys, worker, callback_data.sid, now)
-        draft.answer = surveys.apply(survey, draft.answer, callback_data.q, callback_data.v)
+        survey, draft = await survey_answers.current(
+            uow, survey_keys, worker, callback_data.sid, now
+        )
+        draft.answer = survey_answers.apply(survey, draft.answer, callback_data.q, callback_data.v)
     except Problem as problem:
         await ui.send(worker, problem.key, **problem.params)
         return
-    await surveys.keep_draft(uow, survey_keys, worker, draft, now, settings.zone)
+    await survey_answers.keep_draft(uow, survey_keys, worker, draft, now, settings.zone)
     await show_page(ui, worker, survey, draft, _message(query))
 
 
@@ -342,16 +353,16 @@ async def typed(
     assert message.from_user is not None
     worker, now = message.from_user.id, clock.now()
     try:
-        survey, draft = await surveys.current(uow, survey_keys, worker, None, now, draft)
+        survey, draft = await survey_answers.current(uow, survey_keys, worker, None, now, draft)
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, **problem.params)
         return
     try:
-        surveys.apply_text(survey, draft.answer, message.text or "")
+        survey_answers.apply_text(survey, draft.answer, message.text or "")
     except Problem as problem:
         await ui.send(message.chat.id, problem.key, **problem.params)
     else:
-        await surveys.keep_draft(uow, survey_keys, worker, draft, now, settings.zone)
+        await survey_answers.keep_draft(uow, survey_keys, worker, draft, now, settings.zone)
     await show_page(ui, message.chat.id, survey, draft)
 
 

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import LangCB, MenuCB
 from bot.commands import set_member_commands
-from bot.services import surveys, users
+from bot.services import survey_answers, users
 from bot.services.anonymity import SurveyKeys
 from bot.settings import Settings
 from bot.ui import Ui
@@ -88,7 +88,7 @@ async def cancel(
     survey_keys: SurveyKeys,
 ) -> None:
     assert message.from_user is not None
-    left_survey = await surveys.drop_draft(uow, survey_keys, message.from_user.id)
+    left_survey = await survey_answers.drop_draft(uow, survey_keys, message.from_user.id)
     if await state.get_state() is None and not left_survey:
         await ui.send(message.chat.id, "common.nothing_to_cancel")
         return

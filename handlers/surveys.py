@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.documents import Documents
 from bot.exports import workbook
 from bot.offload import Offloader
-from bot.services import surveys
+from bot.services import survey_results, surveys
 from bot.services.anonymity import SurveyKeys
 from bot.services.errors import Problem
 from bot.services.numbers import button_int
@@ -558,7 +558,7 @@ async def results(
     bot: Bot,
     offload: Offloader,
 ) -> None:
-    found = await surveys.results(uow, user, callback_data.survey_id, clock.now(), settings)
+    found = await survey_results.results(uow, user, callback_data.survey_id, clock.now(), settings)
     survey_id = callback_data.survey_id
     back = keyboard(
         [
@@ -589,7 +589,7 @@ async def export(
     bot: Bot,
     offload: Offloader,
 ) -> None:
-    found, rows = await surveys.export_rows(
+    found, rows = await survey_results.export_rows(
         uow, user, callback_data.survey_id, clock.now(), settings
     )
     data = await offload.run(workbook, views.workbook_sheets(ui, found, rows))

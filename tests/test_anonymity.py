@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from bot.services import surveys
+from bot.services import survey_results
 from bot.services.anonymity import HIDDEN, scrub
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
@@ -217,12 +217,16 @@ async def test_results_at_n_and_n_plus_one_answers_are_the_same(harness: Harness
         await _answer(worker, token, rise=str(n), comment=None)
     async with UnitOfWork(harness.app.db.sessions) as uow:
         [survey] = await uow.surveys.of_case(1)
-        before = await surveys.aggregate(uow, survey, harness.clock.now(), harness.app.settings)
+        before = await survey_results.aggregate(
+            uow, survey, harness.clock.now(), harness.app.settings
+        )
     await _answer(
         workers[5], token, topics=("劳动安全与卫生",), rise="29", stratum="高层管理", comment="唯一"
     )
     async with UnitOfWork(harness.app.db.sessions) as uow:
-        after = await surveys.aggregate(uow, survey, harness.clock.now(), harness.app.settings)
+        after = await survey_results.aggregate(
+            uow, survey, harness.clock.now(), harness.app.settings
+        )
     assert before.enough
     assert after.total == before.total + 1
     for part in ("topics", "rise", "strata", "comments", "released"):

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from bot.services import surveys
+from bot.services import survey_answers, surveys
 from bot.services.anonymity import scrub
 from bot.services.errors import Problem
 from bot.testing import ChatUser, Harness
@@ -40,21 +40,21 @@ class Env:
         self.runner, self.harness, self.worker = runner, harness, worker
         self.page: dict[str, Any] = {}
 
-    async def draft(self) -> surveys.Draft | None:
+    async def draft(self) -> survey_answers.Draft | None:
         async with UnitOfWork(self.harness.app.db.sessions) as uow:
-            return await surveys.draft_of(uow, self.harness.app.survey_keys, self.worker.id)
+            return await survey_answers.draft_of(uow, self.harness.app.survey_keys, self.worker.id)
 
     async def set_draft(self, page: dict[str, Any] | None) -> None:
         """Put the worker on a page (a sealed draft), or on none."""
         keys, now = self.harness.app.survey_keys, self.harness.clock.now()
         async with UnitOfWork(self.harness.app.db.sessions) as uow:
             if page is None:
-                await surveys.drop_draft(uow, keys, self.worker.id)
+                await survey_answers.drop_draft(uow, keys, self.worker.id)
             else:
-                draft = surveys.Draft.load(page)
+                draft = survey_answers.Draft.load(page)
                 assert draft is not None
                 zone = self.harness.app.settings.zone
-                await surveys.keep_draft(uow, keys, self.worker.id, draft, now, zone)
+                await survey_answers.keep_draft(uow, keys, self.worker.id, draft, now, zone)
             await uow.commit()
 
     async def rows(self, model: Any) -> list[Any]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.services import cases, research, supervision, surveys
+from bot.services import cases, research, supervision, survey_results
 from bot.services.errors import AccessDenied, Problem
 from bot.services.money import parse_money
 from bot.services.numbers import parse_int
@@ -207,7 +207,7 @@ class Facts:
     representatives: list[CaseRepresentative]
     topics: list[CaseTopic]
     rounds: list[NegotiationRound]
-    survey: surveys.Results | None
+    survey: survey_results.Results | None
     advice: research.CaseAdvice | None
     finance: EnterpriseFinance | None
     guideline: WageGuideline | None
@@ -233,7 +233,7 @@ async def gather(
     found_survey = None
     for survey in await uow.surveys.of_case(case_id):
         if survey.status.value != "draft":
-            result = await surveys.aggregate(uow, survey, now, settings)
+            result = await survey_results.aggregate(uow, survey, now, settings)
             if result.enough:
                 found_survey = result
                 break

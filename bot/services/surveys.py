@@ -17,21 +17,19 @@ Anonymity is a property of the data (see README, "Anonymity of survey answers"):
 
 from __future__ import annotations
 
-import hmac
 import random
 import re
 import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services import cases, reminders
 from bot.services.anonymity import SurveyKeys, scrub
 from bot.services.errors import AccessDenied, Problem
-from bot.services.numbers import button_int
 from bot.services.profiles import today_in
 from bot.services.rounds import parse_when
 from bot.services.text import text_value
@@ -276,7 +274,7 @@ async def card(uow: UnitOfWork, user: User, survey_id: int, now: datetime) -> Su
     return await _card(uow, user, survey, now)
 
 
-async def _editable(uow: UnitOfWork, user: User, survey_id: int) -> Survey:
+async def editable_survey(uow: UnitOfWork, user: User, survey_id: int) -> Survey:
     survey = await uow.surveys.get(survey_id)
     if survey is None:
         raise AccessDenied()
@@ -342,7 +340,7 @@ async def create(
 async def publish(
     uow: UnitOfWork, user: User, survey_id: int, now: datetime, settings: Settings
 ) -> SurveyCard:
-    survey = await _editable(uow, user, survey_id)
+    survey = await editable_survey(uow, user, survey_id)
     if survey.status is not SurveyStatus.draft:
         raise Problem("surveys.already_published")
     if survey.closes_at <= now + timedelta(hours=1):
@@ -361,7 +359,7 @@ async def close(
     keys: SurveyKeys,
 ) -> SurveyCard:
     """Close early: answers stop; who answered and unfinished answers are forgotten."""
-    survey = await _editable(uow, user, survey_id)
+    survey = await editable_survey(uow, user, survey_id)
     if phase(survey, now) in ("draft", "closed"):
         raise Problem("surveys.not_open")
     survey.status, survey.closed_at = SurveyStatus.closed, now
@@ -372,7 +370,7 @@ async def close(
 
 async def discard(uow: UnitOfWork, user: User, survey_id: int) -> int:
     """Delete a draft; returns its case id."""
-    survey = await _editable(uow, user, survey_id)
+    survey = await editable_survey(uow, user, survey_id)
     if survey.status is not SurveyStatus.draft:
         raise Problem("surveys.already_published")
     await uow.surveys.delete(survey)
@@ -463,434 +461,3 @@ async def release(
     random.SystemRandom().shuffle(answers)
     await uow.surveys.release(sid, pending, answers)
     return len(answers)
-
-
-# ----- use cases: answering -----
-@dataclass(frozen=True)
-class Invitation:
-    survey: Survey
-    enterprises: list[str]
-    answered: bool
-
-
-async def _open_survey(uow: UnitOfWork, survey: Survey | None, now: datetime) -> Survey:
-    if survey is None:
-        raise Problem("surveys.unknown")
-    state = phase(survey, now)
-    if state == "draft":
-        raise Problem("surveys.unknown")
-    if state == "scheduled":
-        raise Problem("surveys.not_yet", at=survey.opens_at)
-    if state == "closed":
-        raise Problem("surveys.closed", at=survey.closed_at or survey.closes_at)
-    return survey
-
-
-async def invitation(
-    uow: UnitOfWork, keys: SurveyKeys, token: str, telegram_id: int, now: datetime
-) -> Invitation:
-    """What a worker sees on opening the link."""
-    survey = await uow.surveys.by_token(token) if TOKEN_RE.match(token) else None
-    survey = await _open_survey(uow, survey, now)
-    answered = await uow.surveys.has_voted(survey.id or 0, keys.voter(survey.id or 0, telegram_id))
-    names = [e.name for e in await uow.cases.enterprises_of(survey.case_id)]
-    return Invitation(survey, names, answered)
-
-
-async def preview(uow: UnitOfWork, user: User, survey_id: int) -> Invitation:
-    """The same, for the survey's author, in any phase; a preview never stores an answer."""
-    survey = await _editable(uow, user, survey_id)
-    names = [e.name for e in await uow.cases.enterprises_of(survey.case_id)]
-    return Invitation(survey, names, False)
-
-
-async def answering(
-    uow: UnitOfWork, survey_id: int, token: str, now: datetime, preview: bool
-) -> Survey:
-    """The survey a worker is answering, if the page they are on still belongs to it and,
-    unless this is a preview, it is still open."""
-    survey = await uow.surveys.get(survey_id)
-    if survey is None or not hmac.compare_digest(survey.token, token):
-        raise Problem("surveys.stale")
-    return survey if preview else await _open_survey(uow, survey, now)
-
-
-# ----- the unfinished answer -----
-@dataclass
-class Draft:
-    """A page being answered: which survey (by id and link token), a preview or not, and
-    the answer so far. Kept sealed in `survey_draft`, never in the conversation state."""
-
-    survey_id: int
-    token: str
-    preview: bool
-    answer: Answer
-
-    def dump(self) -> dict[str, Any]:
-        return {
-            "sid": self.survey_id,
-            "token": self.token,
-            "preview": self.preview,
-            "a": self.answer.dump(),
-        }
-
-    @classmethod
-    def load(cls, data: dict[str, Any]) -> Draft | None:
-        try:
-            return cls(
-                int(data["sid"]),
-                str(data["token"]),
-                bool(data.get("preview")),
-                Answer.load(dict(data.get("a") or {})),
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
-
-
-async def draft_of(uow: UnitOfWork, keys: SurveyKeys, telegram_id: int) -> Draft | None:
-    row = await uow.surveys.draft(keys.draft(telegram_id))
-    if row is None:
-        return None
-    data = keys.unseal(row.sealed)
-    return Draft.load(data) if data is not None else None
-
-
-async def keep_draft(
-    uow: UnitOfWork, keys: SurveyKeys, telegram_id: int, draft: Draft, now: datetime, zone: ZoneInfo
-) -> None:
-    await uow.surveys.put_draft(
-        keys.draft(telegram_id), draft.survey_id, keys.seal(draft.dump()), today_in(zone, now)
-    )
-
-
-async def drop_draft(uow: UnitOfWork, keys: SurveyKeys, telegram_id: int) -> bool:
-    """Forget the worker's unfinished answer (leaving, /cancel); True if there was one."""
-    return await uow.surveys.drop_draft(keys.draft(telegram_id))
-
-
-async def begin(
-    uow: UnitOfWork,
-    keys: SurveyKeys,
-    telegram_id: int,
-    survey: Survey,
-    preview: bool,
-    now: datetime,
-    zone: ZoneInfo,
-) -> Draft:
-    draft = Draft(survey.id or 0, survey.token, preview, Answer())
-    await keep_draft(uow, keys, telegram_id, draft, now, zone)
-    return draft
-
-
-async def current(
-    uow: UnitOfWork,
-    keys: SurveyKeys,
-    telegram_id: int,
-    survey_id: int | None,
-    now: datetime,
-    draft: Draft | None = None,
-) -> tuple[Survey, Draft]:
-    """The page a worker is on, for a button of survey `survey_id` (None: typed text);
-    `surveys.stale` when there is none or the button is from another page; the survey's
-    closing ends the page. `draft`: the page already read in this update."""
-    draft = draft or await draft_of(uow, keys, telegram_id)
-    if draft is None or (survey_id is not None and draft.survey_id != survey_id):
-        raise Problem("surveys.stale")
-    try:
-        survey = await answering(uow, draft.survey_id, draft.token, now, draft.preview)
-    except Problem as problem:
-        if problem.key in ("surveys.closed", "surveys.unknown", "surveys.stale"):
-            await drop_draft(uow, keys, telegram_id)
-        raise
-    return survey, draft
-
-
-def apply(survey: Survey, answer: Answer, question: str, value: str) -> Answer:
-    """A button press on the worker's page (`question` and `value` from its callback); the
-    answer as it stands after it."""
-    if question == "re":
-        return Answer()
-    expected = next_question(survey, answer)
-    if question == "ce":  # the confirm page's "edit comment": ask it again
-        if expected is not None or "comment" not in answer.done:
-            raise Problem("surveys.stale")
-        answer.done.remove("comment")
-        answer.comment = ""
-        return answer
-    if question == "ru" and expected == "rank" and answer.rank:
-        answer.rank.pop()
-        return answer
-    asked = {"t": "topics", "td": "topics", "r": "rank", "rise": "rise", "st": "stratum"}.get(
-        question, "comment" if question == "cm" else ""
-    )
-    if asked != expected:
-        raise Problem("surveys.stale")
-    item = button_int(value, 0, len(survey.topics) - 1)
-    if question in ("t", "r") and item is None:
-        raise Problem("surveys.stale")
-    if question == "t":
-        toggle_pick(survey, answer, item or 0)
-    elif question == "td":
-        finish_picks(answer)
-    elif question == "r":
-        add_rank(survey, answer, item or 0)
-    elif question == "rise":
-        set_value(survey, answer, "rise", None if value == "-" else _tenths(value))
-    elif question == "st":
-        set_value(survey, answer, "stratum", None if value == "-" else value)
-    else:
-        set_value(survey, answer, "comment", None)  # the comment's Skip button
-    return answer
-
-
-def _tenths(value: str) -> int:
-    found = button_int(value, 0, 1000)
-    if found is None:
-        raise Problem("surveys.stale")
-    return found
-
-
-def apply_text(survey: Survey, answer: Answer, text: str) -> None:
-    """Typed text on the worker's page: the rise or the comment, when that is asked."""
-    expected = next_question(survey, answer)
-    if expected == "rise":
-        set_value(survey, answer, "rise", parse_rise(text, survey.rise_max))
-    elif expected == "comment":
-        set_value(survey, answer, "comment", parse_comment(text))
-    else:
-        raise Problem("surveys.use_buttons")
-
-
-def rise_choices(rise_max: int) -> list[int]:
-    """Quick answers for the expected rise, in tenths of a percent."""
-    return [p * 10 for p in (0, 3, 5, 8, 10, 15, 20) if p <= rise_max]
-
-
-async def submit(
-    uow: UnitOfWork,
-    keys: SurveyKeys,
-    telegram_id: int,
-    survey: Survey,
-    draft: Draft,
-    now: datetime,
-    settings: Settings,
-) -> None:
-    """Record that this worker answered (a keyed hash, apart from the answer), put the answer
-    sealed among the pending ones, count the day, forget the draft, and release a batch
-    when k are pending. A second answer from the same worker is refused."""
-    answer, sid = draft.answer, survey.id or 0
-    if next_question(survey, answer) is not None:
-        raise Problem("surveys.stale")
-    tag = keys.voter(sid, telegram_id)
-    if await uow.surveys.has_voted(sid, tag):
-        await drop_draft(uow, keys, telegram_id)
-        raise Problem("surveys.already_answered")
-    await uow.surveys.add_voter(sid, tag)
-    comment = scrub(answer.comment)[:COMMENT_MAX] if "comment" in survey.questions else ""
-    sealed = {
-        "rise": answer.rise if "rise" in survey.questions else None,
-        "stratum": answer.stratum if "stratum" in survey.questions else None,
-        "comment": comment,
-        "picks": picks_of(answer),
-    }
-    await uow.surveys.add_pending(sid, keys.seal(sealed))
-    await uow.surveys.count_day(sid, today_in(settings.zone, now))
-    await drop_draft(uow, keys, telegram_id)
-    await release(uow, survey, keys, settings)
-
-
-# ----- results -----
-@dataclass(frozen=True)
-class TopicScore:
-    item: int
-    topic: dict[str, str]
-    chosen: int
-    score: int
-    first: int
-
-
-@dataclass(frozen=True)
-class RiseStats:
-    count: int
-    median: float
-    q1: float
-    q3: float
-    histogram: list[tuple[float, float, int]]  # from %, to %, answers
-
-
-@dataclass(frozen=True)
-class StratumCell:
-    stratum: str | None  # None: not answered; "other": smaller groups merged
-    count: int
-    median: float | None
-
-
-@dataclass(frozen=True)
-class Results:
-    survey: Survey
-    enterprises: list[str]
-    total: int  # answers submitted
-    k: int
-    enough: bool  # results are shown
-    per_day: list[tuple[date, int]]
-    topics: list[TopicScore]
-    rise: RiseStats | None
-    strata: list[StratumCell]
-    comments: list[str]
-    phase: str
-    released: int = 0  # answers the results count
-    after_close: bool = False  # results wait for the survey to close (a setting)
-    comments_from: int = 0  # comments are shown from this many answers
-
-
-async def _quantile(
-    uow: UnitOfWork, survey_id: int, n: int, p: float, stratum: str | None
-) -> float:
-    """Linear interpolation between the two nearest ranks, read with index seeks."""
-    position = p * (n - 1)
-    low = int(position)
-    below = await uow.surveys.rise_at(survey_id, low, stratum)
-    if low + 1 >= n or position == low:
-        return below / 10
-    above = await uow.surveys.rise_at(survey_id, low + 1, stratum)
-    return (below + (above - below) * (position - low)) / 10
-
-
-def merge_buckets(
-    buckets: list[tuple[float, float, int]], k: int
-) -> list[tuple[float, float, int]]:
-    """Neighbouring histogram bars merged until each holds at least k answers."""
-    merged: list[tuple[float, float, int]] = []
-    for low, high, n in buckets:
-        if merged and merged[-1][2] < k:
-            first, _, count = merged[-1]
-            merged[-1] = (first, high, count + n)
-        else:
-            merged.append((low, high, n))
-    if len(merged) > 1 and merged[-1][2] < k:
-        low, high, n = merged.pop()
-        first, _, count = merged[-1]
-        merged[-1] = (first, high, count + n)
-    return merged
-
-
-async def _rise_stats(uow: UnitOfWork, survey_id: int, k: int) -> RiseStats | None:
-    n = await uow.surveys.rise_count(survey_id)
-    if n < k:
-        return None
-    q1, median, q3 = [await _quantile(uow, survey_id, n, p, None) for p in (0.25, 0.5, 0.75)]
-    buckets = await uow.surveys.rise_histogram(survey_id, RISE_BUCKET)
-    histogram = [
-        (b * RISE_BUCKET / 10, (b + 1) * RISE_BUCKET / 10, buckets.get(b, 0))
-        for b in range(min(buckets), max(buckets) + 1)
-    ]
-    return RiseStats(n, median, q1, q3, merge_buckets(histogram, k))
-
-
-async def _strata(uow: UnitOfWork, survey_id: int, k: int) -> list[StratumCell]:
-    """Groups of at least k; the smaller ones merged into one "other" line when that reaches
-    k, else not shown at all (a "fewer than k" line would tell that someone is there)."""
-    counts = await uow.surveys.strata(survey_id)
-    cells, small = [], 0
-    for stratum in (*STRATA, None):
-        n = counts.get(stratum, 0)
-        if n == 0:
-            continue
-        if n < k:
-            small += n
-            continue
-        median = None
-        if stratum is not None and (m := await uow.surveys.rise_count(survey_id, stratum)) >= k:
-            median = await _quantile(uow, survey_id, m, 0.5, stratum)
-        cells.append(StratumCell(stratum, n, median))
-    if small >= k:
-        cells.append(StratumCell("other", small, None))
-    return cells
-
-
-async def results(
-    uow: UnitOfWork, user: User, survey_id: int, now: datetime, settings: Settings
-) -> Results:
-    """The survey's results for its case's instructor or a liaison above it."""
-    survey = await uow.surveys.get(survey_id)
-    if survey is None:
-        raise AccessDenied()
-    await cases.load(uow, user, survey.case_id)
-    return await aggregate(uow, survey, now, settings)
-
-
-async def aggregate(uow: UnitOfWork, survey: Survey, now: datetime, settings: Settings) -> Results:
-    """Computed over the released answers only, which grow in steps of at least k."""
-    sid, k = survey.id or 0, settings.survey_min_answers
-    names = [e.name for e in await uow.cases.enterprises_of(survey.case_id)]
-    total = await uow.surveys.total(sid)
-    released = await uow.surveys.released(sid)
-    per_day = await uow.surveys.per_day(sid)
-    state = phase(survey, now)
-    after_close = not settings.survey_results_live and state != "closed"
-    base: dict[str, Any] = {
-        "released": released,
-        "after_close": after_close,
-        "comments_from": settings.survey_min_comments,
-    }
-    if released < k or after_close:
-        return Results(survey, names, total, k, False, per_day, [], None, [], [], state, **base)
-    scores = await uow.surveys.topic_scores(sid)
-    ranking = sorted(
-        (
-            TopicScore(item, topic, *scores.get(item, (0, 0, 0)))
-            for item, topic in enumerate(survey.topics)
-        ),
-        key=lambda t: (-t.score, -t.chosen, t.item),
-    )
-    comments = []
-    if "comment" in survey.questions and released >= settings.survey_min_comments:
-        comments = await uow.surveys.comments(sid, COMMENTS_SHOWN)
-    return Results(
-        survey,
-        names,
-        total,
-        k,
-        True,
-        per_day,
-        ranking if ("topics" in survey.questions or "rank" in survey.questions) else [],
-        await _rise_stats(uow, sid, k) if "rise" in survey.questions else None,
-        await _strata(uow, sid, k) if "stratum" in survey.questions else [],
-        comments,
-        state,
-        **base,
-    )
-
-
-@dataclass(frozen=True)
-class ExportRow:
-    topics: list[int]
-    rank: list[int]
-    rise: float | None
-    stratum: str | None  # None also when the stratum's cell is under k
-    comment: str
-
-
-async def export_rows(
-    uow: UnitOfWork, user: User, survey_id: int, now: datetime, settings: Settings
-) -> tuple[Results, list[ExportRow]]:
-    """The results and the released anonymous answers, once results are shown; a stratum
-    whose group is under k and comments under SURVEY_MIN_COMMENTS answers are left blank."""
-    found = await results(uow, user, survey_id, now, settings)
-    if not found.enough:
-        raise Problem("surveys.too_few", k=found.k, total=found.released)
-    shown = {c.stratum for c in found.strata}
-    comments = found.released >= settings.survey_min_comments
-    rows = []
-    async for response, picks in uow.surveys.stream_answers(survey_id):
-        ranked = sorted((rank, item) for rank, item in picks if rank > 0)
-        rows.append(
-            ExportRow(
-                topics=sorted(item for rank, item in picks if rank == 0),
-                rank=[item for _, item in ranked],
-                rise=None if response.rise is None else response.rise / 10,
-                stratum=response.stratum if response.stratum in shown else None,
-                comment=response.comment if comments else "",
-            )
-        )
-    return found, rows
