@@ -3,7 +3,7 @@ with the day each step happened, and record the workers' congress vote."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from aiogram import F
@@ -29,12 +29,11 @@ from bot.callbacks import (
     RoundsCB,
     ShareCB,
     SurveysCB,
-    TermCB,
     TimelineCB,
     TopicsCB,
 )
 from bot.clock import Clock
-from bot.services import cases, enterprises, rounds, supervision, when
+from bot.services import cases, enterprises, rounds, supervision
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
 from bot.settings import Settings
@@ -42,8 +41,6 @@ from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
-from handlers.forms import Env, Form, Step, StepContext
-from handlers.keyboards import back_to_menu
 from handlers.topics import ICONS, title_of
 from storage.models import CaseTopic, CaseType, Role, Stage, TopicStatus, User
 from storage.uow import UnitOfWork
@@ -52,10 +49,6 @@ router = Blueprint("cases")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
-
-
-class Move(StatesGroup):
-    date = State()
 
 
 def _card_markup(ui: Ui, view: cases.CaseView, more: bool = False) -> InlineKeyboardMarkup:
@@ -174,7 +167,7 @@ async def show_case(
     )
 
 
-async def _show(
+async def show_card(
     ui: Ui,
     chat_id: int,
     uow: UnitOfWork,
@@ -298,7 +291,7 @@ async def open_case_card(
     settings: Settings,
 ) -> None:
     await state.clear()
-    await _show(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
+    await show_card(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
 
 
 @router.callback_query(CasePageCB.filter())
@@ -313,7 +306,7 @@ async def turn_card_page(
 ) -> None:
     """⋯ 更多 / back to the main page: the same card, its page turned in place."""
     shown = query.message if isinstance(query.message, Message) else None
-    await _show(
+    await show_card(
         ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings,
         callback_data.more, shown,
     )  # fmt: skip
@@ -378,246 +371,7 @@ async def create(
     case = await cases.open_case(
         uow, user, callback_data.enterprise_id, case_type, year, clock.now(), settings.zone
     )
-    await _show(ui, query.from_user.id, uow, user, case.id or 0, clock, settings)
-
-
-# ----- stage changes -----
-@router.callback_query(MoveCB.filter(F.when == ""), INSTRUCTOR)
-async def ask_move_date(
-    query: CallbackQuery, callback_data: MoveCB, state: FSMContext, ui: Ui
-) -> None:
-    try:
-        target = Stage(callback_data.stage)
-    except ValueError:
-        raise Problem("common.expired_button") from None
-    await state.set_state(Move.date)
-    await state.set_data({"case_id": callback_data.case_id, "target": target.value})
-    row = [
-        button(
-            ui.label("labels.today"),
-            MoveCB(case_id=callback_data.case_id, stage=target.value, when="today"),
-        ),
-        button(
-            ui.label("labels.yesterday"),
-            MoveCB(case_id=callback_data.case_id, stage=target.value, when="yesterday"),
-        ),
-    ]
-    await ui.show(
-        "cases.ask_date",
-        keyboard([row, [button(ui.label("labels.cancel"), CaseCB(case_id=callback_data.case_id))]]),
-        target=ui.enum(target),
-    )
-
-
-async def _ask_term(
-    ui: Ui, chat_id: int, state: FSMContext, case_id: int, on: date, settings: Settings
-) -> None:
-    await state.set_state(Move.date)
-    await state.set_data({"case_id": case_id, "target": Stage.signed.value, "on": on.isoformat()})
-    low, high = settings.legal.term_min_years, settings.legal.term_max_years
-    row = [
-        button(ui.label("labels.years", n=n), TermCB(case_id=case_id, years=n))
-        for n in range(low, high + 1)
-    ]
-    await ui.show("cases.ask_term", keyboard([row]), low=low, high=high)
-
-
-async def _apply_move(
-    ui: Ui,
-    chat_id: int,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    clock: Clock,
-    settings: Settings,
-    case_id: int,
-    target: Stage,
-    on: Any,
-    term_years: int | None = None,
-) -> None:
-    try:
-        if target is Stage.signed and term_years is None:
-            await cases.check_move(
-                uow, user, case_id, target, on, clock.now(), settings.zone, settings.legal
-            )
-            await _ask_term(ui, chat_id, state, case_id, on, settings)
-            return
-        await cases.move(uow, user, case_id, target, on, clock.now(), settings, term_years)
-    except Problem as problem:
-        params = {k: ui.enum(v) if isinstance(v, Stage) else v for k, v in problem.params.items()}
-        back = keyboard([[button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))]])
-        await ui.send_html(chat_id, ui.text(problem.key, **params), back)  # never a dead end
-        return
-    await state.clear()
-    await ui.show("cases.moved", target=ui.enum(target), on=on)
-    await _show(ui, chat_id, uow, user, case_id, clock, settings)
-
-
-@router.callback_query(MoveCB.filter(F.when.in_({"today", "yesterday"})), INSTRUCTOR)
-async def move_on_quick_date(
-    query: CallbackQuery,
-    callback_data: MoveCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    on = today_in(settings.zone, clock.now()) - timedelta(
-        days=1 if callback_data.when == "yesterday" else 0
-    )
-    try:
-        target = Stage(callback_data.stage)
-    except ValueError:
-        raise Problem("common.expired_button") from None
-    await _apply_move(
-        ui, query.from_user.id, state, uow, user, clock, settings, callback_data.case_id, target, on
-    )
-
-
-@router.message(Move.date, TEXT_INPUT, INSTRUCTOR)
-async def move_on_typed_date(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
-    try:
-        today = today_in(settings.zone, clock.now())
-        on = when.day_value(message.text or "", today)
-    except Problem as problem:
-        await ui.send(message.chat.id, problem.key)
-        return
-    await _apply_move(
-        ui,
-        message.chat.id,
-        state,
-        uow,
-        user,
-        clock,
-        settings,
-        int(data["case_id"]),
-        Stage(data["target"]),
-        on,
-    )
-
-
-@router.message(Move.date, INSTRUCTOR)
-async def move_needs_text(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.text_expected")
-
-
-@router.callback_query(TermCB.filter(), Move.date, INSTRUCTOR)
-async def move_with_term(
-    query: CallbackQuery,
-    callback_data: TermCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
-    if "on" not in data or int(data["case_id"]) != callback_data.case_id:
-        await ui.send(query.from_user.id, "common.expired_button", back_to_menu(ui))
-        return
-    await _apply_move(
-        ui,
-        query.from_user.id,
-        state,
-        uow,
-        user,
-        clock,
-        settings,
-        callback_data.case_id,
-        Stage.signed,
-        date.fromisoformat(data["on"]),
-        callback_data.years,
-    )
-
-
-# ----- workers' congress -----
-async def _congress_submit(
-    query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]
-) -> None:
-    ui: Ui = data["ui"]
-    clock: Clock = data["clock"]
-    settings: Settings = data["settings"]
-    state: FSMContext = data["state"]
-    case_id = int(form["case_id"])
-    try:
-        result = await cases.record_congress(
-            data["uow"],
-            data["user"],
-            case_id,
-            int(form["total"]),
-            int(form["present"]),
-            int(form["yes"]),
-            clock.now(),
-            settings.legal,
-        )
-    except Problem as problem:
-        await ui.send(query.from_user.id, problem.key, **problem.params)
-        env = Env(ui, state, query.from_user.id, clock, settings)
-        await CONGRESS.start(env, {"case_id": case_id})
-        return
-    await state.clear()
-    await ui.show(
-        "cases.congress_result",
-        passed=result.passed,
-        quorum=result.quorum,
-        total=form["total"],
-        present=form["present"],
-        yes=form["yes"],
-        needed_present=result.needed_present,
-        needed_yes=result.needed_yes,
-    )
-    await _show(ui, query.from_user.id, data["uow"], data["user"], case_id, clock, settings)
-
-
-def _count(text: str, _context: StepContext) -> int:
-    return cases.parse_count(text)
-
-
-def _present(text: str, context: StepContext) -> int:
-    return cases.parse_count(text, most=int(context.form.get("total") or 0), of="total")
-
-
-def _yes(text: str, context: StepContext) -> int:
-    return cases.parse_count(text, most=int(context.form.get("present") or 0), of="present")
-
-
-CONGRESS = Form(
-    "cg",
-    [
-        Step("total", "cases.ask_total", parse=_count),
-        Step("present", "cases.ask_present", parse=_present),
-        Step("yes", "cases.ask_yes", parse=_yes),
-    ],
-    review="cases.congress_review",
-    summary=lambda ui, context: dict(context.form),
-    submit=_congress_submit,
-)
-CONGRESS.register(router)
-
-
-@router.callback_query(CongressCB.filter(), INSTRUCTOR)
-async def start_congress(
-    query: CallbackQuery,
-    callback_data: CongressCB,
-    state: FSMContext,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    env = Env(ui, state, query.from_user.id, clock, settings)
-    await CONGRESS.start(env, {"case_id": callback_data.case_id})
+    await show_card(ui, query.from_user.id, uow, user, case.id or 0, clock, settings)
 
 
 # ----- several enterprises, sharing -----
@@ -669,7 +423,7 @@ async def add_enterprise(
         uow, user, callback_data.case_id, callback_data.enterprise_id, clock.now()
     )
     await state.clear()
-    await _show(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
+    await show_card(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
 
 
 @router.callback_query(ShareCB.filter(), INSTRUCTOR)
@@ -705,7 +459,7 @@ async def share(
     )
 
 
-@router.message(Command("menu", "start"), StateFilter(AddEnterprise.query, Move.date))
+@router.message(Command("menu", "start"), StateFilter(AddEnterprise.query))
 async def leave_input(
     message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
 ) -> None:
