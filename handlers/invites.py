@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import Bot, F
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.deep_linking import create_start_link
 
 from bot.callbacks import InviteOrgCB, InvitePageCB, InviteRevokeCB, InviteRoleCB, MenuCB
 from bot.clock import Clock
@@ -68,7 +69,7 @@ async def create(
     made = await invites.create_by_liaison(
         uow, user, callback_data.org_id, Role(callback_data.role), clock.now(), settings
     )
-    me = await bot.me()
+    link = await create_start_link(bot, made.code)
     await ui.edit_or_send(
         _message(query),
         query.from_user.id,
@@ -77,7 +78,7 @@ async def create(
         org=made.org.name,
         role=ui.enum(made.invite.role),
         expires_at=made.invite.expires_at,
-        link=invites.deep_link(me.username or "", made.code),
+        link=link,
         code=made.code,
     )
 

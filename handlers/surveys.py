@@ -11,6 +11,7 @@ from aiogram import Bot, F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.deep_linking import create_start_link
 
 from bot import charts
 from bot import survey_views as views
@@ -412,11 +413,6 @@ async def show_card(
     )
 
 
-async def deep_link(bot: Bot, token: str) -> str:
-    me = await bot.me()
-    return f"https://t.me/{me.username}?start={token}"
-
-
 @router.callback_query(SurveyCB.filter(F.action == ""))
 async def survey_card(
     query: CallbackQuery,
@@ -445,7 +441,7 @@ async def publish(
     bot: Bot,
 ) -> None:
     card = await surveys.publish(uow, user, callback_data.survey_id, clock.now(), settings)
-    await show_card(ui, query.from_user.id, card, await deep_link(bot, card.survey.token))
+    await show_card(ui, query.from_user.id, card, await create_start_link(bot, card.survey.token))
 
 
 @router.callback_query(SurveyCB.filter(F.action == "close"), INSTRUCTOR)
@@ -486,7 +482,7 @@ async def _with_qr(
 ) -> tuple[surveys.SurveyCard, str, bytes]:
     """The survey's card, its deep link, and the link as a QR code image."""
     card = await surveys.card(uow, user, survey_id, clock.now())
-    link = await deep_link(bot, card.survey.token)
+    link = await create_start_link(bot, card.survey.token)
     return card, link, await offload.run(charts.qr_png, link)
 
 

@@ -45,10 +45,6 @@ def invite_state(invite: Invite, now: datetime) -> InviteState:
     return InviteState.usable
 
 
-def deep_link(bot_username: str, code: str) -> str:
-    return f"https://t.me/{bot_username}?start={code}"
-
-
 @dataclass(frozen=True)
 class NewInvite:
     invite: Invite
