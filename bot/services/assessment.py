@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.services import orgs
+from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
 from storage.models import AssessmentScore, Role, User
@@ -120,8 +120,7 @@ async def _cohort(
 
 async def results(uow: UnitOfWork, liaison: User, year: int, settings: Settings) -> list[Result]:
     """Every active instructor of the liaison's subtree, ranked."""
-    if liaison.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(liaison)
     root = await orgs.org_of(uow, liaison)
     return await _cohort(uow, list(await uow.users.instructors_under(root.path)), year, settings)
 
@@ -145,8 +144,7 @@ async def enter(
     democratic: float,
     now: datetime,
 ) -> User:
-    if liaison.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(liaison)
     person = await uow.users.get(user_id)
     if person is None or person.role is not Role.instructor:
         raise AccessDenied()

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.services import enterprises, orgs, reminders
+from bot.services import access, enterprises, orgs, reminders
 from bot.services.errors import AccessDenied, Problem
 from bot.services.text import text_value
 from bot.services.when import day_value
@@ -71,8 +71,7 @@ async def audience(uow: UnitOfWork, liaison: User) -> list[User]:
 
 
 def _liaison(user: User) -> None:
-    if user.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(user)
 
 
 def _plan(

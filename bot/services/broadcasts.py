@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.services import orgs
+from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.services.text import clean_lines, has_content
 from bot.settings import Settings
-from storage.models import Broadcast, BroadcastStatus, Org, Role, User
+from storage.models import Broadcast, BroadcastStatus, Org, User
 from storage.repositories import BroadcastJob
 from storage.uow import UnitOfWork
 
@@ -34,8 +34,7 @@ def parse_text(text: str) -> str:
 
 
 def _liaison(user: User) -> None:
-    if user.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(user)
 
 
 async def audience_orgs(uow: UnitOfWork, liaison: User) -> Sequence[Org]:

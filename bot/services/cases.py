@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.services import enterprises, orgs, reminders
+from bot.services import access, enterprises, orgs, reminders
 from bot.services.bargaining import (
     TRANSITIONS,
     CongressResult,
@@ -87,8 +87,7 @@ async def open_case(
     now: datetime,
     zone: ZoneInfo,
 ) -> BargainingCase:
-    if user.role is not Role.instructor:
-        raise AccessDenied()
+    access.instructor(user)
     enterprise = await enterprises.visible(uow, user, enterprise_id)
     today = today_in(zone, now)
     case = await uow.cases.add(

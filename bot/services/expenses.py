@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from bot.services import orgs
+from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.services.money import parse_money
 from bot.services.profiles import today_in
@@ -58,8 +58,7 @@ async def record(
     receipt: str,
     now: datetime,
 ) -> Expense:
-    if user.role is not Role.instructor:
-        raise AccessDenied()
+    access.instructor(user)
     if category not in CATEGORIES:
         raise Problem("common.expired_button")
     return await uow.expenses.add(
@@ -108,15 +107,13 @@ async def mine(
 
 
 async def pending(uow: UnitOfWork, liaison: User) -> list[tuple[Expense, User]]:
-    if liaison.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(liaison)
     root = await orgs.org_of(uow, liaison)
     return await uow.expenses.pending_under(root.path)
 
 
 async def _reviewable(uow: UnitOfWork, liaison: User, expense_id: int) -> Expense:
-    if liaison.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(liaison)
     expense = await uow.expenses.get(expense_id)
     if expense is None:
         raise AccessDenied()
@@ -154,7 +151,6 @@ async def view(uow: UnitOfWork, user: User, expense_id: int) -> tuple[Expense, U
 
 
 async def for_audit(uow: UnitOfWork, liaison: User, year: int) -> Sequence[tuple[Expense, User]]:
-    if liaison.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(liaison)
     root = await orgs.org_of(uow, liaison)
     return await uow.expenses.under(root.path, date(year, 1, 1), date(year + 1, 1, 1))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.services import orgs
+from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
 from storage.models import Invite, Org, Role, User
@@ -78,8 +78,7 @@ async def create(
 async def create_by_liaison(
     uow: UnitOfWork, liaison: User, org_id: int, role: Role, now: datetime, settings: Settings
 ) -> NewInvite:
-    if liaison.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(liaison)
     org = await orgs.require_within(uow, liaison, org_id)
     return await create(uow, org, role, now, settings, created_by=liaison)
 

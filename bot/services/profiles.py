@@ -9,12 +9,12 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.services import orgs
+from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.services.text import clean
 from bot.services.when import parse_day
 from bot.settings import LegalSettings
-from storage.models import HiringRoute, InstructorProfile, Org, ProfileStatus, Role, User
+from storage.models import HiringRoute, InstructorProfile, Org, ProfileStatus, User
 from storage.uow import UnitOfWork
 
 NAME_MAX = 30
@@ -153,8 +153,7 @@ async def save(
 
     Every field is parsed again: form data comes from storage and is not trusted.
     """
-    if user.role is not Role.instructor:
-        raise AccessDenied()
+    access.instructor(user)
     today = today_in(zone, now)
     birth = parse_birth_date(form["birth_date"], today, legal)
     age = age_on(birth, today)
@@ -205,8 +204,7 @@ async def record_approval(
     uow: UnitOfWork, liaison: User, profile_id: int, now: datetime
 ) -> Approved:
     """A liaison records that the higher union approved an instructor over the normal age."""
-    if liaison.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(liaison)
     profile = await uow.profiles.get(profile_id)
     instructor = await uow.users.get(profile.user_id) if profile else None
     if profile is None or instructor is None:

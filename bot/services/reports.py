@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.services import orgs
+from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.services.text import text_value
 from bot.settings import Settings
-from storage.models import Org, ProblemReport, ReportStatus, Role, User
+from storage.models import Org, ProblemReport, ReportStatus, User
 from storage.uow import UnitOfWork
 
 CATEGORIES = ("stoppage", "refusal", "data", "retaliation", "safety", "other")
@@ -36,8 +36,7 @@ class Filed:
 async def file(
     uow: UnitOfWork, user: User, form: dict[str, Any], now: datetime, case_id: int | None = None
 ) -> Filed:
-    if user.role is not Role.instructor:
-        raise AccessDenied()
+    access.instructor(user)
     if form["category"] not in CATEGORIES:
         raise Problem("common.expired_button")
     if case_id is not None:
@@ -73,8 +72,7 @@ class Acknowledged:
 async def acknowledge(
     uow: UnitOfWork, liaison: User, report_id: int, now: datetime
 ) -> Acknowledged:
-    if liaison.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(liaison)
     report = await uow.reports.get(report_id)
     if report is None:
         raise AccessDenied()

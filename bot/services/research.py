@@ -15,12 +15,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.services import cases, enterprises
-from bot.services.errors import AccessDenied, Problem
+from bot.services import access, cases, enterprises
+from bot.services.errors import Problem
 from bot.services.money import parse_money
 from bot.services.numbers import parse_int
 from bot.services.text import clean
-from storage.models import EnterpriseFinance, Org, Role, User, WageGuideline
+from storage.models import EnterpriseFinance, Org, User, WageGuideline
 from storage.uow import UnitOfWork
 
 STRONG_MARGIN = 0.10
@@ -138,8 +138,7 @@ async def save_finance(
 async def save_guideline(
     uow: UnitOfWork, liaison: User, form: dict[str, Any], now: datetime
 ) -> WageGuideline:
-    if liaison.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(liaison)
     record = WageGuideline(
         org_id=liaison.org_id,
         year=int(form["year"]),

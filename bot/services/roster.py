@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.services import orgs, profiles
+from bot.services import access, orgs, profiles
 from bot.services.errors import AccessDenied, Problem
 from bot.services.profiles import AgeStatus, age_on, today_in
 from bot.services.text import clean
@@ -47,8 +47,7 @@ def warnings_for(
 
 
 def _liaison(user: User) -> None:
-    if user.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(user)
 
 
 async def _entry(

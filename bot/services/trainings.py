@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.services import orgs
+from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.services.text import clean, text_value
 from bot.settings import Settings
@@ -107,8 +107,7 @@ async def audience(uow: UnitOfWork, liaison: User) -> list[User]:
 
 
 def _liaison(user: User) -> None:
-    if user.role is not Role.liaison:
-        raise AccessDenied()
+    access.liaison(user)
 
 
 async def schedule(
