@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.surveys import Row, ratio
-from bot.documents import Documents, render_file
 from bot.offload import Offloader
+from bot.presentation.word import Documents, render_file
 from bot.services import documents
 from bot.settings import Settings
 from bot.template_check import demo_contexts

@@ -22,7 +22,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot import jobs
 from bot.clock import Clock, SystemClock
 from bot.commands import set_default_commands
-from bot.documents import Documents
 from bot.flow import Budget, FlowController, FlowLaneMiddleware, LocalBudget, RedisBudget
 from bot.middlewares import (
     AnswerScopeMiddleware,
@@ -34,9 +33,10 @@ from bot.middlewares import (
     UserMiddleware,
 )
 from bot.offload import Offloader
-from bot.pdf import PdfConverter, find_office
 from bot.pins import pin_response_models
-from bot.rendering import Renderer
+from bot.presentation.pdf import PdfConverter, find_office
+from bot.presentation.rendering import Renderer
+from bot.presentation.word import Documents
 from bot.sender import Sender
 from bot.services import users
 from bot.services.anonymity import SurveyKeys

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot.rendering import Renderer
+from bot.presentation.rendering import Renderer
 from bot.settings import LOCALES
 
 STRANGER_COMMANDS = ("start", "help", "privacy", "lang")

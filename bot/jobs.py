@@ -18,10 +18,10 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.callbacks import AssignCB, MenuCB, RemindCB, TrainingCB
 from bot.flow import Priority
-from bot.notify import report_to_liaisons
+from bot.presentation.notify import report_to_liaisons
+from bot.presentation.ui import button, keyboard
 from bot.sender import Delivery
 from bot.services import broadcasts, duties, housekeeping, reminders, reports
-from bot.ui import button, keyboard
 from storage.models import User
 from storage.repositories import BroadcastJob
 from storage.uow import UnitOfWork

@@ -28,9 +28,9 @@ from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.rendering import Renderer
+from bot.presentation.rendering import Renderer
+from bot.presentation.ui import Ui
 from bot.services import users
-from bot.ui import Ui
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

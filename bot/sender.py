@@ -25,7 +25,7 @@ from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.flow import Priority, lane
-from bot.rendering import split_html
+from bot.presentation.rendering import split_html
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -14,9 +14,9 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 from sqlmodel import select
 
-from bot import document_views
-from bot.documents import SHIPPED, environment, render_file
-from bot.rendering import Renderer
+from bot.presentation import document_views
+from bot.presentation.rendering import Renderer
+from bot.presentation.word import SHIPPED, environment, render_file
 from bot.services import demo, documents
 from bot.settings import Settings
 from storage import migrate

@@ -18,13 +18,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import AnswerCB, SurveyCB, SurveyGoCB
 from bot.clock import Clock
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import survey_answers, surveys
 from bot.services.anonymity import HIDDEN, SurveyKeys
 from bot.services.errors import Problem
 from bot.services.survey_answers import Draft, Invitation
 from bot.services.surveys import Answer
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
 from storage.models import Role, Survey, User

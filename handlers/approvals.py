@@ -7,13 +7,13 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import ApprovalCB, MenuCB
 from bot.clock import Clock
+from bot.presentation.keyboards import back_to_menu
+from bot.presentation.ui import Ui, button, keyboard
 from bot.sender import Sender
 from bot.services import profiles
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
-from handlers.keyboards import back_to_menu
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 

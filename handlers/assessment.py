@@ -9,17 +9,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot import liaison_views as views
 from bot.callbacks import AssessCB, MenuCB
 from bot.clock import Clock
-from bot.document_views import cn_date
-from bot.documents import Documents
-from bot.exports import workbook
 from bot.offload import Offloader
+from bot.presentation import liaison_views as views
+from bot.presentation.document_views import cn_date
+from bot.presentation.exports import workbook
+from bot.presentation.ui import Ui, button, keyboard
+from bot.presentation.word import Documents
 from bot.services import assessment, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import SENDS_FILE, TEXT_INPUT, RoleFilter
 from storage.models import Role, User

@@ -11,23 +11,23 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot import enum_labels
-from bot import liaison_views as views
 from bot.callbacks import AssignCB, MenuCB
 from bot.clock import Clock
-from bot.exports import workbook
-from bot.notify import tell_each
 from bot.offload import Offloader
+from bot.presentation import enum_labels
+from bot.presentation import liaison_views as views
+from bot.presentation.exports import workbook
+from bot.presentation.keyboards import back_to_menu, people_picker, toggle_chosen
+from bot.presentation.notify import tell_each
+from bot.presentation.ui import Ui, button, keyboard
 from bot.sender import Sender
 from bot.services import assignments
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from handlers.keyboards import back_to_menu, people_picker, toggle_chosen
 from storage.models import AssignmentKind, Role, User
 from storage.uow import UnitOfWork
 

@@ -11,15 +11,15 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import BroadcastCB, MenuCB
 from bot.clock import Clock
-from bot.notify import tell_each
+from bot.presentation.keyboards import back_to_menu
+from bot.presentation.notify import tell_each
+from bot.presentation.ui import Ui, button, keyboard
 from bot.sender import Sender
 from bot.services import broadcasts
 from bot.services.errors import Problem
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
-from handlers.keyboards import back_to_menu
 from storage.models import Broadcast, BroadcastStatus, Role, User
 from storage.uow import UnitOfWork
 

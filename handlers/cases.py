@@ -33,11 +33,11 @@ from bot.callbacks import (
     TopicsCB,
 )
 from bot.clock import Clock
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import cases, enterprises, rounds, supervision
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter

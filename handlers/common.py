@@ -9,13 +9,13 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import LangCB, MenuCB
 from bot.commands import set_member_commands
+from bot.presentation.keyboards import back_from, back_to_menu, languages, main_menu
+from bot.presentation.ui import Ui
 from bot.services import survey_answers, users
 from bot.services.anonymity import SurveyKeys
 from bot.settings import Settings
-from bot.ui import Ui
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
-from handlers.keyboards import back_from, back_to_menu, languages, main_menu
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 

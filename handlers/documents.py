@@ -14,15 +14,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from jinja2 import TemplateError
 
-from bot import document_views as views
 from bot.callbacks import CaseCB, DocFileCB, DocNewCB, DocsCB
 from bot.clock import Clock
-from bot.documents import Documents
-from bot.pdf import PdfConverter
+from bot.presentation import document_views as views
+from bot.presentation.pdf import PdfConverter
+from bot.presentation.ui import Ui, button, keyboard
+from bot.presentation.word import Documents
 from bot.services import documents
 from bot.services.errors import Problem
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import SENDS_FILE, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext

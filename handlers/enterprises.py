@@ -13,15 +13,15 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import EnterpriseCB, FinanceCB, MenuCB, NewCaseCB
 from bot.clock import Clock
+from bot.presentation.keyboards import back_to_menu
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import enterprises
 from bot.services.errors import Problem
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from handlers.keyboards import back_to_menu
 from storage.models import Enterprise, Role, User
 from storage.uow import UnitOfWork
 

@@ -13,12 +13,12 @@ from aiogram.types import ErrorEvent
 
 from bot.flow import Priority, lane
 from bot.middlewares import answered
-from bot.rendering import Renderer
+from bot.presentation.keyboards import back_to_menu
+from bot.presentation.rendering import Renderer
+from bot.presentation.ui import Ui
 from bot.services.errors import AccessDenied, Refusal
 from bot.settings import Settings
-from bot.ui import Ui
 from handlers.blueprint import Blueprint
-from handlers.keyboards import back_to_menu
 
 log = logging.getLogger("xieshang.errors")
 router = Blueprint("errors")

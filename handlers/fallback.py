@@ -7,11 +7,11 @@ from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.ui import Ui
+from bot.presentation.keyboards import back_to_menu
+from bot.presentation.ui import Ui
 from handlers.blueprint import Blueprint
 from handlers.common import show_menu
 from handlers.filters import OWN_ANSWER
-from handlers.keyboards import back_to_menu
 from storage.models import User
 from storage.uow import UnitOfWork
 

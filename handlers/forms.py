@@ -23,12 +23,12 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.clock import Clock
+from bot.presentation.keyboards import back_from, back_to_menu
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services.errors import Problem
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT
-from handlers.keyboards import back_from, back_to_menu
 
 
 @dataclass(frozen=True)

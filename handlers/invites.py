@@ -8,12 +8,12 @@ from aiogram.utils.deep_linking import create_start_link
 
 from bot.callbacks import InviteOrgCB, InvitePageCB, InviteRevokeCB, InviteRoleCB, MenuCB
 from bot.clock import Clock
+from bot.presentation.keyboards import back_to_menu, invite_orgs, invite_roles, open_invites, pages
+from bot.presentation.ui import Ui
 from bot.services import invites, orgs
 from bot.settings import Settings
-from bot.ui import Ui
 from handlers.blueprint import Blueprint
 from handlers.filters import OWN_ANSWER, RoleFilter
-from handlers.keyboards import back_to_menu, invite_orgs, invite_roles, open_invites, pages
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 

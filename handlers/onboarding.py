@@ -9,14 +9,14 @@ from aiogram.types import Message
 
 from bot.clock import Clock
 from bot.commands import set_member_commands
+from bot.presentation.keyboards import back_to_menu
+from bot.presentation.ui import Ui
 from bot.services import invites
 from bot.services.errors import Problem
 from bot.settings import Settings
-from bot.ui import Ui
 from handlers.blueprint import Blueprint
 from handlers.common import show_menu
 from handlers.forms import Env
-from handlers.keyboards import back_to_menu
 from handlers.profile import start_form
 from storage.models import Role, User
 from storage.uow import UnitOfWork

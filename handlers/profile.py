@@ -14,19 +14,19 @@ from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
-from bot import enum_labels
 from bot.callbacks import ApprovalCB, MenuCB, ProfileCB
 from bot.clock import Clock
-from bot.notify import tell_each
+from bot.presentation import enum_labels
+from bot.presentation.keyboards import back_to_menu, profile_view
+from bot.presentation.notify import tell_each
+from bot.presentation.ui import Ui
 from bot.sender import Sender
 from bot.services import profiles
 from bot.services.errors import Problem
 from bot.settings import Settings
-from bot.ui import Ui
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from handlers.keyboards import back_to_menu, profile_view
 from storage.models import HiringRoute, ProfileStatus, Role, User
 from storage.uow import UnitOfWork
 

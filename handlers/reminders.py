@@ -13,11 +13,11 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import MenuCB, RemindCB
 from bot.clock import Clock
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import reminders
 from bot.services.errors import Problem
 from bot.services.rounds import parse_when
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import OWN_ANSWER, TEXT_INPUT, RoleFilter
 from storage.models import Role, User

@@ -11,17 +11,17 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import MenuCB, ReportAckCB, ReportCB
 from bot.clock import Clock
-from bot.notify import report_to_liaisons
-from bot.rendering import Renderer
+from bot.presentation.keyboards import back_to_menu
+from bot.presentation.notify import report_to_liaisons
+from bot.presentation.rendering import Renderer
+from bot.presentation.ui import Ui
 from bot.sender import Sender
 from bot.services import cases, reports
 from bot.services.errors import Problem
 from bot.settings import Settings
-from bot.ui import Ui
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from handlers.keyboards import back_to_menu
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 

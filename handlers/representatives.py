@@ -10,10 +10,10 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import CaseCB, RepRemoveCB, RepsCB
 from bot.clock import Clock
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import representatives
 from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext

@@ -11,15 +11,15 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import AdviceCB, CaseCB, EnterpriseCB, FinanceCB, MenuCB
 from bot.clock import Clock
+from bot.presentation.keyboards import back_to_menu
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import enterprises, research
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from handlers.keyboards import back_to_menu
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 

@@ -11,14 +11,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot import liaison_views as views
 from bot.callbacks import MenuCB, RosterCB
 from bot.clock import Clock
-from bot.exports import workbook
 from bot.offload import Offloader
+from bot.presentation import liaison_views as views
+from bot.presentation.exports import workbook
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import roster
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import OWN_ANSWER, SENDS_FILE, TEXT_INPUT, RoleFilter
 from storage.models import Role, User

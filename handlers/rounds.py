@@ -12,10 +12,10 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import CaseCB, RoundCB, RoundsCB, TopicsCB
 from bot.clock import Clock
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import rounds
 from bot.services.errors import Problem
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext

@@ -19,17 +19,17 @@ from bot.callbacks import (
     TermCB,
 )
 from bot.clock import Clock
+from bot.presentation.keyboards import back_to_menu
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import cases, when
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.cases import show_card
 from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from handlers.keyboards import back_to_menu
 from storage.models import Role, Stage, User
 from storage.uow import UnitOfWork
 

@@ -14,11 +14,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import CaseCB, CheckCB, ChecksCB, DocNewCB, FixCB
 from bot.clock import Clock
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import supervision
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import OWN_ANSWER, TEXT_INPUT, RoleFilter
 from storage.models import Role, User

@@ -13,20 +13,20 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 
-from bot import charts
-from bot import survey_views as views
 from bot.callbacks import CaseCB, DesignCB, SurveyCB, SurveysCB
 from bot.clock import Clock
-from bot.documents import Documents
-from bot.exports import workbook
 from bot.offload import Offloader
+from bot.presentation import charts
+from bot.presentation import survey_views as views
+from bot.presentation.exports import workbook
+from bot.presentation.ui import Ui, button, keyboard
+from bot.presentation.word import Documents
 from bot.services import survey_results, surveys
 from bot.services.anonymity import SurveyKeys
 from bot.services.errors import Problem
 from bot.services.numbers import button_int
 from bot.services.topics import ART8
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import SENDS_FILE, SENDS_PHOTO, TEXT_INPUT, RoleFilter
 from storage.models import Role, User

@@ -12,9 +12,9 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import CaseCB, TopicCB, TopicsCB
 from bot.clock import Clock
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import topics
 from bot.services.errors import AccessDenied, Problem
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
 from storage.models import CaseTopic, Role, TopicStatus, User

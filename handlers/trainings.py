@@ -12,18 +12,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot import enum_labels
 from bot.callbacks import MenuCB, TrainingCB
 from bot.clock import Clock
+from bot.presentation import enum_labels
+from bot.presentation.keyboards import people_picker, toggle_chosen
+from bot.presentation.ui import Ui, button, keyboard
 from bot.services import trainings
 from bot.services.errors import Problem
 from bot.services.rounds import parse_when
 from bot.settings import Settings
-from bot.ui import Ui, button, keyboard
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from handlers.keyboards import people_picker, toggle_chosen
 from storage.models import Role, TrainingKind, User
 from storage.uow import UnitOfWork
 

@@ -12,7 +12,7 @@ import pytest
 from docx import Document
 from sqlmodel import select
 
-from bot.document_views import plain_text
+from bot.presentation.document_views import plain_text
 from bot.services import demo, documents
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness

@@ -144,7 +144,7 @@ async def test_a_quick_no_is_not_a_fast_response(harness):
 
 
 def test_a_rectification_line_splits_only_on_semicolons():
-    from bot.document_views import _rectifications
+    from bot.presentation.document_views import _rectifications
 
     rows = _rectifications("更换防护手套，加装通风；车间主任，王强；2026-12-31\n补发加班费")
     assert rows == [

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.emulator.html import parse
-from bot.rendering import Renderer, split_html, utf16_len
+from bot.presentation.rendering import Renderer, split_html, utf16_len
 from bot.settings import LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,12 +96,12 @@ def test_split_any_escaped_user_text(raw):
 
 
 def test_every_stored_enum_has_a_label_in_every_locale():
-    """Each StrEnum the database stores has its label prefix (bot/enum_labels.py), and every
+    """Each StrEnum the database stores has its label prefix (bot/presentation/enum_labels.py), and every
     member its label in every locale: a new status cannot reach a screen unnamed."""
     from enum import StrEnum
 
     import storage.models
-    from bot import enum_labels
+    from bot.presentation import enum_labels
 
     stored = {
         value

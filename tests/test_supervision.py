@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot import jobs
-from bot.document_views import plain_text
+from bot.presentation.document_views import plain_text
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase, Reminder, ReminderStatus, Stage
 from storage.uow import UnitOfWork

@@ -4,7 +4,7 @@
 
 The .docx files are what ships and what a union copies into DOCUMENTS_DIR and edits in
 Word; this script only makes the shipped ones reproducible. Variables are listed in
-bot/document_views.py; `xieshang templates check` checks any template against them.
+bot/presentation/document_views.py; `xieshang templates check` checks any template against them.
 """
 
 from __future__ import annotations

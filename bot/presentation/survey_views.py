@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.charts import Bars
-from bot.exports import Chart, Sheet
+from bot.presentation.charts import Bars
+from bot.presentation.exports import Chart, Sheet
+from bot.presentation.ui import Ui
 from bot.services.survey_results import ExportRow, Results
-from bot.ui import Ui
 
 
 def topic_rows(ui: Ui, found: Results) -> list[dict[str, Any]]:

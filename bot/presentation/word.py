@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from bot.offload import Offloader
 
-SHIPPED = Path(__file__).resolve().parent.parent / "templates" / "documents"
+SHIPPED = Path(__file__).resolve().parents[2] / "templates" / "documents"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 

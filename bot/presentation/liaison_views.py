@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import enum_labels
-from bot.exports import Chart, Sheet
+from bot.presentation import enum_labels
+from bot.presentation.exports import Chart, Sheet
+from bot.presentation.ui import Ui
 from bot.services.roster import Entry, Quota
-from bot.ui import Ui
 
 
 def name_of(entry: Entry) -> str:

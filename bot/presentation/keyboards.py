@@ -19,7 +19,7 @@ from bot.callbacks import (
     ProfileCB,
     ReportCB,
 )
-from bot.ui import Ui, button, keyboard
+from bot.presentation.ui import Ui, button, keyboard
 from storage.models import Invite, Org, Role, User
 
 PAGE_SIZE = 8

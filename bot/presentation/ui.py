@@ -11,8 +11,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot import enum_labels
-from bot.rendering import Renderer, split_html
+from bot.presentation import enum_labels
+from bot.presentation.rendering import Renderer, split_html
 
 Markup = InlineKeyboardMarkup | None
 
@@ -63,7 +63,7 @@ class Ui:
         return self.renderer.label(self.locale, key, **context)
 
     def enum(self, member: StrEnum) -> str:
-        """A stored enum's name in this locale (bot/enum_labels.py)."""
+        """A stored enum's name in this locale (bot/presentation/enum_labels.py)."""
         return self.label(enum_labels.key(member))
 
     def topic(self, key: str, title: str = "") -> str:

@@ -9,9 +9,9 @@ from typing import Any
 from aiogram.methods import SendPhoto
 
 from bot.callbacks import ReportAckCB
-from bot.rendering import Renderer
+from bot.presentation.rendering import Renderer
+from bot.presentation.ui import Ui, button, keyboard
 from bot.sender import Delivery, Sender
-from bot.ui import Ui, button, keyboard
 from storage.models import Org, ProblemReport, User
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from docx import Document
 
-from bot import enum_labels
-from bot.rendering import Renderer
+from bot.presentation import enum_labels
+from bot.presentation.rendering import Renderer
 from bot.services import documents
 from bot.services.bargaining import deadlines, milestones
 from bot.services.documents import Facts
