@@ -28,6 +28,7 @@ from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.rendering import Renderer
 from bot.presentation.ui import Ui
 from bot.services import users
@@ -167,6 +168,7 @@ class UserMiddleware(BaseMiddleware):
             origin = pressed if isinstance(pressed, Message) else None
         chat_id = chat.id if chat is not None else (sender.id if sender else None)
         data["ui"] = Ui(data["bot"], self.renderer, locale, chat_id, origin)
+        data["ctx"] = Ctx.of(data)
         return await handler(event, data)
 
 

@@ -13,6 +13,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.callbacks import AssignCB, MenuCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import enum_labels
 from bot.presentation import liaison_views as views
@@ -115,47 +116,45 @@ def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
     }
 
 
-async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-    ui: Ui = data["ui"]
-    state: FSMContext = data["state"]
+async def _submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
+    state: FSMContext = ctx.form_state
     try:
         firm = None
         if form.get("enterprise"):
-            firm = await assignments.find_enterprise(data["uow"], data["user"], form["enterprise"])
+            firm = await assignments.find_enterprise(ctx.uow, ctx.member, form["enterprise"])
     except Problem as problem:
         await ui.send(query.from_user.id, problem.key, **problem.params)
-        env = Env(ui, state, query.from_user.id, data["clock"], data["settings"])
+        env = Env(ui, state, query.from_user.id, ctx.clock, ctx.settings)
         await FORM.review(env)
         return
     await state.update_data(_enterprise_id=firm.id if firm else 0)
     if form["audience"] == "pick":
         await state.set_state(Pick.people)
         await state.update_data(_chosen=[])
-        await show_pick(ui, query.from_user.id, data["uow"], data["user"], [], None)
+        await show_pick(ui, query.from_user.id, ctx.uow, ctx.member, [], None)
         return
-    await _create(ui, query.from_user.id, state, None, data)
+    await _create(ui, query.from_user.id, state, None, ctx)
 
 
 async def _create(
-    ui: Ui, chat_id: int, state: FSMContext, chosen: list[int] | None, data: dict[str, Any]
+    ui: Ui, chat_id: int, state: FSMContext, chosen: list[int] | None, ctx: Ctx
 ) -> None:
     form = await state.get_data()
     task, count = await assignments.create(
-        data["uow"],
-        data["user"],
+        ctx.uow,
+        ctx.member,
         AssignmentKind(form["kind"]),
         int(form.get("_enterprise_id") or 0) or None,
         date.fromisoformat(form["due"]),
         form["description"],
         chosen,
-        data["clock"].now(),
-        data["settings"],
+        ctx.clock.now(),
+        ctx.settings,
     )
     await state.clear()
     await ui.show("assignments.created", count=count)
-    await show_ledger(
-        ui, chat_id, await assignments.ledger(data["uow"], data["user"], task.id or 0)
-    )
+    await show_ledger(ui, chat_id, await assignments.ledger(ctx.uow, ctx.member, task.id or 0))
 
 
 FORM = Form(
@@ -232,12 +231,12 @@ async def toggle(
 
 
 @router.callback_query(Pick.people, AssignCB.filter(F.action == "send"), LIAISON)
-async def send(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
+async def send(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     chosen = list((await state.get_data()).get("_chosen", []))
     if not chosen:
-        await data["ui"].send(query.from_user.id, "assignments.nobody")
+        await ctx.ui.send(query.from_user.id, "assignments.nobody")
         return
-    await _create(data["ui"], query.from_user.id, state, chosen, data)
+    await _create(ctx.ui, query.from_user.id, state, chosen, ctx)
 
 
 # ----- the status board -----

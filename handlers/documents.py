@@ -16,6 +16,7 @@ from jinja2 import TemplateError
 
 from bot.callbacks import CaseCB, DocFileCB, DocNewCB, DocsCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation import document_views as views
 from bot.presentation.pdf import PdfConverter
 from bot.presentation.ui import Ui, button, keyboard
@@ -110,16 +111,16 @@ def _answers(form: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _build(
-    kind: str, case_id: int, answers: dict[str, Any], data: dict[str, Any]
+    kind: str, case_id: int, answers: dict[str, Any], ctx: Ctx
 ) -> tuple[documents.Facts, bytes]:
     """Gather the records, check the answers against them, render the Word file."""
-    uow: UnitOfWork = data["uow"]
-    settings: Settings = data["settings"]
-    now = data["clock"].now()
-    facts = await documents.gather(uow, data["user"], case_id, now, settings)
+    uow: UnitOfWork = ctx.uow
+    settings: Settings = ctx.settings
+    now = ctx.clock.now()
+    facts = await documents.gather(uow, ctx.member, case_id, now, settings)
     documents.check_answers(kind, facts, answers, settings.legal, settings.zone)
-    values = views.context(kind, facts, answers, data["renderer"], settings, now)
-    docs: Documents = data["documents"]
+    values = views.context(kind, facts, answers, ctx.renderer, settings, now)
+    docs: Documents = ctx.documents
     try:
         return facts, await docs.render(kind, values)
     except (TemplateError, ValueError, KeyError) as error:
@@ -139,49 +140,49 @@ def _make_form(kind: str) -> Form:
         for ask in documents.ASKS[kind]
     ]
 
-    async def back_to_review(query: CallbackQuery, data: dict[str, Any]) -> None:
-        env = Env(data["ui"], data["state"], query.from_user.id, data["clock"], data["settings"])
+    async def back_to_review(query: CallbackQuery, ctx: Ctx) -> None:
+        env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
         await FORMS[kind].review(env)
 
-    async def generate(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-        ui: Ui = data["ui"]
-        state: FSMContext = data["state"]
+    async def generate(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+        ui: Ui = ctx.ui
+        state: FSMContext = ctx.form_state
         case_id = int((await state.get_data())["_case_id"])
         answers = _answers(form)
         try:
-            facts, content = await _build(kind, case_id, answers, data)
+            facts, content = await _build(kind, case_id, answers, ctx)
         except Problem as problem:
             await ui.send(query.from_user.id, problem.key, **problem.params)
-            await back_to_review(query, data)
+            await back_to_review(query, ctx)
             return
-        now: datetime = data["clock"].now()
+        now: datetime = ctx.clock.now()
         short = ui.renderer.label("zh", f"labels.doc_file_{kind}")
-        day = now.astimezone(data["settings"].zone).date().isoformat()
+        day = now.astimezone(ctx.settings.zone).date().isoformat()
 
         def name(version: int) -> str:
             parts = (short, facts.enterprise.name[:20], day, f"v{version}")
             return documents.safe_file_name(*parts) + ".docx"
 
         record = await documents.save(
-            data["uow"], data["user"], case_id, kind, answers, content, name, now
+            ctx.uow, ctx.member, case_id, kind, answers, content, name, now
         )
         await state.clear()
         # The review gives way to a line saying what was made; the file is a new message.
         title = ui.label(f"labels.doc_{kind}")
         await ui.show("documents.made", title=title, version=record.version)
-        await _send(data["bot"], ui, query.from_user.id, record, data["pdf"])
+        await _send(ctx.bot, ui, query.from_user.id, record, ctx.pdf)
 
-    async def preview(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-        ui: Ui = data["ui"]
-        case_id = int((await data["state"].get_data())["_case_id"])
+    async def preview(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+        ui: Ui = ctx.ui
+        case_id = int((await ctx.form_state.get_data())["_case_id"])
         try:
-            _, content = await _build(kind, case_id, _answers(form), data)
+            _, content = await _build(kind, case_id, _answers(form), ctx)
         except Problem as problem:
             await ui.send(query.from_user.id, problem.key, **problem.params)
         else:
             text = views.plain_text(content)
             await ui.send_html(query.from_user.id, f"<pre>{html.escape(text)}</pre>")
-        await back_to_review(query, data)
+        await back_to_review(query, ctx)
 
     return Form(
         f"d{kind}"[:12],

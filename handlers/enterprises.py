@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import EnterpriseCB, FinanceCB, MenuCB, NewCaseCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import enterprises
@@ -67,12 +68,12 @@ async def show_card(ui: Ui, chat_id: int, enterprise: Enterprise) -> None:
     await ui.show("enterprises.card", markup, **card_context(ui, enterprise))
 
 
-async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-    ui: Ui = data["ui"]
-    state: FSMContext = data["state"]
-    clock: Clock = data["clock"]
+async def _submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
+    state: FSMContext = ctx.form_state
+    clock: Clock = ctx.clock
     try:
-        saved = await enterprises.register(data["uow"], data["user"], form, clock.now())
+        saved = await enterprises.register(ctx.uow, ctx.member, form, clock.now())
     except Problem as problem:
         await ui.send(query.from_user.id, problem.key, back_to_menu(ui), **problem.params)
         return

@@ -14,6 +14,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.callbacks import ExpenseCB, MenuCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
 from bot.presentation.exports import workbook
@@ -90,19 +91,19 @@ def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
     }
 
 
-async def _save(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-    ui: Ui = data["ui"]
+async def _save(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
     await expenses.record(
-        data["uow"],
-        data["user"],
+        ctx.uow,
+        ctx.member,
         form["category"],
         int(form["amount"]),
         date.fromisoformat(form["spent_on"]),
         form.get("note", ""),
         form.get("receipt", ""),
-        data["clock"].now(),
+        ctx.clock.now(),
     )
-    await data["state"].clear()
+    await ctx.form_state.clear()
     back = keyboard([[button(ui.label("labels.expense_list"), MenuCB(action="expenses"))]])
     await ui.show("expenses.saved", back, amount=yuan(int(form["amount"])))
 

@@ -23,6 +23,7 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.keyboards import back_from, back_to_menu
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services.errors import Problem
@@ -44,7 +45,7 @@ class StepContext:
 Parser = Callable[[str, StepContext], Any]
 Options = Callable[[StepContext], list[tuple[str, str]]]
 Collect = Callable[[list[tuple[str, str]], StepContext], dict[str, Any]]
-Submit = Callable[[CallbackQuery, dict[str, Any], dict[str, Any]], Awaitable[None]]
+Submit = Callable[[CallbackQuery, dict[str, Any], Ctx], Awaitable[None]]
 Summary = Callable[[Ui, StepContext], dict[str, Any]]
 
 
@@ -393,14 +394,16 @@ class Form:
             await state.update_data(_editing=True)
             await self.ask(here, callback_data.value)
 
-        async def on_submit(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
-            form = {k: v for k, v in (await state.get_data()).items() if not k.startswith("_")}
-            await self.submit(query, form, {"state": state, **data})
+        async def on_submit(query: CallbackQuery, ctx: Ctx) -> None:
+            data = await ctx.form_state.get_data()
+            form = {k: v for k, v in data.items() if not k.startswith("_")}
+            await self.submit(query, form, ctx)
 
-        async def on_preview(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
+        async def on_preview(query: CallbackQuery, ctx: Ctx) -> None:
             assert self.preview is not None
-            form = {k: v for k, v in (await state.get_data()).items() if not k.startswith("_")}
-            await self.preview(query, form, {"state": state, **data})
+            data = await ctx.form_state.get_data()
+            form = {k: v for k, v in data.items() if not k.startswith("_")}
+            await self.preview(query, form, ctx)
 
         router.message(CommandStart(), every_state, *filters)(on_resume)
         router.message(Command("menu"), every_state, *filters)(on_resume)

@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import ApprovalCB, MenuCB, ProfileCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation import enum_labels
 from bot.presentation.keyboards import back_to_menu, profile_view
 from bot.presentation.notify import tell_each
@@ -56,15 +57,15 @@ def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
     }
 
 
-async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-    ui: Ui = data["ui"]
-    state: FSMContext = data["state"]
-    clock: Clock = data["clock"]
-    settings: Settings = data["settings"]
-    sender: Sender = data["sender"]
+async def _submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
+    state: FSMContext = ctx.form_state
+    clock: Clock = ctx.clock
+    settings: Settings = ctx.settings
+    sender: Sender = ctx.sender
     try:
         saved = await profiles.save(
-            data["uow"], data["user"], form, clock.now(), settings.zone, settings.legal
+            ctx.uow, ctx.member, form, clock.now(), settings.zone, settings.legal
         )
     except Problem as problem:
         # A stored value no longer passes (a rule changed, or an age limit was crossed).

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import MenuCB, ReportAckCB, ReportCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.notify import report_to_liaisons
 from bot.presentation.rendering import Renderer
@@ -41,20 +42,20 @@ def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
     }
 
 
-async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-    ui: Ui = data["ui"]
-    state: FSMContext = data["state"]
-    clock: Clock = data["clock"]
-    settings: Settings = data["settings"]
+async def _submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
+    state: FSMContext = ctx.form_state
+    clock: Clock = ctx.clock
+    settings: Settings = ctx.settings
     case_id = int(form.get("case_id") or 0) or None
     try:
-        filed = await reports.file(data["uow"], data["user"], form, clock.now(), case_id)
+        filed = await reports.file(ctx.uow, ctx.member, form, clock.now(), case_id)
     except Problem as problem:
         await ui.send(query.from_user.id, problem.key, back_to_menu(ui), **problem.params)
         return
     await state.clear()
-    renderer: Renderer = data["renderer"]
-    sender: Sender = data["sender"]
+    renderer: Renderer = ctx.renderer
+    sender: Sender = ctx.sender
     delivered = await report_to_liaisons(
         sender,
         renderer,

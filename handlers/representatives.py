@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import CaseCB, RepRemoveCB, RepsCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import representatives
 from bot.services.errors import AccessDenied, Problem
@@ -82,21 +83,19 @@ def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
     }
 
 
-async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-    ui: Ui = data["ui"]
-    state: FSMContext = data["state"]
-    clock: Clock = data["clock"]
-    settings: Settings = data["settings"]
+async def _submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
+    state: FSMContext = ctx.form_state
+    clock: Clock = ctx.clock
+    settings: Settings = ctx.settings
     case_id = int(form["case_id"])
     try:
-        await representatives.add(
-            data["uow"], data["user"], case_id, form, clock.now(), settings.legal
-        )
+        await representatives.add(ctx.uow, ctx.member, case_id, form, clock.now(), settings.legal)
     except Problem as problem:
         await ui.send_html(query.from_user.id, problem_text(ui, problem.key, problem.params))
         return
     await state.clear()
-    await show(ui, query.from_user.id, data["uow"], data["user"], case_id, settings)
+    await show(ui, query.from_user.id, ctx.uow, ctx.member, case_id, settings)
 
 
 FORM = Form(

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import AdviceCB, CaseCB, EnterpriseCB, FinanceCB, MenuCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import enterprises, research
@@ -46,18 +47,18 @@ def _percent(text: str, _context: StepContext) -> float:
     return research.parse_percent(text)
 
 
-async def _finance_submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-    ui: Ui = data["ui"]
-    clock: Clock = data["clock"]
+async def _finance_submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
+    clock: Clock = ctx.clock
     enterprise_id = int(form["enterprise_id"])
     try:
-        await research.save_finance(data["uow"], data["user"], enterprise_id, form, clock.now())
+        await research.save_finance(ctx.uow, ctx.member, enterprise_id, form, clock.now())
     except Problem as problem:
         await ui.send(query.from_user.id, problem.key, **problem.params)
         return
-    await data["state"].clear()
+    await ctx.form_state.clear()
     await _show_finance(
-        ui, query.from_user.id, data["uow"], data["user"], enterprise_id, clock, data["settings"]
+        ui, query.from_user.id, ctx.uow, ctx.member, enterprise_id, clock, ctx.settings
     )
 
 
@@ -87,17 +88,15 @@ FINANCE = Form(
 FINANCE.register(router, INSTRUCTOR)
 
 
-async def _guideline_submit(
-    query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]
-) -> None:
-    ui: Ui = data["ui"]
-    clock: Clock = data["clock"]
+async def _guideline_submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
+    clock: Clock = ctx.clock
     try:
-        await research.save_guideline(data["uow"], data["user"], form, clock.now())
+        await research.save_guideline(ctx.uow, ctx.member, form, clock.now())
     except Problem as problem:
         await ui.send(query.from_user.id, problem.key, **problem.params)
         return
-    await data["state"].clear()
+    await ctx.form_state.clear()
     await ui.show("research.saved", back_to_menu(ui))
 
 

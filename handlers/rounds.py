@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery
 
 from bot.callbacks import CaseCB, RoundCB, RoundsCB, TopicsCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import rounds
 from bot.services.errors import Problem
@@ -58,13 +59,13 @@ def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
     }
 
 
-async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-    ui: Ui = data["ui"]
-    state: FSMContext = data["state"]
-    clock: Clock = data["clock"]
-    settings: Settings = data["settings"]
-    uow: UnitOfWork = data["uow"]
-    user: User = data["user"]
+async def _submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
+    state: FSMContext = ctx.form_state
+    clock: Clock = ctx.clock
+    settings: Settings = ctx.settings
+    uow: UnitOfWork = ctx.uow
+    user: User = ctx.member
     try:
         if form.get("round_id"):
             saved = await rounds.correct(

@@ -19,6 +19,7 @@ from bot.callbacks import (
     TermCB,
 )
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import cases, when
@@ -205,18 +206,16 @@ async def move_with_term(
 
 
 # ----- workers' congress -----
-async def _congress_submit(
-    query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]
-) -> None:
-    ui: Ui = data["ui"]
-    clock: Clock = data["clock"]
-    settings: Settings = data["settings"]
-    state: FSMContext = data["state"]
+async def _congress_submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
+    clock: Clock = ctx.clock
+    settings: Settings = ctx.settings
+    state: FSMContext = ctx.form_state
     case_id = int(form["case_id"])
     try:
         result = await cases.record_congress(
-            data["uow"],
-            data["user"],
+            ctx.uow,
+            ctx.member,
             case_id,
             int(form["total"]),
             int(form["present"]),
@@ -240,7 +239,7 @@ async def _congress_submit(
         needed_present=result.needed_present,
         needed_yes=result.needed_yes,
     )
-    await show_card(ui, query.from_user.id, data["uow"], data["user"], case_id, clock, settings)
+    await show_card(ui, query.from_user.id, ctx.uow, ctx.member, case_id, clock, settings)
 
 
 def _count(text: str, _context: StepContext) -> int:

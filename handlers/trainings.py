@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import MenuCB, TrainingCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation import enum_labels
 from bot.presentation.keyboards import people_picker, toggle_chosen
 from bot.presentation.ui import Ui, button, keyboard
@@ -128,15 +129,15 @@ def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
     }
 
 
-async def _submit(query: CallbackQuery, form: dict[str, Any], data: dict[str, Any]) -> None:
-    ui: Ui = data["ui"]
-    state: FSMContext = data["state"]
+async def _submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    ui: Ui = ctx.ui
+    state: FSMContext = ctx.form_state
     if form["audience"] == "pick":
         await state.set_state(Pick.invitees)
         await state.update_data(_chosen=[])
-        await show_pick(ui, query.from_user.id, data["uow"], data["user"], [], None)
+        await show_pick(ui, query.from_user.id, ctx.uow, ctx.member, [], None)
         return
-    await _schedule(ui, query.from_user.id, state, form, None, data)
+    await _schedule(ui, query.from_user.id, state, form, None, ctx)
 
 
 async def _schedule(
@@ -145,22 +146,22 @@ async def _schedule(
     state: FSMContext,
     form: dict[str, Any],
     invitees: list[int] | None,
-    data: dict[str, Any],
+    ctx: Ctx,
 ) -> None:
     training, count = await trainings.schedule(
-        data["uow"],
-        data["user"],
+        ctx.uow,
+        ctx.member,
         TrainingKind(form["kind"]),
         form["title"],
         datetime.fromisoformat(form["starts_at"]),
         float(form["hours"]),
         form["place"],
         invitees,
-        data["clock"].now(),
+        ctx.clock.now(),
     )
     await state.clear()
     await ui.show("trainings.scheduled", count=count)
-    card = await trainings.card(data["uow"], data["user"], training.id or 0)
+    card = await trainings.card(ctx.uow, ctx.member, training.id or 0)
     await show_card(ui, chat_id, card)
 
 
@@ -235,14 +236,14 @@ async def toggle(
 
 
 @router.callback_query(Pick.invitees, TrainingCB.filter(F.action == "send"), LIAISON)
-async def send(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
+async def send(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     form = await state.get_data()
     chosen = list(form.get("_chosen", []))
-    ui: Ui = data["ui"]
+    ui: Ui = ctx.ui
     if not chosen:
         await ui.send(query.from_user.id, "trainings.nobody")
         return
-    await _schedule(ui, query.from_user.id, state, form, chosen, data)
+    await _schedule(ui, query.from_user.id, state, form, chosen, ctx)
 
 
 # ----- one training -----

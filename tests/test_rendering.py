@@ -96,8 +96,8 @@ def test_split_any_escaped_user_text(raw):
 
 
 def test_every_stored_enum_has_a_label_in_every_locale():
-    """Each StrEnum the database stores has its label prefix (bot/presentation/enum_labels.py), and every
-    member its label in every locale: a new status cannot reach a screen unnamed."""
+    """Each StrEnum the database stores has its label prefix (bot/presentation/enum_labels.py),
+    and every member its label in every locale: a new status cannot reach a screen unnamed."""
     from enum import StrEnum
 
     import storage.models
