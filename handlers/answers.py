@@ -46,10 +46,6 @@ class OnSurveyPage(BaseFilter):
         return {"draft": draft} if draft is not None else False
 
 
-def _message(query: CallbackQuery) -> Message | None:
-    return query.message if isinstance(query.message, Message) else None
-
-
 # ----- the pages -----
 async def show_invitation(
     ui: Ui, chat_id: int, found: Invitation, preview: bool, settings: Settings
@@ -337,7 +333,7 @@ async def press(
         await ui.send(worker, problem.key, **problem.params)
         return
     await survey_answers.keep_draft(uow, survey_keys, worker, draft, now, settings.zone)
-    await show_page(ui, worker, survey, draft, _message(query))
+    await show_page(ui, worker, survey, draft)
 
 
 @router.message(StateFilter(None), TEXT_INPUT, OnSurveyPage())

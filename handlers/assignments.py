@@ -48,10 +48,6 @@ class Pick(StatesGroup):
     people = State()
 
 
-def _message(query: CallbackQuery) -> Message | None:
-    return query.message if isinstance(query.message, Message) else None
-
-
 # ----- lists -----
 @router.callback_query(MenuCB.filter(F.action == "assignments"))
 async def listing(
@@ -202,7 +198,12 @@ async def new(
 
 
 async def show_pick(
-    ui: Ui, chat_id: int, uow: UnitOfWork, user: User, chosen: list[int], message: Message | None
+    ui: Ui,
+    chat_id: int,
+    uow: UnitOfWork,
+    user: User,
+    chosen: list[int],
+    message: Message | None = None,
 ) -> None:
     markup = people_picker(
         ui,
@@ -227,7 +228,7 @@ async def toggle(
 ) -> None:
     people = await assignments.audience(uow, user)
     chosen = await toggle_chosen(state, callback_data.user_id, people)
-    await show_pick(ui, query.from_user.id, uow, user, chosen, _message(query))
+    await show_pick(ui, query.from_user.id, uow, user, chosen)
 
 
 @router.callback_query(Pick.people, AssignCB.filter(F.action == "send"), LIAISON)

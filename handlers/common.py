@@ -49,7 +49,7 @@ async def menu_button(
     query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, state: FSMContext
 ) -> None:
     await state.clear()
-    await show_menu(ui, uow, user, query.from_user.id, _message(query))
+    await show_menu(ui, uow, user, query.from_user.id)
 
 
 @router.message(Command("help"))
@@ -117,7 +117,7 @@ async def lang_chosen(
     await users.set_locale(uow, user, callback_data.code)
     ui = ui.for_locale(callback_data.code)
     await set_member_commands(bot, ui.renderer, query.from_user.id, ui.locale)
-    await ui.edit_or_send(_message(query), query.from_user.id, "common.lang_set", back_to_menu(ui))
+    await ui.edit_or_send(None, query.from_user.id, "common.lang_set", back_to_menu(ui))
 
 
 @router.callback_query(LangCB.filter(F.code.in_({"zh", "en"})))
@@ -125,7 +125,3 @@ async def lang_chosen_by_stranger(query: CallbackQuery, callback_data: LangCB, u
     # Strangers have no row to keep a choice in; answer in the chosen language once.
     ui = ui.for_locale(callback_data.code)
     await ui.send(query.from_user.id, "common.stranger")
-
-
-def _message(query: CallbackQuery) -> Message | None:
-    return query.message if isinstance(query.message, Message) else None

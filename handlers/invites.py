@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, F
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.deep_linking import create_start_link
 
 from bot.callbacks import InviteOrgCB, InvitePageCB, InviteRevokeCB, InviteRoleCB, MenuCB
@@ -22,15 +22,9 @@ router.filter("message", RoleFilter(Role.liaison))
 router.filter("callback_query", RoleFilter(Role.liaison))
 
 
-def _message(query: CallbackQuery) -> Message | None:
-    return query.message if isinstance(query.message, Message) else None
-
-
 @router.callback_query(MenuCB.filter(F.action == "invite"))
 async def choose_role(query: CallbackQuery, ui: Ui) -> None:
-    await ui.edit_or_send(
-        _message(query), query.from_user.id, "invites.choose_role", invite_roles(ui)
-    )
+    await ui.edit_or_send(None, query.from_user.id, "invites.choose_role", invite_roles(ui))
 
 
 @router.callback_query(InviteRoleCB.filter(F.role.in_({r.value for r in Role})))
@@ -46,7 +40,7 @@ async def choose_org(
     page = callback_data.page if isinstance(callback_data, InvitePageCB) else 1
     page = min(max(page, 1), pages(len(visible)))
     await ui.edit_or_send(
-        _message(query),
+        None,
         query.from_user.id,
         "invites.choose_org",
         invite_orgs(ui, callback_data.role, visible, page),
@@ -71,7 +65,7 @@ async def create(
     )
     link = await create_start_link(bot, made.code)
     await ui.edit_or_send(
-        _message(query),
+        None,
         query.from_user.id,
         "invites.created",
         back_to_menu(ui),
@@ -103,7 +97,7 @@ async def _show_open(
         for invite, org in found
     ]
     await ui.edit_or_send(
-        _message(query),
+        None,
         query.from_user.id,
         "invites.open_list",
         open_invites(ui, found),

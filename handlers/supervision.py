@@ -42,10 +42,6 @@ class Fix(StatesGroup):
     due = State()
 
 
-def _message(query: CallbackQuery) -> Message | None:
-    return query.message if isinstance(query.message, Message) else None
-
-
 # ----- the list -----
 @router.callback_query(ChecksCB.filter(~F.new))
 async def checks(
@@ -351,9 +347,7 @@ async def close_fix(
 ) -> None:
     fix = await supervision.close_item(uow, user, callback_data.rectification_id, clock.now())
     await query.answer(ui.label("labels.fix_closed"))
-    await show_card(
-        ui, query.from_user.id, await supervision.view(uow, user, fix.check_id), _message(query)
-    )
+    await show_card(ui, query.from_user.id, await supervision.view(uow, user, fix.check_id))
 
 
 @router.callback_query(CheckCB.filter(F.action == "finish"), INSTRUCTOR)

@@ -46,10 +46,6 @@ class Design(StatesGroup):
     closes = State()
 
 
-def _message(query: CallbackQuery) -> Message | None:
-    return query.message if isinstance(query.message, Message) else None
-
-
 # ----- the case's surveys -----
 async def show_list(
     ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: int, now: datetime
@@ -212,7 +208,7 @@ async def toggle_topic(
     else:
         topics = surveys.toggle_topic(data["topics"], value)
     await state.update_data(topics=topics)
-    await _ask(ui, state, query.from_user.id, settings, _message(query))
+    await _ask(ui, state, query.from_user.id, settings)
 
 
 @router.message(Design.topics, TEXT_INPUT, INSTRUCTOR)
@@ -238,7 +234,7 @@ async def toggle_question(
     value = callback_data.value
     chosen = [q for q in chosen if q != value] if value in chosen else [*chosen, value]
     await state.update_data(questions=[q for q in surveys.QUESTIONS if q in chosen])
-    await _ask(ui, state, query.from_user.id, settings, _message(query))
+    await _ask(ui, state, query.from_user.id, settings)
 
 
 STEPS = (Design.topics, Design.questions, Design.opens, Design.closes)

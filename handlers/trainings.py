@@ -39,10 +39,6 @@ class Pick(StatesGroup):
     invitees = State()
 
 
-def _message(query: CallbackQuery) -> Message | None:
-    return query.message if isinstance(query.message, Message) else None
-
-
 # ----- lists -----
 @router.callback_query(MenuCB.filter(F.action == "trainings"))
 async def listing(
@@ -207,7 +203,7 @@ async def show_pick(
     uow: UnitOfWork,
     user: User,
     chosen: list[int],
-    message: Message | None,
+    message: Message | None = None,
 ) -> None:
     markup = people_picker(
         ui,
@@ -232,7 +228,7 @@ async def toggle(
 ) -> None:
     people = await trainings.audience(uow, user)
     chosen = await toggle_chosen(state, callback_data.user_id, people)
-    await show_pick(ui, query.from_user.id, uow, user, chosen, _message(query))
+    await show_pick(ui, query.from_user.id, uow, user, chosen)
 
 
 @router.callback_query(Pick.invitees, TrainingCB.filter(F.action == "send"), LIAISON)
@@ -325,7 +321,7 @@ async def mark(
 ) -> None:
     await trainings.mark(uow, user, callback_data.training_id, callback_data.user_id, clock.now())
     card = await trainings.card(uow, user, callback_data.training_id)
-    await show_card(ui, query.from_user.id, card, _message(query))
+    await show_card(ui, query.from_user.id, card)
 
 
 @router.callback_query(TrainingCB.filter(F.action.in_({"attend", "cannot"})), INSTRUCTOR)
