@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.services.survey_answers import Press
+
 
 class MenuCB(CallbackData, prefix="m"):
     action: str
@@ -164,9 +166,9 @@ class SurveyGoCB(CallbackData, prefix="sg"):
 
 
 class AnswerCB(CallbackData, prefix="sa"):
-    sid: int
-    q: str  # t, td, r, ru, rise, st, cm, ce, ok, re, x, keep
-    v: str = ""
+    survey_id: int
+    press: Press  # which button of the worker's page (bot/services/survey_answers.py)
+    value: str = ""
 
 
 class DocsCB(CallbackData, prefix="dl"):

@@ -22,7 +22,7 @@ from bot.presentation.ui import Ui, button, keyboard
 from bot.services import survey_answers, surveys
 from bot.services.anonymity import HIDDEN, SurveyKeys
 from bot.services.errors import Problem
-from bot.services.survey_answers import Draft, Invitation
+from bot.services.survey_answers import Draft, Invitation, Press
 from bot.services.surveys import Answer
 from bot.settings import Settings
 from handlers.blueprint import Blueprint
@@ -72,33 +72,78 @@ def _question_markup(ui: Ui, survey: Survey, answer: Answer, question: str) -> I
     if question == "topics":
         picks = [
             button(
-                ("✅ " if i in answer.topics else "▫️ ") + title, AnswerCB(sid=sid, q="t", v=str(i))
+                ("✅ " if i in answer.topics else "▫️ ") + title,
+                AnswerCB(survey_id=sid, press=Press.topic, value=str(i)),
             )
             for i, title in enumerate(titles)
         ]
         rows = [picks[i : i + 2] for i in range(0, len(picks), 2)]
-        rows.append([button(ui.label("labels.done_picking"), AnswerCB(sid=sid, q="td"))])
+        rows.append(
+            [
+                button(
+                    ui.label("labels.done_picking"),
+                    AnswerCB(survey_id=sid, press=Press.topics_done),
+                )
+            ]
+        )
     elif question == "rank":
         pool = [i for i in surveys.rank_pool(survey, answer) if i not in answer.rank]
-        rows = [[button(titles[i], AnswerCB(sid=sid, q="r", v=str(i)))] for i in pool]
+        rows = [
+            [button(titles[i], AnswerCB(survey_id=sid, press=Press.rank, value=str(i)))]
+            for i in pool
+        ]
         if answer.rank:
-            rows.append([button(ui.label("labels.undo_rank"), AnswerCB(sid=sid, q="ru"))])
+            rows.append(
+                [
+                    button(
+                        ui.label("labels.undo_rank"), AnswerCB(survey_id=sid, press=Press.rank_undo)
+                    )
+                ]
+            )
     elif question == "rise":
         quick = [
-            button(f"{tenths // 10}%", AnswerCB(sid=sid, q="rise", v=str(tenths)))
+            button(f"{tenths // 10}%", AnswerCB(survey_id=sid, press=Press.rise, value=str(tenths)))
             for tenths in survey_answers.rise_choices(survey.rise_max)
         ]
         rows = [quick[i : i + 4] for i in range(0, len(quick), 4)]
-        rows.append([button(ui.label("labels.prefer_not"), AnswerCB(sid=sid, q="rise", v="-"))])
+        rows.append(
+            [
+                button(
+                    ui.label("labels.prefer_not"),
+                    AnswerCB(survey_id=sid, press=Press.rise, value="-"),
+                )
+            ]
+        )
     elif question == "stratum":
         rows = [
-            [button(ui.label(f"labels.stratum_{s}"), AnswerCB(sid=sid, q="st", v=s))]
+            [
+                button(
+                    ui.label(f"labels.stratum_{s}"),
+                    AnswerCB(survey_id=sid, press=Press.stratum, value=s),
+                )
+            ]
             for s in surveys.STRATA
         ]
-        rows.append([button(ui.label("labels.prefer_not"), AnswerCB(sid=sid, q="st", v="-"))])
+        rows.append(
+            [
+                button(
+                    ui.label("labels.prefer_not"),
+                    AnswerCB(survey_id=sid, press=Press.stratum, value="-"),
+                )
+            ]
+        )
     else:
-        rows = [[button(ui.label("labels.skip"), AnswerCB(sid=sid, q="cm", v="-"))]]
-    rows.append([button(ui.label("labels.leave_survey"), AnswerCB(sid=sid, q="x"))])
+        rows = [
+            [
+                button(
+                    ui.label("labels.skip"),
+                    AnswerCB(survey_id=sid, press=Press.comment_skip, value="-"),
+                )
+            ]
+        ]
+    rows.append(
+        [button(ui.label("labels.leave_survey"), AnswerCB(survey_id=sid, press=Press.leave))]
+    )
     return keyboard(rows)
 
 
@@ -122,13 +167,22 @@ async def show_page(
     question = surveys.next_question(survey, answer)
     if question is None:
         sid = survey.id or 0
-        rows = [[button(ui.label("labels.submit_answer"), AnswerCB(sid=sid, q="ok"))]]
+        rows = [
+            [button(ui.label("labels.submit_answer"), AnswerCB(survey_id=sid, press=Press.submit))]
+        ]
         if "comment" in survey.questions:
-            rows.append([button(ui.label("labels.edit_comment"), AnswerCB(sid=sid, q="ce"))])
+            rows.append(
+                [
+                    button(
+                        ui.label("labels.edit_comment"),
+                        AnswerCB(survey_id=sid, press=Press.comment_edit),
+                    )
+                ]
+            )
         rows.append(
             [
-                button(ui.label("labels.start_over"), AnswerCB(sid=sid, q="re")),
-                button(ui.label("labels.leave_survey"), AnswerCB(sid=sid, q="x")),
+                button(ui.label("labels.start_over"), AnswerCB(survey_id=sid, press=Press.restart)),
+                button(ui.label("labels.leave_survey"), AnswerCB(survey_id=sid, press=Press.leave)),
             ]
         )
         await ui.show(
@@ -185,7 +239,7 @@ async def open_link(
         # A form or another survey page is unfinished: ask before dropping it.
         rows = [
             [button(ui.label("labels.open_new_survey"), SurveyGoCB(token=token))],
-            [button(ui.label("labels.keep_current"), AnswerCB(sid=0, q="keep"))],
+            [button(ui.label("labels.keep_current"), AnswerCB(survey_id=0, press=Press.keep))],
         ]
         await ui.send(message.chat.id, "surveys.unfinished", keyboard(rows))
         return
@@ -257,7 +311,7 @@ async def preview(
 
 
 # ----- answering -----
-@router.callback_query(AnswerCB.filter(F.q == "keep"))
+@router.callback_query(AnswerCB.filter(F.press == Press.keep))
 async def keep_current(query: CallbackQuery, ui: Ui) -> None:
     await ui.send(query.from_user.id, "surveys.kept")
 
@@ -266,7 +320,7 @@ def _back(ui: Ui, survey_id: int) -> InlineKeyboardMarkup:
     return keyboard([[button(ui.label("labels.back_to_survey"), SurveyCB(survey_id=survey_id))]])
 
 
-@router.callback_query(AnswerCB.filter(F.q == "x"))
+@router.callback_query(AnswerCB.filter(F.press == Press.leave))
 async def leave(
     query: CallbackQuery,
     callback_data: AnswerCB,
@@ -275,15 +329,15 @@ async def leave(
     survey_keys: SurveyKeys,
 ) -> None:
     draft = await survey_answers.draft_of(uow, survey_keys, query.from_user.id)
-    if draft is None or draft.survey_id != callback_data.sid:
+    if draft is None or draft.survey_id != callback_data.survey_id:
         await ui.send(query.from_user.id, "surveys.stale")
         return
     await survey_answers.drop_draft(uow, survey_keys, query.from_user.id)
-    back = _back(ui, callback_data.sid) if draft.preview else None
+    back = _back(ui, callback_data.survey_id) if draft.preview else None
     await ui.show("surveys.left", back)
 
 
-@router.callback_query(AnswerCB.filter(F.q == "ok"))
+@router.callback_query(AnswerCB.filter(F.press == Press.submit))
 async def submit(
     query: CallbackQuery,
     callback_data: AnswerCB,
@@ -296,7 +350,7 @@ async def submit(
     worker, now = query.from_user.id, clock.now()
     try:
         survey, draft = await survey_answers.current(
-            uow, survey_keys, worker, callback_data.sid, now
+            uow, survey_keys, worker, callback_data.survey_id, now
         )
         if draft.preview:
             if surveys.next_question(survey, draft.answer) is not None:
@@ -326,9 +380,11 @@ async def press(
     worker, now = query.from_user.id, clock.now()
     try:
         survey, draft = await survey_answers.current(
-            uow, survey_keys, worker, callback_data.sid, now
+            uow, survey_keys, worker, callback_data.survey_id, now
         )
-        draft.answer = survey_answers.apply(survey, draft.answer, callback_data.q, callback_data.v)
+        draft.answer = survey_answers.apply(
+            survey, draft.answer, callback_data.press, callback_data.value
+        )
     except Problem as problem:
         await ui.send(worker, problem.key, **problem.params)
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -177,42 +178,68 @@ async def current(
     return survey, draft
 
 
-def apply(survey: Survey, answer: Answer, question: str, value: str) -> Answer:
-    """A button press on the worker's page (`question` and `value` from its callback); the
+class Press(StrEnum):
+    """The buttons of a worker's survey page, as their callback data carries them (short:
+    a press fits Telegram's 64 bytes with its survey id and value)."""
+
+    topic = "t"  # tick or untick a topic
+    topics_done = "td"
+    rank = "r"  # the next most important topic
+    rank_undo = "ru"
+    rise = "rise"  # a rise in tenths of a percent, or "-" (prefer not to say)
+    stratum = "st"  # a post level, or "-"
+    comment_skip = "cm"
+    comment_edit = "ce"  # the confirm page's "edit comment"
+    submit = "ok"
+    restart = "re"
+    leave = "x"
+    keep = "keep"  # keep the survey being answered, not the one just opened
+
+
+def apply(survey: Survey, answer: Answer, press: Press, value: str) -> Answer:
+    """A button press on the worker's page (`press` and `value` from its callback); the
     answer as it stands after it."""
-    if question == "re":
+    if press is Press.restart:
         return Answer()
     expected = next_question(survey, answer)
-    if question == "ce":  # the confirm page's "edit comment": ask it again
+    if press is Press.comment_edit:  # ask the comment again
         if expected is not None or "comment" not in answer.done:
             raise Problem("surveys.stale")
         answer.done.remove("comment")
         answer.comment = ""
         return answer
-    if question == "ru" and expected == "rank" and answer.rank:
+    if press is Press.rank_undo and expected == "rank" and answer.rank:
         answer.rank.pop()
         return answer
-    asked = {"t": "topics", "td": "topics", "r": "rank", "rise": "rise", "st": "stratum"}.get(
-        question, "comment" if question == "cm" else ""
-    )
-    if asked != expected:
+    if ASKS.get(press) != expected:
         raise Problem("surveys.stale")
     item = button_int(value, 0, len(survey.topics) - 1)
-    if question in ("t", "r") and item is None:
+    if press in (Press.topic, Press.rank) and item is None:
         raise Problem("surveys.stale")
-    if question == "t":
+    if press is Press.topic:
         toggle_pick(survey, answer, item or 0)
-    elif question == "td":
+    elif press is Press.topics_done:
         finish_picks(answer)
-    elif question == "r":
+    elif press is Press.rank:
         add_rank(survey, answer, item or 0)
-    elif question == "rise":
+    elif press is Press.rise:
         set_value(survey, answer, "rise", None if value == "-" else _tenths(value))
-    elif question == "st":
+    elif press is Press.stratum:
         set_value(survey, answer, "stratum", None if value == "-" else value)
     else:
         set_value(survey, answer, "comment", None)  # the comment's Skip button
     return answer
+
+
+# Which question each answering press belongs to (a press for another is stale).
+ASKS = {
+    Press.topic: "topics",
+    Press.topics_done: "topics",
+    Press.rank: "rank",
+    Press.rise: "rise",
+    Press.stratum: "stratum",
+    Press.comment_skip: "comment",
+}
 
 
 def _tenths(value: str) -> int:
