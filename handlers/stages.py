@@ -72,102 +72,60 @@ async def ask_move_date(
     )
 
 
-async def _ask_term(
-    ui: Ui, chat_id: int, state: FSMContext, case_id: int, on: date, settings: Settings
-) -> None:
+async def _ask_term(ctx: Ctx, case_id: int, on: date) -> None:
+    state, legal = ctx.form_state, ctx.settings.legal
     await state.set_state(Move.date)
     await state.set_data({"case_id": case_id, "target": Stage.signed.value, "on": on.isoformat()})
-    low, high = settings.legal.term_min_years, settings.legal.term_max_years
+    low, high = legal.term_min_years, legal.term_max_years
     row = [
-        button(ui.label("labels.years", n=n), TermCB(case_id=case_id, years=n))
+        button(ctx.ui.label("labels.years", n=n), TermCB(case_id=case_id, years=n))
         for n in range(low, high + 1)
     ]
-    await ui.show("cases.ask_term", keyboard([row]), low=low, high=high)
+    await ctx.ui.show("cases.ask_term", keyboard([row]), low=low, high=high)
 
 
 async def _apply_move(
-    ui: Ui,
-    chat_id: int,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    clock: Clock,
-    settings: Settings,
-    case_id: int,
-    target: Stage,
-    on: Any,
-    term_years: int | None = None,
+    ctx: Ctx, case_id: int, target: Stage, on: date, term_years: int | None = None
 ) -> None:
+    ui, uow, user, settings = ctx.ui, ctx.uow, ctx.member, ctx.settings
     try:
         if target is Stage.signed and term_years is None:
             await cases.check_move(
-                uow, user, case_id, target, on, clock.now(), settings.zone, settings.legal
+                uow, user, case_id, target, on, ctx.now(), settings.zone, settings.legal
             )
-            await _ask_term(ui, chat_id, state, case_id, on, settings)
+            await _ask_term(ctx, case_id, on)
             return
-        await cases.move(uow, user, case_id, target, on, clock.now(), settings, term_years)
+        await cases.move(uow, user, case_id, target, on, ctx.now(), settings, term_years)
     except Problem as problem:
         params = {k: ui.enum(v) if isinstance(v, Stage) else v for k, v in problem.params.items()}
         back = keyboard([[button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))]])
-        await ui.send_html(chat_id, ui.text(problem.key, **params), back)  # never a dead end
+        await ui.reply_html(ui.text(problem.key, **params), back)  # never a dead end
         return
-    await state.clear()
+    await ctx.form_state.clear()
     await ui.show("cases.moved", target=ui.enum(target), on=on)
-    await show_card(ui, chat_id, uow, user, case_id, clock, settings)
+    await show_card(ui, ui.chat_id or 0, uow, user, case_id, ctx.clock, settings)
 
 
 @router.callback_query(MoveCB.filter(F.when.in_({"today", "yesterday"})), INSTRUCTOR)
-async def move_on_quick_date(
-    query: CallbackQuery,
-    callback_data: MoveCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    on = today_in(settings.zone, clock.now()) - timedelta(
-        days=1 if callback_data.when == "yesterday" else 0
-    )
+async def move_on_quick_date(query: CallbackQuery, callback_data: MoveCB, ctx: Ctx) -> None:
+    back = 1 if callback_data.when == "yesterday" else 0
+    on = today_in(ctx.settings.zone, ctx.now()) - timedelta(days=back)
     try:
         target = Stage(callback_data.stage)
     except ValueError:
         raise Problem("common.expired_button") from None
-    await _apply_move(
-        ui, query.from_user.id, state, uow, user, clock, settings, callback_data.case_id, target, on
-    )
+    await _apply_move(ctx, callback_data.case_id, target, on)
 
 
 @router.message(Move.date, TEXT_INPUT, INSTRUCTOR)
-async def move_on_typed_date(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
+async def move_on_typed_date(message: Message, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
     try:
-        today = today_in(settings.zone, clock.now())
-        on = when.day_value(message.text or "", today)
+        on = when.day_value(message.text or "", today_in(ctx.settings.zone, ctx.now()))
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key)
+        await ctx.ui.reply(problem.key)
         return
-    await _apply_move(
-        ui,
-        message.chat.id,
-        state,
-        uow,
-        user,
-        clock,
-        settings,
-        int(data["case_id"]),
-        Stage(data["target"]),
-        on,
-    )
+    await _apply_move(ctx, int(data["case_id"]), Stage(data["target"]), on)
 
 
 @router.message(Move.date, INSTRUCTOR)
@@ -176,33 +134,13 @@ async def move_needs_text(message: Message, ui: Ui) -> None:
 
 
 @router.callback_query(TermCB.filter(), Move.date, INSTRUCTOR)
-async def move_with_term(
-    query: CallbackQuery,
-    callback_data: TermCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
+async def move_with_term(query: CallbackQuery, callback_data: TermCB, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
     if "on" not in data or int(data["case_id"]) != callback_data.case_id:
-        await ui.send(query.from_user.id, "common.expired_button", back_to_menu(ui))
+        await ctx.ui.reply("common.expired_button", back_to_menu(ctx.ui))
         return
-    await _apply_move(
-        ui,
-        query.from_user.id,
-        state,
-        uow,
-        user,
-        clock,
-        settings,
-        callback_data.case_id,
-        Stage.signed,
-        date.fromisoformat(data["on"]),
-        callback_data.years,
-    )
+    on = date.fromisoformat(data["on"])
+    await _apply_move(ctx, callback_data.case_id, Stage.signed, on, callback_data.years)
 
 
 # ----- workers' congress -----

@@ -54,7 +54,10 @@ class Ui:
 
     async def reply(self, key: str, markup: Markup = None, **context: Any) -> Message:
         """A new message in this update's chat."""
-        return await self.send_html(self._chat(), self.text(key, **context), markup)
+        return await self.reply_html(self.text(key, **context), markup)
+
+    async def reply_html(self, html: str, markup: Markup = None) -> Message:
+        return await self.send_html(self._chat(), html, markup)
 
     def text(self, key: str, **context: Any) -> str:
         return self.renderer.text(self.locale, key, **context)
