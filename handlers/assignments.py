@@ -191,10 +191,8 @@ FORM.register(router, LIAISON)
 
 
 @router.callback_query(AssignCB.filter(F.action == "new"), LIAISON)
-async def new(
-    query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
+async def new(query: CallbackQuery, ctx: Ctx) -> None:
+    await FORM.start(Env.of(ctx))
 
 
 async def show_pick(

@@ -18,7 +18,6 @@ from bot.presentation.keyboards import back_to_menu
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import enterprises
 from bot.services.errors import Problem
-from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
@@ -119,10 +118,8 @@ FORM.register(router)
 
 
 @router.callback_query(MenuCB.filter(F.action == "ent_new"))
-async def start_registration(
-    query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
+async def start_registration(query: CallbackQuery, ctx: Ctx) -> None:
+    await FORM.start(Env.of(ctx))
 
 
 @router.callback_query(MenuCB.filter(F.action == "ent_find"))

@@ -135,10 +135,8 @@ FORM.register(router, INSTRUCTOR)
 
 
 @router.callback_query(ExpenseCB.filter(F.action == "new"), INSTRUCTOR)
-async def new(
-    query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
+async def new(query: CallbackQuery, ctx: Ctx) -> None:
+    await FORM.start(Env.of(ctx))
 
 
 # ----- the liaison's side -----

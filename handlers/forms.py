@@ -59,6 +59,11 @@ class Env:
     clock: Clock
     settings: Settings
 
+    @classmethod
+    def of(cls, ctx: Ctx) -> Env:
+        """The form's view of the update's context."""
+        return cls(ctx.ui, ctx.form_state, ctx.ui.chat_id or 0, ctx.clock, ctx.settings)
+
     async def context(self) -> StepContext:
         return StepContext(await self.state.get_data(), self.clock.now(), self.settings)
 

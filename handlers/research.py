@@ -177,10 +177,8 @@ async def enter_finance(
 
 
 @router.callback_query(MenuCB.filter(F.action == "guideline"), LIAISON)
-async def enter_guideline(
-    query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    await GUIDELINE.start(Env(ui, state, query.from_user.id, clock, settings))
+async def enter_guideline(query: CallbackQuery, ctx: Ctx) -> None:
+    await GUIDELINE.start(Env.of(ctx))
 
 
 @router.callback_query(AdviceCB.filter())

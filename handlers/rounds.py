@@ -149,19 +149,9 @@ FORM.register(router, INSTRUCTOR)
 
 
 @router.callback_query(RoundsCB.filter(F.new), INSTRUCTOR)
-async def start_log(
-    query: CallbackQuery,
-    callback_data: RoundsCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    initial = await rounds.log_start(uow, user, callback_data.case_id)
-    env = Env(ui, state, query.from_user.id, clock, settings)
-    await FORM.start(env, initial)
+async def start_log(query: CallbackQuery, callback_data: RoundsCB, ctx: Ctx) -> None:
+    initial = await rounds.log_start(ctx.uow, ctx.member, callback_data.case_id)
+    await FORM.start(Env.of(ctx), initial)
 
 
 @router.callback_query(RoundsCB.filter(~F.new))
@@ -221,15 +211,6 @@ async def show_round(
 
 
 @router.callback_query(RoundCB.filter(F.correct), INSTRUCTOR)
-async def start_correction(
-    query: CallbackQuery,
-    callback_data: RoundCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    initial = await rounds.correction_start(uow, user, callback_data.round_id)
-    await FORM.start(Env(ui, state, query.from_user.id, clock, settings), initial)
+async def start_correction(query: CallbackQuery, callback_data: RoundCB, ctx: Ctx) -> None:
+    initial = await rounds.correction_start(ctx.uow, ctx.member, callback_data.round_id)
+    await FORM.start(Env.of(ctx), initial)
