@@ -246,19 +246,14 @@ class Form:
         def mine(action: str) -> Any:
             return FormCB.filter((F.form == self.name) & (F.action == action))
 
-        def env(chat_id: int, state: FSMContext, ui: Ui, clock: Clock, settings: Settings) -> Env:
-            return Env(ui, state, chat_id, clock, settings)
-
-        async def on_resume(
-            message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-        ) -> None:
+        async def on_resume(message: Message, ctx: Ctx) -> None:
+            ui = ctx.ui
             await ui.send(message.chat.id, "common.form_resume")
-            await self.resume(env(message.chat.id, state, ui, clock, settings))
+            await self.resume(Env.of(ctx))
 
-        async def on_text(
-            message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-        ) -> None:
-            here = env(message.chat.id, state, ui, clock, settings)
+        async def on_text(message: Message, ctx: Ctx) -> None:
+            state, ui = ctx.form_state, ctx.ui
+            here = Env.of(ctx)
             field = await self._field(state)
             step = self.by_field[field]
             assert step.parse is not None
@@ -271,9 +266,8 @@ class Form:
                 return
             await self.advance(here, field, value)
 
-        async def on_other(
-            message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-        ) -> None:
+        async def on_other(message: Message, ctx: Ctx) -> None:
+            state, ui = ctx.form_state, ctx.ui
             step = self.by_field.get(await self._field(state))
             if message.text and message.text.startswith("/"):
                 key = "common.unknown"
@@ -284,29 +278,22 @@ class Form:
             else:
                 key = "common.use_buttons"
             await ui.send(message.chat.id, key)
-            await self.resume(env(message.chat.id, state, ui, clock, settings))
+            await self.resume(Env.of(ctx))
 
-        async def on_photo(
-            message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-        ) -> None:
+        async def on_photo(message: Message, ctx: Ctx) -> None:
+            state = ctx.form_state
             assert message.photo
-            here = env(message.chat.id, state, ui, clock, settings)
+            here = Env.of(ctx)
             await self.advance(here, await self._field(state), message.photo[-1].file_id)
 
-        async def on_pick(
-            query: CallbackQuery,
-            callback_data: FormCB,
-            state: FSMContext,
-            ui: Ui,
-            clock: Clock,
-            settings: Settings,
-        ) -> None:
+        async def on_pick(query: CallbackQuery, callback_data: FormCB, ctx: Ctx) -> None:
+            state, ui = ctx.form_state, ctx.ui
             field = await self._field(state)
             step = self.by_field.get(field)
             if step is None or callback_data.value not in {v for _, v in step.choices}:
                 await ui.send(query.from_user.id, "common.expired_button", back_to_menu(ui))
                 return
-            here = env(query.from_user.id, state, ui, clock, settings)
+            here = Env.of(ctx)
             value: Any = callback_data.value
             if step.parse is not None:  # a step offering quick picks beside typed input
                 try:
@@ -316,15 +303,9 @@ class Form:
                     return
             await self.advance(here, field, value)
 
-        async def on_tick(
-            query: CallbackQuery,
-            callback_data: FormCB,
-            state: FSMContext,
-            ui: Ui,
-            clock: Clock,
-            settings: Settings,
-        ) -> None:
-            here = env(query.from_user.id, state, ui, clock, settings)
+        async def on_tick(query: CallbackQuery, callback_data: FormCB, ctx: Ctx) -> None:
+            state, ui = ctx.form_state, ctx.ui
+            here = Env.of(ctx)
             field = await self._field(state)
             step = self.by_field.get(field)
             context = await here.context()
@@ -340,10 +321,9 @@ class Form:
             await state.update_data({f"_tick_{field}": ticked})
             await self.ask(here, field)
 
-        async def on_done(
-            query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-        ) -> None:
-            here = env(query.from_user.id, state, ui, clock, settings)
+        async def on_done(query: CallbackQuery, ctx: Ctx) -> None:
+            state, ui = ctx.form_state, ctx.ui
+            here = Env.of(ctx)
             field = await self._field(state)
             step = self.by_field.get(field)
             if step is None or step.collect is None:
@@ -363,36 +343,29 @@ class Form:
             await state.update_data({k: _stored(v) for k, v in values.items() if k != field})
             await self.advance(here, field, values[field])
 
-        async def on_skip(
-            query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-        ) -> None:
+        async def on_skip(query: CallbackQuery, ctx: Ctx) -> None:
+            state = ctx.form_state
             field = await self._field(state)
             if field in self.by_field and self.by_field[field].optional:
-                await self.advance(env(query.from_user.id, state, ui, clock, settings), field, "")
+                await self.advance(Env.of(ctx), field, "")
 
-        async def on_back(
-            query: CallbackQuery, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-        ) -> None:
+        async def on_back(query: CallbackQuery, ctx: Ctx) -> None:
+            state = ctx.form_state
             fields = [s.field for s in self.steps]
             field = await self._field(state)
             index = fields.index(field) if field in fields else len(fields)
-            here = env(query.from_user.id, state, ui, clock, settings)
+            here = Env.of(ctx)
             await self.ask(here, fields[max(index - 1, 0)])
 
-        async def on_cancel(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
+        async def on_cancel(query: CallbackQuery, ctx: Ctx) -> None:
+            state, ui = ctx.form_state, ctx.ui
             data = await state.get_data()
             await state.clear()
             await ui.show("common.cancelled", back_from(ui, data))  # back where it started
 
-        async def on_edit(
-            query: CallbackQuery,
-            callback_data: FormCB,
-            state: FSMContext,
-            ui: Ui,
-            clock: Clock,
-            settings: Settings,
-        ) -> None:
-            here = env(query.from_user.id, state, ui, clock, settings)
+        async def on_edit(query: CallbackQuery, callback_data: FormCB, ctx: Ctx) -> None:
+            state = ctx.form_state
+            here = Env.of(ctx)
             if callback_data.value not in self.by_field:
                 await self.review(here)
                 return

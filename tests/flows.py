@@ -79,3 +79,23 @@ async def case_with_reply(h: Harness) -> ChatUser:
     await chat.click("收到回应")
     await chat.send("2026-11-20")
     return chat
+
+
+async def meeting_at_attendance(
+    h: Harness, workers: tuple[str, ...], chief: str = ""
+) -> tuple[ChatUser, str]:
+    """A case that got its reply, with these workers' representatives registered (`chief`
+    the chief), and a meeting log at its attendance step; the chat and that step's text."""
+    chat = await case_with_reply(h)
+    await chat.send("/menu")
+    await chat.click("我的案件")
+    await chat.click("光谷电子有限公司")
+    await chat.click("更多")  # the card's second page
+    await chat.click("👥 代表")
+    for name in workers:
+        await add_representative(chat, "workers", name, chief=name == chief)
+    await chat.click("返回案件")
+    await chat.click("记录协商会议")
+    await chat.click("今天 9:00")
+    reply = await chat.send("公司三楼会议室")
+    return chat, reply.text

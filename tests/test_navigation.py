@@ -11,9 +11,8 @@ from bot import jobs
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase
 from tests.flows import (
-    add_representative,
-    case_with_reply,
     instructor,
+    meeting_at_attendance,
     open_case,
     register_enterprise,
     table_rows,
@@ -88,18 +87,7 @@ async def test_a_notification_keeps_its_text(harness: Harness):
 async def test_ticking_attendance_edits_the_question_in_place(harness: Harness):
     """Covered in depth in tests/test_rounds.py; here only that no tap adds a message."""
 
-    chat = await case_with_reply(harness)
-    await chat.send("/menu")
-    await chat.click("我的案件")
-    await chat.click("光谷电子有限公司")
-    await chat.click("更多")
-    await chat.click("👥 代表")
-    for name in ("王工", "李工", "赵工"):
-        await add_representative(chat, "workers", name)
-    await chat.click("返回案件")
-    await chat.click("记录协商会议")
-    await chat.click("今天 9:00")
-    await chat.send("会议室")
+    chat, _ = await meeting_at_attendance(harness, ("王工", "李工", "赵工"))
     before = _ids(chat)
     for name in ("王工", "李工", "赵工"):
         await chat.click(f"▫️ {name}")

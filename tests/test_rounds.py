@@ -14,9 +14,9 @@ from storage.models import BargainingCase, NegotiationRound, RoundRevision, Stag
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.flows import (
-    add_representative,
     case_with_reply,
     instructor,
+    meeting_at_attendance,
     open_case,
     register_enterprise,
 )
@@ -185,18 +185,7 @@ async def test_case_card_shows_topics_and_last_round(harness: Harness):
 
 async def test_attendance_cannot_exceed_the_registered_representatives(harness: Harness):
 
-    chat = await case_with_reply(harness)
-    await chat.send("/menu")
-    await chat.click("我的案件")
-    await chat.click("光谷电子有限公司")
-    await chat.click("更多")  # the card's second page
-    await chat.click("👥 代表")
-    for name in ("王工", "李工", "赵工"):
-        await add_representative(chat, "workers", name, chief=name == "王工")
-    await chat.click("返回案件")
-    await chat.click("记录协商会议")
-    await chat.click("今天 9:00")
-    await chat.send("公司三楼会议室")
+    chat, _ = await meeting_at_attendance(harness, ("王工", "李工", "赵工"), chief="王工")
     reply = await chat.send("5")
     assert "登记了 3 名协商代表" in reply.text
     assert "0 到 3" in reply.text
@@ -210,19 +199,8 @@ async def test_attendance_is_ticked_from_the_registered_representatives(harness:
     the names are kept, a correction starts from the same ticks, a forged tick is refused."""
     from handlers.forms import FormCB
 
-    chat = await case_with_reply(harness)
-    await chat.send("/menu")
-    await chat.click("我的案件")
-    await chat.click("光谷电子有限公司")
-    await chat.click("更多")
-    await chat.click("👥 代表")
-    for name in ("李工", "王工", "赵工"):
-        await add_representative(chat, "workers", name, chief=name == "王工")
-    await chat.click("返回案件")
-    await chat.click("记录协商会议")
-    await chat.click("今天 9:00")
-    reply = await chat.send("公司三楼会议室")
-    assert "逐个点选" in reply.text
+    chat, step = await meeting_at_attendance(harness, ("李工", "王工", "赵工"), chief="王工")
+    assert "逐个点选" in step
     labels = [label for label, _ in chat.buttons()]
     assert labels[:3] == ["▫️ 王工", "▫️ 李工", "▫️ 赵工"]  # the chief first
     question = chat.last()
@@ -266,18 +244,7 @@ async def test_attendance_is_ticked_from_the_registered_representatives(harness:
 
 
 async def test_both_chiefs_present_must_agree_with_the_ticks(harness: Harness):
-    chat = await case_with_reply(harness)
-    await chat.send("/menu")
-    await chat.click("我的案件")
-    await chat.click("光谷电子有限公司")
-    await chat.click("更多")
-    await chat.click("👥 代表")
-    for name in ("王工", "李工", "赵工"):
-        await add_representative(chat, "workers", name, chief=name == "王工")
-    await chat.click("返回案件")
-    await chat.click("记录协商会议")
-    await chat.click("今天 9:00")
-    await chat.send("会议室")
+    chat, _ = await meeting_at_attendance(harness, ("王工", "李工", "赵工"), chief="王工")
     await chat.click("▫️ 李工")
     await chat.click("完成")
     await chat.send("3")
