@@ -13,11 +13,10 @@ from typing import Any
 
 from aiogram import F
 from aiogram.filters import BaseFilter, CommandObject, CommandStart, StateFilter
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import AnswerCB, SurveyCB, SurveyGoCB
-from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import survey_answers, surveys
 from bot.services.anonymity import HIDDEN, SurveyKeys
@@ -27,7 +26,7 @@ from bot.services.surveys import Answer
 from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
-from storage.models import Role, Survey, User
+from storage.models import Role, Survey
 from storage.uow import UnitOfWork
 
 router = Blueprint("answers")
@@ -212,108 +211,91 @@ async def show_page(
 # ----- opening a link -----
 @router.message(CommandStart(deep_link=True, magic=F.args.startswith(surveys.TOKEN_PREFIX)))
 async def open_link(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    uow: UnitOfWork,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    survey_keys: SurveyKeys,
+    message: Message, command: CommandObject, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:
     assert message.from_user is not None
     token = (command.args or "").strip()
     worker = message.from_user.id
-    draft = await survey_answers.draft_of(uow, survey_keys, worker)
+    draft = await survey_answers.draft_of(ctx.uow, survey_keys, worker)
     if draft is not None and draft.token == token and not draft.preview:
         try:  # the same link again in the middle of answering: back to the current page
             survey, draft = await survey_answers.current(
-                uow, survey_keys, worker, None, clock.now()
+                ctx.uow, survey_keys, worker, None, ctx.now()
             )
         except Problem as problem:
-            await ui.send(message.chat.id, problem.key, **problem.params)
+            await ctx.ui.send(message.chat.id, problem.key, **problem.params)
             return
-        await show_page(ui, message.chat.id, survey, draft)
+        await show_page(ctx.ui, message.chat.id, survey, draft)
         return
-    if await state.get_state() is not None or draft is not None:
+    if await ctx.form_state.get_state() is not None or draft is not None:
         # A form or another survey page is unfinished: ask before dropping it.
         rows = [
-            [button(ui.label("labels.open_new_survey"), SurveyGoCB(token=token))],
-            [button(ui.label("labels.keep_current"), AnswerCB(survey_id=0, press=Press.keep))],
+            [button(ctx.ui.label("labels.open_new_survey"), SurveyGoCB(token=token))],
+            [button(ctx.ui.label("labels.keep_current"), AnswerCB(survey_id=0, press=Press.keep))],
         ]
-        await ui.send(message.chat.id, "surveys.unfinished", keyboard(rows))
+        await ctx.ui.send(message.chat.id, "surveys.unfinished", keyboard(rows))
         return
     try:
-        found = await survey_answers.invitation(uow, survey_keys, token, worker, clock.now())
+        found = await survey_answers.invitation(ctx.uow, survey_keys, token, worker, ctx.now())
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await show_invitation(ui, message.chat.id, found, False, settings)
+    await show_invitation(ctx.ui, message.chat.id, found, False, ctx.settings)
 
 
 @router.callback_query(SurveyGoCB.filter())
 async def go(
-    query: CallbackQuery,
-    callback_data: SurveyGoCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    survey_keys: SurveyKeys,
+    query: CallbackQuery, callback_data: SurveyGoCB, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:
-    worker, now = query.from_user.id, clock.now()
-    draft = await survey_answers.draft_of(uow, survey_keys, worker)
+    worker, now = query.from_user.id, ctx.now()
+    draft = await survey_answers.draft_of(ctx.uow, survey_keys, worker)
     preview = draft is not None and draft.preview and draft.token == callback_data.token
     try:
         if preview:
             assert draft is not None
-            survey = await survey_answers.answering(uow, draft.survey_id, draft.token, now, True)
+            survey = await survey_answers.answering(
+                ctx.uow, draft.survey_id, draft.token, now, True
+            )
             found = Invitation(survey, [], False)
         else:
             found = await survey_answers.invitation(
-                uow, survey_keys, callback_data.token, worker, now
+                ctx.uow, survey_keys, callback_data.token, worker, now
             )
     except Problem as problem:
-        await ui.send(worker, problem.key, **problem.params)
+        await ctx.ui.send(worker, problem.key, **problem.params)
         return
-    await state.clear()  # a form the worker chose to drop for the survey
+    await ctx.form_state.clear()  # a form the worker chose to drop for the survey
     if draft is not None and not preview and draft.token != callback_data.token:
-        await survey_answers.drop_draft(uow, survey_keys, worker)  # another survey's page is over
+        await survey_answers.drop_draft(
+            ctx.uow, survey_keys, worker
+        )  # another survey's page is over
     if not callback_data.start:
-        await show_invitation(ui, worker, found, False, settings)
+        await show_invitation(ctx.ui, worker, found, False, ctx.settings)
         return
     if found.answered:
-        await ui.send(worker, "surveys.already_answered")
+        await ctx.ui.send(worker, "surveys.already_answered")
         return
     draft = await survey_answers.begin(
-        uow, survey_keys, worker, found.survey, preview, now, settings.zone
+        ctx.uow, survey_keys, worker, found.survey, preview, now, ctx.settings.zone
     )
-    await show_page(ui, worker, found.survey, draft)
+    await show_page(ctx.ui, worker, found.survey, draft)
 
 
 @router.callback_query(SurveyCB.filter(F.action == "preview"), INSTRUCTOR)
 async def preview(
-    query: CallbackQuery,
-    callback_data: SurveyCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    survey_keys: SurveyKeys,
+    query: CallbackQuery, callback_data: SurveyCB, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:
-    found = await survey_answers.preview(uow, user, callback_data.survey_id)
+    found = await survey_answers.preview(ctx.uow, ctx.member, callback_data.survey_id)
     await survey_answers.begin(
-        uow, survey_keys, query.from_user.id, found.survey, True, clock.now(), settings.zone
+        ctx.uow, survey_keys, query.from_user.id, found.survey, True, ctx.now(), ctx.settings.zone
     )
-    await show_invitation(ui, query.from_user.id, found, True, settings)
+    await show_invitation(ctx.ui, query.from_user.id, found, True, ctx.settings)
 
 
 # ----- answering -----
 @router.callback_query(AnswerCB.filter(F.press == Press.keep))
-async def keep_current(query: CallbackQuery, ui: Ui) -> None:
-    await ui.send(query.from_user.id, "surveys.kept")
+async def keep_current(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.ui.send(query.from_user.id, "surveys.kept")
 
 
 def _back(ui: Ui, survey_id: int) -> InlineKeyboardMarkup:
@@ -322,102 +304,80 @@ def _back(ui: Ui, survey_id: int) -> InlineKeyboardMarkup:
 
 @router.callback_query(AnswerCB.filter(F.press == Press.leave))
 async def leave(
-    query: CallbackQuery,
-    callback_data: AnswerCB,
-    uow: UnitOfWork,
-    ui: Ui,
-    survey_keys: SurveyKeys,
+    query: CallbackQuery, callback_data: AnswerCB, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:
-    draft = await survey_answers.draft_of(uow, survey_keys, query.from_user.id)
+    draft = await survey_answers.draft_of(ctx.uow, survey_keys, query.from_user.id)
     if draft is None or draft.survey_id != callback_data.survey_id:
-        await ui.send(query.from_user.id, "surveys.stale")
+        await ctx.ui.send(query.from_user.id, "surveys.stale")
         return
-    await survey_answers.drop_draft(uow, survey_keys, query.from_user.id)
-    back = _back(ui, callback_data.survey_id) if draft.preview else None
-    await ui.show("surveys.left", back)
+    await survey_answers.drop_draft(ctx.uow, survey_keys, query.from_user.id)
+    back = _back(ctx.ui, callback_data.survey_id) if draft.preview else None
+    await ctx.ui.show("surveys.left", back)
 
 
 @router.callback_query(AnswerCB.filter(F.press == Press.submit))
 async def submit(
-    query: CallbackQuery,
-    callback_data: AnswerCB,
-    uow: UnitOfWork,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    survey_keys: SurveyKeys,
+    query: CallbackQuery, callback_data: AnswerCB, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:
-    worker, now = query.from_user.id, clock.now()
+    worker, now = query.from_user.id, ctx.now()
     try:
         survey, draft = await survey_answers.current(
-            uow, survey_keys, worker, callback_data.survey_id, now
+            ctx.uow, survey_keys, worker, callback_data.survey_id, now
         )
         if draft.preview:
             if surveys.next_question(survey, draft.answer) is not None:
                 raise Problem("surveys.stale")
-            await survey_answers.drop_draft(uow, survey_keys, worker)
+            await survey_answers.drop_draft(ctx.uow, survey_keys, worker)
         else:
-            await survey_answers.submit(uow, survey_keys, worker, survey, draft, now, settings)
+            await survey_answers.submit(
+                ctx.uow, survey_keys, worker, survey, draft, now, ctx.settings
+            )
     except Problem as problem:
-        await ui.send(worker, problem.key, **problem.params)
+        await ctx.ui.send(worker, problem.key, **problem.params)
         return
     if draft.preview:
-        await ui.send(worker, "surveys.preview_done", _back(ui, survey.id or 0))
+        await ctx.ui.send(worker, "surveys.preview_done", _back(ctx.ui, survey.id or 0))
         return
-    await ui.send(worker, "surveys.thanks", closes=survey.closes_at)
+    await ctx.ui.send(worker, "surveys.thanks", closes=survey.closes_at)
 
 
 @router.callback_query(AnswerCB.filter())
 async def press(
-    query: CallbackQuery,
-    callback_data: AnswerCB,
-    uow: UnitOfWork,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    survey_keys: SurveyKeys,
+    query: CallbackQuery, callback_data: AnswerCB, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:
-    worker, now = query.from_user.id, clock.now()
+    worker, now = query.from_user.id, ctx.now()
     try:
         survey, draft = await survey_answers.current(
-            uow, survey_keys, worker, callback_data.survey_id, now
+            ctx.uow, survey_keys, worker, callback_data.survey_id, now
         )
         draft.answer = survey_answers.apply(
             survey, draft.answer, callback_data.press, callback_data.value
         )
     except Problem as problem:
-        await ui.send(worker, problem.key, **problem.params)
+        await ctx.ui.send(worker, problem.key, **problem.params)
         return
-    await survey_answers.keep_draft(uow, survey_keys, worker, draft, now, settings.zone)
-    await show_page(ui, worker, survey, draft)
+    await survey_answers.keep_draft(ctx.uow, survey_keys, worker, draft, now, ctx.settings.zone)
+    await show_page(ctx.ui, worker, survey, draft)
 
 
 @router.message(StateFilter(None), TEXT_INPUT, OnSurveyPage())
-async def typed(
-    message: Message,
-    draft: Draft,
-    uow: UnitOfWork,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    survey_keys: SurveyKeys,
-) -> None:
+async def typed(message: Message, draft: Draft, survey_keys: SurveyKeys, ctx: Ctx) -> None:
     assert message.from_user is not None
-    worker, now = message.from_user.id, clock.now()
+    worker, now = message.from_user.id, ctx.now()
     try:
-        survey, draft = await survey_answers.current(uow, survey_keys, worker, None, now, draft)
+        survey, draft = await survey_answers.current(ctx.uow, survey_keys, worker, None, now, draft)
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
     try:
         survey_answers.apply_text(survey, draft.answer, message.text or "")
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
     else:
-        await survey_answers.keep_draft(uow, survey_keys, worker, draft, now, settings.zone)
-    await show_page(ui, message.chat.id, survey, draft)
+        await survey_answers.keep_draft(ctx.uow, survey_keys, worker, draft, now, ctx.settings.zone)
+    await show_page(ctx.ui, message.chat.id, survey, draft)
 
 
 @router.message(StateFilter(None), ~F.text.startswith("/"), OnSurveyPage())
-async def use_buttons(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "surveys.use_buttons")
+async def use_buttons(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "surveys.use_buttons")

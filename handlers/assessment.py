@@ -5,25 +5,24 @@ summary per instructor; instructors see their own result only."""
 from __future__ import annotations
 
 from aiogram import Bot, F
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.callbacks import AssessCB, MenuCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
 from bot.presentation.document_views import cn_date
 from bot.presentation.exports import workbook
-from bot.presentation.ui import Ui, button, keyboard
+from bot.presentation.ui import button, keyboard
 from bot.presentation.word import Documents
 from bot.services import assessment, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.filters import SENDS_FILE, TEXT_INPUT, RoleFilter
-from storage.models import Role, User
-from storage.uow import UnitOfWork
+from storage.models import Role
 
 router = Blueprint("assessment")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
@@ -41,18 +40,10 @@ def _year(clock: Clock, settings: Settings) -> int:
 
 
 @router.callback_query(MenuCB.filter(F.action == "assessment"), LIAISON)
-async def ranking(
-    query: CallbackQuery,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    await state.clear()
-    year = _year(clock, settings)
-    found = await assessment.results(uow, user, year, settings)
+async def ranking(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    year = _year(ctx.clock, ctx.settings)
+    found = await assessment.results(ctx.uow, ctx.member, year, ctx.settings)
     rows = [
         [
             button(f"📝 {r.user.display_name}", AssessCB(action="score", user_id=r.user.id or 0)),
@@ -60,9 +51,9 @@ async def ranking(
         ]
         for r in found[:20]
     ]
-    rows.append([button(ui.label("labels.assessment_export"), AssessCB(action="export"))])
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await ui.show(
+    rows.append([button(ctx.ui.label("labels.assessment_export"), AssessCB(action="export"))])
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    await ctx.ui.show(
         "assessment.ranking",
         keyboard(rows),
         year=year,
@@ -80,102 +71,75 @@ async def ranking(
 
 
 @router.callback_query(AssessCB.filter(F.action == "score"), LIAISON)
-async def ask_scores(
-    query: CallbackQuery, callback_data: AssessCB, state: FSMContext, ui: Ui
-) -> None:
-    await state.set_state(Scores.entry)
-    await state.set_data({"user_id": callback_data.user_id})
-    back = keyboard([[button(ui.label("labels.cancel"), MenuCB(action="assessment"))]])
-    await ui.show("assessment.ask_scores", back)
+async def ask_scores(query: CallbackQuery, callback_data: AssessCB, ctx: Ctx) -> None:
+    await ctx.form_state.set_state(Scores.entry)
+    await ctx.form_state.set_data({"user_id": callback_data.user_id})
+    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action="assessment"))]])
+    await ctx.ui.show("assessment.ask_scores", back)
 
 
 @router.message(Scores.entry, TEXT_INPUT, LIAISON)
-async def got_scores(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    user_id = int((await state.get_data())["user_id"])
+async def got_scores(message: Message, ctx: Ctx) -> None:
+    user_id = int((await ctx.form_state.get_data())["user_id"])
     try:
         mine, theirs = assessment.parse_scores(message.text or "")
         person = await assessment.enter(
-            uow, user, user_id, _year(clock, settings), mine, theirs, clock.now()
+            ctx.uow, ctx.member, user_id, _year(ctx.clock, ctx.settings), mine, theirs, ctx.now()
         )
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.clear()
-    back = keyboard([[button(ui.label("labels.assessment_back"), MenuCB(action="assessment"))]])
-    await ui.send(
+    await ctx.form_state.clear()
+    back = keyboard([[button(ctx.ui.label("labels.assessment_back"), MenuCB(action="assessment"))]])
+    await ctx.ui.send(
         message.chat.id, "assessment.saved", back, name=person.display_name, own=mine, others=theirs
     )
 
 
 @router.callback_query(AssessCB.filter(F.action == "summary"), LIAISON)
 async def summary(
-    query: CallbackQuery,
-    callback_data: AssessCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-    documents: Documents,
+    query: CallbackQuery, callback_data: AssessCB, bot: Bot, documents: Documents, ctx: Ctx
 ) -> None:
-    year = _year(clock, settings)
-    found = await assessment.results(uow, user, year, settings)
+    year = _year(ctx.clock, ctx.settings)
+    found = await assessment.results(ctx.uow, ctx.member, year, ctx.settings)
     match = [r for r in found if r.user.id == callback_data.user_id]
     if not match:
         raise AccessDenied()
     person = match[0]
-    union = (await orgs.org_of(uow, person.user)).name
-    today = cn_date(clock.now().astimezone(settings.zone).date())
-    chinese = ui.for_locale("zh")  # union documents are written in Chinese
-    context = views.assessment_document(chinese, person, len(found), union, year, today, settings)
+    union = (await orgs.org_of(ctx.uow, person.user)).name
+    today = cn_date(ctx.now().astimezone(ctx.settings.zone).date())
+    chinese = ctx.ui.for_locale("zh")  # union documents are written in Chinese
+    context = views.assessment_document(
+        chinese, person, len(found), union, year, today, ctx.settings
+    )
     data = await documents.render("assessment", context)
     name = f"{chinese.label('labels.assessment_file')}-{person.user.display_name}-{year}.docx"
     await bot.send_document(query.from_user.id, BufferedInputFile(data, filename=name))
 
 
 @router.callback_query(AssessCB.filter(F.action == "export"), LIAISON, flags=SENDS_FILE)
-async def export(
-    query: CallbackQuery,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-    offload: Offloader,
-) -> None:
-    year = _year(clock, settings)
-    found = await assessment.results(uow, user, year, settings)
-    unions = {o.id or 0: o.name for o in await orgs.visible_orgs(uow, user)}
-    await ui.send(query.from_user.id, "assessment.exporting", count=len(found))
-    data = await offload.run(workbook, views.assessment_sheets(ui, found, unions))
+async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
+    year = _year(ctx.clock, ctx.settings)
+    found = await assessment.results(ctx.uow, ctx.member, year, ctx.settings)
+    unions = {o.id or 0: o.name for o in await orgs.visible_orgs(ctx.uow, ctx.member)}
+    await ctx.ui.send(query.from_user.id, "assessment.exporting", count=len(found))
+    data = await offload.run(workbook, views.assessment_sheets(ctx.ui, found, unions))
     await bot.send_document(
         query.from_user.id,
-        BufferedInputFile(data, filename=f"{ui.label('labels.assessment_file')}-{year}.xlsx"),
+        BufferedInputFile(data, filename=f"{ctx.ui.label('labels.assessment_file')}-{year}.xlsx"),
     )
 
 
 @router.callback_query(MenuCB.filter(F.action == "assessment"), INSTRUCTOR)
-async def mine(
-    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    year = _year(clock, settings)
-    result, cohort = await assessment.own(uow, user, year, settings)
-    back = keyboard([[button(ui.label("labels.back_to_menu"), MenuCB(action="home"))]])
-    await ui.show(
+async def mine(query: CallbackQuery, ctx: Ctx) -> None:
+    year = _year(ctx.clock, ctx.settings)
+    result, cohort = await assessment.own(ctx.uow, ctx.member, year, ctx.settings)
+    back = keyboard([[button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))]])
+    await ctx.ui.show(
         "assessment.mine",
         back,
         year=year,
-        rows=views.assessment_rows(ui, result),
+        rows=views.assessment_rows(ctx.ui, result),
         records=result.records,
         evaluation=result.evaluation,
         total=result.total,

@@ -12,7 +12,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.callbacks import AssignCB, MenuCB
-from bot.clock import Clock
 from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import enum_labels
@@ -25,7 +24,6 @@ from bot.sender import Sender
 from bot.services import assignments
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
-from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
@@ -50,11 +48,9 @@ class Pick(StatesGroup):
 
 # ----- lists -----
 @router.callback_query(MenuCB.filter(F.action == "assignments"))
-async def listing(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    await state.clear()
-    await show_list(ui, query.from_user.id, uow, user)
+async def listing(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
 
 
 async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
@@ -145,7 +141,7 @@ async def _create(
         date.fromisoformat(form["due"]),
         form["description"],
         chosen,
-        ctx.clock.now(),
+        ctx.now(),
         ctx.settings,
     )
     await state.clear()
@@ -216,17 +212,10 @@ async def show_pick(
 
 
 @router.callback_query(Pick.people, AssignCB.filter(F.action == "pick"), LIAISON)
-async def toggle(
-    query: CallbackQuery,
-    callback_data: AssignCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    people = await assignments.audience(uow, user)
-    chosen = await toggle_chosen(state, callback_data.user_id, people)
-    await show_pick(ui, query.from_user.id, uow, user, chosen)
+async def toggle(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
+    people = await assignments.audience(ctx.uow, ctx.member)
+    chosen = await toggle_chosen(ctx.form_state, callback_data.user_id, people)
+    await show_pick(ctx.ui, query.from_user.id, ctx.uow, ctx.member, chosen)
 
 
 @router.callback_query(Pick.people, AssignCB.filter(F.action == "send"), LIAISON)
@@ -276,62 +265,45 @@ async def show_ledger(ui: Ui, chat_id: int, found: assignments.Ledger) -> None:
 
 
 @router.callback_query(AssignCB.filter((F.action == "") & (F.assignment_id > 0)), LIAISON)
-async def ledger(
-    query: CallbackQuery, callback_data: AssignCB, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    found = await assignments.ledger(uow, user, callback_data.assignment_id)
-    await show_ledger(ui, query.from_user.id, found)
+async def ledger(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
+    found = await assignments.ledger(ctx.uow, ctx.member, callback_data.assignment_id)
+    await show_ledger(ctx.ui, query.from_user.id, found)
 
 
 # ----- the instructor's side -----
 @router.callback_query(AssignCB.filter(F.action == "accept"), INSTRUCTOR)
-async def accept(
-    query: CallbackQuery,
-    callback_data: AssignCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def accept(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     task = await assignments.respond(
-        uow, user, callback_data.assignment_id, "accepted", clock.now(), settings
+        ctx.uow, ctx.member, callback_data.assignment_id, "accepted", ctx.now(), ctx.settings
     )
-    await ui.send(query.from_user.id, "assignments.accepted", due=task.due_on)
+    await ctx.ui.send(query.from_user.id, "assignments.accepted", due=task.due_on)
 
 
 @router.callback_query(AssignCB.filter(F.action == "decline"), INSTRUCTOR)
-async def decline(query: CallbackQuery, callback_data: AssignCB, state: FSMContext, ui: Ui) -> None:
-    await state.set_state(Answer.reason)
-    await state.set_data({"assignment_id": callback_data.assignment_id})
-    back = keyboard([[button(ui.label("labels.cancel"), MenuCB(action="assignments"))]])
-    await ui.send(query.from_user.id, "assignments.ask_reason", back, max=assignments.REASON_MAX)
+async def decline(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
+    await ctx.form_state.set_state(Answer.reason)
+    await ctx.form_state.set_data({"assignment_id": callback_data.assignment_id})
+    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action="assignments"))]])
+    await ctx.ui.send(
+        query.from_user.id, "assignments.ask_reason", back, max=assignments.REASON_MAX
+    )
 
 
 @router.message(Answer.reason, TEXT_INPUT, INSTRUCTOR)
-async def got_reason(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    sender: Sender,
-) -> None:
-    assignment_id = int((await state.get_data())["assignment_id"])
+async def got_reason(message: Message, sender: Sender, ctx: Ctx) -> None:
+    assignment_id = int((await ctx.form_state.get_data())["assignment_id"])
     try:
         declined = await assignments.decline(
-            uow, user, assignment_id, message.text or "", clock.now(), settings
+            ctx.uow, ctx.member, assignment_id, message.text or "", ctx.now(), ctx.settings
         )
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.clear()
+    await ctx.form_state.clear()
     task = declined.assignment
     await tell_each(
         sender,
-        ui,
+        ctx.ui,
         declined.liaisons,
         "assignments.declined_for_liaison",
         name=declined.instructor,
@@ -339,41 +311,32 @@ async def got_reason(
         due=task.due_on,
         reason=declined.reason,
     )
-    await ui.send(
+    await ctx.ui.send(
         message.chat.id,
         "assignments.declined",
-        back_to_menu(ui),
+        back_to_menu(ctx.ui),
         names="、".join(liaison.display_name for liaison in declined.liaisons),
     )
 
 
 @router.message(Answer.reason, INSTRUCTOR)
-async def needs_reason(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.text_expected")
+async def needs_reason(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
 @router.callback_query(AssignCB.filter(F.action == "done"), INSTRUCTOR)
-async def mark_done(
-    query: CallbackQuery, callback_data: AssignCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
-) -> None:
-    await assignments.done(uow, user, callback_data.assignment_id, clock.now())
-    await ui.send(query.from_user.id, "assignments.marked_done")
-    await show_list(ui, query.from_user.id, uow, user)
+async def mark_done(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
+    await assignments.done(ctx.uow, ctx.member, callback_data.assignment_id, ctx.now())
+    await ctx.ui.send(query.from_user.id, "assignments.marked_done")
+    await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
 
 
 @router.callback_query(AssignCB.filter(F.action == "export"), LIAISON)
 async def export(
-    query: CallbackQuery,
-    callback_data: AssignCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    bot: Bot,
-    offload: Offloader,
+    query: CallbackQuery, callback_data: AssignCB, bot: Bot, offload: Offloader, ctx: Ctx
 ) -> None:
-    found = await assignments.ledger(uow, user, callback_data.assignment_id)
-    data = await offload.run(workbook, views.ledger_sheets(ui, found))
-    name = (
-        f"{ui.label('labels.assignment_file')}-{found.assignment.id}-{found.assignment.due_on}.xlsx"
-    )
+    found = await assignments.ledger(ctx.uow, ctx.member, callback_data.assignment_id)
+    data = await offload.run(workbook, views.ledger_sheets(ctx.ui, found))
+    task = found.assignment
+    name = f"{ctx.ui.label('labels.assignment_file')}-{task.id}-{task.due_on}.xlsx"
     await bot.send_document(query.from_user.id, BufferedInputFile(data, filename=name))

@@ -5,19 +5,17 @@ audiences wait for a second liaison's approval; a progress message counts the de
 from __future__ import annotations
 
 from aiogram import Bot, F
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import BroadcastCB, MenuCB
-from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.notify import tell_each
 from bot.presentation.ui import Ui, button, keyboard
 from bot.sender import Sender
 from bot.services import broadcasts
 from bot.services.errors import Problem
-from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
 from storage.models import Broadcast, BroadcastStatus, Role, User
@@ -34,32 +32,28 @@ class Compose(StatesGroup):
 
 
 @router.callback_query(MenuCB.filter(F.action == "broadcast"))
-async def listing(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    await state.clear()
-    found = await broadcasts.mine(uow, user)
-    rows = [[button(ui.label("labels.broadcast_new"), BroadcastCB(action="new"))]]
+async def listing(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    found = await broadcasts.mine(ctx.uow, ctx.member)
+    rows = [[button(ctx.ui.label("labels.broadcast_new"), BroadcastCB(action="new"))]]
     rows += [
         [
             button(
-                f"{b.created_at.astimezone(ui.renderer.zone):%m-%d %H:%M} "
-                f"{ui.enum(b.status)} · {b.text[:20]}",
+                f"{b.created_at.astimezone(ctx.ui.renderer.zone):%m-%d %H:%M} "
+                f"{ctx.ui.enum(b.status)} · {b.text[:20]}",
                 BroadcastCB(action="show", value=b.id or 0),
             )
         ]
         for b in found
     ]
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await ui.show("broadcasts.list", keyboard(rows), count=len(found))
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    await ctx.ui.show("broadcasts.list", keyboard(rows), count=len(found))
 
 
 @router.callback_query(BroadcastCB.filter(F.action == "show"))
-async def show(
-    query: CallbackQuery, callback_data: BroadcastCB, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    found = await broadcasts.counts(uow, user, callback_data.value)
-    await ui.show(
+async def show(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx) -> None:
+    found = await broadcasts.counts(ctx.uow, ctx.member, callback_data.value)
+    await ctx.ui.show(
         "broadcasts.progress",
         sent=found.counts["sent"],
         failed=found.counts["failed"],
@@ -70,47 +64,45 @@ async def show(
 
 
 @router.callback_query(BroadcastCB.filter(F.action == "new"))
-async def new(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
-    await state.set_state(Compose.text)
-    back = keyboard([[button(ui.label("labels.cancel"), MenuCB(action="broadcast"))]])
-    await ui.show("broadcasts.ask_text", back, max=broadcasts.TEXT_MAX)
+async def new(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.set_state(Compose.text)
+    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action="broadcast"))]])
+    await ctx.ui.show("broadcasts.ask_text", back, max=broadcasts.TEXT_MAX)
 
 
 @router.message(Compose.text, TEXT_INPUT)
-async def got_text(
-    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
+async def got_text(message: Message, ctx: Ctx) -> None:
     try:
         text = broadcasts.parse_text(message.text or "")
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.update_data(text=text)
-    await state.set_state(Compose.audience)
-    unions = await broadcasts.audience_orgs(uow, user)
+    await ctx.form_state.update_data(text=text)
+    await ctx.form_state.set_state(Compose.audience)
+    unions = await broadcasts.audience_orgs(ctx.uow, ctx.member)
     rows = [[button(o.name, BroadcastCB(action="org", value=o.id or 0))] for o in unions[:40]]
-    rows.append([button(ui.label("labels.cancel"), MenuCB(action="broadcast"))])
-    await ui.send(message.chat.id, "broadcasts.ask_org", keyboard(rows))
+    rows.append([button(ctx.ui.label("labels.cancel"), MenuCB(action="broadcast"))])
+    await ctx.ui.send(message.chat.id, "broadcasts.ask_org", keyboard(rows))
 
 
 @router.message(Compose.text)
-async def needs_text(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.text_expected")
+async def needs_text(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
 @router.callback_query(Compose.audience, BroadcastCB.filter(F.action == "org"))
-async def chose_org(query: CallbackQuery, callback_data: BroadcastCB, ui: Ui) -> None:
+async def chose_org(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx) -> None:
     rows = [
         [
             button(
-                ui.label(f"labels.broadcast_role_{role}"),
+                ctx.ui.label(f"labels.broadcast_role_{role}"),
                 BroadcastCB(action="role", value=callback_data.value, role=role),
             )
         ]
         for role in broadcasts.ROLES
     ]
-    rows.append([button(ui.label("labels.cancel"), MenuCB(action="broadcast"))])
-    await ui.show("broadcasts.ask_role", keyboard(rows))
+    rows.append([button(ctx.ui.label("labels.cancel"), MenuCB(action="broadcast"))])
+    await ctx.ui.show("broadcasts.ask_role", keyboard(rows))
 
 
 def _notice(ui: Ui, text: str, user: User, union: str) -> str:
@@ -118,41 +110,37 @@ def _notice(ui: Ui, text: str, user: User, union: str) -> str:
 
 
 @router.callback_query(Compose.audience, BroadcastCB.filter(F.action == "role"))
-async def chose_role(
-    query: CallbackQuery,
-    callback_data: BroadcastCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    settings: Settings,
-) -> None:
-    people = await broadcasts.recipients(uow, user, callback_data.value, callback_data.role)
-    await state.update_data(org_id=callback_data.value, role=callback_data.role)
+async def chose_role(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx) -> None:
+    people = await broadcasts.recipients(
+        ctx.uow, ctx.member, callback_data.value, callback_data.role
+    )
+    await ctx.form_state.update_data(org_id=callback_data.value, role=callback_data.role)
     rows = [
-        [button(ui.label("labels.broadcast_test"), BroadcastCB(action="test"))],
+        [button(ctx.ui.label("labels.broadcast_test"), BroadcastCB(action="test"))],
         [
-            button(ui.label("labels.cancel"), MenuCB(action="broadcast")),
-            button(ui.label("labels.broadcast_send", n=len(people)), BroadcastCB(action="send")),
+            button(ctx.ui.label("labels.cancel"), MenuCB(action="broadcast")),
+            button(
+                ctx.ui.label("labels.broadcast_send", n=len(people)), BroadcastCB(action="send")
+            ),
         ],
     ]
-    await ui.show(
+    await ctx.ui.show(
         "broadcasts.preview",
         keyboard(rows) if people else keyboard([rows[1][:1]]),  # nobody: only Cancel
         count=len(people),
-        approval=len(people) > settings.broadcast_approval_above,
-        limit=settings.broadcast_approval_above,
-        body=(await state.get_data())["text"],
+        approval=len(people) > ctx.settings.broadcast_approval_above,
+        limit=ctx.settings.broadcast_approval_above,
+        body=(await ctx.form_state.get_data())["text"],
     )
 
 
 @router.callback_query(Compose.audience, BroadcastCB.filter(F.action == "test"))
-async def test(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    data = await state.get_data()
-    union = await broadcasts.union_of(uow, user)
-    await ui.send_html(query.from_user.id, _notice(ui, str(data["text"]), user, union))
+async def test(query: CallbackQuery, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
+    union = await broadcasts.union_of(ctx.uow, ctx.member)
+    await ctx.ui.send_html(
+        query.from_user.id, _notice(ctx.ui, str(data["text"]), ctx.member, union)
+    )
 
 
 async def _start_progress(
@@ -171,67 +159,57 @@ async def _start_progress(
 
 
 @router.callback_query(Compose.audience, BroadcastCB.filter(F.action == "send"))
-async def send(
-    query: CallbackQuery,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-    sender: Sender,
-) -> None:
-    data = await state.get_data()
+async def send(query: CallbackQuery, bot: Bot, sender: Sender, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
     if "org_id" not in data:
         raise Problem("common.expired_button")
     broadcast = await broadcasts.create(
-        uow, user, int(data["org_id"]), str(data["role"]), str(data["text"]), clock.now(), settings
+        ctx.uow,
+        ctx.member,
+        int(data["org_id"]),
+        str(data["role"]),
+        str(data["text"]),
+        ctx.now(),
+        ctx.settings,
     )
-    await state.clear()  # a second tap finds nothing to send
+    await ctx.form_state.clear()  # a second tap finds nothing to send
     if broadcast.status is BroadcastStatus.sending:
-        await _start_progress(bot, ui, uow, broadcast, query.from_user.id)
+        await _start_progress(bot, ctx.ui, ctx.uow, broadcast, query.from_user.id)
         return
-    union, asked = await broadcasts.request_approval(uow, broadcast)
+    union, asked = await broadcasts.request_approval(ctx.uow, broadcast)
     if not asked:
-        await ui.show(
+        await ctx.ui.show(
             "broadcasts.no_approver",
-            back_to_menu(ui),
+            back_to_menu(ctx.ui),
             count=broadcast.total,
-            limit=settings.broadcast_approval_above,
+            limit=ctx.settings.broadcast_approval_above,
         )
         return
-    await ui.show(
+    await ctx.ui.show(
         "broadcasts.awaiting",
-        back_to_menu(ui),
+        back_to_menu(ctx.ui),
         count=broadcast.total,
         union=union.name if union else "",
         names="、".join(u.display_name for u in asked),
     )
     await tell_each(
         sender,
-        ui,
+        ctx.ui,
         asked,
         "broadcasts.approve_request",
         ("labels.broadcast_approve", BroadcastCB(action="approve", value=broadcast.id or 0)),
-        author=user.display_name,
+        author=ctx.member.display_name,
         count=broadcast.total,
         body=broadcast.text,
     )
 
 
 @router.callback_query(BroadcastCB.filter(F.action == "approve"))
-async def approve(
-    query: CallbackQuery,
-    callback_data: BroadcastCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    bot: Bot,
-) -> None:
-    approved = await broadcasts.approve(uow, user, callback_data.value, clock.now())
+async def approve(query: CallbackQuery, callback_data: BroadcastCB, bot: Bot, ctx: Ctx) -> None:
+    approved = await broadcasts.approve(ctx.uow, ctx.member, callback_data.value, ctx.now())
     broadcast, author = approved.broadcast, approved.author
-    await ui.send(query.from_user.id, "broadcasts.approved", count=broadcast.total)
+    await ctx.ui.send(query.from_user.id, "broadcasts.approved", count=broadcast.total)
     if author is not None:
-        await _start_progress(bot, ui.for_locale(author.locale), uow, broadcast, author.telegram_id)
+        await _start_progress(
+            bot, ctx.ui.for_locale(author.locale), ctx.uow, broadcast, author.telegram_id
+        )

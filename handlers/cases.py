@@ -8,7 +8,6 @@ from typing import Any
 
 from aiogram import F
 from aiogram.filters import Command, StateFilter
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -33,6 +32,7 @@ from bot.callbacks import (
     TopicsCB,
 )
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import cases, enterprises, rounds, supervision
 from bot.services.errors import Problem
@@ -194,16 +194,10 @@ CASES_PER_PAGE = 10
 
 @router.callback_query(MenuCB.filter(F.action == "cases"))
 @router.callback_query(CaseListCB.filter())
-async def list_cases(
-    query: CallbackQuery,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    callback_data: CaseListCB | MenuCB,
-) -> None:
-    views = await cases.my_cases(uow, user, clock.now(), settings.zone, settings.legal)
+async def list_cases(query: CallbackQuery, callback_data: CaseListCB | MenuCB, ctx: Ctx) -> None:
+    views = await cases.my_cases(
+        ctx.uow, ctx.member, ctx.now(), ctx.settings.zone, ctx.settings.legal
+    )
     pages = max(1, -(-len(views) // CASES_PER_PAGE))
     page = callback_data.page if isinstance(callback_data, CaseListCB) else 1
     page = min(max(page, 1), pages)
@@ -211,10 +205,10 @@ async def list_cases(
     items = [
         {
             "name": "、".join(e.name for e in v.enterprises),
-            "type": ui.enum(v.case.case_type),
+            "type": ctx.ui.enum(v.case.case_type),
             "year": v.case.year,
-            "stage": ui.enum(v.case.stage),
-            "next": _next_deadline(ui, v),
+            "stage": ctx.ui.enum(v.case.stage),
+            "next": _next_deadline(ctx.ui, v),
         }
         for v in shown
     ]
@@ -224,39 +218,34 @@ async def list_cases(
     ]
     nav = []
     if page > 1:
-        nav.append(button(ui.label("labels.prev_page"), CaseListCB(page=page - 1)))
+        nav.append(button(ctx.ui.label("labels.prev_page"), CaseListCB(page=page - 1)))
     if page < pages:
-        nav.append(button(ui.label("labels.next_page"), CaseListCB(page=page + 1)))
+        nav.append(button(ctx.ui.label("labels.next_page"), CaseListCB(page=page + 1)))
     rows.append(nav)
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
     title = (
-        "labels.my_cases_title" if user.role is Role.instructor else "labels.subtree_cases_title"
+        "labels.my_cases_title"
+        if ctx.member.role is Role.instructor
+        else "labels.subtree_cases_title"
     )
-    text = ui.text("cases.list", items=items, title=ui.label(title))
+    text = ctx.ui.text("cases.list", items=items, title=ctx.ui.label(title))
     if pages > 1:
-        text += "\n" + ui.text("cases.page", page=page, pages=pages)
+        text += "\n" + ctx.ui.text("cases.page", page=page, pages=pages)
     pressed = query.message if isinstance(query.message, Message) else None
-    await ui.edit_or_send_html(pressed, query.from_user.id, text, keyboard(rows))  # in place
+    await ctx.ui.edit_or_send_html(pressed, query.from_user.id, text, keyboard(rows))  # in place
 
 
 @router.callback_query(TimelineCB.filter())
-async def show_timeline(
-    query: CallbackQuery,
-    callback_data: TimelineCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    settings: Settings,
-) -> None:
-    entries = await cases.timeline(uow, user, callback_data.case_id, settings.zone)
+async def show_timeline(query: CallbackQuery, callback_data: TimelineCB, ctx: Ctx) -> None:
+    entries = await cases.timeline(ctx.uow, ctx.member, callback_data.case_id, ctx.settings.zone)
     items = [
-        {"when": _when(ui, e), "text": ui.text(f"cases.tl_{e.kind}", **_shown(ui, e))}
+        {"when": _when(ctx.ui, e), "text": ctx.ui.text(f"cases.tl_{e.kind}", **_shown(ctx.ui, e))}
         for e in entries
     ]
     back = keyboard(
-        [[button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))]]
+        [[button(ctx.ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))]]
     )
-    await ui.show("cases.timeline", back, items=items)
+    await ctx.ui.show("cases.timeline", back, items=items)
 
 
 def _when(ui: Ui, entry: cases.TimelineEntry) -> str:
@@ -280,61 +269,55 @@ def _shown(ui: Ui, entry: cases.TimelineEntry) -> dict[str, Any]:
 
 
 @router.callback_query(CaseCB.filter())
-async def open_case_card(
-    query: CallbackQuery,
-    callback_data: CaseCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    await state.clear()
-    await show_card(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
+async def open_case_card(query: CallbackQuery, callback_data: CaseCB, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_card(
+        ctx.ui,
+        query.from_user.id,
+        ctx.uow,
+        ctx.member,
+        callback_data.case_id,
+        ctx.clock,
+        ctx.settings,
+    )
 
 
 @router.callback_query(CasePageCB.filter())
-async def turn_card_page(
-    query: CallbackQuery,
-    callback_data: CasePageCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def turn_card_page(query: CallbackQuery, callback_data: CasePageCB, ctx: Ctx) -> None:
     """⋯ 更多 / back to the main page: the same card, its page turned in place."""
     shown = query.message if isinstance(query.message, Message) else None
     await show_card(
-        ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings,
-        callback_data.more, shown,
-    )  # fmt: skip
+        ctx.ui,
+        query.from_user.id,
+        ctx.uow,
+        ctx.member,
+        callback_data.case_id,
+        ctx.clock,
+        ctx.settings,
+        callback_data.more,
+        shown,
+    )
 
 
 @router.callback_query(NewCaseCB.filter(F.case_type == ""), INSTRUCTOR)
-async def choose_type(
-    query: CallbackQuery, callback_data: NewCaseCB, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    enterprise = await enterprises.visible(uow, user, callback_data.enterprise_id)
+async def choose_type(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) -> None:
+    enterprise = await enterprises.visible(ctx.uow, ctx.member, callback_data.enterprise_id)
     rows = [
         [
             button(
-                ui.enum(t),
+                ctx.ui.enum(t),
                 NewCaseCB(enterprise_id=callback_data.enterprise_id, case_type=t.value),
             )
         ]
         for t in CaseType
     ]
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await ui.show("cases.choose_type", keyboard(rows), enterprise=enterprise.name)
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    await ctx.ui.show("cases.choose_type", keyboard(rows), enterprise=enterprise.name)
 
 
 @router.callback_query(NewCaseCB.filter((F.case_type != "") & (F.year == 0)), INSTRUCTOR)
-async def choose_year(
-    query: CallbackQuery, callback_data: NewCaseCB, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    this_year = today_in(settings.zone, clock.now()).year
+async def choose_year(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) -> None:
+    this_year = today_in(ctx.settings.zone, ctx.now()).year
     row = [
         button(
             str(year),
@@ -346,32 +329,32 @@ async def choose_year(
         )
         for year in (this_year, this_year + 1)
     ]
-    await ui.show(
+    await ctx.ui.show(
         "cases.choose_year",
-        keyboard([row, [button(ui.label("labels.cancel"), MenuCB(action="home"))]]),
+        keyboard([row, [button(ctx.ui.label("labels.cancel"), MenuCB(action="home"))]]),
     )
 
 
 @router.callback_query(NewCaseCB.filter(F.year > 0), INSTRUCTOR)
-async def create(
-    query: CallbackQuery,
-    callback_data: NewCaseCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    today = today_in(settings.zone, clock.now())
+async def create(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) -> None:
+    today = today_in(ctx.settings.zone, ctx.now())
     year = cases.parse_year(str(callback_data.year), today)
     try:
         case_type = CaseType(callback_data.case_type)
     except ValueError:
         raise Problem("common.expired_button") from None
     case = await cases.open_case(
-        uow, user, callback_data.enterprise_id, case_type, year, clock.now(), settings.zone
+        ctx.uow,
+        ctx.member,
+        callback_data.enterprise_id,
+        case_type,
+        year,
+        ctx.now(),
+        ctx.settings.zone,
     )
-    await show_card(ui, query.from_user.id, uow, user, case.id or 0, clock, settings)
+    await show_card(
+        ctx.ui, query.from_user.id, ctx.uow, ctx.member, case.id or 0, ctx.clock, ctx.settings
+    )
 
 
 # ----- several enterprises, sharing -----
@@ -380,69 +363,56 @@ class AddEnterprise(StatesGroup):
 
 
 @router.callback_query(CaseEnterpriseCB.filter(F.enterprise_id == 0), INSTRUCTOR)
-async def ask_enterprise(
-    query: CallbackQuery,
-    callback_data: CaseEnterpriseCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    await cases.editable(uow, user, callback_data.case_id)
-    await state.set_state(AddEnterprise.query)
-    await state.set_data({"case_id": callback_data.case_id})
-    back = keyboard([[button(ui.label("labels.cancel"), CaseCB(case_id=callback_data.case_id))]])
-    await ui.show("cases.add_enterprise_prompt", back)
+async def ask_enterprise(query: CallbackQuery, callback_data: CaseEnterpriseCB, ctx: Ctx) -> None:
+    await cases.editable(ctx.uow, ctx.member, callback_data.case_id)
+    await ctx.form_state.set_state(AddEnterprise.query)
+    await ctx.form_state.set_data({"case_id": callback_data.case_id})
+    back = keyboard(
+        [[button(ctx.ui.label("labels.cancel"), CaseCB(case_id=callback_data.case_id))]]
+    )
+    await ctx.ui.show("cases.add_enterprise_prompt", back)
 
 
 @router.message(AddEnterprise.query, TEXT_INPUT, INSTRUCTOR)
-async def search_enterprise(
-    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    case_id = int((await state.get_data())["case_id"])
-    found = await enterprises.search(uow, user, message.text or "")
+async def search_enterprise(message: Message, ctx: Ctx) -> None:
+    case_id = int((await ctx.form_state.get_data())["case_id"])
+    found = await enterprises.search(ctx.uow, ctx.member, message.text or "")
     rows = [
         [button(e.name, CaseEnterpriseCB(case_id=case_id, enterprise_id=e.id or 0))] for e in found
     ]
-    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
-    await ui.send(message.chat.id, "enterprises.search_results", keyboard(rows), count=len(found))
+    rows.append([button(ctx.ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
+    await ctx.ui.send(
+        message.chat.id, "enterprises.search_results", keyboard(rows), count=len(found)
+    )
 
 
 @router.callback_query(CaseEnterpriseCB.filter(F.enterprise_id > 0), INSTRUCTOR)
-async def add_enterprise(
-    query: CallbackQuery,
-    callback_data: CaseEnterpriseCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def add_enterprise(query: CallbackQuery, callback_data: CaseEnterpriseCB, ctx: Ctx) -> None:
     await cases.add_enterprise(
-        uow, user, callback_data.case_id, callback_data.enterprise_id, clock.now()
+        ctx.uow, ctx.member, callback_data.case_id, callback_data.enterprise_id, ctx.now()
     )
-    await state.clear()
-    await show_card(ui, query.from_user.id, uow, user, callback_data.case_id, clock, settings)
+    await ctx.form_state.clear()
+    await show_card(
+        ctx.ui,
+        query.from_user.id,
+        ctx.uow,
+        ctx.member,
+        callback_data.case_id,
+        ctx.clock,
+        ctx.settings,
+    )
 
 
 @router.callback_query(ShareCB.filter(), INSTRUCTOR)
-async def share(
-    query: CallbackQuery,
-    callback_data: ShareCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-) -> None:
+async def share(query: CallbackQuery, callback_data: ShareCB, ctx: Ctx) -> None:
     case_id = callback_data.case_id
     if callback_data.user_id:
-        current = await cases.sharing(uow, user, case_id)
+        current = await cases.sharing(ctx.uow, ctx.member, case_id)
         now_shared = any(u.id == callback_data.user_id for u in current.shared)
         await cases.set_share(
-            uow, user, case_id, callback_data.user_id, not now_shared, clock.now()
+            ctx.uow, ctx.member, case_id, callback_data.user_id, not now_shared, ctx.now()
         )
-    found = await cases.sharing(uow, user, case_id)
+    found = await cases.sharing(ctx.uow, ctx.member, case_id)
     rows = [
         [button(f"✅ {u.display_name}"[:60], ShareCB(case_id=case_id, user_id=u.id or 0))]
         for u in found.shared
@@ -451,8 +421,8 @@ async def share(
         [button(f"➕ {u.display_name}"[:60], ShareCB(case_id=case_id, user_id=u.id or 0))]
         for u in found.candidates[:20]
     ]
-    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
-    await ui.show(
+    rows.append([button(ctx.ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
+    await ctx.ui.show(
         "cases.sharing",
         keyboard(rows),
         shared="、".join(u.display_name for u in found.shared),
@@ -460,13 +430,11 @@ async def share(
 
 
 @router.message(Command("menu", "start"), StateFilter(AddEnterprise.query))
-async def leave_input(
-    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    await state.clear()
-    await show_menu(ui, uow, user, message.chat.id)
+async def leave_input(message: Message, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_menu(ctx.ui, ctx.uow, ctx.member, message.chat.id)
 
 
 @router.message(AddEnterprise.query)
-async def enterprise_query_needs_text(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.text_expected")
+async def enterprise_query_needs_text(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.text_expected")

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import LangCB, MenuCB
 from bot.commands import set_member_commands
+from bot.context import Ctx
 from bot.presentation.keyboards import back_from, back_to_menu, languages, main_menu
 from bot.presentation.ui import Ui
 from bot.services import survey_answers, users
@@ -40,26 +41,24 @@ async def show_menu(
 
 @router.message(CommandStart(), StateFilter(None), RoleFilter(*Role))
 @router.message(Command("menu"), StateFilter(None), RoleFilter(*Role))
-async def menu(message: Message, uow: UnitOfWork, user: User, ui: Ui) -> None:
-    await show_menu(ui, uow, user, message.chat.id)
+async def menu(message: Message, ctx: Ctx) -> None:
+    await show_menu(ctx.ui, ctx.uow, ctx.member, message.chat.id)
 
 
 @router.callback_query(MenuCB.filter(F.action == "home"), RoleFilter(*Role))
-async def menu_button(
-    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, state: FSMContext
-) -> None:
-    await state.clear()
-    await show_menu(ui, uow, user, query.from_user.id)
+async def menu_button(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_menu(ctx.ui, ctx.uow, ctx.member, query.from_user.id)
 
 
 @router.message(Command("help"))
-async def help_command(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.help")
+async def help_command(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.help")
 
 
 @router.callback_query(MenuCB.filter(F.action == "help"))
-async def help_button(query: CallbackQuery, ui: Ui) -> None:
-    await ui.show("common.help", back_to_menu(ui))
+async def help_button(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.ui.show("common.help", back_to_menu(ctx.ui))
 
 
 @router.message(Command("privacy"))
@@ -101,13 +100,13 @@ async def cancel(
 
 
 @router.message(Command("lang"))
-async def lang_command(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.lang_prompt", languages())
+async def lang_command(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.lang_prompt", languages())
 
 
 @router.callback_query(MenuCB.filter(F.action == "lang"))
-async def lang_button(query: CallbackQuery, ui: Ui) -> None:
-    await ui.show("common.lang_prompt", languages())
+async def lang_button(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.ui.show("common.lang_prompt", languages())
 
 
 @router.callback_query(LangCB.filter(F.code.in_({"zh", "en"})), RoleFilter(*Role))

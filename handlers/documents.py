@@ -15,7 +15,6 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from jinja2 import TemplateError
 
 from bot.callbacks import CaseCB, DocFileCB, DocNewCB, DocsCB
-from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation import document_views as views
 from bot.presentation.pdf import PdfConverter
@@ -64,16 +63,9 @@ async def show_menu(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: 
 
 
 @router.callback_query(DocsCB.filter())
-async def menu(
-    query: CallbackQuery,
-    callback_data: DocsCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    await state.clear()
-    await show_menu(ui, query.from_user.id, uow, user, callback_data.case_id)
+async def menu(query: CallbackQuery, callback_data: DocsCB, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_menu(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.case_id)
 
 
 # ----- the interviews -----
@@ -116,7 +108,7 @@ async def _build(
     """Gather the records, check the answers against them, render the Word file."""
     uow: UnitOfWork = ctx.uow
     settings: Settings = ctx.settings
-    now = ctx.clock.now()
+    now = ctx.now()
     facts = await documents.gather(uow, ctx.member, case_id, now, settings)
     documents.check_answers(kind, facts, answers, settings.legal, settings.zone)
     values = views.context(kind, facts, answers, ctx.renderer, settings, now)
@@ -155,7 +147,7 @@ def _make_form(kind: str) -> Form:
             await ui.send(query.from_user.id, problem.key, **problem.params)
             await back_to_review(query, ctx)
             return
-        now: datetime = ctx.clock.now()
+        now: datetime = ctx.now()
         short = ui.renderer.label("zh", f"labels.doc_file_{kind}")
         day = now.astimezone(ctx.settings.zone).date().isoformat()
 
@@ -201,29 +193,20 @@ for _form in FORMS.values():
 
 
 @router.callback_query(DocNewCB.filter(F.kind.in_(documents.KINDS)), INSTRUCTOR)
-async def start(
-    query: CallbackQuery,
-    callback_data: DocNewCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    kind, now = callback_data.kind, clock.now()
-    facts = await documents.gather(uow, user, callback_data.case_id, now, settings)
+async def start(query: CallbackQuery, callback_data: DocNewCB, ctx: Ctx) -> None:
+    kind, now = callback_data.kind, ctx.now()
+    facts = await documents.gather(ctx.uow, ctx.member, callback_data.case_id, now, ctx.settings)
     documents.check_ready(kind, facts)
-    known = documents.prefill(kind, facts, now, settings)
-    await ui.show(
+    known = documents.prefill(kind, facts, now, ctx.settings)
+    await ctx.ui.show(
         "documents.intro",
-        title=ui.label(f"labels.doc_{kind}"),
+        title=ctx.ui.label(f"labels.doc_{kind}"),
         known=len(known),
         asked=len(documents.ASKS[kind]) - len(known),
     )
     initial: dict[str, Any] = {PREFIX + name: value for name, value in known.items()}
     initial["_case_id"] = callback_data.case_id
-    env = Env(ui, state, query.from_user.id, clock, settings)
+    env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
     await FORMS[kind].start(env, initial)
 
 
@@ -254,29 +237,17 @@ async def _send(bot: Bot, ui: Ui, chat_id: int, record: CaseDocument, pdf: PdfCo
 
 @router.callback_query(DocFileCB.filter(~F.pdf), flags=SENDS_FILE)
 async def resend(
-    query: CallbackQuery,
-    callback_data: DocFileCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    bot: Bot,
-    pdf: PdfConverter,
+    query: CallbackQuery, callback_data: DocFileCB, bot: Bot, pdf: PdfConverter, ctx: Ctx
 ) -> None:
-    record = await documents.stored(uow, user, callback_data.document_id)
-    await _send(bot, ui, query.from_user.id, record, pdf)
+    record = await documents.stored(ctx.uow, ctx.member, callback_data.document_id)
+    await _send(bot, ctx.ui, query.from_user.id, record, pdf)
 
 
 @router.callback_query(DocFileCB.filter(F.pdf), flags=SENDS_FILE)
 async def as_pdf(
-    query: CallbackQuery,
-    callback_data: DocFileCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    bot: Bot,
-    pdf: PdfConverter,
+    query: CallbackQuery, callback_data: DocFileCB, bot: Bot, pdf: PdfConverter, ctx: Ctx
 ) -> None:
-    record = await documents.stored(uow, user, callback_data.document_id)
+    record = await documents.stored(ctx.uow, ctx.member, callback_data.document_id)
     if not pdf.available:
         raise Problem("documents.no_pdf")
     try:

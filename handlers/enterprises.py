@@ -22,8 +22,7 @@ from handlers.blueprint import Blueprint
 from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from storage.models import Enterprise, Role, User
-from storage.uow import UnitOfWork
+from storage.models import Enterprise, Role
 
 router = Blueprint("enterprises")
 router.filter("message", RoleFilter(Role.instructor))
@@ -123,46 +122,39 @@ async def start_registration(query: CallbackQuery, ctx: Ctx) -> None:
 
 
 @router.callback_query(MenuCB.filter(F.action == "ent_find"))
-async def start_search(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
-    await state.set_state(Search.query)
-    await ui.show("enterprises.search_prompt", back_to_menu(ui))
+async def start_search(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.set_state(Search.query)
+    await ctx.ui.show("enterprises.search_prompt", back_to_menu(ctx.ui))
 
 
 @router.message(Command("menu", "start"), Search.query)
-async def leave_search(
-    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    await state.clear()
-    await show_menu(ui, uow, user, message.chat.id)
+async def leave_search(message: Message, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_menu(ctx.ui, ctx.uow, ctx.member, message.chat.id)
 
 
 @router.message(Search.query, TEXT_INPUT)
-async def search(message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui) -> None:
-    found = await enterprises.search(uow, user, message.text or "")
+async def search(message: Message, ctx: Ctx) -> None:
+    found = await enterprises.search(ctx.uow, ctx.member, message.text or "")
     rows = [[button(e.name, EnterpriseCB(enterprise_id=e.id or 0))] for e in found]
     rows.append(
         [
-            button(ui.label("labels.menu_ent_new"), MenuCB(action="ent_new")),
-            button(ui.label("labels.back_to_menu"), MenuCB(action="home")),
+            button(ctx.ui.label("labels.menu_ent_new"), MenuCB(action="ent_new")),
+            button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home")),
         ]
     )
-    await ui.send(message.chat.id, "enterprises.search_results", keyboard(rows), count=len(found))
+    await ctx.ui.send(
+        message.chat.id, "enterprises.search_results", keyboard(rows), count=len(found)
+    )
 
 
 @router.message(Search.query)
-async def search_needs_text(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.text_expected")
+async def search_needs_text(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
 @router.callback_query(EnterpriseCB.filter())
-async def open_card(
-    query: CallbackQuery,
-    callback_data: EnterpriseCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    enterprise = await enterprises.visible(uow, user, callback_data.enterprise_id)
-    await state.clear()
-    await show_card(ui, query.from_user.id, enterprise)
+async def open_card(query: CallbackQuery, callback_data: EnterpriseCB, ctx: Ctx) -> None:
+    enterprise = await enterprises.visible(ctx.uow, ctx.member, callback_data.enterprise_id)
+    await ctx.form_state.clear()
+    await show_card(ctx.ui, query.from_user.id, enterprise)

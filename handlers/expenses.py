@@ -8,12 +8,10 @@ from datetime import date
 from typing import Any
 
 from aiogram import Bot, F
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.callbacks import ExpenseCB, MenuCB
-from bot.clock import Clock
 from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
@@ -23,7 +21,6 @@ from bot.sender import Sender
 from bot.services import expenses
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
-from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.filters import OWN_ANSWER, SENDS_FILE, TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
@@ -48,22 +45,14 @@ def yuan(fen: int) -> str:
 
 # ----- the instructor's side -----
 @router.callback_query(MenuCB.filter(F.action == "expenses"), INSTRUCTOR)
-async def mine(
-    query: CallbackQuery,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    await state.clear()
-    found, months = await expenses.mine(uow, user, clock.now(), settings)
+async def mine(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    found, months = await expenses.mine(ctx.uow, ctx.member, ctx.now(), ctx.settings)
     rows = [
-        [button(ui.label("labels.expense_new"), ExpenseCB(action="new"))],
-        [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
+        [button(ctx.ui.label("labels.expense_new"), ExpenseCB(action="new"))],
+        [button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))],
     ]
-    await ui.show(
+    await ctx.ui.show(
         "expenses.mine",
         keyboard(rows),
         months=[(m.month, yuan(m.total_fen), yuan(m.approved_fen), m.count) for m in months[:3]],
@@ -71,7 +60,7 @@ async def mine(
             {
                 "icon": ICONS[e.status],
                 "day": e.spent_on,
-                "category": ui.label(f"labels.expense_{e.category}"),
+                "category": ctx.ui.label(f"labels.expense_{e.category}"),
                 "amount": yuan(e.amount_fen),
                 "reason": e.reason,
             }
@@ -101,7 +90,7 @@ async def _save(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
         date.fromisoformat(form["spent_on"]),
         form.get("note", ""),
         form.get("receipt", ""),
-        ctx.clock.now(),
+        ctx.now(),
     )
     await ctx.form_state.clear()
     back = keyboard([[button(ui.label("labels.expense_list"), MenuCB(action="expenses"))]])
@@ -141,18 +130,16 @@ async def new(query: CallbackQuery, ctx: Ctx) -> None:
 
 # ----- the liaison's side -----
 @router.callback_query(MenuCB.filter(F.action == "expenses"), LIAISON)
-async def to_review(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    await state.clear()
-    found = await expenses.pending(uow, user)
+async def to_review(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    found = await expenses.pending(ctx.uow, ctx.member)
     rows = [
         [
             button(
                 " · ".join(
                     (
                         owner.display_name,
-                        ui.label(f"labels.expense_{e.category}"),
+                        ctx.ui.label(f"labels.expense_{e.category}"),
                         yuan(e.amount_fen),
                     )
                 )[:60],
@@ -161,42 +148,42 @@ async def to_review(
         ]
         for e, owner in found
     ]
-    rows.append([button(ui.label("labels.expense_export"), ExpenseCB(action="export"))])
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
-    await ui.show("expenses.pending", keyboard(rows), count=len(found))
+    rows.append([button(ctx.ui.label("labels.expense_export"), ExpenseCB(action="export"))])
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    await ctx.ui.show("expenses.pending", keyboard(rows), count=len(found))
 
 
 @router.callback_query(ExpenseCB.filter(F.action == "show"))
-async def show(
-    query: CallbackQuery, callback_data: ExpenseCB, uow: UnitOfWork, user: User, ui: Ui, bot: Bot
-) -> None:
-    expense, owner = await expenses.view(uow, user, callback_data.expense_id)
+async def show(query: CallbackQuery, callback_data: ExpenseCB, bot: Bot, ctx: Ctx) -> None:
+    expense, owner = await expenses.view(ctx.uow, ctx.member, callback_data.expense_id)
     rows = []
-    if user.role is Role.liaison and expense.status == "pending":
+    if ctx.member.role is Role.liaison and expense.status == "pending":
         eid = expense.id or 0
         rows.append(
             [
                 button(
-                    ui.label("labels.expense_approve"), ExpenseCB(action="approve", expense_id=eid)
+                    ctx.ui.label("labels.expense_approve"),
+                    ExpenseCB(action="approve", expense_id=eid),
                 ),
                 button(
-                    ui.label("labels.expense_return"), ExpenseCB(action="return", expense_id=eid)
+                    ctx.ui.label("labels.expense_return"),
+                    ExpenseCB(action="return", expense_id=eid),
                 ),
             ]
         )
-    rows.append([button(ui.label("labels.expense_list"), MenuCB(action="expenses"))])
+    rows.append([button(ctx.ui.label("labels.expense_list"), MenuCB(action="expenses"))])
     context = {
         "name": owner.display_name,
-        "category": ui.label(f"labels.expense_{expense.category}"),
+        "category": ctx.ui.label(f"labels.expense_{expense.category}"),
         "amount": yuan(expense.amount_fen),
         "day": expense.spent_on,
         "note": expense.note,
-        "status": ui.enum(expense.status),
+        "status": ctx.ui.enum(expense.status),
         "reason": expense.reason,
     }
     if expense.receipt:
         await bot.send_photo(query.from_user.id, expense.receipt)
-    await ui.show("expenses.card", keyboard(rows), **context)
+    await ctx.ui.show("expenses.card", keyboard(rows), **context)
 
 
 async def _tell_owner(sender: Sender, ui: Ui, owner: User, key: str, **context: Any) -> None:
@@ -204,28 +191,20 @@ async def _tell_owner(sender: Sender, ui: Ui, owner: User, key: str, **context: 
 
 
 @router.callback_query(ExpenseCB.filter(F.action == "approve"), LIAISON, flags=OWN_ANSWER)
-async def approve(
-    query: CallbackQuery,
-    callback_data: ExpenseCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    sender: Sender,
-) -> None:
+async def approve(query: CallbackQuery, callback_data: ExpenseCB, sender: Sender, ctx: Ctx) -> None:
     expense, owner = await expenses.review(
-        uow, user, callback_data.expense_id, True, "", clock.now()
+        ctx.uow, ctx.member, callback_data.expense_id, True, "", ctx.now()
     )
-    await query.answer(ui.label("labels.expense_approved"))
+    await query.answer(ctx.ui.label("labels.expense_approved"))
     await _tell_owner(
         sender,
-        ui,
+        ctx.ui,
         owner,
         "expenses.approved_note",
         amount=yuan(expense.amount_fen),
         day=expense.spent_on,
     )
-    await to_review_list(ui, query.from_user.id, uow, user)
+    await to_review_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
 
 
 async def to_review_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
@@ -234,42 +213,29 @@ async def to_review_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> N
 
 
 @router.callback_query(ExpenseCB.filter(F.action == "return"), LIAISON)
-async def ask_reason(
-    query: CallbackQuery,
-    callback_data: ExpenseCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    await expenses.view(uow, user, callback_data.expense_id)
-    await state.set_state(Return.reason)
-    await state.set_data({"expense_id": callback_data.expense_id})
-    await ui.send(query.from_user.id, "expenses.ask_reason", max=expenses.REASON_MAX)
+async def ask_reason(query: CallbackQuery, callback_data: ExpenseCB, ctx: Ctx) -> None:
+    await expenses.view(ctx.uow, ctx.member, callback_data.expense_id)
+    await ctx.form_state.set_state(Return.reason)
+    await ctx.form_state.set_data({"expense_id": callback_data.expense_id})
+    await ctx.ui.send(query.from_user.id, "expenses.ask_reason", max=expenses.REASON_MAX)
 
 
 @router.message(Return.reason, TEXT_INPUT, LIAISON)
-async def got_reason(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    sender: Sender,
-) -> None:
-    expense_id = int((await state.get_data())["expense_id"])
+async def got_reason(message: Message, sender: Sender, ctx: Ctx) -> None:
+    expense_id = int((await ctx.form_state.get_data())["expense_id"])
     try:
         reason = expenses.parse_note(message.text or "")
-        expense, owner = await expenses.review(uow, user, expense_id, False, reason, clock.now())
+        expense, owner = await expenses.review(
+            ctx.uow, ctx.member, expense_id, False, reason, ctx.now()
+        )
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.clear()
-    await ui.send(message.chat.id, "expenses.returned")
+    await ctx.form_state.clear()
+    await ctx.ui.send(message.chat.id, "expenses.returned")
     await _tell_owner(
         sender,
-        ui,
+        ctx.ui,
         owner,
         "expenses.returned_note",
         amount=yuan(expense.amount_fen),
@@ -279,22 +245,13 @@ async def got_reason(
 
 
 @router.callback_query(ExpenseCB.filter(F.action == "export"), LIAISON, flags=SENDS_FILE)
-async def export(
-    query: CallbackQuery,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-    offload: Offloader,
-) -> None:
-    year = clock.now().astimezone(settings.zone).year
-    found = await expenses.for_audit(uow, user, year)
-    data = await offload.run(workbook, views.expense_sheets(ui, list(found)))
-    name = f"{ui.label('labels.expense_file')}-{year}.xlsx"
+async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
+    year = ctx.now().astimezone(ctx.settings.zone).year
+    found = await expenses.for_audit(ctx.uow, ctx.member, year)
+    data = await offload.run(workbook, views.expense_sheets(ctx.ui, list(found)))
+    name = f"{ctx.ui.label('labels.expense_file')}-{year}.xlsx"
     await bot.send_document(
         query.from_user.id,
         BufferedInputFile(data, filename=name),
-        caption=ui.text("expenses.export_caption", year=year, count=len(found)),
+        caption=ctx.ui.text("expenses.export_caption", year=year, count=len(found)),
     )

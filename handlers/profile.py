@@ -28,8 +28,7 @@ from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from storage.models import HiringRoute, ProfileStatus, Role, User
-from storage.uow import UnitOfWork
+from storage.models import HiringRoute, ProfileStatus, Role
 
 router = Blueprint("profile")
 router.filter("message", RoleFilter(Role.instructor))
@@ -128,42 +127,26 @@ async def start_form(env: Env) -> None:
 
 
 @router.callback_query(MenuCB.filter(F.action == "profile"))
-async def on_profile_menu(
-    query: CallbackQuery,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    profile = await profiles.profile_of(uow, user)
+async def on_profile_menu(query: CallbackQuery, ctx: Ctx) -> None:
+    profile = await profiles.profile_of(ctx.uow, ctx.member)
     if profile is None:
-        await FORM.start(Env(ui, state, query.from_user.id, clock, settings))
+        await FORM.start(Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings))
         return
-    await ui.show(
+    await ctx.ui.show(
         "profile.view",
-        profile_view(ui),
+        profile_view(ctx.ui),
         name=profile.name,
         phone=profile.phone,
         birth_date=profile.birth_date.isoformat(),
-        route=ui.enum(profile.hiring_route),
+        route=ctx.ui.enum(profile.hiring_route),
         certificate=profile.certificate_no,
         area=profile.area,
-        status=ui.enum(profile.status),
+        status=ctx.ui.enum(profile.status),
     )
 
 
 @router.callback_query(ProfileCB.filter(F.action == "edit_saved"))
-async def on_edit_saved(
-    query: CallbackQuery,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    profile = await profiles.profile_of(uow, user)
-    env = Env(ui, state, query.from_user.id, clock, settings)
+async def on_edit_saved(query: CallbackQuery, ctx: Ctx) -> None:
+    profile = await profiles.profile_of(ctx.uow, ctx.member)
+    env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
     await FORM.start(env, profiles.as_form(profile) if profile else None)

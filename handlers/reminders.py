@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import MenuCB, RemindCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import reminders
 from bot.services.errors import Problem
@@ -65,59 +66,52 @@ async def _confirm(ui: Ui, chat_id: int, scheduled: reminders.Scheduled, note: s
 
 
 @router.message(Command("remind"))
-async def remind_command(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def remind_command(message: Message, command: CommandObject, ctx: Ctx) -> None:
     if not command.args:
-        await state.clear()
-        await show_list(ui, message.chat.id, uow, user)
+        await ctx.form_state.clear()
+        await show_list(ctx.ui, message.chat.id, ctx.uow, ctx.member)
         return
     try:
-        when, note = reminders.parse_remind(command.args, clock.now(), settings.zone)
-        scheduled = await reminders.remind_me(uow, user, note, when, clock.now(), settings)
+        when, note = reminders.parse_remind(command.args, ctx.now(), ctx.settings.zone)
+        scheduled = await reminders.remind_me(
+            ctx.uow, ctx.member, note, when, ctx.now(), ctx.settings
+        )
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await _confirm(ui, message.chat.id, scheduled, note)
+    await _confirm(ctx.ui, message.chat.id, scheduled, note)
 
 
 @router.callback_query(MenuCB.filter(F.action == "reminders"))
-async def list_button(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    await state.clear()
-    await show_list(ui, query.from_user.id, uow, user)
+async def list_button(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
 
 
 @router.callback_query(RemindCB.filter(F.action == "new"))
-async def new(query: CallbackQuery, state: FSMContext, ui: Ui) -> None:
-    await state.set_state(Remind.text)
-    back = keyboard([[button(ui.label("labels.cancel"), MenuCB(action="reminders"))]])
-    await ui.show("reminders.ask_text", back, max=reminders.PERSONAL_TEXT_MAX)
+async def new(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.set_state(Remind.text)
+    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action="reminders"))]])
+    await ctx.ui.show("reminders.ask_text", back, max=reminders.PERSONAL_TEXT_MAX)
 
 
 @router.message(Remind.text, TEXT_INPUT)
-async def got_text(message: Message, state: FSMContext, ui: Ui) -> None:
+async def got_text(message: Message, ctx: Ctx) -> None:
     try:
         note = reminders.parse_note(message.text or "")
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.set_state(Remind.when)
-    await state.update_data(note=note)
+    await ctx.form_state.set_state(Remind.when)
+    await ctx.form_state.update_data(note=note)
     quick = [
-        button(ui.label(f"labels.remind_quick_{choice}"), RemindCB(action="when", reminder_id=i))
+        button(
+            ctx.ui.label(f"labels.remind_quick_{choice}"), RemindCB(action="when", reminder_id=i)
+        )
         for i, choice in enumerate(("hour", "tomorrow", "monday"))
     ]
-    rows = [quick, [button(ui.label("labels.cancel"), MenuCB(action="reminders"))]]
-    await ui.send(message.chat.id, "reminders.ask_when", keyboard(rows))
+    rows = [quick, [button(ctx.ui.label("labels.cancel"), MenuCB(action="reminders"))]]
+    await ctx.ui.send(message.chat.id, "reminders.ask_when", keyboard(rows))
 
 
 async def _schedule(
@@ -141,75 +135,62 @@ async def _schedule(
 
 
 @router.callback_query(Remind.when, RemindCB.filter(F.action == "when"))
-async def when_quick(
-    query: CallbackQuery,
-    callback_data: RemindCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def when_quick(query: CallbackQuery, callback_data: RemindCB, ctx: Ctx) -> None:
     choices = ("hour", "tomorrow", "monday")
     choice = choices[callback_data.reminder_id] if 0 <= callback_data.reminder_id < 3 else ""
-    when = reminders.quick_time(choice, clock.now(), settings.zone)
-    await _schedule(ui, query.from_user.id, state, uow, user, when, clock, settings)
+    when = reminders.quick_time(choice, ctx.now(), ctx.settings.zone)
+    await _schedule(
+        ctx.ui,
+        query.from_user.id,
+        ctx.form_state,
+        ctx.uow,
+        ctx.member,
+        when,
+        ctx.clock,
+        ctx.settings,
+    )
 
 
 @router.message(Remind.when, TEXT_INPUT)
-async def when_typed(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def when_typed(message: Message, ctx: Ctx) -> None:
     try:
-        when = parse_when(message.text or "", clock.now(), settings.zone)
+        when = parse_when(message.text or "", ctx.now(), ctx.settings.zone)
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await _schedule(ui, message.chat.id, state, uow, user, when, clock, settings)
+    await _schedule(
+        ctx.ui, message.chat.id, ctx.form_state, ctx.uow, ctx.member, when, ctx.clock, ctx.settings
+    )
 
 
 @router.message(Remind.text)
 @router.message(Remind.when)
-async def needs_text(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.text_expected")
+async def needs_text(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
 # ----- on a delivered reminder -----
 @router.callback_query(RemindCB.filter(F.action == "cancel"), flags=OWN_ANSWER)
-async def cancel(
-    query: CallbackQuery, callback_data: RemindCB, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    await reminders.cancel(uow, user, callback_data.reminder_id)
-    await query.answer(ui.label("labels.remind_cancelled"))
-    await show_list(ui, query.from_user.id, uow, user)
+async def cancel(query: CallbackQuery, callback_data: RemindCB, ctx: Ctx) -> None:
+    await reminders.cancel(ctx.uow, ctx.member, callback_data.reminder_id)
+    await query.answer(ctx.ui.label("labels.remind_cancelled"))
+    await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
 
 
 @router.callback_query(RemindCB.filter(F.action == "done"))
-async def done(
-    query: CallbackQuery, callback_data: RemindCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
-) -> None:
-    await reminders.done(uow, user, callback_data.reminder_id, clock.now())
-    await ui.send(query.from_user.id, "reminders.marked_done")
+async def done(query: CallbackQuery, callback_data: RemindCB, ctx: Ctx) -> None:
+    await reminders.done(ctx.uow, ctx.member, callback_data.reminder_id, ctx.now())
+    await ctx.ui.send(query.from_user.id, "reminders.marked_done")
 
 
 @router.callback_query(RemindCB.filter(F.action.in_({"hour", "tomorrow"})))
-async def snooze(
-    query: CallbackQuery,
-    callback_data: RemindCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def snooze(query: CallbackQuery, callback_data: RemindCB, ctx: Ctx) -> None:
     again = await reminders.snooze(
-        uow, user, callback_data.reminder_id, callback_data.action, clock.now(), settings
+        ctx.uow,
+        ctx.member,
+        callback_data.reminder_id,
+        callback_data.action,
+        ctx.now(),
+        ctx.settings,
     )
-    await ui.send(query.from_user.id, "reminders.snoozed", at=again.due_at)
+    await ctx.ui.send(query.from_user.id, "reminders.snoozed", at=again.due_at)

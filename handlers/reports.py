@@ -23,8 +23,7 @@ from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.filters import RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from storage.models import Role, User
-from storage.uow import UnitOfWork
+from storage.models import Role
 
 router = Blueprint("reports")
 INSTRUCTOR = RoleFilter(Role.instructor)
@@ -103,59 +102,51 @@ FORM.register(router, INSTRUCTOR)
 
 
 @router.callback_query(ReportCB.filter(), INSTRUCTOR)
-async def start_report(
-    query: CallbackQuery,
-    callback_data: ReportCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def start_report(query: CallbackQuery, callback_data: ReportCB, ctx: Ctx) -> None:
     initial: dict[str, Any] = {}
     if callback_data.case_id:
         view = await cases.view(
-            uow, user, callback_data.case_id, clock.now(), settings.zone, settings.legal
+            ctx.uow,
+            ctx.member,
+            callback_data.case_id,
+            ctx.now(),
+            ctx.settings.zone,
+            ctx.settings.legal,
         )
         initial = {
             "case_id": callback_data.case_id,
             "case_label": "、".join(e.name for e in view.enterprises),
         }
-    await FORM.start(Env(ui, state, query.from_user.id, clock, settings), initial)
+    await FORM.start(
+        Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings), initial
+    )
 
 
 @router.callback_query(MenuCB.filter(F.action == "my_reports"), INSTRUCTOR)
-async def my_reports(query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui) -> None:
-    found = await reports.mine(uow, user)
+async def my_reports(query: CallbackQuery, ctx: Ctx) -> None:
+    found = await reports.mine(ctx.uow, ctx.member)
     items = [
         {
             "at": r.created_at,
-            "category": ui.label(f"labels.category_{r.category}"),
-            "status": ui.enum(r.status),
+            "category": ctx.ui.label(f"labels.category_{r.category}"),
+            "status": ctx.ui.enum(r.status),
         }
         for r in found
     ]
-    await ui.show("reports.list", back_to_menu(ui), items=items)
+    await ctx.ui.show("reports.list", back_to_menu(ctx.ui), items=items)
 
 
 @router.callback_query(ReportAckCB.filter(), LIAISON)
 async def acknowledge(
-    query: CallbackQuery,
-    callback_data: ReportAckCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    sender: Sender,
+    query: CallbackQuery, callback_data: ReportAckCB, sender: Sender, ctx: Ctx
 ) -> None:
-    done = await reports.acknowledge(uow, user, callback_data.report_id, clock.now())
+    done = await reports.acknowledge(ctx.uow, ctx.member, callback_data.report_id, ctx.now())
     if not done.newly:
-        await ui.send(query.from_user.id, "reports.already_acknowledged")
+        await ctx.ui.send(query.from_user.id, "reports.already_acknowledged")
         return
-    await ui.send(query.from_user.id, "reports.acknowledged")
-    other = ui.for_locale(done.reporter.locale)
+    await ctx.ui.send(query.from_user.id, "reports.acknowledged")
+    other = ctx.ui.for_locale(done.reporter.locale)
     await sender.send_message(
         done.reporter.telegram_id,
-        other.text("reports.for_reporter", liaison=user.display_name, org=done.union.name),
+        other.text("reports.for_reporter", liaison=ctx.member.display_name, org=done.union.name),
     )

@@ -124,65 +124,48 @@ FORM.register(router, INSTRUCTOR)
 
 
 @router.callback_query(RepsCB.filter(F.add == ""))
-async def list_representatives(
-    query: CallbackQuery,
-    callback_data: RepsCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    settings: Settings,
-) -> None:
-    await show(ui, query.from_user.id, uow, user, callback_data.case_id, settings)
+async def list_representatives(query: CallbackQuery, callback_data: RepsCB, ctx: Ctx) -> None:
+    await show(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.case_id, ctx.settings)
 
 
 @router.callback_query(RepsCB.filter(F.add.in_({"workers", "employer"})), INSTRUCTOR)
-async def start_add(
-    query: CallbackQuery,
-    callback_data: RepsCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    lineup = await representatives.line_up(uow, user, callback_data.case_id, settings.legal)
+async def start_add(query: CallbackQuery, callback_data: RepsCB, ctx: Ctx) -> None:
+    lineup = await representatives.line_up(
+        ctx.uow, ctx.member, callback_data.case_id, ctx.settings.legal
+    )
     if not lineup.editable:
         raise AccessDenied()
     initial = {
         "case_id": callback_data.case_id,
         "side": callback_data.add,
-        "side_label": ui.label(f"labels.side_{callback_data.add}"),
+        "side_label": ctx.ui.label(f"labels.side_{callback_data.add}"),
     }
-    await FORM.start(Env(ui, state, query.from_user.id, clock, settings), initial)
+    await FORM.start(
+        Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings), initial
+    )
 
 
 @router.callback_query(RepRemoveCB.filter(), INSTRUCTOR)
-async def remove(
-    query: CallbackQuery,
-    callback_data: RepRemoveCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    settings: Settings,
-) -> None:
+async def remove(query: CallbackQuery, callback_data: RepRemoveCB, ctx: Ctx) -> None:
     if not callback_data.sure:
-        member = await representatives.removable(uow, user, callback_data.representative_id)
+        member = await representatives.removable(
+            ctx.uow, ctx.member, callback_data.representative_id
+        )
         rows = [
             [
                 button(
-                    ui.label("labels.confirm_remove"),
+                    ctx.ui.label("labels.confirm_remove"),
                     RepRemoveCB(representative_id=member.id or 0, sure=True),
                 ),
-                button(ui.label("labels.cancel"), RepsCB(case_id=member.case_id)),
+                button(ctx.ui.label("labels.cancel"), RepsCB(case_id=member.case_id)),
             ]
         ]
-        await ui.show(
+        await ctx.ui.show(
             "representatives.confirm_remove",
             keyboard(rows),
             name=member.name,
-            side=ui.enum(member.side),
+            side=ctx.ui.enum(member.side),
         )
         return
-    case_id = await representatives.remove(uow, user, callback_data.representative_id)
-    await show(ui, query.from_user.id, uow, user, case_id, settings)
+    case_id = await representatives.remove(ctx.uow, ctx.member, callback_data.representative_id)
+    await show(ctx.ui, query.from_user.id, ctx.uow, ctx.member, case_id, ctx.settings)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import F
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
 from bot.callbacks import AdviceCB, CaseCB, EnterpriseCB, FinanceCB, MenuCB
@@ -146,33 +145,22 @@ async def _show_finance(
 
 
 @router.callback_query(FinanceCB.filter(~F.enter))
-async def show_finance(
-    query: CallbackQuery,
-    callback_data: FinanceCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def show_finance(query: CallbackQuery, callback_data: FinanceCB, ctx: Ctx) -> None:
     await _show_finance(
-        ui, query.from_user.id, uow, user, callback_data.enterprise_id, clock, settings
+        ctx.ui,
+        query.from_user.id,
+        ctx.uow,
+        ctx.member,
+        callback_data.enterprise_id,
+        ctx.clock,
+        ctx.settings,
     )
 
 
 @router.callback_query(FinanceCB.filter(F.enter), INSTRUCTOR)
-async def enter_finance(
-    query: CallbackQuery,
-    callback_data: FinanceCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    await enterprises.visible(uow, user, callback_data.enterprise_id)
-    env = Env(ui, state, query.from_user.id, clock, settings)
+async def enter_finance(query: CallbackQuery, callback_data: FinanceCB, ctx: Ctx) -> None:
+    await enterprises.visible(ctx.uow, ctx.member, callback_data.enterprise_id)
+    env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
     await FINANCE.start(env, {"enterprise_id": callback_data.enterprise_id})
 
 
@@ -182,24 +170,22 @@ async def enter_guideline(query: CallbackQuery, ctx: Ctx) -> None:
 
 
 @router.callback_query(AdviceCB.filter())
-async def advice(
-    query: CallbackQuery, callback_data: AdviceCB, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    found = await research.advice_for_case(uow, user, callback_data.case_id)
+async def advice(query: CallbackQuery, callback_data: AdviceCB, ctx: Ctx) -> None:
+    found = await research.advice_for_case(ctx.uow, ctx.member, callback_data.case_id)
     reasons = (
-        [ui.text(key, **params) for key, params in found.suggestion.reasons]
+        [ctx.ui.text(key, **params) for key, params in found.suggestion.reasons]
         if found.suggestion
         else []
     )
-    await ui.show(
+    await ctx.ui.show(
         "research.advice",
         keyboard(
-            [[button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))]]
+            [[button(ctx.ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))]]
         ),
         enterprise=found.enterprise,
         year=found.year,
         region=found.region,
         suggestion=found.suggestion,
         reasons=reasons,
-        region_missing=ui.text("research.no_guideline", year=found.year),
+        region_missing=ctx.ui.text("research.no_guideline", year=found.year),
     )

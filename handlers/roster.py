@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import Bot, F
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.callbacks import MenuCB, RosterCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
 from bot.presentation.exports import workbook
@@ -86,50 +86,33 @@ async def show_page(
 
 
 @router.callback_query(MenuCB.filter(F.action == "roster"))
-async def start(
-    query: CallbackQuery,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    await state.set_state(RosterSearch.query)
-    await state.set_data({"query": ""})
-    await show_page(ui, query.from_user.id, uow, user, 0, "", clock, settings)
+async def start(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.set_state(RosterSearch.query)
+    await ctx.form_state.set_data({"query": ""})
+    await show_page(ctx.ui, query.from_user.id, ctx.uow, ctx.member, 0, "", ctx.clock, ctx.settings)
 
 
 @router.message(RosterSearch.query, TEXT_INPUT)
-async def search(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def search(message: Message, ctx: Ctx) -> None:
     text = (message.text or "")[:50]
-    await state.update_data(query=text)
-    await show_page(ui, message.chat.id, uow, user, 0, text, clock, settings)
+    await ctx.form_state.update_data(query=text)
+    await show_page(ctx.ui, message.chat.id, ctx.uow, ctx.member, 0, text, ctx.clock, ctx.settings)
 
 
 @router.callback_query(RosterCB.filter(F.action == "page"))
-async def page(
-    query: CallbackQuery,
-    callback_data: RosterCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    text = str((await state.get_data()).get("query", ""))
+async def page(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
+    text = str((await ctx.form_state.get_data()).get("query", ""))
     pressed = query.message if isinstance(query.message, Message) else None
     await show_page(
-        ui, query.from_user.id, uow, user, callback_data.page, text, clock, settings, pressed
+        ctx.ui,
+        query.from_user.id,
+        ctx.uow,
+        ctx.member,
+        callback_data.page,
+        text,
+        ctx.clock,
+        ctx.settings,
+        pressed,
     )
 
 
@@ -148,76 +131,54 @@ async def show_person(ui: Ui, chat_id: int, entry: roster.Entry) -> None:
 
 
 @router.callback_query(RosterCB.filter(F.action == "person"))
-async def open_person(
-    query: CallbackQuery,
-    callback_data: RosterCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    entry = await roster.person(uow, user, callback_data.user_id, clock.now(), settings)
-    await show_person(ui, query.from_user.id, entry)
+async def open_person(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
+    entry = await roster.person(ctx.uow, ctx.member, callback_data.user_id, ctx.now(), ctx.settings)
+    await show_person(ctx.ui, query.from_user.id, entry)
 
 
 @router.callback_query(RosterCB.filter(F.action.in_({"on", "off"})), flags=OWN_ANSWER)
-async def switch(
-    query: CallbackQuery,
-    callback_data: RosterCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def switch(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
     active = callback_data.action == "on"
-    entry = await roster.set_active(uow, user, callback_data.user_id, active, clock.now(), settings)
-    await query.answer(
-        ui.label("labels.roster_reactivated" if active else "labels.roster_deactivated")
+    entry = await roster.set_active(
+        ctx.uow, ctx.member, callback_data.user_id, active, ctx.now(), ctx.settings
     )
-    await show_person(ui, query.from_user.id, entry)
+    await query.answer(
+        ctx.ui.label("labels.roster_reactivated" if active else "labels.roster_deactivated")
+    )
+    await show_person(ctx.ui, query.from_user.id, entry)
 
 
 @router.callback_query(RosterCB.filter(F.action == "file"))
-async def file(
-    query: CallbackQuery,
-    callback_data: RosterCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    entry, events = await roster.work_file(uow, user, callback_data.user_id, clock.now(), settings)
+async def file(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
+    entry, events = await roster.work_file(
+        ctx.uow, ctx.member, callback_data.user_id, ctx.now(), ctx.settings
+    )
     back = keyboard(
         [
             [
                 button(
-                    ui.label("labels.roster_back"),
+                    ctx.ui.label("labels.roster_back"),
                     RosterCB(action="person", user_id=callback_data.user_id),
                 )
             ]
         ]
     )
-    await ui.show(
+    await ctx.ui.show(
         "roster.work_file",
         back,
         name=views.name_of(entry),
         events=[
-            views.event_line(ui, kind, detail) | {"at": at} for at, kind, detail in events[:40]
+            views.event_line(ctx.ui, kind, detail) | {"at": at} for at, kind, detail in events[:40]
         ],
         more=max(len(events) - 40, 0),
     )
 
 
 @router.callback_query(RosterCB.filter(F.action == "quotas"))
-async def quotas(
-    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, settings: Settings
-) -> None:
-    found = await roster.quotas(uow, user, settings)
-    back = keyboard([[button(ui.label("labels.roster_back"), RosterCB(action="page"))]])
-    await ui.show(
+async def quotas(query: CallbackQuery, ctx: Ctx) -> None:
+    found = await roster.quotas(ctx.uow, ctx.member, ctx.settings)
+    back = keyboard([[button(ctx.ui.label("labels.roster_back"), RosterCB(action="page"))]])
+    await ctx.ui.show(
         "roster.quotas",
         back,
         rows=[
@@ -236,23 +197,15 @@ async def quotas(
 
 
 @router.callback_query(RosterCB.filter(F.action == "export"), flags=SENDS_FILE)
-async def export(
-    query: CallbackQuery,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-    offload: Offloader,
-) -> None:
-    entries = await roster.roster(uow, user, "", clock.now(), settings)
-    await ui.send(query.from_user.id, "roster.exporting", count=len(entries))
-    found = await roster.quotas(uow, user, settings)
-    data = await offload.run(workbook, views.roster_sheets(ui, entries, found))
-    name = f"{ui.label('labels.roster_file')}-{clock.now().astimezone(settings.zone):%Y-%m-%d}.xlsx"
+async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
+    entries = await roster.roster(ctx.uow, ctx.member, "", ctx.now(), ctx.settings)
+    await ctx.ui.send(query.from_user.id, "roster.exporting", count=len(entries))
+    found = await roster.quotas(ctx.uow, ctx.member, ctx.settings)
+    data = await offload.run(workbook, views.roster_sheets(ctx.ui, entries, found))
+    day = ctx.now().astimezone(ctx.settings.zone)
+    name = f"{ctx.ui.label('labels.roster_file')}-{day:%Y-%m-%d}.xlsx"
     await bot.send_document(
         query.from_user.id,
         BufferedInputFile(data, filename=name),
-        caption=ui.text("roster.export_caption", count=len(entries)),
+        caption=ctx.ui.text("roster.export_caption", count=len(entries)),
     )

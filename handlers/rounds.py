@@ -155,10 +155,8 @@ async def start_log(query: CallbackQuery, callback_data: RoundsCB, ctx: Ctx) -> 
 
 
 @router.callback_query(RoundsCB.filter(~F.new))
-async def list_rounds(
-    query: CallbackQuery, callback_data: RoundsCB, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    editable, found = await rounds.of_case(uow, user, callback_data.case_id)
+async def list_rounds(query: CallbackQuery, callback_data: RoundsCB, ctx: Ctx) -> None:
+    editable, found = await rounds.of_case(ctx.uow, ctx.member, callback_data.case_id)
     rows = [
         [button(f"#{r.round_no} · {r.place}"[:60], RoundCB(round_id=r.id or 0))]
         for r in found[-20:]
@@ -167,29 +165,33 @@ async def list_rounds(
         rows.append(
             [
                 button(
-                    ui.label("labels.menu_log_round"),
+                    ctx.ui.label("labels.menu_log_round"),
                     RoundsCB(case_id=callback_data.case_id, new=True),
                 )
             ]
         )
-    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))])
+    rows.append(
+        [button(ctx.ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))]
+    )
     items = [{"no": r.round_no, "at": r.held_at, "place": r.place} for r in found]
-    await ui.show("rounds.list", keyboard(rows), items=items)
+    await ctx.ui.show("rounds.list", keyboard(rows), items=items)
 
 
 @router.callback_query(RoundCB.filter(~F.correct))
-async def show_round(
-    query: CallbackQuery, callback_data: RoundCB, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    shown = await rounds.view(uow, user, callback_data.round_id)
+async def show_round(query: CallbackQuery, callback_data: RoundCB, ctx: Ctx) -> None:
+    shown = await rounds.view(ctx.uow, ctx.member, callback_data.round_id)
     r = shown.negotiation_round
     rows = []
     if shown.editable:
         rows.append(
-            [button(ui.label("labels.correct_round"), RoundCB(round_id=r.id or 0, correct=True))]
+            [
+                button(
+                    ctx.ui.label("labels.correct_round"), RoundCB(round_id=r.id or 0, correct=True)
+                )
+            ]
         )
-    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=r.case_id))])
-    await ui.show(
+    rows.append([button(ctx.ui.label("labels.back_to_case"), CaseCB(case_id=r.case_id))])
+    await ctx.ui.show(
         "rounds.card",
         keyboard(rows),
         no=r.round_no,

@@ -31,8 +31,7 @@ from handlers.cases import show_card
 from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
-from storage.models import Role, Stage, User
-from storage.uow import UnitOfWork
+from storage.models import Role, Stage
 
 router = Blueprint("stages")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
@@ -46,29 +45,29 @@ class Move(StatesGroup):
 
 # ----- stage changes -----
 @router.callback_query(MoveCB.filter(F.when == ""), INSTRUCTOR)
-async def ask_move_date(
-    query: CallbackQuery, callback_data: MoveCB, state: FSMContext, ui: Ui
-) -> None:
+async def ask_move_date(query: CallbackQuery, callback_data: MoveCB, ctx: Ctx) -> None:
     try:
         target = Stage(callback_data.stage)
     except ValueError:
         raise Problem("common.expired_button") from None
-    await state.set_state(Move.date)
-    await state.set_data({"case_id": callback_data.case_id, "target": target.value})
+    await ctx.form_state.set_state(Move.date)
+    await ctx.form_state.set_data({"case_id": callback_data.case_id, "target": target.value})
     row = [
         button(
-            ui.label("labels.today"),
+            ctx.ui.label("labels.today"),
             MoveCB(case_id=callback_data.case_id, stage=target.value, when="today"),
         ),
         button(
-            ui.label("labels.yesterday"),
+            ctx.ui.label("labels.yesterday"),
             MoveCB(case_id=callback_data.case_id, stage=target.value, when="yesterday"),
         ),
     ]
-    await ui.show(
+    await ctx.ui.show(
         "cases.ask_date",
-        keyboard([row, [button(ui.label("labels.cancel"), CaseCB(case_id=callback_data.case_id))]]),
-        target=ui.enum(target),
+        keyboard(
+            [row, [button(ctx.ui.label("labels.cancel"), CaseCB(case_id=callback_data.case_id))]]
+        ),
+        target=ctx.ui.enum(target),
     )
 
 
@@ -129,8 +128,8 @@ async def move_on_typed_date(message: Message, ctx: Ctx) -> None:
 
 
 @router.message(Move.date, INSTRUCTOR)
-async def move_needs_text(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.text_expected")
+async def move_needs_text(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
 @router.callback_query(TermCB.filter(), Move.date, INSTRUCTOR)
@@ -207,21 +206,12 @@ CONGRESS.register(router)
 
 
 @router.callback_query(CongressCB.filter(), INSTRUCTOR)
-async def start_congress(
-    query: CallbackQuery,
-    callback_data: CongressCB,
-    state: FSMContext,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    env = Env(ui, state, query.from_user.id, clock, settings)
+async def start_congress(query: CallbackQuery, callback_data: CongressCB, ctx: Ctx) -> None:
+    env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
     await CONGRESS.start(env, {"case_id": callback_data.case_id})
 
 
 @router.message(Command("menu", "start"), StateFilter(Move.date))
-async def leave_input(
-    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    await state.clear()
-    await show_menu(ui, uow, user, message.chat.id)
+async def leave_input(message: Message, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_menu(ctx.ui, ctx.uow, ctx.member, message.chat.id)

@@ -8,21 +8,18 @@ from datetime import date
 from typing import Any
 
 from aiogram import F
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import CaseCB, CheckCB, ChecksCB, DocNewCB, FixCB
-from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import supervision
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
-from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.filters import OWN_ANSWER, TEXT_INPUT, RoleFilter
-from storage.models import Role, User
-from storage.uow import UnitOfWork
+from storage.models import Role
 
 router = Blueprint("supervision")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
@@ -44,16 +41,9 @@ class Fix(StatesGroup):
 
 # ----- the list -----
 @router.callback_query(ChecksCB.filter(~F.new))
-async def checks(
-    query: CallbackQuery,
-    callback_data: ChecksCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    await state.clear()
-    editable, found = await supervision.of_case(uow, user, callback_data.case_id)
+async def checks(query: CallbackQuery, callback_data: ChecksCB, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    editable, found = await supervision.of_case(ctx.uow, ctx.member, callback_data.case_id)
     rows = [
         [
             button(
@@ -67,64 +57,61 @@ async def checks(
         rows.append(
             [
                 button(
-                    ui.label("labels.check_new"), ChecksCB(case_id=callback_data.case_id, new=True)
+                    ctx.ui.label("labels.check_new"),
+                    ChecksCB(case_id=callback_data.case_id, new=True),
                 )
             ]
         )
-    rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))])
-    await ui.show("supervision.list", keyboard(rows), count=len(found))
+    rows.append(
+        [button(ctx.ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))]
+    )
+    await ctx.ui.show("supervision.list", keyboard(rows), count=len(found))
 
 
 # ----- scheduling -----
 @router.callback_query(ChecksCB.filter(F.new), INSTRUCTOR)
-async def new(query: CallbackQuery, callback_data: ChecksCB, state: FSMContext, ui: Ui) -> None:
-    await state.set_state(NewCheck.day)
-    await state.set_data({"case_id": callback_data.case_id})
-    back = keyboard([[button(ui.label("labels.cancel"), ChecksCB(case_id=callback_data.case_id))]])
-    await ui.show("supervision.ask_day", back)
+async def new(query: CallbackQuery, callback_data: ChecksCB, ctx: Ctx) -> None:
+    await ctx.form_state.set_state(NewCheck.day)
+    await ctx.form_state.set_data({"case_id": callback_data.case_id})
+    back = keyboard(
+        [[button(ctx.ui.label("labels.cancel"), ChecksCB(case_id=callback_data.case_id))]]
+    )
+    await ctx.ui.show("supervision.ask_day", back)
 
 
 @router.message(NewCheck.day, TEXT_INPUT, INSTRUCTOR)
-async def got_day(
-    message: Message, state: FSMContext, ui: Ui, clock: Clock, settings: Settings
-) -> None:
+async def got_day(message: Message, ctx: Ctx) -> None:
     try:
-        day = supervision.parse_day(message.text or "", today_in(settings.zone, clock.now()))
+        day = supervision.parse_day(message.text or "", today_in(ctx.settings.zone, ctx.now()))
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.update_data(day=day.isoformat())
-    await state.set_state(NewCheck.team)
-    await ui.send(message.chat.id, "supervision.ask_team", max=supervision.TEAM_MAX)
+    await ctx.form_state.update_data(day=day.isoformat())
+    await ctx.form_state.set_state(NewCheck.team)
+    await ctx.ui.send(message.chat.id, "supervision.ask_team", max=supervision.TEAM_MAX)
 
 
 @router.message(NewCheck.team, TEXT_INPUT, INSTRUCTOR)
-async def got_team(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
+async def got_team(message: Message, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
     try:
         team = supervision.parse_team(message.text or "")
         check = await supervision.schedule(
-            uow,
-            user,
+            ctx.uow,
+            ctx.member,
             int(data["case_id"]),
             date.fromisoformat(data["day"]),
             team,
-            clock.now(),
-            settings,
+            ctx.now(),
+            ctx.settings,
         )
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.clear()
-    await show_card(ui, message.chat.id, await supervision.view(uow, user, check.id or 0))
+    await ctx.form_state.clear()
+    await show_card(
+        ctx.ui, message.chat.id, await supervision.view(ctx.uow, ctx.member, check.id or 0)
+    )
 
 
 # ----- one check -----
@@ -194,167 +181,156 @@ async def show_card(
 
 
 @router.callback_query(CheckCB.filter((F.area == "") & (F.action == "")))
-async def card(
-    query: CallbackQuery,
-    callback_data: CheckCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    await state.clear()
+async def card(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
     await show_card(
-        ui, query.from_user.id, await supervision.view(uow, user, callback_data.check_id)
+        ctx.ui,
+        query.from_user.id,
+        await supervision.view(ctx.uow, ctx.member, callback_data.check_id),
     )
 
 
 @router.callback_query(CheckCB.filter((F.area != "") & (F.result == "")), INSTRUCTOR)
-async def area(query: CallbackQuery, callback_data: CheckCB, ui: Ui) -> None:
+async def area(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     if callback_data.area not in supervision.AREAS:
         raise Problem("common.expired_button")
     cid, where = callback_data.check_id, callback_data.area
     rows = [
         [
             button(
-                f"{ICONS[r]} {ui.label(f'labels.result_{r}')}",
+                f"{ICONS[r]} {ctx.ui.label(f'labels.result_{r}')}",
                 CheckCB(check_id=cid, area=where, result=r),
             )
             for r in supervision.RESULTS
         ],
-        [button(ui.label("labels.back"), CheckCB(check_id=cid))],
+        [button(ctx.ui.label("labels.back"), CheckCB(check_id=cid))],
     ]
-    await ui.show(
+    await ctx.ui.show(
         "supervision.ask_result",
         keyboard(rows),
-        area=ui.label(f"labels.area_{where}"),
-        hint=ui.text(f"supervision.hint_{where}"),
+        area=ctx.ui.label(f"labels.area_{where}"),
+        hint=ctx.ui.text(f"supervision.hint_{where}"),
     )
 
 
 @router.callback_query(CheckCB.filter(F.result.in_({"pass", "na"})), INSTRUCTOR)
-async def simple_result(
-    query: CallbackQuery,
-    callback_data: CheckCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-) -> None:
+async def simple_result(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     await supervision.record(
-        uow, user, callback_data.check_id, callback_data.area, callback_data.result, clock.now()
+        ctx.uow,
+        ctx.member,
+        callback_data.check_id,
+        callback_data.area,
+        callback_data.result,
+        ctx.now(),
     )
     await show_card(
-        ui, query.from_user.id, await supervision.view(uow, user, callback_data.check_id)
+        ctx.ui,
+        query.from_user.id,
+        await supervision.view(ctx.uow, ctx.member, callback_data.check_id),
     )
 
 
 @router.callback_query(CheckCB.filter(F.result == "problem"), INSTRUCTOR)
-async def problem(
-    query: CallbackQuery,
-    callback_data: CheckCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    await supervision.view(uow, user, callback_data.check_id)  # access before asking
-    await state.set_state(Fix.note)
-    await state.set_data({"check_id": callback_data.check_id, "area": callback_data.area})
-    back = keyboard([[button(ui.label("labels.cancel"), CheckCB(check_id=callback_data.check_id))]])
-    await ui.show("supervision.ask_note", back, max=supervision.NOTE_MAX)
+async def problem(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
+    await supervision.view(ctx.uow, ctx.member, callback_data.check_id)  # access before asking
+    await ctx.form_state.set_state(Fix.note)
+    await ctx.form_state.set_data({"check_id": callback_data.check_id, "area": callback_data.area})
+    back = keyboard(
+        [[button(ctx.ui.label("labels.cancel"), CheckCB(check_id=callback_data.check_id))]]
+    )
+    await ctx.ui.show("supervision.ask_note", back, max=supervision.NOTE_MAX)
 
 
 @router.message(Fix.note, F.photo, INSTRUCTOR)
 @router.message(Fix.note, TEXT_INPUT, INSTRUCTOR)
-async def got_note(
-    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
-) -> None:
-    data = await state.get_data()
+async def got_note(message: Message, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
     photo = message.photo[-1].file_id if message.photo else ""
     try:
         note = supervision.parse_note(message.caption or message.text or "")
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
     await supervision.record(
-        uow, user, int(data["check_id"]), str(data["area"]), "problem", clock.now(), note, photo
+        ctx.uow,
+        ctx.member,
+        int(data["check_id"]),
+        str(data["area"]),
+        "problem",
+        ctx.now(),
+        note,
+        photo,
     )
-    await state.update_data(note=note)
-    await state.set_state(Fix.owner)
-    await ui.send(message.chat.id, "supervision.ask_owner", max=supervision.OWNER_MAX)
+    await ctx.form_state.update_data(note=note)
+    await ctx.form_state.set_state(Fix.owner)
+    await ctx.ui.send(message.chat.id, "supervision.ask_owner", max=supervision.OWNER_MAX)
 
 
 @router.message(Fix.owner, TEXT_INPUT, INSTRUCTOR)
-async def got_owner(message: Message, state: FSMContext, ui: Ui) -> None:
+async def got_owner(message: Message, ctx: Ctx) -> None:
     try:
         owner = supervision.parse_owner(message.text or "")
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.update_data(owner=owner)
-    await state.set_state(Fix.due)
-    await ui.send(message.chat.id, "supervision.ask_due")
+    await ctx.form_state.update_data(owner=owner)
+    await ctx.form_state.set_state(Fix.due)
+    await ctx.ui.send(message.chat.id, "supervision.ask_due")
 
 
 @router.message(Fix.due, TEXT_INPUT, INSTRUCTOR)
-async def got_due(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
+async def got_due(message: Message, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
     check_id = int(data["check_id"])
     try:
-        due = supervision.parse_day(message.text or "", today_in(settings.zone, clock.now()))
+        due = supervision.parse_day(message.text or "", today_in(ctx.settings.zone, ctx.now()))
         await supervision.rectify(
-            uow,
-            user,
+            ctx.uow,
+            ctx.member,
             check_id,
             str(data["area"]),
             str(data["note"]),
             str(data["owner"]),
             due,
-            clock.now(),
-            settings,
+            ctx.now(),
+            ctx.settings,
         )
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.clear()
-    await show_card(ui, message.chat.id, await supervision.view(uow, user, check_id))
+    await ctx.form_state.clear()
+    await show_card(ctx.ui, message.chat.id, await supervision.view(ctx.uow, ctx.member, check_id))
 
 
 @router.message(NewCheck.day, INSTRUCTOR)
 @router.message(NewCheck.team, INSTRUCTOR)
 @router.message(Fix.owner, INSTRUCTOR)
 @router.message(Fix.due, INSTRUCTOR)
-async def needs_text(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.text_expected")
+async def needs_text(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
 @router.message(Fix.note, INSTRUCTOR)
-async def needs_note(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "supervision.note_expected")
+async def needs_note(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "supervision.note_expected")
 
 
 @router.callback_query(FixCB.filter(), INSTRUCTOR, flags=OWN_ANSWER)
-async def close_fix(
-    query: CallbackQuery, callback_data: FixCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
-) -> None:
-    fix = await supervision.close_item(uow, user, callback_data.rectification_id, clock.now())
-    await query.answer(ui.label("labels.fix_closed"))
-    await show_card(ui, query.from_user.id, await supervision.view(uow, user, fix.check_id))
+async def close_fix(query: CallbackQuery, callback_data: FixCB, ctx: Ctx) -> None:
+    fix = await supervision.close_item(
+        ctx.uow, ctx.member, callback_data.rectification_id, ctx.now()
+    )
+    await query.answer(ctx.ui.label("labels.fix_closed"))
+    await show_card(
+        ctx.ui, query.from_user.id, await supervision.view(ctx.uow, ctx.member, fix.check_id)
+    )
 
 
 @router.callback_query(CheckCB.filter(F.action == "finish"), INSTRUCTOR)
-async def finish(
-    query: CallbackQuery, callback_data: CheckCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
-) -> None:
-    await supervision.finish(uow, user, callback_data.check_id, clock.now())
+async def finish(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
+    await supervision.finish(ctx.uow, ctx.member, callback_data.check_id, ctx.now())
     await show_card(
-        ui, query.from_user.id, await supervision.view(uow, user, callback_data.check_id)
+        ctx.ui,
+        query.from_user.id,
+        await supervision.view(ctx.uow, ctx.member, callback_data.check_id),
     )

@@ -15,6 +15,7 @@ from aiogram.utils.deep_linking import create_start_link
 
 from bot.callbacks import CaseCB, DesignCB, SurveyCB, SurveysCB
 from bot.clock import Clock
+from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import charts
 from bot.presentation import survey_views as views
@@ -83,17 +84,11 @@ async def show_list(
 
 
 @router.callback_query(SurveysCB.filter())
-async def survey_list(
-    query: CallbackQuery,
-    callback_data: SurveysCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-) -> None:
-    await state.clear()
-    await show_list(ui, query.from_user.id, uow, user, callback_data.case_id, clock.now())
+async def survey_list(query: CallbackQuery, callback_data: SurveysCB, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_list(
+        ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.case_id, ctx.now()
+    )
 
 
 # ----- designing a survey -----
@@ -178,108 +173,94 @@ async def _go(state: FSMContext, step: State) -> None:
 
 
 @router.callback_query(DesignCB.filter(F.action == "new"), INSTRUCTOR)
-async def new_survey(
-    query: CallbackQuery,
-    callback_data: DesignCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    settings: Settings,
-) -> None:
+async def new_survey(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     case_id = button_int(callback_data.value, 1, 2**31 - 1) or 0
-    topics = await surveys.design_start(uow, user, case_id)
-    await state.set_state(Design.topics)
-    await state.set_data(
+    topics = await surveys.design_start(ctx.uow, ctx.member, case_id)
+    await ctx.form_state.set_state(Design.topics)
+    await ctx.form_state.set_data(
         {"case_id": case_id, "topics": topics, "questions": list(surveys.QUESTIONS)}
     )
-    await _ask(ui, state, query.from_user.id, settings)
+    await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
 @router.callback_query(Design.topics, DesignCB.filter(F.action == "topic"), INSTRUCTOR)
-async def toggle_topic(
-    query: CallbackQuery, callback_data: DesignCB, state: FSMContext, ui: Ui, settings: Settings
-) -> None:
-    data = await state.get_data()
+async def toggle_topic(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
     value = callback_data.value
     index = button_int(value[1:], 0, 100) if value.startswith("#") else None
     if index is not None:
         topics = [t for i, t in enumerate(data["topics"]) if i != index]
     else:
         topics = surveys.toggle_topic(data["topics"], value)
-    await state.update_data(topics=topics)
-    await _ask(ui, state, query.from_user.id, settings)
+    await ctx.form_state.update_data(topics=topics)
+    await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
 @router.message(Design.topics, TEXT_INPUT, INSTRUCTOR)
-async def custom_topic(message: Message, state: FSMContext, ui: Ui, settings: Settings) -> None:
-    data = await state.get_data()
+async def custom_topic(message: Message, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
     try:
         topics = surveys.add_custom_topic(
-            data["topics"], message.text or "", settings.survey_max_topics
+            data["topics"], message.text or "", ctx.settings.survey_max_topics
         )
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
-        await _ask(ui, state, message.chat.id, settings)  # the question again, below
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
+        await _ask(
+            ctx.ui, ctx.form_state, message.chat.id, ctx.settings
+        )  # the question again, below
         return
-    await state.update_data(topics=topics)
-    await _ask(ui, state, message.chat.id, settings)
+    await ctx.form_state.update_data(topics=topics)
+    await _ask(ctx.ui, ctx.form_state, message.chat.id, ctx.settings)
 
 
 @router.callback_query(Design.questions, DesignCB.filter(F.action == "question"), INSTRUCTOR)
-async def toggle_question(
-    query: CallbackQuery, callback_data: DesignCB, state: FSMContext, ui: Ui, settings: Settings
-) -> None:
-    chosen = list((await state.get_data())["questions"])
+async def toggle_question(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
+    chosen = list((await ctx.form_state.get_data())["questions"])
     value = callback_data.value
     chosen = [q for q in chosen if q != value] if value in chosen else [*chosen, value]
-    await state.update_data(questions=[q for q in surveys.QUESTIONS if q in chosen])
-    await _ask(ui, state, query.from_user.id, settings)
+    await ctx.form_state.update_data(questions=[q for q in surveys.QUESTIONS if q in chosen])
+    await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
 STEPS = (Design.topics, Design.questions, Design.opens, Design.closes)
 
 
 @router.callback_query(DesignCB.filter(F.action.in_({"next", "back"})), INSTRUCTOR)
-async def step(
-    query: CallbackQuery, callback_data: DesignCB, state: FSMContext, ui: Ui, settings: Settings
-) -> None:
-    current = await state.get_state()
+async def step(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
+    current = await ctx.form_state.get_state()
     index = next((i for i, s in enumerate(STEPS) if s.state == current), None)
     if index is None:
         raise Problem("common.expired_button")
-    data = await state.get_data()
+    data = await ctx.form_state.get_data()
     if callback_data.action == "next" and index == 1:
-        surveys.check_design(data["topics"], data["questions"], settings.survey_max_topics)
+        surveys.check_design(data["topics"], data["questions"], ctx.settings.survey_max_topics)
     if callback_data.action == "next" and index == 0 and len(data["topics"]) < 2:
         raise Problem("surveys.few_topics", least=2)
     index = min(index + 1, 3) if callback_data.action == "next" else max(index - 1, 0)
-    await _go(state, STEPS[index])
-    await _ask(ui, state, query.from_user.id, settings)
+    await _go(ctx.form_state, STEPS[index])
+    await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
 @router.callback_query(Design.opens, DesignCB.filter(F.action == "opens"), INSTRUCTOR)
-async def opens_on_publish(
-    query: CallbackQuery, state: FSMContext, ui: Ui, settings: Settings
-) -> None:
-    await state.update_data(opens_at=None)
-    await _go(state, Design.closes)
-    await _ask(ui, state, query.from_user.id, settings)
+async def opens_on_publish(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.update_data(opens_at=None)
+    await _go(ctx.form_state, Design.closes)
+    await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
 @router.message(Design.opens, TEXT_INPUT, INSTRUCTOR)
-async def opens_typed(
-    message: Message, state: FSMContext, ui: Ui, settings: Settings, clock: Clock
-) -> None:
+async def opens_typed(message: Message, ctx: Ctx) -> None:
     try:
-        opens = surveys.parse_opens(message.text or "", clock.now(), settings.zone)
+        opens = surveys.parse_opens(message.text or "", ctx.now(), ctx.settings.zone)
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
-        await _ask(ui, state, message.chat.id, settings)  # the question again, below
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
+        await _ask(
+            ctx.ui, ctx.form_state, message.chat.id, ctx.settings
+        )  # the question again, below
         return
-    await state.update_data(opens_at=opens.isoformat())
-    await _go(state, Design.closes)
-    await _ask(ui, state, message.chat.id, settings)
+    await ctx.form_state.update_data(opens_at=opens.isoformat())
+    await _go(ctx.form_state, Design.closes)
+    await _ask(ctx.ui, ctx.form_state, message.chat.id, ctx.settings)
 
 
 async def _create(
@@ -310,61 +291,60 @@ async def _create(
 
 
 @router.callback_query(Design.closes, DesignCB.filter(F.action == "closes"), INSTRUCTOR)
-async def closes_quick(
-    query: CallbackQuery,
-    callback_data: DesignCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    days = button_int(callback_data.value, 1, 90) or settings.survey_default_days
-    closes = surveys.closes_in(days, clock.now(), settings.zone)
-    await _create(ui, query.from_user.id, state, uow, user, closes, clock, settings)
+async def closes_quick(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
+    days = button_int(callback_data.value, 1, 90) or ctx.settings.survey_default_days
+    closes = surveys.closes_in(days, ctx.now(), ctx.settings.zone)
+    await _create(
+        ctx.ui,
+        query.from_user.id,
+        ctx.form_state,
+        ctx.uow,
+        ctx.member,
+        closes,
+        ctx.clock,
+        ctx.settings,
+    )
 
 
 @router.message(Design.closes, TEXT_INPUT, INSTRUCTOR)
-async def closes_typed(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
+async def closes_typed(message: Message, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
     opens = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else None
     try:
-        closes = surveys.parse_closes(message.text or "", clock.now(), settings.zone, opens)
+        closes = surveys.parse_closes(message.text or "", ctx.now(), ctx.settings.zone, opens)
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
-        await _ask(ui, state, message.chat.id, settings)  # the question again, below
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
+        await _ask(
+            ctx.ui, ctx.form_state, message.chat.id, ctx.settings
+        )  # the question again, below
         return
-    await _create(ui, message.chat.id, state, uow, user, closes, clock, settings)
+    await _create(
+        ctx.ui,
+        message.chat.id,
+        ctx.form_state,
+        ctx.uow,
+        ctx.member,
+        closes,
+        ctx.clock,
+        ctx.settings,
+    )
 
 
 @router.callback_query(DesignCB.filter(F.action == "cancel"), INSTRUCTOR)
-async def cancel_design(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
-) -> None:
-    case_id = int((await state.get_data()).get("case_id", 0))
-    await state.clear()
+async def cancel_design(query: CallbackQuery, ctx: Ctx) -> None:
+    case_id = int((await ctx.form_state.get_data()).get("case_id", 0))
+    await ctx.form_state.clear()
     if case_id:
-        await show_list(ui, query.from_user.id, uow, user, case_id, clock.now())
+        await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member, case_id, ctx.now())
 
 
 @router.message(Design.topics, INSTRUCTOR)
 @router.message(Design.questions, INSTRUCTOR)
 @router.message(Design.opens, INSTRUCTOR)
 @router.message(Design.closes, INSTRUCTOR)
-async def design_needs_input(
-    message: Message, state: FSMContext, ui: Ui, settings: Settings
-) -> None:
-    await ui.send(message.chat.id, "surveys.design_use_buttons")
-    await _ask(ui, state, message.chat.id, settings)
+async def design_needs_input(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "surveys.design_use_buttons")
+    await _ask(ctx.ui, ctx.form_state, message.chat.id, ctx.settings)
 
 
 # ----- the survey card -----
@@ -410,66 +390,41 @@ async def show_card(
 
 
 @router.callback_query(SurveyCB.filter(F.action == ""))
-async def survey_card(
-    query: CallbackQuery,
-    callback_data: SurveyCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-) -> None:
-    await state.clear()
+async def survey_card(query: CallbackQuery, callback_data: SurveyCB, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
     await show_card(
-        ui, query.from_user.id, await surveys.card(uow, user, callback_data.survey_id, clock.now())
+        ctx.ui,
+        query.from_user.id,
+        await surveys.card(ctx.uow, ctx.member, callback_data.survey_id, ctx.now()),
     )
 
 
 @router.callback_query(SurveyCB.filter(F.action == "publish"), INSTRUCTOR)
-async def publish(
-    query: CallbackQuery,
-    callback_data: SurveyCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-) -> None:
-    card = await surveys.publish(uow, user, callback_data.survey_id, clock.now(), settings)
-    await show_card(ui, query.from_user.id, card, await create_start_link(bot, card.survey.token))
+async def publish(query: CallbackQuery, callback_data: SurveyCB, bot: Bot, ctx: Ctx) -> None:
+    card = await surveys.publish(
+        ctx.uow, ctx.member, callback_data.survey_id, ctx.now(), ctx.settings
+    )
+    await show_card(
+        ctx.ui, query.from_user.id, card, await create_start_link(bot, card.survey.token)
+    )
 
 
 @router.callback_query(SurveyCB.filter(F.action == "close"), INSTRUCTOR)
 async def close(
-    query: CallbackQuery,
-    callback_data: SurveyCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    survey_keys: SurveyKeys,
+    query: CallbackQuery, callback_data: SurveyCB, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:
     card = await surveys.close(
-        uow, user, callback_data.survey_id, clock.now(), settings, survey_keys
+        ctx.uow, ctx.member, callback_data.survey_id, ctx.now(), ctx.settings, survey_keys
     )
-    await ui.send(query.from_user.id, "surveys.closed_now", answers=card.answers)
-    await show_card(ui, query.from_user.id, card)
+    await ctx.ui.send(query.from_user.id, "surveys.closed_now", answers=card.answers)
+    await show_card(ctx.ui, query.from_user.id, card)
 
 
 @router.callback_query(SurveyCB.filter(F.action == "discard"), INSTRUCTOR)
-async def discard(
-    query: CallbackQuery,
-    callback_data: SurveyCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-) -> None:
-    case_id = await surveys.discard(uow, user, callback_data.survey_id)
-    await ui.send(query.from_user.id, "surveys.discarded")
-    await show_list(ui, query.from_user.id, uow, user, case_id, clock.now())
+async def discard(query: CallbackQuery, callback_data: SurveyCB, ctx: Ctx) -> None:
+    case_id = await surveys.discard(ctx.uow, ctx.member, callback_data.survey_id)
+    await ctx.ui.send(query.from_user.id, "surveys.discarded")
+    await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member, case_id, ctx.now())
 
 
 # ----- sharing -----
@@ -484,20 +439,15 @@ async def _with_qr(
 
 @router.callback_query(SurveyCB.filter(F.action == "share"), flags=SENDS_PHOTO)
 async def share(
-    query: CallbackQuery,
-    callback_data: SurveyCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    bot: Bot,
-    offload: Offloader,
+    query: CallbackQuery, callback_data: SurveyCB, bot: Bot, offload: Offloader, ctx: Ctx
 ) -> None:
-    card, link, png = await _with_qr(uow, user, callback_data.survey_id, clock, bot, offload)
+    card, link, png = await _with_qr(
+        ctx.uow, ctx.member, callback_data.survey_id, ctx.clock, bot, offload
+    )
     await bot.send_photo(
         query.from_user.id,
         BufferedInputFile(png, filename="survey-qr.png"),
-        caption=ui.text("surveys.share_caption", link=link, closes=card.survey.closes_at),
+        caption=ctx.ui.text("surveys.share_caption", link=link, closes=card.survey.closes_at),
     )
 
 
@@ -505,90 +455,75 @@ async def share(
 async def poster(
     query: CallbackQuery,
     callback_data: SurveyCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
     bot: Bot,
     offload: Offloader,
     documents: Documents,
-    settings: Settings,
+    ctx: Ctx,
 ) -> None:
-    card, link, png = await _with_qr(uow, user, callback_data.survey_id, clock, bot, offload)
+    card, link, png = await _with_qr(
+        ctx.uow, ctx.member, callback_data.survey_id, ctx.clock, bot, offload
+    )
     enterprise = "、".join(card.enterprises)
     context = {
         "union": card.union,
-        "heading": ui.label("labels.poster_heading"),
+        "heading": ctx.ui.label("labels.poster_heading"),
         "enterprise": enterprise,
-        "question": ui.label("labels.poster_question"),
-        "scan": ui.label("labels.poster_scan"),
+        "question": ctx.ui.label("labels.poster_question"),
+        "scan": ctx.ui.label("labels.poster_scan"),
         "link": link,
-        "closes": ui.label(
-            "labels.poster_closes", at=ui.renderer.format_datetime(card.survey.closes_at)
+        "closes": ctx.ui.label(
+            "labels.poster_closes", at=ctx.ui.renderer.format_datetime(card.survey.closes_at)
         ),
-        "privacy": ui.label("labels.poster_privacy", k=settings.survey_min_answers),
+        "privacy": ctx.ui.label("labels.poster_privacy", k=ctx.settings.survey_min_answers),
     }
     data = await documents.render("survey_poster", context, {"qr": (png, 90)})
-    name = f"{ui.label('labels.poster_file')}-{enterprise[:20]}.docx"
+    name = f"{ctx.ui.label('labels.poster_file')}-{enterprise[:20]}.docx"
     await bot.send_document(
         query.from_user.id,
         BufferedInputFile(data, filename=name),
-        caption=ui.text("surveys.poster_caption"),
+        caption=ctx.ui.text("surveys.poster_caption"),
     )
 
 
 # ----- results -----
 @router.callback_query(SurveyCB.filter(F.action == "results"), flags=SENDS_PHOTO)
 async def results(
-    query: CallbackQuery,
-    callback_data: SurveyCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-    offload: Offloader,
+    query: CallbackQuery, callback_data: SurveyCB, bot: Bot, offload: Offloader, ctx: Ctx
 ) -> None:
-    found = await survey_results.results(uow, user, callback_data.survey_id, clock.now(), settings)
+    found = await survey_results.results(
+        ctx.uow, ctx.member, callback_data.survey_id, ctx.now(), ctx.settings
+    )
     survey_id = callback_data.survey_id
     back = keyboard(
         [
             [
                 button(
-                    ui.label("labels.survey_export"), SurveyCB(survey_id=survey_id, action="export")
+                    ctx.ui.label("labels.survey_export"),
+                    SurveyCB(survey_id=survey_id, action="export"),
                 )
             ],
-            [button(ui.label("labels.back_to_survey"), SurveyCB(survey_id=survey_id))],
+            [button(ctx.ui.label("labels.back_to_survey"), SurveyCB(survey_id=survey_id))],
         ]
     )
-    await ui.show("surveys.results", back, **views.results_context(ui, found))
-    panels = views.chart_panels(ui, found)
+    await ctx.ui.show("surveys.results", back, **views.results_context(ctx.ui, found))
+    panels = views.chart_panels(ctx.ui, found)
     if panels:
-        png = await offload.run(charts.bar_charts, panels, views.chart_title(ui, found))
+        png = await offload.run(charts.bar_charts, panels, views.chart_title(ctx.ui, found))
         await bot.send_photo(query.from_user.id, BufferedInputFile(png, filename="results.png"))
 
 
 @router.callback_query(SurveyCB.filter(F.action == "export"), flags=SENDS_FILE)
 async def export(
-    query: CallbackQuery,
-    callback_data: SurveyCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-    offload: Offloader,
+    query: CallbackQuery, callback_data: SurveyCB, bot: Bot, offload: Offloader, ctx: Ctx
 ) -> None:
     found, rows = await survey_results.export_rows(
-        uow, user, callback_data.survey_id, clock.now(), settings
+        ctx.uow, ctx.member, callback_data.survey_id, ctx.now(), ctx.settings
     )
-    data = await offload.run(workbook, views.workbook_sheets(ui, found, rows))
+    data = await offload.run(workbook, views.workbook_sheets(ctx.ui, found, rows))
     await bot.send_document(
         query.from_user.id,
         BufferedInputFile(
-            data, filename=views.file_name(ui, "xlsx_file", found, clock.now(), "xlsx")
+            data, filename=views.file_name(ctx.ui, "xlsx_file", found, ctx.now(), "xlsx")
         ),
-        caption=ui.text("surveys.export_caption", total=found.total),
+        caption=ctx.ui.text("surveys.export_caption", total=found.total),
     )

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import F
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import CaseCB, TopicCB, TopicsCB
-from bot.clock import Clock
+from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import topics
 from bot.services.errors import AccessDenied, Problem
@@ -108,133 +107,103 @@ async def show_topic(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, topic_id
 
 
 @router.callback_query(TopicsCB.filter(F.add == ""))
-async def table(
-    query: CallbackQuery,
-    callback_data: TopicsCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    await state.clear()
-    await show_table(ui, query.from_user.id, uow, user, callback_data.case_id)
+async def table(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_table(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.case_id)
 
 
 @router.callback_query(TopicsCB.filter(F.add == "menu"), INSTRUCTOR)
-async def choose_topic(
-    query: CallbackQuery, callback_data: TopicsCB, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    found = await topics.tracker(uow, user, callback_data.case_id)
+async def choose_topic(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
+    found = await topics.tracker(ctx.uow, ctx.member, callback_data.case_id)
     case_id = callback_data.case_id
     rows = [
-        [button(ui.label(f"labels.topic_{key}"), TopicsCB(case_id=case_id, add=key))]
+        [button(ctx.ui.label(f"labels.topic_{key}"), TopicsCB(case_id=case_id, add=key))]
         for key in found.missing_art8()
     ]
-    rows.append([button(ui.label("labels.custom_topic"), TopicsCB(case_id=case_id, add="custom"))])
-    rows.append([button(ui.label("labels.back_to_topics"), TopicsCB(case_id=case_id))])
-    await ui.show("topics.choose", keyboard(rows))
+    rows.append(
+        [button(ctx.ui.label("labels.custom_topic"), TopicsCB(case_id=case_id, add="custom"))]
+    )
+    rows.append([button(ctx.ui.label("labels.back_to_topics"), TopicsCB(case_id=case_id))])
+    await ctx.ui.show("topics.choose", keyboard(rows))
 
 
 @router.callback_query(TopicsCB.filter(F.add == "custom"), INSTRUCTOR)
-async def ask_custom(
-    query: CallbackQuery,
-    callback_data: TopicsCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    await topics.tracker(uow, user, callback_data.case_id)  # access check before asking
-    await state.set_state(TopicInput.custom)
-    await state.set_data({"case_id": callback_data.case_id})
-    back = keyboard([[button(ui.label("labels.cancel"), TopicsCB(case_id=callback_data.case_id))]])
-    await ui.show("topics.ask_custom", back, max=topics.TITLE_MAX)
+async def ask_custom(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
+    await topics.tracker(ctx.uow, ctx.member, callback_data.case_id)  # access check before asking
+    await ctx.form_state.set_state(TopicInput.custom)
+    await ctx.form_state.set_data({"case_id": callback_data.case_id})
+    back = keyboard(
+        [[button(ctx.ui.label("labels.cancel"), TopicsCB(case_id=callback_data.case_id))]]
+    )
+    await ctx.ui.show("topics.ask_custom", back, max=topics.TITLE_MAX)
 
 
 @router.callback_query(TopicsCB.filter(~F.add.in_({"", "menu", "custom"})), INSTRUCTOR)
-async def add_art8(
-    query: CallbackQuery, callback_data: TopicsCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
-) -> None:
+async def add_art8(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
     try:
-        await topics.add(uow, user, callback_data.case_id, callback_data.add, clock.now())
+        await topics.add(ctx.uow, ctx.member, callback_data.case_id, callback_data.add, ctx.now())
     except Problem as problem:
-        await ui.send(query.from_user.id, problem.key, **problem.params)
+        await ctx.ui.send(query.from_user.id, problem.key, **problem.params)
         return
-    await show_table(ui, query.from_user.id, uow, user, callback_data.case_id)
+    await show_table(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.case_id)
 
 
 @router.callback_query(TopicCB.filter((F.status == "") & (F.edit == "")))
-async def topic_card(
-    query: CallbackQuery,
-    callback_data: TopicCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    await state.clear()
-    await show_topic(ui, query.from_user.id, uow, user, callback_data.topic_id)
+async def topic_card(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_topic(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.topic_id)
 
 
 @router.callback_query(TopicCB.filter(F.status.in_({s.value for s in TopicStatus})), INSTRUCTOR)
-async def change_status(
-    query: CallbackQuery, callback_data: TopicCB, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
-) -> None:
+async def change_status(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> None:
     status = TopicStatus(callback_data.status)
-    await topics.set_status(uow, user, callback_data.topic_id, status, clock.now())
-    await show_topic(ui, query.from_user.id, uow, user, callback_data.topic_id)
+    await topics.set_status(ctx.uow, ctx.member, callback_data.topic_id, status, ctx.now())
+    await show_topic(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.topic_id)
 
 
 @router.callback_query(TopicCB.filter(F.edit.in_({"ours", "theirs"})), INSTRUCTOR)
-async def ask_text(
-    query: CallbackQuery,
-    callback_data: TopicCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    shown = await topics.view(uow, user, callback_data.topic_id)
+async def ask_text(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> None:
+    shown = await topics.view(ctx.uow, ctx.member, callback_data.topic_id)
     if not shown.editable:
         raise AccessDenied()
-    await state.set_state(TopicInput.text)
-    await state.set_data({"topic_id": callback_data.topic_id, "side": callback_data.edit})
-    back = keyboard([[button(ui.label("labels.cancel"), TopicCB(topic_id=callback_data.topic_id))]])
-    await ui.show(f"topics.ask_{callback_data.edit}", back, max=topics.TEXT_MAX)
+    await ctx.form_state.set_state(TopicInput.text)
+    await ctx.form_state.set_data({"topic_id": callback_data.topic_id, "side": callback_data.edit})
+    back = keyboard(
+        [[button(ctx.ui.label("labels.cancel"), TopicCB(topic_id=callback_data.topic_id))]]
+    )
+    await ctx.ui.show(f"topics.ask_{callback_data.edit}", back, max=topics.TEXT_MAX)
 
 
 @router.message(TopicInput.custom, TEXT_INPUT, INSTRUCTOR)
-async def got_custom(
-    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
-) -> None:
-    case_id = int((await state.get_data())["case_id"])
+async def got_custom(message: Message, ctx: Ctx) -> None:
+    case_id = int((await ctx.form_state.get_data())["case_id"])
     try:
-        await topics.add(uow, user, case_id, "custom", clock.now(), title=message.text or "")
+        await topics.add(
+            ctx.uow, ctx.member, case_id, "custom", ctx.now(), title=message.text or ""
+        )
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.clear()
-    await show_table(ui, message.chat.id, uow, user, case_id)
+    await ctx.form_state.clear()
+    await show_table(ctx.ui, message.chat.id, ctx.uow, ctx.member, case_id)
 
 
 @router.message(TopicInput.text, TEXT_INPUT, INSTRUCTOR)
-async def got_text(
-    message: Message, state: FSMContext, uow: UnitOfWork, user: User, ui: Ui, clock: Clock
-) -> None:
-    data = await state.get_data()
+async def got_text(message: Message, ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
     topic_id = int(data["topic_id"])
     try:
         await topics.set_text(
-            uow, user, topic_id, str(data["side"]), message.text or "", clock.now()
+            ctx.uow, ctx.member, topic_id, str(data["side"]), message.text or "", ctx.now()
         )
     except Problem as problem:
-        await ui.send(message.chat.id, problem.key, **problem.params)
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
-    await state.clear()
-    await show_topic(ui, message.chat.id, uow, user, topic_id)
+    await ctx.form_state.clear()
+    await show_topic(ctx.ui, message.chat.id, ctx.uow, ctx.member, topic_id)
 
 
 @router.message(TopicInput.custom, INSTRUCTOR)
 @router.message(TopicInput.text, INSTRUCTOR)
-async def needs_text(message: Message, ui: Ui) -> None:
-    await ui.send(message.chat.id, "common.text_expected")
+async def needs_text(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.text_expected")

@@ -13,7 +13,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import MenuCB, TrainingCB
-from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation import enum_labels
 from bot.presentation.keyboards import people_picker, toggle_chosen
@@ -41,17 +40,9 @@ class Pick(StatesGroup):
 
 # ----- lists -----
 @router.callback_query(MenuCB.filter(F.action == "trainings"))
-async def listing(
-    query: CallbackQuery,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    await state.clear()
-    await show_list(ui, query.from_user.id, uow, user, clock.now(), settings)
+async def listing(query: CallbackQuery, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member, ctx.now(), ctx.settings)
 
 
 async def show_list(
@@ -95,13 +86,11 @@ async def show_list(
 
 
 @router.callback_query(TrainingCB.filter(F.action == "hours"), LIAISON)
-async def hours(
-    query: CallbackQuery, uow: UnitOfWork, user: User, ui: Ui, clock: Clock, settings: Settings
-) -> None:
-    year = clock.now().astimezone(settings.zone).year
-    tally = await trainings.hours(uow, user, year, settings)
-    back = keyboard([[button(ui.label("labels.training_list"), MenuCB(action="trainings"))]])
-    await ui.show("trainings.hours", back, year=year, rows=tally)
+async def hours(query: CallbackQuery, ctx: Ctx) -> None:
+    year = ctx.now().astimezone(ctx.settings.zone).year
+    tally = await trainings.hours(ctx.uow, ctx.member, year, ctx.settings)
+    back = keyboard([[button(ctx.ui.label("labels.training_list"), MenuCB(action="trainings"))]])
+    await ctx.ui.show("trainings.hours", back, year=year, rows=tally)
 
 
 # ----- scheduling -----
@@ -153,7 +142,7 @@ async def _schedule(
         float(form["hours"]),
         form["place"],
         invitees,
-        ctx.clock.now(),
+        ctx.now(),
     )
     await state.clear()
     await ui.show("trainings.scheduled", count=count)
@@ -216,17 +205,10 @@ async def show_pick(
 
 
 @router.callback_query(Pick.invitees, TrainingCB.filter(F.action == "pick"), LIAISON)
-async def toggle(
-    query: CallbackQuery,
-    callback_data: TrainingCB,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-) -> None:
-    people = await trainings.audience(uow, user)
-    chosen = await toggle_chosen(state, callback_data.user_id, people)
-    await show_pick(ui, query.from_user.id, uow, user, chosen)
+async def toggle(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
+    people = await trainings.audience(ctx.uow, ctx.member)
+    chosen = await toggle_chosen(ctx.form_state, callback_data.user_id, people)
+    await show_pick(ctx.ui, query.from_user.id, ctx.uow, ctx.member, chosen)
 
 
 @router.callback_query(Pick.invitees, TrainingCB.filter(F.action == "send"), LIAISON)
@@ -301,40 +283,26 @@ async def show_card(
 
 
 @router.callback_query(TrainingCB.filter((F.action == "") & (F.training_id > 0)))
-async def open_card(
-    query: CallbackQuery, callback_data: TrainingCB, uow: UnitOfWork, user: User, ui: Ui
-) -> None:
-    card = await trainings.card(uow, user, callback_data.training_id)
-    await show_card(ui, query.from_user.id, card)
+async def open_card(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
+    card = await trainings.card(ctx.uow, ctx.member, callback_data.training_id)
+    await show_card(ctx.ui, query.from_user.id, card)
 
 
 @router.callback_query(TrainingCB.filter(F.action == "mark"), LIAISON)
-async def mark(
-    query: CallbackQuery,
-    callback_data: TrainingCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-) -> None:
-    await trainings.mark(uow, user, callback_data.training_id, callback_data.user_id, clock.now())
-    card = await trainings.card(uow, user, callback_data.training_id)
-    await show_card(ui, query.from_user.id, card)
+async def mark(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
+    await trainings.mark(
+        ctx.uow, ctx.member, callback_data.training_id, callback_data.user_id, ctx.now()
+    )
+    card = await trainings.card(ctx.uow, ctx.member, callback_data.training_id)
+    await show_card(ctx.ui, query.from_user.id, card)
 
 
 @router.callback_query(TrainingCB.filter(F.action.in_({"attend", "cannot"})), INSTRUCTOR)
-async def answer(
-    query: CallbackQuery,
-    callback_data: TrainingCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-) -> None:
+async def answer(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     training = await trainings.respond(
-        uow, user, callback_data.training_id, callback_data.action, clock.now()
+        ctx.uow, ctx.member, callback_data.training_id, callback_data.action, ctx.now()
     )
-    await ui.send(
+    await ctx.ui.send(
         query.from_user.id,
         f"trainings.answered_{callback_data.action}",
         title=training.title,
@@ -343,19 +311,14 @@ async def answer(
 
 
 @router.callback_query(TrainingCB.filter(F.action == "checkin"), INSTRUCTOR)
-async def check_in(
-    query: CallbackQuery,
-    callback_data: TrainingCB,
-    uow: UnitOfWork,
-    user: User,
-    ui: Ui,
-    clock: Clock,
-) -> None:
+async def check_in(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     try:
-        training = await trainings.check_in(uow, user, callback_data.training_id, clock.now())
+        training = await trainings.check_in(
+            ctx.uow, ctx.member, callback_data.training_id, ctx.now()
+        )
     except Problem as problem:
-        await ui.send(query.from_user.id, problem.key, **problem.params)
+        await ctx.ui.send(query.from_user.id, problem.key, **problem.params)
         return
-    await ui.send(
+    await ctx.ui.send(
         query.from_user.id, "trainings.checked_in", title=training.title, hours=training.hours
     )
