@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
@@ -27,21 +27,47 @@ from storage.repositories import BroadcastJob
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from aiogram import Bot
+
+    from bot.clock import Clock
+    from bot.presentation.rendering import Renderer
+    from bot.sender import Sender
+    from bot.services.anonymity import SurveyKeys
     from bot.settings import Settings
+    from storage.db import Database
+
+
+class Deps(Protocol):
+    """What the scheduled ticks use of the application, and nothing else (bot.app.App has it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def renderer(self) -> Renderer: ...
+    @property
+    def sender(self) -> Sender: ...
+    @property
+    def bot(self) -> Bot: ...
+    @property
+    def survey_keys(self) -> SurveyKeys: ...
+
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 REMINDER_SENDS = 5  # reminders sent at once by one tick
 
 
-async def housekeeping_tick(app: App) -> None:
+async def housekeeping_tick(app: Deps) -> None:
     async with UnitOfWork(app.db.sessions) as uow:
         await housekeeping.prune(uow, app.clock.now(), app.settings, app.survey_keys)
         await uow.commit()
 
 
-async def escalation_tick(app: App) -> int:
+async def escalation_tick(app: Deps) -> int:
     """Send unacknowledged major-problem reports one union up. The claim and the sends share
     one transaction, committed after sending: a crash in between repeats an alert rather
     than losing one."""
@@ -148,7 +174,7 @@ class ReminderTick:
     late: int = 0
 
 
-async def reminder_tick(app: App) -> ReminderTick:
+async def reminder_tick(app: Deps) -> ReminderTick:
     """Claim due reminders (committed at once, so another process skips them), send each
     through the sender, and record the outcomes by group commit (Recorder)."""
     settings, now, stats = app.settings, app.clock.now(), ReminderTick()
@@ -242,7 +268,7 @@ def reminder_priority(due: Due) -> Priority:
 
 
 def reminder_markup(
-    app: App, locale: str, reminder_id: int, kind: str, payload: dict[str, Any]
+    app: Deps, locale: str, reminder_id: int, kind: str, payload: dict[str, Any]
 ) -> InlineKeyboardMarkup | None:
     """Done and snooze under a reminder the recipient can act on; a training's calls carry
     attend / cannot or check-in instead."""
@@ -302,7 +328,7 @@ def reminder_markup(
 
 
 async def render_overview(
-    app: App, uow: UnitOfWork, recipient: User, kind: str, now: datetime
+    app: Deps, uow: UnitOfWork, recipient: User, kind: str, now: datetime
 ) -> str | None:
     """The morning digest or the weekly summary, written as it is sent; None when empty."""
     renderer, locale = app.renderer, recipient.locale
@@ -324,7 +350,7 @@ async def render_overview(
     return renderer.text(locale, "reminders.weekly", rows=summary.rows)
 
 
-async def duty_tick(app: App) -> dict[str, int]:
+async def duty_tick(app: Deps) -> dict[str, int]:
     """Plan recurring duties, digests and summaries, and repeat overdue rectifications."""
     async with UnitOfWork(app.db.sessions) as uow:
         done = await duties.tick(uow, app.clock.now(), app.settings)
@@ -332,7 +358,7 @@ async def duty_tick(app: App) -> dict[str, int]:
     return done
 
 
-def render_reminder(app: App, locale: str, payload: dict[str, Any], late: bool) -> str:
+def render_reminder(app: Deps, locale: str, payload: dict[str, Any], late: bool) -> str:
     renderer = app.renderer
     params = dict(payload.get("params", {}))
     if "deadline" in params:
@@ -358,7 +384,7 @@ def broadcast_batch(settings: Settings) -> int:
     return max(1, int(broadcast_rate(settings) * settings.broadcast_tick_seconds * 2))
 
 
-async def broadcast_run(app: App, seconds: float = 30.0) -> int:
+async def broadcast_run(app: Deps, seconds: float = 30.0) -> int:
     """The scheduler's job: batches back to back while a batch comes back full, for up to
     `seconds`, so the flow controller and not the tick interval sets the pace."""
     started, total = time.monotonic(), 0
@@ -369,7 +395,7 @@ async def broadcast_run(app: App, seconds: float = 30.0) -> int:
             return total
 
 
-async def broadcast_tick(app: App) -> int:
+async def broadcast_tick(app: Deps) -> int:
     """Send a batch of broadcast deliveries at the sender's pace, record the outcomes by
     group commit (Recorder), and edit the authors' progress messages."""
     settings, now = app.settings, app.clock.now()
@@ -412,7 +438,7 @@ async def broadcast_tick(app: App) -> int:
     return len(batch)
 
 
-async def report_progress(app: App) -> None:
+async def report_progress(app: Deps) -> None:
     every = timedelta(seconds=app.settings.broadcast_progress_seconds)
     async with UnitOfWork(app.db.sessions) as uow:
         due = await broadcasts.progress(uow, app.clock.now(), every)
