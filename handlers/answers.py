@@ -31,6 +31,7 @@ from storage.uow import UnitOfWork
 
 router = Blueprint("answers")
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 
 
 class OnSurveyPage(BaseFilter):
@@ -281,7 +282,7 @@ async def go(
     await show_page(ctx.ui, worker, found.survey, draft)
 
 
-@router.callback_query(SurveyCB.filter(F.action == "preview"), INSTRUCTOR)
+@instructor.callback_query(SurveyCB.filter(F.action == "preview"))
 async def preview(
     query: CallbackQuery, callback_data: SurveyCB, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:

@@ -28,7 +28,9 @@ router = Blueprint("assessment")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 LIAISON = RoleFilter(Role.liaison)
+liaison = router.scoped(LIAISON)  # the handlers only a liaison reaches
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 
 
 class Scores(StatesGroup):
@@ -39,7 +41,7 @@ def _year(clock: Clock, settings: Settings) -> int:
     return clock.now().astimezone(settings.zone).year
 
 
-@router.callback_query(MenuCB.filter(F.action == "assessment"), LIAISON)
+@liaison.callback_query(MenuCB.filter(F.action == "assessment"))
 async def ranking(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     year = _year(ctx.clock, ctx.settings)
@@ -70,7 +72,7 @@ async def ranking(query: CallbackQuery, ctx: Ctx) -> None:
     )
 
 
-@router.callback_query(AssessCB.filter(F.action == "score"), LIAISON)
+@liaison.callback_query(AssessCB.filter(F.action == "score"))
 async def ask_scores(query: CallbackQuery, callback_data: AssessCB, ctx: Ctx) -> None:
     await ctx.form_state.set_state(Scores.entry)
     await ctx.form_state.set_data({"user_id": callback_data.user_id})
@@ -78,7 +80,7 @@ async def ask_scores(query: CallbackQuery, callback_data: AssessCB, ctx: Ctx) ->
     await ctx.ui.show("assessment.ask_scores", back)
 
 
-@router.message(Scores.entry, TEXT_INPUT, LIAISON)
+@liaison.message(Scores.entry, TEXT_INPUT)
 async def got_scores(message: Message, ctx: Ctx) -> None:
     user_id = int((await ctx.form_state.get_data())["user_id"])
     try:
@@ -96,7 +98,7 @@ async def got_scores(message: Message, ctx: Ctx) -> None:
     )
 
 
-@router.callback_query(AssessCB.filter(F.action == "summary"), LIAISON)
+@liaison.callback_query(AssessCB.filter(F.action == "summary"))
 async def summary(
     query: CallbackQuery, callback_data: AssessCB, bot: Bot, documents: Documents, ctx: Ctx
 ) -> None:
@@ -117,7 +119,7 @@ async def summary(
     await bot.send_document(query.from_user.id, BufferedInputFile(data, filename=name))
 
 
-@router.callback_query(AssessCB.filter(F.action == "export"), LIAISON, flags=SENDS_FILE)
+@liaison.callback_query(AssessCB.filter(F.action == "export"), flags=SENDS_FILE)
 async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
     year = _year(ctx.clock, ctx.settings)
     found = await assessment.results(ctx.uow, ctx.member, year, ctx.settings)
@@ -130,7 +132,7 @@ async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -
     )
 
 
-@router.callback_query(MenuCB.filter(F.action == "assessment"), INSTRUCTOR)
+@instructor.callback_query(MenuCB.filter(F.action == "assessment"))
 async def mine(query: CallbackQuery, ctx: Ctx) -> None:
     year = _year(ctx.clock, ctx.settings)
     result, cohort = await assessment.own(ctx.uow, ctx.member, year, ctx.settings)

@@ -34,7 +34,9 @@ router = Blueprint("assignments")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 LIAISON = RoleFilter(Role.liaison)
+liaison = router.scoped(LIAISON)  # the handlers only a liaison reaches
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 ICONS = {"open": "▫️", "accepted": "🟢", "declined": "✖️", "done": "✅"}
 
 
@@ -186,7 +188,7 @@ FORM = Form(
 FORM.register(router, LIAISON)
 
 
-@router.callback_query(AssignCB.filter(F.action == "new"), LIAISON)
+@liaison.callback_query(AssignCB.filter(F.action == "new"))
 async def new(query: CallbackQuery, ctx: Ctx) -> None:
     await FORM.start(Env.of(ctx))
 
@@ -211,14 +213,14 @@ async def show_pick(
     await ui.edit_or_send(message, chat_id, "assignments.pick", markup, count=len(chosen))
 
 
-@router.callback_query(Pick.people, AssignCB.filter(F.action == "pick"), LIAISON)
+@liaison.callback_query(Pick.people, AssignCB.filter(F.action == "pick"))
 async def toggle(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     people = await assignments.audience(ctx.uow, ctx.member)
     chosen = await toggle_chosen(ctx.form_state, callback_data.user_id, people)
     await show_pick(ctx.ui, query.from_user.id, ctx.uow, ctx.member, chosen)
 
 
-@router.callback_query(Pick.people, AssignCB.filter(F.action == "send"), LIAISON)
+@liaison.callback_query(Pick.people, AssignCB.filter(F.action == "send"))
 async def send(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     chosen = list((await state.get_data()).get("_chosen", []))
     if not chosen:
@@ -264,14 +266,14 @@ async def show_ledger(ui: Ui, chat_id: int, found: assignments.Ledger) -> None:
     )
 
 
-@router.callback_query(AssignCB.filter((F.action == "") & (F.assignment_id > 0)), LIAISON)
+@liaison.callback_query(AssignCB.filter((F.action == "") & (F.assignment_id > 0)))
 async def ledger(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     found = await assignments.ledger(ctx.uow, ctx.member, callback_data.assignment_id)
     await show_ledger(ctx.ui, query.from_user.id, found)
 
 
 # ----- the instructor's side -----
-@router.callback_query(AssignCB.filter(F.action == "accept"), INSTRUCTOR)
+@instructor.callback_query(AssignCB.filter(F.action == "accept"))
 async def accept(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     task = await assignments.respond(
         ctx.uow, ctx.member, callback_data.assignment_id, "accepted", ctx.now(), ctx.settings
@@ -279,7 +281,7 @@ async def accept(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> Non
     await ctx.ui.send(query.from_user.id, "assignments.accepted", due=task.due_on)
 
 
-@router.callback_query(AssignCB.filter(F.action == "decline"), INSTRUCTOR)
+@instructor.callback_query(AssignCB.filter(F.action == "decline"))
 async def decline(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     await ctx.form_state.set_state(Answer.reason)
     await ctx.form_state.set_data({"assignment_id": callback_data.assignment_id})
@@ -289,7 +291,7 @@ async def decline(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> No
     )
 
 
-@router.message(Answer.reason, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(Answer.reason, TEXT_INPUT)
 async def got_reason(message: Message, sender: Sender, ctx: Ctx) -> None:
     assignment_id = int((await ctx.form_state.get_data())["assignment_id"])
     try:
@@ -319,19 +321,19 @@ async def got_reason(message: Message, sender: Sender, ctx: Ctx) -> None:
     )
 
 
-@router.message(Answer.reason, INSTRUCTOR)
+@instructor.message(Answer.reason)
 async def needs_reason(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
-@router.callback_query(AssignCB.filter(F.action == "done"), INSTRUCTOR)
+@instructor.callback_query(AssignCB.filter(F.action == "done"))
 async def mark_done(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     await assignments.done(ctx.uow, ctx.member, callback_data.assignment_id, ctx.now())
     await ctx.ui.send(query.from_user.id, "assignments.marked_done")
     await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
 
 
-@router.callback_query(AssignCB.filter(F.action == "export"), LIAISON)
+@liaison.callback_query(AssignCB.filter(F.action == "export"))
 async def export(
     query: CallbackQuery, callback_data: AssignCB, bot: Bot, offload: Offloader, ctx: Ctx
 ) -> None:

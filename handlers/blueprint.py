@@ -40,6 +40,12 @@ class Blueprint:
     def errors(self, *filters: CallbackType, **kwargs: Any) -> Callable[[Handler], Handler]:
         return self._register("errors", filters, kwargs)
 
+    def scoped(self, *filters: CallbackType) -> Scope:
+        """Handlers registered through the scope get `filters` too (a role, say), declared
+        once for the section of the router instead of on every handler; they stay on this
+        router, in the order they are written, so no handler moves ahead of another."""
+        return Scope(self, filters)
+
     def build(self) -> Router:
         router = Router(name=self.name)
         for observer, filters in self._router_filters:
@@ -47,3 +53,15 @@ class Blueprint:
         for observer, handler, filters, kwargs in self._handlers:
             getattr(router, observer).register(handler, *filters, **kwargs)
         return router
+
+
+class Scope:
+    def __init__(self, blueprint: Blueprint, filters: tuple[CallbackType, ...]) -> None:
+        self.blueprint = blueprint
+        self.filters = filters
+
+    def message(self, *filters: CallbackType, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.blueprint.message(*filters, *self.filters, **kwargs)
+
+    def callback_query(self, *filters: CallbackType, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.blueprint.callback_query(*filters, *self.filters, **kwargs)

@@ -49,6 +49,7 @@ router = Blueprint("cases")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 
 
 def _card_markup(ui: Ui, view: cases.CaseView, more: bool = False) -> InlineKeyboardMarkup:
@@ -299,7 +300,7 @@ async def turn_card_page(query: CallbackQuery, callback_data: CasePageCB, ctx: C
     )
 
 
-@router.callback_query(NewCaseCB.filter(F.case_type == ""), INSTRUCTOR)
+@instructor.callback_query(NewCaseCB.filter(F.case_type == ""))
 async def choose_type(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) -> None:
     enterprise = await enterprises.visible(ctx.uow, ctx.member, callback_data.enterprise_id)
     rows = [
@@ -315,7 +316,7 @@ async def choose_type(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) 
     await ctx.ui.show("cases.choose_type", keyboard(rows), enterprise=enterprise.name)
 
 
-@router.callback_query(NewCaseCB.filter((F.case_type != "") & (F.year == 0)), INSTRUCTOR)
+@instructor.callback_query(NewCaseCB.filter((F.case_type != "") & (F.year == 0)))
 async def choose_year(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) -> None:
     this_year = today_in(ctx.settings.zone, ctx.now()).year
     row = [
@@ -335,7 +336,7 @@ async def choose_year(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) 
     )
 
 
-@router.callback_query(NewCaseCB.filter(F.year > 0), INSTRUCTOR)
+@instructor.callback_query(NewCaseCB.filter(F.year > 0))
 async def create(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) -> None:
     today = today_in(ctx.settings.zone, ctx.now())
     year = cases.parse_year(str(callback_data.year), today)
@@ -362,7 +363,7 @@ class AddEnterprise(StatesGroup):
     query = State()
 
 
-@router.callback_query(CaseEnterpriseCB.filter(F.enterprise_id == 0), INSTRUCTOR)
+@instructor.callback_query(CaseEnterpriseCB.filter(F.enterprise_id == 0))
 async def ask_enterprise(query: CallbackQuery, callback_data: CaseEnterpriseCB, ctx: Ctx) -> None:
     await cases.editable(ctx.uow, ctx.member, callback_data.case_id)
     await ctx.form_state.set_state(AddEnterprise.query)
@@ -373,7 +374,7 @@ async def ask_enterprise(query: CallbackQuery, callback_data: CaseEnterpriseCB, 
     await ctx.ui.show("cases.add_enterprise_prompt", back)
 
 
-@router.message(AddEnterprise.query, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(AddEnterprise.query, TEXT_INPUT)
 async def search_enterprise(message: Message, ctx: Ctx) -> None:
     case_id = int((await ctx.form_state.get_data())["case_id"])
     found = await enterprises.search(ctx.uow, ctx.member, message.text or "")
@@ -386,7 +387,7 @@ async def search_enterprise(message: Message, ctx: Ctx) -> None:
     )
 
 
-@router.callback_query(CaseEnterpriseCB.filter(F.enterprise_id > 0), INSTRUCTOR)
+@instructor.callback_query(CaseEnterpriseCB.filter(F.enterprise_id > 0))
 async def add_enterprise(query: CallbackQuery, callback_data: CaseEnterpriseCB, ctx: Ctx) -> None:
     await cases.add_enterprise(
         ctx.uow, ctx.member, callback_data.case_id, callback_data.enterprise_id, ctx.now()
@@ -403,7 +404,7 @@ async def add_enterprise(query: CallbackQuery, callback_data: CaseEnterpriseCB, 
     )
 
 
-@router.callback_query(ShareCB.filter(), INSTRUCTOR)
+@instructor.callback_query(ShareCB.filter())
 async def share(query: CallbackQuery, callback_data: ShareCB, ctx: Ctx) -> None:
     case_id = callback_data.case_id
     if callback_data.user_id:

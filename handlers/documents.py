@@ -34,6 +34,7 @@ router = Blueprint("documents")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 PREFIX = "doc_"
 RECENT = 8
 
@@ -192,7 +193,7 @@ for _form in FORMS.values():
     _form.register(router, INSTRUCTOR)
 
 
-@router.callback_query(DocNewCB.filter(F.kind.in_(documents.KINDS)), INSTRUCTOR)
+@instructor.callback_query(DocNewCB.filter(F.kind.in_(documents.KINDS)))
 async def start(query: CallbackQuery, callback_data: DocNewCB, ctx: Ctx) -> None:
     kind, now = callback_data.kind, ctx.now()
     facts = await documents.gather(ctx.uow, ctx.member, callback_data.case_id, now, ctx.settings)

@@ -31,7 +31,9 @@ router = Blueprint("expenses")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 LIAISON = RoleFilter(Role.liaison)
+liaison = router.scoped(LIAISON)  # the handlers only a liaison reaches
 ICONS = {"pending": "⏳", "approved": "✅", "returned": "↩️"}
 
 
@@ -44,7 +46,7 @@ def yuan(fen: int) -> str:
 
 
 # ----- the instructor's side -----
-@router.callback_query(MenuCB.filter(F.action == "expenses"), INSTRUCTOR)
+@instructor.callback_query(MenuCB.filter(F.action == "expenses"))
 async def mine(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     found, months = await expenses.mine(ctx.uow, ctx.member, ctx.now(), ctx.settings)
@@ -123,13 +125,13 @@ FORM = Form(
 FORM.register(router, INSTRUCTOR)
 
 
-@router.callback_query(ExpenseCB.filter(F.action == "new"), INSTRUCTOR)
+@instructor.callback_query(ExpenseCB.filter(F.action == "new"))
 async def new(query: CallbackQuery, ctx: Ctx) -> None:
     await FORM.start(Env.of(ctx))
 
 
 # ----- the liaison's side -----
-@router.callback_query(MenuCB.filter(F.action == "expenses"), LIAISON)
+@liaison.callback_query(MenuCB.filter(F.action == "expenses"))
 async def to_review(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     found = await expenses.pending(ctx.uow, ctx.member)
@@ -190,7 +192,7 @@ async def _tell_owner(sender: Sender, ui: Ui, owner: User, key: str, **context: 
     await sender.send_message(owner.telegram_id, ui.for_locale(owner.locale).text(key, **context))
 
 
-@router.callback_query(ExpenseCB.filter(F.action == "approve"), LIAISON, flags=OWN_ANSWER)
+@liaison.callback_query(ExpenseCB.filter(F.action == "approve"), flags=OWN_ANSWER)
 async def approve(query: CallbackQuery, callback_data: ExpenseCB, sender: Sender, ctx: Ctx) -> None:
     expense, owner = await expenses.review(
         ctx.uow, ctx.member, callback_data.expense_id, True, "", ctx.now()
@@ -212,7 +214,7 @@ async def to_review_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> N
     await ui.show("expenses.pending_left", count=len(found))
 
 
-@router.callback_query(ExpenseCB.filter(F.action == "return"), LIAISON)
+@liaison.callback_query(ExpenseCB.filter(F.action == "return"))
 async def ask_reason(query: CallbackQuery, callback_data: ExpenseCB, ctx: Ctx) -> None:
     await expenses.view(ctx.uow, ctx.member, callback_data.expense_id)
     await ctx.form_state.set_state(Return.reason)
@@ -220,7 +222,7 @@ async def ask_reason(query: CallbackQuery, callback_data: ExpenseCB, ctx: Ctx) -
     await ctx.ui.send(query.from_user.id, "expenses.ask_reason", max=expenses.REASON_MAX)
 
 
-@router.message(Return.reason, TEXT_INPUT, LIAISON)
+@liaison.message(Return.reason, TEXT_INPUT)
 async def got_reason(message: Message, sender: Sender, ctx: Ctx) -> None:
     expense_id = int((await ctx.form_state.get_data())["expense_id"])
     try:
@@ -244,7 +246,7 @@ async def got_reason(message: Message, sender: Sender, ctx: Ctx) -> None:
     )
 
 
-@router.callback_query(ExpenseCB.filter(F.action == "export"), LIAISON, flags=SENDS_FILE)
+@liaison.callback_query(ExpenseCB.filter(F.action == "export"), flags=SENDS_FILE)
 async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
     year = ctx.now().astimezone(ctx.settings.zone).year
     found = await expenses.for_audit(ctx.uow, ctx.member, year)

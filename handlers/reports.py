@@ -27,7 +27,9 @@ from storage.models import Role
 
 router = Blueprint("reports")
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 LIAISON = RoleFilter(Role.liaison)
+liaison = router.scoped(LIAISON)  # the handlers only a liaison reaches
 
 
 def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
@@ -101,7 +103,7 @@ FORM = Form(
 FORM.register(router, INSTRUCTOR)
 
 
-@router.callback_query(ReportCB.filter(), INSTRUCTOR)
+@instructor.callback_query(ReportCB.filter())
 async def start_report(query: CallbackQuery, callback_data: ReportCB, ctx: Ctx) -> None:
     initial: dict[str, Any] = {}
     if callback_data.case_id:
@@ -122,7 +124,7 @@ async def start_report(query: CallbackQuery, callback_data: ReportCB, ctx: Ctx) 
     )
 
 
-@router.callback_query(MenuCB.filter(F.action == "my_reports"), INSTRUCTOR)
+@instructor.callback_query(MenuCB.filter(F.action == "my_reports"))
 async def my_reports(query: CallbackQuery, ctx: Ctx) -> None:
     found = await reports.mine(ctx.uow, ctx.member)
     items = [
@@ -136,7 +138,7 @@ async def my_reports(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.ui.show("reports.list", back_to_menu(ctx.ui), items=items)
 
 
-@router.callback_query(ReportAckCB.filter(), LIAISON)
+@liaison.callback_query(ReportAckCB.filter())
 async def acknowledge(
     query: CallbackQuery, callback_data: ReportAckCB, sender: Sender, ctx: Ctx
 ) -> None:

@@ -25,6 +25,7 @@ router = Blueprint("representatives")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 YES_NO = (("labels.yes", "yes"), ("labels.no", "no"))
 
 
@@ -128,7 +129,7 @@ async def list_representatives(query: CallbackQuery, callback_data: RepsCB, ctx:
     await show(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.case_id, ctx.settings)
 
 
-@router.callback_query(RepsCB.filter(F.add.in_({"workers", "employer"})), INSTRUCTOR)
+@instructor.callback_query(RepsCB.filter(F.add.in_({"workers", "employer"})))
 async def start_add(query: CallbackQuery, callback_data: RepsCB, ctx: Ctx) -> None:
     lineup = await representatives.line_up(
         ctx.uow, ctx.member, callback_data.case_id, ctx.settings.legal
@@ -145,7 +146,7 @@ async def start_add(query: CallbackQuery, callback_data: RepsCB, ctx: Ctx) -> No
     )
 
 
-@router.callback_query(RepRemoveCB.filter(), INSTRUCTOR)
+@instructor.callback_query(RepRemoveCB.filter())
 async def remove(query: CallbackQuery, callback_data: RepRemoveCB, ctx: Ctx) -> None:
     if not callback_data.sure:
         member = await representatives.removable(

@@ -27,7 +27,9 @@ router = Blueprint("research")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 LIAISON = RoleFilter(Role.liaison)
+liaison = router.scoped(LIAISON)  # the handlers only a liaison reaches
 
 
 def _year(text: str, context: StepContext) -> int:
@@ -157,14 +159,14 @@ async def show_finance(query: CallbackQuery, callback_data: FinanceCB, ctx: Ctx)
     )
 
 
-@router.callback_query(FinanceCB.filter(F.enter), INSTRUCTOR)
+@instructor.callback_query(FinanceCB.filter(F.enter))
 async def enter_finance(query: CallbackQuery, callback_data: FinanceCB, ctx: Ctx) -> None:
     await enterprises.visible(ctx.uow, ctx.member, callback_data.enterprise_id)
     env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
     await FINANCE.start(env, {"enterprise_id": callback_data.enterprise_id})
 
 
-@router.callback_query(MenuCB.filter(F.action == "guideline"), LIAISON)
+@liaison.callback_query(MenuCB.filter(F.action == "guideline"))
 async def enter_guideline(query: CallbackQuery, ctx: Ctx) -> None:
     await GUIDELINE.start(Env.of(ctx))
 

@@ -27,6 +27,7 @@ router = Blueprint("rounds")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 
 
 def _when(text: str, context: StepContext) -> Any:
@@ -148,7 +149,7 @@ FORM = Form(
 FORM.register(router, INSTRUCTOR)
 
 
-@router.callback_query(RoundsCB.filter(F.new), INSTRUCTOR)
+@instructor.callback_query(RoundsCB.filter(F.new))
 async def start_log(query: CallbackQuery, callback_data: RoundsCB, ctx: Ctx) -> None:
     initial = await rounds.log_start(ctx.uow, ctx.member, callback_data.case_id)
     await FORM.start(Env.of(ctx), initial)
@@ -212,7 +213,7 @@ async def show_round(query: CallbackQuery, callback_data: RoundCB, ctx: Ctx) -> 
     )
 
 
-@router.callback_query(RoundCB.filter(F.correct), INSTRUCTOR)
+@instructor.callback_query(RoundCB.filter(F.correct))
 async def start_correction(query: CallbackQuery, callback_data: RoundCB, ctx: Ctx) -> None:
     initial = await rounds.correction_start(ctx.uow, ctx.member, callback_data.round_id)
     await FORM.start(Env.of(ctx), initial)

@@ -37,6 +37,7 @@ router = Blueprint("stages")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 
 
 class Move(StatesGroup):
@@ -44,7 +45,7 @@ class Move(StatesGroup):
 
 
 # ----- stage changes -----
-@router.callback_query(MoveCB.filter(F.when == ""), INSTRUCTOR)
+@instructor.callback_query(MoveCB.filter(F.when == ""))
 async def ask_move_date(query: CallbackQuery, callback_data: MoveCB, ctx: Ctx) -> None:
     try:
         target = Stage(callback_data.stage)
@@ -105,7 +106,7 @@ async def _apply_move(
     await show_card(ui, ui.chat_id or 0, uow, user, case_id, ctx.clock, settings)
 
 
-@router.callback_query(MoveCB.filter(F.when.in_({"today", "yesterday"})), INSTRUCTOR)
+@instructor.callback_query(MoveCB.filter(F.when.in_({"today", "yesterday"})))
 async def move_on_quick_date(query: CallbackQuery, callback_data: MoveCB, ctx: Ctx) -> None:
     back = 1 if callback_data.when == "yesterday" else 0
     on = today_in(ctx.settings.zone, ctx.now()) - timedelta(days=back)
@@ -116,7 +117,7 @@ async def move_on_quick_date(query: CallbackQuery, callback_data: MoveCB, ctx: C
     await _apply_move(ctx, callback_data.case_id, target, on)
 
 
-@router.message(Move.date, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(Move.date, TEXT_INPUT)
 async def move_on_typed_date(message: Message, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     try:
@@ -127,12 +128,12 @@ async def move_on_typed_date(message: Message, ctx: Ctx) -> None:
     await _apply_move(ctx, int(data["case_id"]), Stage(data["target"]), on)
 
 
-@router.message(Move.date, INSTRUCTOR)
+@instructor.message(Move.date)
 async def move_needs_text(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
-@router.callback_query(TermCB.filter(), Move.date, INSTRUCTOR)
+@instructor.callback_query(TermCB.filter(), Move.date)
 async def move_with_term(query: CallbackQuery, callback_data: TermCB, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     if "on" not in data or int(data["case_id"]) != callback_data.case_id:
@@ -205,7 +206,7 @@ CONGRESS = Form(
 CONGRESS.register(router)
 
 
-@router.callback_query(CongressCB.filter(), INSTRUCTOR)
+@instructor.callback_query(CongressCB.filter())
 async def start_congress(query: CallbackQuery, callback_data: CongressCB, ctx: Ctx) -> None:
     env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
     await CONGRESS.start(env, {"case_id": callback_data.case_id})

@@ -25,6 +25,7 @@ router = Blueprint("supervision")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 ICONS = {"pass": "✅", "problem": "⚠️", "na": "➖", "": "▫️"}
 
 
@@ -69,7 +70,7 @@ async def checks(query: CallbackQuery, callback_data: ChecksCB, ctx: Ctx) -> Non
 
 
 # ----- scheduling -----
-@router.callback_query(ChecksCB.filter(F.new), INSTRUCTOR)
+@instructor.callback_query(ChecksCB.filter(F.new))
 async def new(query: CallbackQuery, callback_data: ChecksCB, ctx: Ctx) -> None:
     await ctx.form_state.set_state(NewCheck.day)
     await ctx.form_state.set_data({"case_id": callback_data.case_id})
@@ -79,7 +80,7 @@ async def new(query: CallbackQuery, callback_data: ChecksCB, ctx: Ctx) -> None:
     await ctx.ui.show("supervision.ask_day", back)
 
 
-@router.message(NewCheck.day, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(NewCheck.day, TEXT_INPUT)
 async def got_day(message: Message, ctx: Ctx) -> None:
     try:
         day = supervision.parse_day(message.text or "", today_in(ctx.settings.zone, ctx.now()))
@@ -91,7 +92,7 @@ async def got_day(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "supervision.ask_team", max=supervision.TEAM_MAX)
 
 
-@router.message(NewCheck.team, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(NewCheck.team, TEXT_INPUT)
 async def got_team(message: Message, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     try:
@@ -190,7 +191,7 @@ async def card(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     )
 
 
-@router.callback_query(CheckCB.filter((F.area != "") & (F.result == "")), INSTRUCTOR)
+@instructor.callback_query(CheckCB.filter((F.area != "") & (F.result == "")))
 async def area(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     if callback_data.area not in supervision.AREAS:
         raise Problem("common.expired_button")
@@ -213,7 +214,7 @@ async def area(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     )
 
 
-@router.callback_query(CheckCB.filter(F.result.in_({"pass", "na"})), INSTRUCTOR)
+@instructor.callback_query(CheckCB.filter(F.result.in_({"pass", "na"})))
 async def simple_result(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     await supervision.record(
         ctx.uow,
@@ -230,7 +231,7 @@ async def simple_result(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) 
     )
 
 
-@router.callback_query(CheckCB.filter(F.result == "problem"), INSTRUCTOR)
+@instructor.callback_query(CheckCB.filter(F.result == "problem"))
 async def problem(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     await supervision.view(ctx.uow, ctx.member, callback_data.check_id)  # access before asking
     await ctx.form_state.set_state(Fix.note)
@@ -241,8 +242,8 @@ async def problem(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> Non
     await ctx.ui.show("supervision.ask_note", back, max=supervision.NOTE_MAX)
 
 
-@router.message(Fix.note, F.photo, INSTRUCTOR)
-@router.message(Fix.note, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(Fix.note, F.photo)
+@instructor.message(Fix.note, TEXT_INPUT)
 async def got_note(message: Message, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     photo = message.photo[-1].file_id if message.photo else ""
@@ -266,7 +267,7 @@ async def got_note(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "supervision.ask_owner", max=supervision.OWNER_MAX)
 
 
-@router.message(Fix.owner, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(Fix.owner, TEXT_INPUT)
 async def got_owner(message: Message, ctx: Ctx) -> None:
     try:
         owner = supervision.parse_owner(message.text or "")
@@ -278,7 +279,7 @@ async def got_owner(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "supervision.ask_due")
 
 
-@router.message(Fix.due, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(Fix.due, TEXT_INPUT)
 async def got_due(message: Message, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     check_id = int(data["check_id"])
@@ -302,20 +303,20 @@ async def got_due(message: Message, ctx: Ctx) -> None:
     await show_card(ctx.ui, message.chat.id, await supervision.view(ctx.uow, ctx.member, check_id))
 
 
-@router.message(NewCheck.day, INSTRUCTOR)
-@router.message(NewCheck.team, INSTRUCTOR)
-@router.message(Fix.owner, INSTRUCTOR)
-@router.message(Fix.due, INSTRUCTOR)
+@instructor.message(NewCheck.day)
+@instructor.message(NewCheck.team)
+@instructor.message(Fix.owner)
+@instructor.message(Fix.due)
 async def needs_text(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
-@router.message(Fix.note, INSTRUCTOR)
+@instructor.message(Fix.note)
 async def needs_note(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "supervision.note_expected")
 
 
-@router.callback_query(FixCB.filter(), INSTRUCTOR, flags=OWN_ANSWER)
+@instructor.callback_query(FixCB.filter(), flags=OWN_ANSWER)
 async def close_fix(query: CallbackQuery, callback_data: FixCB, ctx: Ctx) -> None:
     fix = await supervision.close_item(
         ctx.uow, ctx.member, callback_data.rectification_id, ctx.now()
@@ -326,7 +327,7 @@ async def close_fix(query: CallbackQuery, callback_data: FixCB, ctx: Ctx) -> Non
     )
 
 
-@router.callback_query(CheckCB.filter(F.action == "finish"), INSTRUCTOR)
+@instructor.callback_query(CheckCB.filter(F.action == "finish"))
 async def finish(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     await supervision.finish(ctx.uow, ctx.member, callback_data.check_id, ctx.now())
     await show_card(

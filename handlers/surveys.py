@@ -37,6 +37,7 @@ router = Blueprint("surveys")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 ICONS = {"draft": "📝", "scheduled": "⏳", "open": "🟢", "closed": "⚪"}
 
 
@@ -172,7 +173,7 @@ async def _go(state: FSMContext, step: State) -> None:
     await state.set_state(step)
 
 
-@router.callback_query(DesignCB.filter(F.action == "new"), INSTRUCTOR)
+@instructor.callback_query(DesignCB.filter(F.action == "new"))
 async def new_survey(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     case_id = button_int(callback_data.value, 1, 2**31 - 1) or 0
     topics = await surveys.design_start(ctx.uow, ctx.member, case_id)
@@ -183,7 +184,7 @@ async def new_survey(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) ->
     await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
-@router.callback_query(Design.topics, DesignCB.filter(F.action == "topic"), INSTRUCTOR)
+@instructor.callback_query(Design.topics, DesignCB.filter(F.action == "topic"))
 async def toggle_topic(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     value = callback_data.value
@@ -196,7 +197,7 @@ async def toggle_topic(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) 
     await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
-@router.message(Design.topics, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(Design.topics, TEXT_INPUT)
 async def custom_topic(message: Message, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     try:
@@ -213,7 +214,7 @@ async def custom_topic(message: Message, ctx: Ctx) -> None:
     await _ask(ctx.ui, ctx.form_state, message.chat.id, ctx.settings)
 
 
-@router.callback_query(Design.questions, DesignCB.filter(F.action == "question"), INSTRUCTOR)
+@instructor.callback_query(Design.questions, DesignCB.filter(F.action == "question"))
 async def toggle_question(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     chosen = list((await ctx.form_state.get_data())["questions"])
     value = callback_data.value
@@ -225,7 +226,7 @@ async def toggle_question(query: CallbackQuery, callback_data: DesignCB, ctx: Ct
 STEPS = (Design.topics, Design.questions, Design.opens, Design.closes)
 
 
-@router.callback_query(DesignCB.filter(F.action.in_({"next", "back"})), INSTRUCTOR)
+@instructor.callback_query(DesignCB.filter(F.action.in_({"next", "back"})))
 async def step(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     current = await ctx.form_state.get_state()
     index = next((i for i, s in enumerate(STEPS) if s.state == current), None)
@@ -241,14 +242,14 @@ async def step(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
-@router.callback_query(Design.opens, DesignCB.filter(F.action == "opens"), INSTRUCTOR)
+@instructor.callback_query(Design.opens, DesignCB.filter(F.action == "opens"))
 async def opens_on_publish(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.update_data(opens_at=None)
     await _go(ctx.form_state, Design.closes)
     await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
-@router.message(Design.opens, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(Design.opens, TEXT_INPUT)
 async def opens_typed(message: Message, ctx: Ctx) -> None:
     try:
         opens = surveys.parse_opens(message.text or "", ctx.now(), ctx.settings.zone)
@@ -290,7 +291,7 @@ async def _create(
     await show_card(ui, chat_id, await surveys.card(uow, user, survey.id or 0, clock.now()))
 
 
-@router.callback_query(Design.closes, DesignCB.filter(F.action == "closes"), INSTRUCTOR)
+@instructor.callback_query(Design.closes, DesignCB.filter(F.action == "closes"))
 async def closes_quick(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     days = button_int(callback_data.value, 1, 90) or ctx.settings.survey_default_days
     closes = surveys.closes_in(days, ctx.now(), ctx.settings.zone)
@@ -306,7 +307,7 @@ async def closes_quick(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) 
     )
 
 
-@router.message(Design.closes, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(Design.closes, TEXT_INPUT)
 async def closes_typed(message: Message, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     opens = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else None
@@ -330,7 +331,7 @@ async def closes_typed(message: Message, ctx: Ctx) -> None:
     )
 
 
-@router.callback_query(DesignCB.filter(F.action == "cancel"), INSTRUCTOR)
+@instructor.callback_query(DesignCB.filter(F.action == "cancel"))
 async def cancel_design(query: CallbackQuery, ctx: Ctx) -> None:
     case_id = int((await ctx.form_state.get_data()).get("case_id", 0))
     await ctx.form_state.clear()
@@ -338,10 +339,10 @@ async def cancel_design(query: CallbackQuery, ctx: Ctx) -> None:
         await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member, case_id, ctx.now())
 
 
-@router.message(Design.topics, INSTRUCTOR)
-@router.message(Design.questions, INSTRUCTOR)
-@router.message(Design.opens, INSTRUCTOR)
-@router.message(Design.closes, INSTRUCTOR)
+@instructor.message(Design.topics)
+@instructor.message(Design.questions)
+@instructor.message(Design.opens)
+@instructor.message(Design.closes)
 async def design_needs_input(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "surveys.design_use_buttons")
     await _ask(ctx.ui, ctx.form_state, message.chat.id, ctx.settings)
@@ -399,7 +400,7 @@ async def survey_card(query: CallbackQuery, callback_data: SurveyCB, ctx: Ctx) -
     )
 
 
-@router.callback_query(SurveyCB.filter(F.action == "publish"), INSTRUCTOR)
+@instructor.callback_query(SurveyCB.filter(F.action == "publish"))
 async def publish(query: CallbackQuery, callback_data: SurveyCB, bot: Bot, ctx: Ctx) -> None:
     card = await surveys.publish(
         ctx.uow, ctx.member, callback_data.survey_id, ctx.now(), ctx.settings
@@ -409,7 +410,7 @@ async def publish(query: CallbackQuery, callback_data: SurveyCB, bot: Bot, ctx: 
     )
 
 
-@router.callback_query(SurveyCB.filter(F.action == "close"), INSTRUCTOR)
+@instructor.callback_query(SurveyCB.filter(F.action == "close"))
 async def close(
     query: CallbackQuery, callback_data: SurveyCB, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:
@@ -420,7 +421,7 @@ async def close(
     await show_card(ctx.ui, query.from_user.id, card)
 
 
-@router.callback_query(SurveyCB.filter(F.action == "discard"), INSTRUCTOR)
+@instructor.callback_query(SurveyCB.filter(F.action == "discard"))
 async def discard(query: CallbackQuery, callback_data: SurveyCB, ctx: Ctx) -> None:
     case_id = await surveys.discard(ctx.uow, ctx.member, callback_data.survey_id)
     await ctx.ui.send(query.from_user.id, "surveys.discarded")

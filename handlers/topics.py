@@ -23,6 +23,7 @@ router = Blueprint("topics")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 ICONS = {
     TopicStatus.proposed: "⚪",
     TopicStatus.countered: "🟠",
@@ -112,7 +113,7 @@ async def table(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None
     await show_table(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.case_id)
 
 
-@router.callback_query(TopicsCB.filter(F.add == "menu"), INSTRUCTOR)
+@instructor.callback_query(TopicsCB.filter(F.add == "menu"))
 async def choose_topic(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
     found = await topics.tracker(ctx.uow, ctx.member, callback_data.case_id)
     case_id = callback_data.case_id
@@ -127,7 +128,7 @@ async def choose_topic(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) 
     await ctx.ui.show("topics.choose", keyboard(rows))
 
 
-@router.callback_query(TopicsCB.filter(F.add == "custom"), INSTRUCTOR)
+@instructor.callback_query(TopicsCB.filter(F.add == "custom"))
 async def ask_custom(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
     await topics.tracker(ctx.uow, ctx.member, callback_data.case_id)  # access check before asking
     await ctx.form_state.set_state(TopicInput.custom)
@@ -138,7 +139,7 @@ async def ask_custom(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) ->
     await ctx.ui.show("topics.ask_custom", back, max=topics.TITLE_MAX)
 
 
-@router.callback_query(TopicsCB.filter(~F.add.in_({"", "menu", "custom"})), INSTRUCTOR)
+@instructor.callback_query(TopicsCB.filter(~F.add.in_({"", "menu", "custom"})))
 async def add_art8(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
     try:
         await topics.add(ctx.uow, ctx.member, callback_data.case_id, callback_data.add, ctx.now())
@@ -154,14 +155,14 @@ async def topic_card(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> 
     await show_topic(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.topic_id)
 
 
-@router.callback_query(TopicCB.filter(F.status.in_({s.value for s in TopicStatus})), INSTRUCTOR)
+@instructor.callback_query(TopicCB.filter(F.status.in_({s.value for s in TopicStatus})))
 async def change_status(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> None:
     status = TopicStatus(callback_data.status)
     await topics.set_status(ctx.uow, ctx.member, callback_data.topic_id, status, ctx.now())
     await show_topic(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.topic_id)
 
 
-@router.callback_query(TopicCB.filter(F.edit.in_({"ours", "theirs"})), INSTRUCTOR)
+@instructor.callback_query(TopicCB.filter(F.edit.in_({"ours", "theirs"})))
 async def ask_text(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> None:
     shown = await topics.view(ctx.uow, ctx.member, callback_data.topic_id)
     if not shown.editable:
@@ -174,7 +175,7 @@ async def ask_text(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> No
     await ctx.ui.show(f"topics.ask_{callback_data.edit}", back, max=topics.TEXT_MAX)
 
 
-@router.message(TopicInput.custom, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(TopicInput.custom, TEXT_INPUT)
 async def got_custom(message: Message, ctx: Ctx) -> None:
     case_id = int((await ctx.form_state.get_data())["case_id"])
     try:
@@ -188,7 +189,7 @@ async def got_custom(message: Message, ctx: Ctx) -> None:
     await show_table(ctx.ui, message.chat.id, ctx.uow, ctx.member, case_id)
 
 
-@router.message(TopicInput.text, TEXT_INPUT, INSTRUCTOR)
+@instructor.message(TopicInput.text, TEXT_INPUT)
 async def got_text(message: Message, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     topic_id = int(data["topic_id"])
@@ -203,7 +204,7 @@ async def got_text(message: Message, ctx: Ctx) -> None:
     await show_topic(ctx.ui, message.chat.id, ctx.uow, ctx.member, topic_id)
 
 
-@router.message(TopicInput.custom, INSTRUCTOR)
-@router.message(TopicInput.text, INSTRUCTOR)
+@instructor.message(TopicInput.custom)
+@instructor.message(TopicInput.text)
 async def needs_text(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "common.text_expected")

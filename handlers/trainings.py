@@ -31,7 +31,9 @@ router = Blueprint("trainings")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 LIAISON = RoleFilter(Role.liaison)
+liaison = router.scoped(LIAISON)  # the handlers only a liaison reaches
 INSTRUCTOR = RoleFilter(Role.instructor)
+instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 
 
 class Pick(StatesGroup):
@@ -85,7 +87,7 @@ async def show_list(
     )
 
 
-@router.callback_query(TrainingCB.filter(F.action == "hours"), LIAISON)
+@liaison.callback_query(TrainingCB.filter(F.action == "hours"))
 async def hours(query: CallbackQuery, ctx: Ctx) -> None:
     year = ctx.now().astimezone(ctx.settings.zone).year
     tally = await trainings.hours(ctx.uow, ctx.member, year, ctx.settings)
@@ -179,7 +181,7 @@ FORM = Form(
 FORM.register(router, LIAISON)
 
 
-@router.callback_query(TrainingCB.filter(F.action == "new"), LIAISON)
+@liaison.callback_query(TrainingCB.filter(F.action == "new"))
 async def new(query: CallbackQuery, ctx: Ctx) -> None:
     await FORM.start(Env.of(ctx))
 
@@ -204,14 +206,14 @@ async def show_pick(
     await ui.edit_or_send(message, chat_id, "trainings.pick", markup, count=len(chosen))
 
 
-@router.callback_query(Pick.invitees, TrainingCB.filter(F.action == "pick"), LIAISON)
+@liaison.callback_query(Pick.invitees, TrainingCB.filter(F.action == "pick"))
 async def toggle(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     people = await trainings.audience(ctx.uow, ctx.member)
     chosen = await toggle_chosen(ctx.form_state, callback_data.user_id, people)
     await show_pick(ctx.ui, query.from_user.id, ctx.uow, ctx.member, chosen)
 
 
-@router.callback_query(Pick.invitees, TrainingCB.filter(F.action == "send"), LIAISON)
+@liaison.callback_query(Pick.invitees, TrainingCB.filter(F.action == "send"))
 async def send(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     form = await state.get_data()
     chosen = list(form.get("_chosen", []))
@@ -288,7 +290,7 @@ async def open_card(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -
     await show_card(ctx.ui, query.from_user.id, card)
 
 
-@router.callback_query(TrainingCB.filter(F.action == "mark"), LIAISON)
+@liaison.callback_query(TrainingCB.filter(F.action == "mark"))
 async def mark(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     await trainings.mark(
         ctx.uow, ctx.member, callback_data.training_id, callback_data.user_id, ctx.now()
@@ -297,7 +299,7 @@ async def mark(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> Non
     await show_card(ctx.ui, query.from_user.id, card)
 
 
-@router.callback_query(TrainingCB.filter(F.action.in_({"attend", "cannot"})), INSTRUCTOR)
+@instructor.callback_query(TrainingCB.filter(F.action.in_({"attend", "cannot"})))
 async def answer(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     training = await trainings.respond(
         ctx.uow, ctx.member, callback_data.training_id, callback_data.action, ctx.now()
@@ -310,7 +312,7 @@ async def answer(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> N
     )
 
 
-@router.callback_query(TrainingCB.filter(F.action == "checkin"), INSTRUCTOR)
+@instructor.callback_query(TrainingCB.filter(F.action == "checkin"))
 async def check_in(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     try:
         training = await trainings.check_in(
