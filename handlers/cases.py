@@ -31,19 +31,16 @@ from bot.callbacks import (
     TimelineCB,
     TopicsCB,
 )
-from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import cases, enterprises, rounds, supervision
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
-from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.common import show_menu
 from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.topics import ICONS, title_of
-from storage.models import CaseTopic, CaseType, Role, Stage, TopicStatus, User
-from storage.uow import UnitOfWork
+from storage.models import CaseTopic, CaseType, Role, Stage, TopicStatus
 
 router = Blueprint("cases")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
@@ -169,18 +166,12 @@ async def show_case(
 
 
 async def show_card(
-    ui: Ui,
-    chat_id: int,
-    uow: UnitOfWork,
-    user: User,
-    case_id: int,
-    clock: Clock,
-    settings: Settings,
-    more: bool = False,
-    message: Message | None = None,
+    ctx: Ctx, case_id: int, more: bool = False, message: Message | None = None
 ) -> None:
-    view = await cases.view(uow, user, case_id, clock.now(), settings.zone, settings.legal)
-    await show_case(ui, chat_id, view, more, message)
+    """The case card, over the pressed message (or `message`) when there is one."""
+    settings = ctx.settings
+    view = await cases.view(ctx.uow, ctx.member, case_id, ctx.now(), settings.zone, settings.legal)
+    await show_case(ctx.ui, ctx.ui.chat_id or 0, view, more, message)
 
 
 def _next_deadline(ui: Ui, view: cases.CaseView) -> str:
@@ -272,32 +263,14 @@ def _shown(ui: Ui, entry: cases.TimelineEntry) -> dict[str, Any]:
 @router.callback_query(CaseCB.filter())
 async def open_case_card(query: CallbackQuery, callback_data: CaseCB, ctx: Ctx) -> None:
     await ctx.form_state.clear()
-    await show_card(
-        ctx.ui,
-        query.from_user.id,
-        ctx.uow,
-        ctx.member,
-        callback_data.case_id,
-        ctx.clock,
-        ctx.settings,
-    )
+    await show_card(ctx, callback_data.case_id)
 
 
 @router.callback_query(CasePageCB.filter())
 async def turn_card_page(query: CallbackQuery, callback_data: CasePageCB, ctx: Ctx) -> None:
     """⋯ 更多 / back to the main page: the same card, its page turned in place."""
     shown = query.message if isinstance(query.message, Message) else None
-    await show_card(
-        ctx.ui,
-        query.from_user.id,
-        ctx.uow,
-        ctx.member,
-        callback_data.case_id,
-        ctx.clock,
-        ctx.settings,
-        callback_data.more,
-        shown,
-    )
+    await show_card(ctx, callback_data.case_id, callback_data.more, shown)
 
 
 @instructor.callback_query(NewCaseCB.filter(F.case_type == ""))
@@ -353,9 +326,7 @@ async def create(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) -> No
         ctx.now(),
         ctx.settings.zone,
     )
-    await show_card(
-        ctx.ui, query.from_user.id, ctx.uow, ctx.member, case.id or 0, ctx.clock, ctx.settings
-    )
+    await show_card(ctx, case.id or 0)
 
 
 # ----- several enterprises, sharing -----
@@ -393,15 +364,7 @@ async def add_enterprise(query: CallbackQuery, callback_data: CaseEnterpriseCB, 
         ctx.uow, ctx.member, callback_data.case_id, callback_data.enterprise_id, ctx.now()
     )
     await ctx.form_state.clear()
-    await show_card(
-        ctx.ui,
-        query.from_user.id,
-        ctx.uow,
-        ctx.member,
-        callback_data.case_id,
-        ctx.clock,
-        ctx.settings,
-    )
+    await show_card(ctx, callback_data.case_id)
 
 
 @instructor.callback_query(ShareCB.filter())

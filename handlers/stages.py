@@ -103,7 +103,7 @@ async def _apply_move(
         return
     await ctx.form_state.clear()
     await ui.show("cases.moved", target=ui.enum(target), on=on)
-    await show_card(ui, ui.chat_id or 0, uow, user, case_id, ctx.clock, settings)
+    await show_card(ctx, case_id)
 
 
 @instructor.callback_query(MoveCB.filter(F.when.in_({"today", "yesterday"})))
@@ -177,7 +177,7 @@ async def _congress_submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx)
         needed_present=result.needed_present,
         needed_yes=result.needed_yes,
     )
-    await show_card(ui, query.from_user.id, ctx.uow, ctx.member, case_id, clock, settings)
+    await show_card(ctx, case_id)
 
 
 def _count(text: str, _context: StepContext) -> int:
