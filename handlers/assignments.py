@@ -3,6 +3,7 @@ instructors accept, decline with a reason, and mark them done."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -119,14 +120,14 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
             firm = await assignments.find_enterprise(ctx.uow, ctx.member, form["enterprise"])
     except Problem as problem:
         await ui.send(query.from_user.id, problem.key, **problem.params)
-        env = Env(ui, state, query.from_user.id, ctx.clock, ctx.settings)
+        env = Env.of(ctx)
         await FORM.review(env)
         return
     await state.update_data(_enterprise_id=firm.id if firm else 0)
     if form["audience"] == "pick":
         await state.set_state(Pick.people)
         await state.update_data(_chosen=[])
-        await show_pick(ui, query.from_user.id, ctx.uow, ctx.member, [], None)
+        await show_pick(ui, await assignments.audience(ctx.uow, ctx.member), [])
         return
     await _create(ui, query.from_user.id, state, None, ctx)
 
@@ -193,31 +194,25 @@ async def new(query: CallbackQuery, ctx: Ctx) -> None:
     await FORM.start(Env.of(ctx))
 
 
-async def show_pick(
-    ui: Ui,
-    chat_id: int,
-    uow: UnitOfWork,
-    user: User,
-    chosen: list[int],
-    message: Message | None = None,
-) -> None:
+async def show_pick(ui: Ui, people: Sequence[User], chosen: list[int]) -> None:
+    """The people picker, drawn over the pressed message."""
     markup = people_picker(
         ui,
-        await assignments.audience(uow, user),
+        people,
         chosen,
         lambda uid: AssignCB(action="pick", user_id=uid),
         MenuCB(action="assignments"),
         AssignCB(action="send"),
         "labels.assignment_send",
     )
-    await ui.edit_or_send(message, chat_id, "assignments.pick", markup, count=len(chosen))
+    await ui.show("assignments.pick", markup, count=len(chosen))
 
 
 @liaison.callback_query(Pick.people, AssignCB.filter(F.action == "pick"))
 async def toggle(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     people = await assignments.audience(ctx.uow, ctx.member)
     chosen = await toggle_chosen(ctx.form_state, callback_data.user_id, people)
-    await show_pick(ctx.ui, query.from_user.id, ctx.uow, ctx.member, chosen)
+    await show_pick(ctx.ui, people, chosen)
 
 
 @liaison.callback_query(Pick.people, AssignCB.filter(F.action == "send"))

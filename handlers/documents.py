@@ -134,7 +134,7 @@ def _make_form(kind: str) -> Form:
     ]
 
     async def back_to_review(query: CallbackQuery, ctx: Ctx) -> None:
-        env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
+        env = Env.of(ctx)
         await FORMS[kind].review(env)
 
     async def generate(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
@@ -207,7 +207,7 @@ async def start(query: CallbackQuery, callback_data: DocNewCB, ctx: Ctx) -> None
     )
     initial: dict[str, Any] = {PREFIX + name: value for name, value in known.items()}
     initial["_case_id"] = callback_data.case_id
-    env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
+    env = Env.of(ctx)
     await FORMS[kind].start(env, initial)
 
 

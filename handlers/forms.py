@@ -216,8 +216,12 @@ class Form:
         summary = self.summary(ui, await env.context())
         await ui.show(self.review_key, keyboard(rows), **summary)
 
-    async def advance(self, env: Env, field: str, value: Any) -> None:
-        data = await env.state.update_data({field: _stored(value)})
+    async def advance(
+        self, env: Env, field: str, value: Any, also: dict[str, Any] | None = None
+    ) -> None:
+        """Store the step's value (and `also`, further fields it produced) in one write."""
+        stored = {k: _stored(v) for k, v in (also or {}).items()}
+        data = await env.state.update_data({**stored, field: _stored(value)})
         missing = self.missing(data)
         if missing and not data.get("_editing"):
             await self.ask(env, missing[0])
@@ -340,8 +344,7 @@ class Form:
                 await ui.reply(problem.key, **problem.params)
                 await self.ask(here, field)
                 return
-            await state.update_data({k: _stored(v) for k, v in values.items() if k != field})
-            await self.advance(here, field, values[field])
+            await self.advance(here, field, values.pop(field), also=values)
 
         async def on_skip(query: CallbackQuery, ctx: Ctx) -> None:
             state = ctx.form_state

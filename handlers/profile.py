@@ -130,7 +130,7 @@ async def start_form(env: Env) -> None:
 async def on_profile_menu(query: CallbackQuery, ctx: Ctx) -> None:
     profile = await profiles.profile_of(ctx.uow, ctx.member)
     if profile is None:
-        await FORM.start(Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings))
+        await FORM.start(Env.of(ctx))
         return
     await ctx.ui.show(
         "profile.view",
@@ -148,5 +148,5 @@ async def on_profile_menu(query: CallbackQuery, ctx: Ctx) -> None:
 @router.callback_query(ProfileCB.filter(F.action == "edit_saved"))
 async def on_edit_saved(query: CallbackQuery, ctx: Ctx) -> None:
     profile = await profiles.profile_of(ctx.uow, ctx.member)
-    env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
+    env = Env.of(ctx)
     await FORM.start(env, profiles.as_form(profile) if profile else None)

@@ -119,9 +119,7 @@ async def start_report(query: CallbackQuery, callback_data: ReportCB, ctx: Ctx) 
             "case_id": callback_data.case_id,
             "case_label": "、".join(e.name for e in view.enterprises),
         }
-    await FORM.start(
-        Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings), initial
-    )
+    await FORM.start(Env.of(ctx), initial)
 
 
 @instructor.callback_query(MenuCB.filter(F.action == "my_reports"))

@@ -141,9 +141,7 @@ async def start_add(query: CallbackQuery, callback_data: RepsCB, ctx: Ctx) -> No
         "side": callback_data.add,
         "side_label": ctx.ui.label(f"labels.side_{callback_data.add}"),
     }
-    await FORM.start(
-        Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings), initial
-    )
+    await FORM.start(Env.of(ctx), initial)
 
 
 @instructor.callback_query(RepRemoveCB.filter())

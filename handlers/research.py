@@ -162,7 +162,7 @@ async def show_finance(query: CallbackQuery, callback_data: FinanceCB, ctx: Ctx)
 @instructor.callback_query(FinanceCB.filter(F.enter))
 async def enter_finance(query: CallbackQuery, callback_data: FinanceCB, ctx: Ctx) -> None:
     await enterprises.visible(ctx.uow, ctx.member, callback_data.enterprise_id)
-    env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
+    env = Env.of(ctx)
     await FINANCE.start(env, {"enterprise_id": callback_data.enterprise_id})
 
 

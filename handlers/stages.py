@@ -163,7 +163,7 @@ async def _congress_submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx)
         )
     except Problem as problem:
         await ui.send(query.from_user.id, problem.key, **problem.params)
-        env = Env(ui, state, query.from_user.id, clock, settings)
+        env = Env.of(ctx)
         await CONGRESS.start(env, {"case_id": case_id})
         return
     await state.clear()
@@ -208,7 +208,7 @@ CONGRESS.register(router)
 
 @instructor.callback_query(CongressCB.filter())
 async def start_congress(query: CallbackQuery, callback_data: CongressCB, ctx: Ctx) -> None:
-    env = Env(ctx.ui, ctx.form_state, query.from_user.id, ctx.clock, ctx.settings)
+    env = Env.of(ctx)
     await CONGRESS.start(env, {"case_id": callback_data.case_id})
 
 

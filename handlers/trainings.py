@@ -4,6 +4,7 @@ their hours for the year."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -122,7 +123,7 @@ async def _submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
     if form["audience"] == "pick":
         await state.set_state(Pick.invitees)
         await state.update_data(_chosen=[])
-        await show_pick(ui, query.from_user.id, ctx.uow, ctx.member, [], None)
+        await show_pick(ui, await trainings.audience(ctx.uow, ctx.member), [])
         return
     await _schedule(ui, query.from_user.id, state, form, None, ctx)
 
@@ -186,31 +187,25 @@ async def new(query: CallbackQuery, ctx: Ctx) -> None:
     await FORM.start(Env.of(ctx))
 
 
-async def show_pick(
-    ui: Ui,
-    chat_id: int,
-    uow: UnitOfWork,
-    user: User,
-    chosen: list[int],
-    message: Message | None = None,
-) -> None:
+async def show_pick(ui: Ui, people: Sequence[User], chosen: list[int]) -> None:
+    """The people picker, drawn over the pressed message."""
     markup = people_picker(
         ui,
-        await trainings.audience(uow, user),
+        people,
         chosen,
         lambda uid: TrainingCB(action="pick", user_id=uid),
         MenuCB(action="trainings"),
         TrainingCB(action="send"),
         "labels.training_send",
     )
-    await ui.edit_or_send(message, chat_id, "trainings.pick", markup, count=len(chosen))
+    await ui.show("trainings.pick", markup, count=len(chosen))
 
 
 @liaison.callback_query(Pick.invitees, TrainingCB.filter(F.action == "pick"))
 async def toggle(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     people = await trainings.audience(ctx.uow, ctx.member)
     chosen = await toggle_chosen(ctx.form_state, callback_data.user_id, people)
-    await show_pick(ctx.ui, query.from_user.id, ctx.uow, ctx.member, chosen)
+    await show_pick(ctx.ui, people, chosen)
 
 
 @liaison.callback_query(Pick.invitees, TrainingCB.filter(F.action == "send"))

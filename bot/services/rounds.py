@@ -78,11 +78,10 @@ def attendance_start(
     people: dict[str, list[list[Any]]], attended: dict[str, Any]
 ) -> dict[str, Any]:
     """The form data a meeting log starts with for attendance: who can be ticked on each
-    side, the counts that bound typed numbers, and (for a correction) who is ticked already."""
+    side (their number also bounds a typed count), and (for a correction) who is ticked."""
     data: dict[str, Any] = {}
     for side in SIDES:
         data[f"_people_{side}"] = people[side]
-        data[f"_reps_{side}"] = len(people[side])
         names = set(attended.get(side) or [])
         data[f"_tick_{side}_present"] = [str(pid) for pid, name in people[side] if name in names]
     return data

@@ -58,9 +58,10 @@ class Outbox:
         where: Iterable[ColumnElement[bool]] = (),
         order_by: Iterable[Any] = (),
         join: tuple[type[SQLModel], ColumnElement[bool]] | None = None,
+        returning: Sequence[Any] = (),
     ) -> list[tuple[Any, ...]]:
         """Take up to `limit` pending rows (those `where` also allows, in `order_by` order);
-        the keys of the rows taken."""
+        of each row taken, its key, or what `returning` names (the whole row, say)."""
         candidates = select(*self.key)
         if join is not None:
             candidates = candidates.join(*join)
@@ -76,7 +77,7 @@ class Outbox:
             update(self.model)
             .where(self._key().in_(chosen))
             .values({self.status: self.sending, self.claimed_at: now})
-            .returning(*self.key)
+            .returning(*(returning or self.key))
             .execution_options(synchronize_session=False)
         )
         return [tuple(row) for row in taken.all()]

@@ -83,15 +83,10 @@ class ReminderRepo(ModelRepo[Reminder]):
     async def claim_due(self, now: datetime, limit: int) -> Sequence[Reminder]:
         """Take up to `limit` due reminders for this process (storage/repositories/outbox.py)."""
         due = col(Reminder.next_attempt_at)
-        taken = await self.outbox.claim(now, limit, where=[due <= now], order_by=[due])
-        if not taken:
-            return []
-        ids = [key for (key,) in taken]
-        found = await self.session.execute(
-            select(Reminder).where(col(Reminder.id).in_(ids)).order_by(due),
-            execution_options={"populate_existing": True},
+        taken = await self.outbox.claim(
+            now, limit, where=[due <= now], order_by=[due], returning=[Reminder]
         )
-        return found.scalars().all()
+        return sorted((row for (row,) in taken), key=lambda r: r.next_attempt_at)
 
     async def release_stale(self, claimed_before: datetime) -> int:
         """Claims whose process died before finishing go back to pending."""
