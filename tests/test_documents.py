@@ -368,3 +368,17 @@ async def test_the_legal_representative_is_asked_once_per_enterprise(harness: Ha
     assert "economic_type" not in asked
     reply = await chat.click("提交")
     assert not reply.errors
+
+
+async def test_minutes_name_who_attended_when_ticked(harness: Harness):
+    """Minutes of a meeting whose attendance was ticked name those present, not everyone
+    registered."""
+    from storage.models import NegotiationRound
+
+    chat = await _seeded(harness)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        [held] = (await uow.session.execute(select(NegotiationRound))).scalars().all()
+        held.attendees = {"workers": ["到会甲"], "employer": []}
+        await uow.commit()
+    _, text = await _generate(harness, chat, "minutes")
+    assert "到会甲" in text

@@ -130,6 +130,10 @@ def context(
             "reasons": [_plain(renderer, key, **params) for key, params in suggestion.reasons],
         }
     chosen_round = None
+    names = {
+        Side.workers: "、".join(r.name for r in workers) or "（未登记）",
+        Side.employer: "、".join(r.name for r in employer) or "（未登记）",
+    }
     if kind == "minutes" and answers.get("round_no"):
         held = documents.round_of(facts, int(answers["round_no"]))
         at = held.held_at.astimezone(settings.zone)
@@ -148,6 +152,10 @@ def context(
                 else "另行商定"
             ),
         }
+        # Who attended, when it was ticked; otherwise the registered representatives.
+        for side in (Side.workers, Side.employer):
+            if (held.attendees or {}).get(side.value):
+                names[side] = "、".join(held.attendees[side.value])
     wage = case.case_type is CaseType.wage
     before_term = CHAPTERS_BEFORE_TERM.get(kind, 2)
     due = deadlines(case.case_type, milestones(case), legal)
@@ -198,8 +206,8 @@ def context(
         "instructor": {"name": facts.instructor[0], "phone": facts.instructor[1]},
         "reps_w": [person(r) for r in workers],
         "reps_e": [person(r) for r in employer],
-        "reps_w_names": "、".join(r.name for r in workers) or "（未登记）",
-        "reps_e_names": "、".join(r.name for r in employer) or "（未登记）",
+        "reps_w_names": names[Side.workers],
+        "reps_e_names": names[Side.employer],
         "chief_w": chief[Side.workers],
         "chief_e": chief[Side.employer],
         "reps_per_side": answers.get("reps_per_side") or max(len(workers), legal.min_reps_per_side),
