@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 
 from bot.services.survey_answers import Press
+from bot.services.topics import Side, Source
 
 
 class MenuCB(CallbackData, prefix="m"):
@@ -88,13 +91,32 @@ class ReportAckCB(CallbackData, prefix="ra"):
 
 class TopicsCB(CallbackData, prefix="tp"):
     case_id: int
-    add: str = ""  # "", "menu", an Art. 8 key, or "custom"
+    add: str = ""  # "", "menu", a section key of the case's contract, or "custom"
 
 
 class TopicCB(CallbackData, prefix="to"):
     topic_id: int
     status: str = ""
     edit: str = ""  # "", "ours", "theirs"
+
+
+class ClauseAct(StrEnum):
+    models = "m"  # the library's variants for the topic
+    model = "v"  # start our text from variant `value`
+    agree = "a"  # which text the parties agreed on
+    agreed = "g"  # freeze the text `source` names
+
+
+class ClauseCB(CallbackData, prefix="cl"):
+    topic_id: int
+    act: ClauseAct
+    value: str = ""  # a variant key
+    source: Source | None = None
+
+
+class EditCB(CallbackData, prefix="te"):
+    topic_id: int
+    side: Side
 
 
 class RoundsCB(CallbackData, prefix="rl"):
@@ -183,6 +205,11 @@ class DocNewCB(CallbackData, prefix="dn"):
 class DocFileCB(CallbackData, prefix="df"):
     document_id: int
     pdf: bool = False
+
+
+class RedlineCB(CallbackData, prefix="dr"):
+    document_id: int
+    upload: bool = False  # against a .docx the instructor sends instead
 
 
 class RemindCB(CallbackData, prefix="rm"):

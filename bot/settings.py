@@ -241,6 +241,11 @@ class Settings(BaseSettings):
     documents_dir: Path | None = Field(
         None, description="a folder of the union's own Word templates, used before the shipped"
     )
+    clauses_dir: Path | None = Field(
+        None,
+        description="a folder of the union's own model clauses (TOML, as templates/clauses/zh); "
+        "a section there replaces the shipped one of the same key",
+    )
 
     legal: LegalSettings = LegalSettings()
 

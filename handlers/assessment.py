@@ -13,12 +13,12 @@ from bot.clock import Clock
 from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
-from bot.presentation.document_views import cn_date
 from bot.presentation.exports import workbook
 from bot.presentation.ui import button, keyboard
 from bot.presentation.word import Documents
 from bot.services import assessment, orgs
 from bot.services.errors import AccessDenied, Problem
+from bot.services.when import cn_date
 from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.filters import SENDS_FILE, TEXT_INPUT, RoleFilter

@@ -9,11 +9,13 @@ from aiogram import F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import CaseCB, TopicCB, TopicsCB
+from bot.callbacks import CaseCB, ClauseAct, ClauseCB, EditCB, TopicCB, TopicsCB
 from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
-from bot.services import topics
+from bot.services import clauses, topics
+from bot.services.clauses import Library
 from bot.services.errors import AccessDenied, Problem
+from bot.services.topics import Side, Source
 from handlers.blueprint import Blueprint
 from handlers.filters import TEXT_INPUT, RoleFilter
 from storage.models import CaseTopic, Role, TopicStatus, User
@@ -31,19 +33,25 @@ ICONS = {
     TopicStatus.agreed: "🟢",
     TopicStatus.dropped: "⚫",
 }
+HISTORY_SHOWN = 6
 
 
 class TopicInput(StatesGroup):
     custom = State()
     text = State()
+    agreed = State()
 
 
 def title_of(ui: Ui, topic: CaseTopic) -> str:
     return ui.topic(topic.key, topic.title)
 
 
-async def show_table(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: int) -> None:
-    found = await topics.tracker(uow, user, case_id)
+def library_of(ctx: Ctx) -> Library:
+    return clauses.library(ctx.settings.clauses_dir)
+
+
+async def show_table(ui: Ui, ctx: Ctx, case_id: int) -> None:
+    found = await topics.tracker(ctx.uow, ctx.member, case_id, library_of(ctx))
     names = "、".join(found.enterprise_names)
     rows_text = [
         {
@@ -65,35 +73,48 @@ async def show_table(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id:
     await ui.show("topics.table", keyboard(buttons), case=names, rows=rows_text)
 
 
-async def show_topic(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, topic_id: int) -> None:
+async def show_topic(ui: Ui, uow: UnitOfWork, user: User, topic_id: int) -> None:
     shown = await topics.view(uow, user, topic_id)
     topic = shown.topic
     history = [
         {
-            "at": event.at,
-            "status": ui.enum(event.status),
-            "ours": event.our_demand,
-            "theirs": event.their_position,
+            "at": change.at,
+            "round": change.round_no,
+            "status": ui.enum(change.status) if change.status_changed else "",
+            "texts": change.texts,
         }
-        for event in shown.history[-8:]
+        for change in topics.changes(shown.history)[-HISTORY_SHOWN:]
     ]
     rows: list[list[Any]] = []
     if shown.editable:
         statuses = [
             button(
                 f"{ICONS[s]} {ui.enum(s)}",
-                TopicCB(topic_id=topic_id, status=s.value),
+                ClauseCB(topic_id=topic_id, act=ClauseAct.agree)
+                if s is TopicStatus.agreed
+                else TopicCB(topic_id=topic_id, status=s.value),
             )
             for s in TopicStatus
             if s is not topic.status
         ]
         rows += [statuses[i : i + 2] for i in range(0, len(statuses), 2)]
-        rows.append(
-            [
-                button(ui.label("labels.edit_ours"), TopicCB(topic_id=topic_id, edit="ours")),
-                button(ui.label("labels.edit_theirs"), TopicCB(topic_id=topic_id, edit="theirs")),
-            ]
-        )
+        if topic.status is not TopicStatus.agreed:
+            rows.append(
+                [
+                    button(ui.label("labels.edit_ours"), EditCB(topic_id=topic_id, side=Side.ours)),
+                    button(
+                        ui.label("labels.edit_theirs"), EditCB(topic_id=topic_id, side=Side.theirs)
+                    ),
+                ]
+            )
+            rows.append(
+                [
+                    button(
+                        ui.label("labels.clause_models"),
+                        ClauseCB(topic_id=topic_id, act=ClauseAct.models),
+                    )
+                ]
+            )
     rows.append([button(ui.label("labels.back_to_topics"), TopicsCB(case_id=topic.case_id))])
     await ui.show(
         "topics.card",
@@ -103,23 +124,27 @@ async def show_topic(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, topic_id
         status=ui.enum(topic.status),
         ours=topic.our_demand,
         theirs=topic.their_position,
+        agreed=topic.agreed_text,
+        agreed_round=topic.agreed_round,
+        agreed_at=topic.agreed_at,
         history=history,
+        earlier=max(0, len(shown.history) - HISTORY_SHOWN),
     )
 
 
 @router.callback_query(TopicsCB.filter(F.add == ""))
 async def table(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
     await ctx.form_state.clear()
-    await show_table(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.case_id)
+    await show_table(ctx.ui, ctx, callback_data.case_id)
 
 
 @instructor.callback_query(TopicsCB.filter(F.add == "menu"))
 async def choose_topic(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
-    found = await topics.tracker(ctx.uow, ctx.member, callback_data.case_id)
+    found = await topics.tracker(ctx.uow, ctx.member, callback_data.case_id, library_of(ctx))
     case_id = callback_data.case_id
     rows = [
         [button(ctx.ui.label(f"labels.topic_{key}"), TopicsCB(case_id=case_id, add=key))]
-        for key in found.missing_art8()
+        for key in found.addable()
     ]
     rows.append(
         [button(ctx.ui.label("labels.custom_topic"), TopicsCB(case_id=case_id, add="custom"))]
@@ -130,7 +155,8 @@ async def choose_topic(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) 
 
 @instructor.callback_query(TopicsCB.filter(F.add == "custom"))
 async def ask_custom(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
-    await topics.tracker(ctx.uow, ctx.member, callback_data.case_id)  # access check before asking
+    # the access check before asking
+    await topics.tracker(ctx.uow, ctx.member, callback_data.case_id, library_of(ctx))
     await ctx.form_state.set_state(TopicInput.custom)
     await ctx.form_state.set_data({"case_id": callback_data.case_id})
     back = keyboard(
@@ -140,39 +166,124 @@ async def ask_custom(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) ->
 
 
 @instructor.callback_query(TopicsCB.filter(~F.add.in_({"", "menu", "custom"})))
-async def add_art8(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
+async def add_section(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
+    case_id = callback_data.case_id
     try:
-        await topics.add(ctx.uow, ctx.member, callback_data.case_id, callback_data.add, ctx.now())
+        await topics.add(
+            ctx.uow, ctx.member, case_id, callback_data.add, ctx.now(), library_of(ctx)
+        )
     except Problem as problem:
         await ctx.ui.send(query.from_user.id, problem.key, **problem.params)
         return
-    await show_table(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.case_id)
+    await show_table(ctx.ui, ctx, case_id)
 
 
 @router.callback_query(TopicCB.filter((F.status == "") & (F.edit == "")))
 async def topic_card(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> None:
     await ctx.form_state.clear()
-    await show_topic(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.topic_id)
+    await show_topic(ctx.ui, ctx.uow, ctx.member, callback_data.topic_id)
 
 
 @instructor.callback_query(TopicCB.filter(F.status.in_({s.value for s in TopicStatus})))
 async def change_status(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> None:
     status = TopicStatus(callback_data.status)
     await topics.set_status(ctx.uow, ctx.member, callback_data.topic_id, status, ctx.now())
-    await show_topic(ctx.ui, query.from_user.id, ctx.uow, ctx.member, callback_data.topic_id)
+    await show_topic(ctx.ui, ctx.uow, ctx.member, callback_data.topic_id)
 
 
-@instructor.callback_query(TopicCB.filter(F.edit.in_({"ours", "theirs"})))
-async def ask_text(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> None:
+async def _ask(ctx: Ctx, topic_id: int, state: State, prompt: str, **data: Any) -> None:
+    shown = await topics.view(ctx.uow, ctx.member, topic_id)
+    if not shown.editable:
+        raise AccessDenied()
+    if shown.topic.status is TopicStatus.agreed:
+        raise Problem("topics.frozen")
+    await ctx.form_state.set_state(state)
+    await ctx.form_state.set_data({"topic_id": topic_id, **data})
+    back = keyboard([[button(ctx.ui.label("labels.cancel"), TopicCB(topic_id=topic_id))]])
+    # The current text goes with the question, to copy and change rather than retype.
+    current = shown.topic.our_demand if data.get("side") != Side.theirs else ""
+    if data.get("side") == Side.theirs:
+        current = shown.topic.their_position
+    await ctx.ui.show(prompt, back, max=topics.TEXT_MAX, current=current)
+
+
+@instructor.callback_query(EditCB.filter())
+async def ask_text(query: CallbackQuery, callback_data: EditCB, ctx: Ctx) -> None:
+    side = callback_data.side
+    await _ask(ctx, callback_data.topic_id, TopicInput.text, f"topics.ask_{side.value}", side=side)
+
+
+@instructor.callback_query(ClauseCB.filter(F.act == ClauseAct.models))
+async def show_models(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> None:
+    topic, found = await topics.models(
+        ctx.uow, ctx.member, callback_data.topic_id, library_of(ctx), ctx.settings
+    )
+    topic_id = callback_data.topic_id
+    rows = [
+        [
+            button(
+                f"📚 {m.label}"[:60], ClauseCB(topic_id=topic_id, act=ClauseAct.model, value=m.key)
+            )
+        ]
+        for m in found
+    ]
+    rows.append([button(ctx.ui.label("labels.back_to_topic"), TopicCB(topic_id=topic_id))])
+    await ctx.ui.show("topics.models", keyboard(rows), title=title_of(ctx.ui, topic), models=found)
+
+
+@instructor.callback_query(ClauseCB.filter(F.act == ClauseAct.model))
+async def use_model(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> None:
+    await topics.start_from_model(
+        ctx.uow,
+        ctx.member,
+        callback_data.topic_id,
+        callback_data.value,
+        library_of(ctx),
+        ctx.settings,
+        ctx.now(),
+    )
+    await show_topic(ctx.ui, ctx.uow, ctx.member, callback_data.topic_id)
+
+
+@instructor.callback_query(ClauseCB.filter(F.act == ClauseAct.agree))
+async def choose_agreed(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> None:
     shown = await topics.view(ctx.uow, ctx.member, callback_data.topic_id)
     if not shown.editable:
         raise AccessDenied()
-    await ctx.form_state.set_state(TopicInput.text)
-    await ctx.form_state.set_data({"topic_id": callback_data.topic_id, "side": callback_data.edit})
-    back = keyboard(
-        [[button(ctx.ui.label("labels.cancel"), TopicCB(topic_id=callback_data.topic_id))]]
+    topic_id, topic = callback_data.topic_id, shown.topic
+    rows = []
+    for source, text in ((Source.ours, topic.our_demand), (Source.theirs, topic.their_position)):
+        if text:
+            rows.append(
+                [
+                    button(
+                        ctx.ui.label(f"labels.agree_{source.value}"),
+                        ClauseCB(topic_id=topic_id, act=ClauseAct.agreed, source=source),
+                    )
+                ]
+            )
+    rows.append(
+        [
+            button(
+                ctx.ui.label("labels.agree_typed"),
+                ClauseCB(topic_id=topic_id, act=ClauseAct.agreed, source=Source.typed),
+            )
+        ]
     )
-    await ctx.ui.show(f"topics.ask_{callback_data.edit}", back, max=topics.TEXT_MAX)
+    rows.append([button(ctx.ui.label("labels.back_to_topic"), TopicCB(topic_id=topic_id))])
+    await ctx.ui.show("topics.agree", keyboard(rows), title=title_of(ctx.ui, topic))
+
+
+@instructor.callback_query(ClauseCB.filter(F.act == ClauseAct.agreed))
+async def agreed(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> None:
+    topic_id, source = callback_data.topic_id, callback_data.source
+    if source is None:
+        raise Problem("common.expired_button")
+    if source is Source.typed:
+        await _ask(ctx, topic_id, TopicInput.agreed, "topics.ask_agreed")
+        return
+    await topics.agree(ctx.uow, ctx.member, topic_id, source, ctx.now())
+    await show_topic(ctx.ui, ctx.uow, ctx.member, topic_id)
 
 
 @instructor.message(TopicInput.custom, TEXT_INPUT)
@@ -180,31 +291,42 @@ async def got_custom(message: Message, ctx: Ctx) -> None:
     case_id = int((await ctx.form_state.get_data())["case_id"])
     try:
         await topics.add(
-            ctx.uow, ctx.member, case_id, "custom", ctx.now(), title=message.text or ""
+            ctx.uow,
+            ctx.member,
+            case_id,
+            "custom",
+            ctx.now(),
+            library_of(ctx),
+            title=message.text or "",
         )
     except Problem as problem:
         await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
     await ctx.form_state.clear()
-    await show_table(ctx.ui, message.chat.id, ctx.uow, ctx.member, case_id)
+    await show_table(ctx.ui, ctx, case_id)
 
 
 @instructor.message(TopicInput.text, TEXT_INPUT)
+@instructor.message(TopicInput.agreed, TEXT_INPUT)
 async def got_text(message: Message, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     topic_id = int(data["topic_id"])
+    text = message.text or ""
     try:
-        await topics.set_text(
-            ctx.uow, ctx.member, topic_id, str(data["side"]), message.text or "", ctx.now()
-        )
+        if "side" in data:
+            side = Side(str(data["side"]))
+            await topics.set_text(ctx.uow, ctx.member, topic_id, side, text, ctx.now())
+        else:
+            await topics.agree(ctx.uow, ctx.member, topic_id, Source.typed, ctx.now(), text)
     except Problem as problem:
         await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
     await ctx.form_state.clear()
-    await show_topic(ctx.ui, message.chat.id, ctx.uow, ctx.member, topic_id)
+    await show_topic(ctx.ui, ctx.uow, ctx.member, topic_id)
 
 
 @instructor.message(TopicInput.custom)
 @instructor.message(TopicInput.text)
+@instructor.message(TopicInput.agreed)
 async def needs_text(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "common.text_expected")

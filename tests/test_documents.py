@@ -34,13 +34,15 @@ VALUES = {
     "money": "4800",
 }
 SPECIAL = {"round_no": "1", "term_years": "2", "rise_pct": "5", "frontline_rise_pct": "6"}
+# The button a choice question is answered with: the first choice (a draft, not final).
+CHOICE = {"accept": "同意协商", "draft": "草案", "yes": "是"}
 KEY_TEXT = {
-    "offer": ["集体协商要约书", "劳动报酬：一线职工工资增长不低于 6%", "20 日内", "洪山区总工会"],
+    "offer": ["集体协商要约书", "劳动报酬：", "20 日内", "光谷电子有限公司工会（盖章）"],
     "reply": ["要约回应书", "我方同意进行集体协商"],
-    "plan": ["协商方案", "共收回有效答卷 11 份", "劳动报酬 | 一线职工工资增长不低于 6%"],
+    "plan": ["协商方案", "共收回有效答卷 11 份", "劳动报酬 | "],
     "minutes": ["第 1 次协商会议", "光谷电子三楼会议室", "张记录", "工资增长幅度"],
-    "contract": ["集体合同（草案）", "光谷电子有限公司", "第三章　合同期限"],
-    "wage": ["工资专项集体合同", "4800", "150%", "每月 15 日"],
+    "contract": ["集体合同（草案）", "光谷电子有限公司", "第二章　劳动报酬【待协商】", "第一条"],
+    "wage": ["工资专项集体合同（草案）", "150%", "每月15日前", "期满前60日内", "【待协商】"],
     "women": ["女职工权益保护专项集体合同", "同工同酬"],
     "safety": ["劳动安全卫生专项集体合同", "劳动防护用品"],
     "supervision": ["履约监督检查报告", "访谈职工 3 人"],
@@ -93,7 +95,7 @@ async def _fill(h: Harness, chat: ChatUser, kind: str) -> None:
             return
         ask = asks[field]
         if ask.kind == "choice":
-            await chat.click("同意协商")
+            await chat.click(CHOICE[ask.choices[0]])
         else:
             await chat.send(SPECIAL.get(field, VALUES[ask.kind]))
     raise AssertionError("the interview did not reach its review")
@@ -190,9 +192,12 @@ async def test_bad_input_and_rules(harness: Harness):
     chat = await _seeded(harness)
     await _documents(chat)
     await chat.click("工资专项合同")
+    await chat.click("草案")
     assert "1 到 200" in (await chat.send("字" * 300)).text
     for _ in range(4):  # the party fields
         await chat.send("测试")
+    await chat.click("否")  # shifts
+    await chat.click("否")  # piece rates
     assert "金额" in (await chat.send("很多钱")).text
     await chat.send("5200")
     assert "百分数" in (await chat.send("120")).text
@@ -321,7 +326,7 @@ async def _interview(h: Harness, chat: ChatUser, kind: str, special: dict[str, s
         if field == "review":
             break
         if asks[field].kind == "choice":
-            await chat.click("同意协商")
+            await chat.click(CHOICE[asks[field].choices[0]])
             continue
         await chat.send(special.get(field, SPECIAL.get(field, VALUES[asks[field].kind])))
     return (await chat.click("提交")).text
@@ -363,6 +368,9 @@ async def test_the_legal_representative_is_asked_once_per_enterprise(harness: Ha
             break
         asked.append(field)
         ask = {a.name: a for a in documents.ASKS["wage"]}[field]
+        if ask.kind == "choice":
+            await chat.click(CHOICE[ask.choices[0]])
+            continue
         await chat.send(SPECIAL.get(field, VALUES[ask.kind]))
     assert "legal_rep" not in asked
     assert "economic_type" not in asked

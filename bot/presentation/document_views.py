@@ -17,22 +17,14 @@ from bot.presentation import enum_labels
 from bot.presentation.rendering import Renderer
 from bot.services import documents
 from bot.services.bargaining import deadlines, milestones
+from bot.services.contracts import Contract
 from bot.services.documents import Facts
+from bot.services.when import cn_date
 from bot.settings import Settings
 from storage.models import CaseType, Side, TopicStatus
 
 LOCALE = "zh"
-CN_NUMBERS = "零一二三四五六七八九十"
-CHAPTERS_BEFORE_TERM = {"contract": 2, "wage": 4, "women": 4, "safety": 4}
 _TAG = re.compile(r"<[^>]+>")
-
-
-def cn_date(value: date | None) -> str:
-    return f"{value.year}年{value.month}月{value.day}日" if value else "　　年　　月　　日"
-
-
-def _chapter(number: int) -> str:
-    return f"第{CN_NUMBERS[number]}章" if number <= 10 else f"第{number}章"
 
 
 def _answer(ask: documents.Ask, value: str, settings: Settings) -> str:
@@ -97,6 +89,7 @@ def context(
 
     workers, employer = facts.side(Side.workers), facts.side(Side.employer)
     chief = {side: next((r.name for r in facts.side(side) if r.chief), "（待定）") for side in Side}
+    chief_post = {side: next((r.post for r in facts.side(side) if r.chief), "") for side in Side}
     topics = [
         {
             "title": topic(t.key, t.title),
@@ -157,7 +150,11 @@ def context(
             if (held.attendees or {}).get(side.value):
                 names[side] = "、".join(held.attendees[side.value])
     wage = case.case_type is CaseType.wage
-    before_term = CHAPTERS_BEFORE_TERM.get(kind, 2)
+    contract = None
+    if kind in documents.CONTRACTS:
+        contract = documents.draft_contract(
+            kind, facts, answers, settings, lambda t: topic(t.key, t.title)
+        )
     due = deadlines(case.case_type, milestones(case), legal)
     congress = "尚未记录职工代表大会表决情况。"
     if case.congress_total is not None:
@@ -210,6 +207,8 @@ def context(
         "reps_e_names": names[Side.employer],
         "chief_w": chief[Side.workers],
         "chief_e": chief[Side.employer],
+        "chief_w_post": chief_post[Side.workers],
+        "chief_e_post": chief_post[Side.employer],
         "reps_per_side": answers.get("reps_per_side") or max(len(workers), legal.min_reps_per_side),
         "topics": topics,
         "basis": "和《工资集体协商试行办法》" if wage else "",
@@ -219,15 +218,8 @@ def context(
         "survey": survey,
         "advice": advice,
         "round": chosen_round,
-        "term_chapter": _chapter(before_term + 1),
-        "dispute_chapter": _chapter(before_term + 2),
-        "renewal": f"{legal.wage_renewal_window_days} 日"
-        if wage
-        else f"{legal.renewal_window_months} 个月",
-        "local_min": f"（{facts.guideline.minimum_wage:g} 元）" if facts.guideline else "",
-        "ot_workday": legal.overtime_workday_pct,
-        "ot_restday": legal.overtime_restday_pct,
-        "ot_holiday": legal.overtime_holiday_pct,
+        **_contract_parts(contract, renderer),
+        **_issuer(firm.name, firm.has_union, facts.union),
         "rectifications": _rectifications(str(answers.get("rectifications") or "")),
         "checklist": checklist,
         "congress": congress,
@@ -241,11 +233,62 @@ VARIABLES = frozenset(
         "a", "union", "enterprise", "enterprises_text", "case_type", "year", "today",
         "instructor", "reps_w", "reps_e", "reps_w_names", "reps_e_names", "chief_w", "chief_e",
         "reps_per_side", "topics", "basis", "data_days", "reply_days", "accepted", "survey",
-        "advice", "round", "term_chapter", "dispute_chapter", "renewal", "local_min",
-        "ot_workday", "ot_restday", "ot_holiday", "rectifications", "checklist", "congress",
-        "signed_on", "filing_due",
+        "advice", "round", "rectifications", "checklist", "congress", "signed_on", "filing_due",
+        "contract_title", "draft", "chapters", "open_topics", "article_count", "chief_w_post",
+        "chief_e_post", "issuer", "issuer_note", "seal",
     }
 )  # fmt: skip
+
+
+def _contract_parts(contract: Contract | None, renderer: Renderer) -> dict[str, Any]:
+    """The chapters and numbered articles; the open topics with both texts (a draft's annex)."""
+    if contract is None:
+        return {
+            "contract_title": "",
+            "draft": False,
+            "chapters": [],
+            "open_topics": [],
+            "article_count": 0,
+        }
+    return {
+        "contract_title": contract.title,
+        "draft": not contract.final,
+        "chapters": [
+            {
+                "label": chapter.label,
+                "title": chapter.title,
+                "open": chapter.open,
+                "articles": [{"label": a.label, "text": a.text} for a in chapter.articles],
+            }
+            for chapter in contract.chapters
+        ],
+        "open_topics": [
+            {
+                "title": o.title,
+                "ours": o.ours or "（未提出）",
+                "theirs": o.theirs or "（未答复）",
+                "status": renderer.label(LOCALE, enum_labels.key(o.status)),
+            }
+            for o in contract.open_topics
+        ],
+        "article_count": len(contract.articles),
+    }
+
+
+def _issuer(enterprise: str, has_union: bool, local_union: str) -> dict[str, str]:
+    """Who issues the offer, the reply and the filing on the workers' side: the enterprise
+    union, the party; the local union only on the workers' behalf where there is none."""
+    if has_union:
+        issuer = f"{enterprise}工会"
+        return {"issuer": issuer, "issuer_note": "", "seal": f"{issuer}（盖章）"}
+    return {
+        "issuer": f"{enterprise}职工方协商代表",
+        "issuer_note": (
+            f"{enterprise}尚未建立工会，职工方协商代表在{local_union}指导下"
+            f"由职工民主推选产生，本文书由{local_union}代为出具。"
+        ),
+        "seal": f"{local_union}（代章）",
+    }
 
 
 def _text_of(element: Any) -> str:

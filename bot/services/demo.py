@@ -206,13 +206,39 @@ async def _seed_case(
             updated_at=now,
         )
     )
+    # One topic still in dispute (each side's clause text), one agreed after the meeting.
     await uow.topics.add(
         CaseTopic(
             case_id=case.id or 0,
             key="pay",
-            our_demand="一线职工工资增长不低于 6%",
-            their_position="最多 3%",
+            our_demand=(
+                f"{now.year}年度，甲方职工月平均工资在上年度基础上增长6%，"
+                "其中一线职工工资增长幅度不低于6%。\n"
+                "甲方的企业最低工资标准为每月2400元。"
+            ),
+            their_position=(
+                f"{now.year}年度，甲方职工月平均工资在上年度基础上增长3%。\n"
+                "甲方的企业最低工资标准为每月2300元。"
+            ),
             status=TopicStatus.countered,
+            variant="standard",
+            updated_at=now,
+        )
+    )
+    await uow.topics.add(
+        CaseTopic(
+            case_id=case.id or 0,
+            key="pay_payment",
+            our_demand="甲方以货币形式按月支付职工工资，于每月10日前足额支付上月工资。",
+            agreed_text=(
+                "甲方以货币形式按月支付职工工资，于每月15日前足额支付上月工资；"
+                "遇节假日或者休息日，提前在最近的工作日支付。\n"
+                "甲方支付工资时，向职工提供个人工资清单，写明工资项目和金额。"
+            ),
+            agreed_round=1,
+            agreed_by_id=owner.id,
+            agreed_at=now - timedelta(days=15),
+            status=TopicStatus.agreed,
             updated_at=now,
         )
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.services import cases, research, supervision, survey_results
+from bot.services import cases, clauses, contracts, research, supervision, survey_results
 from bot.services.errors import AccessDenied, Problem
 from bot.services.money import parse_money
 from bot.services.numbers import parse_int
@@ -62,7 +62,11 @@ class Ask:
     choices: tuple[str, ...] = ()
 
 
+# A contract is drafted (open topics marked) or final (refused while a topic is open).
+_EDITION = Ask("edition", "choice", choices=("draft", "final"))
+_YES_NO = ("yes", "no")
 _PARTY = (Ask("legal_rep"), Ask("economic_type"), Ask("union_name"), Ask("how_chosen"))
+_SHIFTS = Ask("shift_work", "choice", choices=_YES_NO)
 ASKS: dict[str, tuple[Ask, ...]] = {
     "offer": (
         Ask("addressee"),
@@ -98,9 +102,12 @@ ASKS: dict[str, tuple[Ask, ...]] = {
         Ask("statements_ours", "long"),
         Ask("statements_theirs", "long"),
     ),
-    "contract": (*_PARTY, Ask("term_years", "years")),
+    "contract": (_EDITION, *_PARTY, _SHIFTS, Ask("term_years", "years")),
     "wage": (
+        _EDITION,
         *_PARTY,
+        _SHIFTS,
+        Ask("piece_rate", "choice", choices=_YES_NO),
         Ask("last_year_avg", "money"),
         Ask("rise_pct", "percent"),
         Ask("frontline_rise_pct", "percent"),
@@ -110,14 +117,18 @@ ASKS: dict[str, tuple[Ask, ...]] = {
         Ask("term_years", "years"),
     ),
     "women": (
+        _EDITION,
         *_PARTY,
+        _SHIFTS,
         Ask("maternity_extra_days", "int", optional=True),
         Ask("health_check"),
         Ask("special_items", "long", optional=True),
         Ask("term_years", "years"),
     ),
     "safety": (
+        _EDITION,
         *_PARTY,
+        _SHIFTS,
         Ask("safety_items", "long"),
         Ask("protective_equipment"),
         Ask("health_check"),
@@ -214,6 +225,7 @@ class Facts:
     instructor: tuple[str, str]  # name, phone
     versions: list[CaseDocument]
     findings: supervision.Findings | None = None
+    effective_on: date | None = None  # when review ended and the contract took effect
 
     @property
     def enterprise(self) -> Enterprise:
@@ -255,6 +267,10 @@ async def gather(
         instructor=(profile.name, profile.phone) if profile else (user.display_name, ""),
         versions=list(await uow.documents.of_case(case_id)),
         findings=await supervision.latest_findings(uow, case_id),
+        effective_on=max(
+            (e.on for e in await uow.cases.events(case_id) if e.to_stage is Stage.in_force),
+            default=None,
+        ),
     )
 
 
@@ -301,6 +317,11 @@ def prefill(kind: str, facts: Facts, now: datetime, settings: Settings) -> dict[
         known["last_year_avg"] = f"{facts.finance.average_wage:g}"
     if facts.findings is not None:
         known.update(_from_findings(facts.findings))
+    # A new version starts from the last one's answers (the edition is asked each time).
+    earlier = [d for d in facts.versions if d.kind == kind]
+    if earlier:
+        last = max(earlier, key=lambda d: d.version).data
+        known.update({k: str(v) for k, v in last.items() if v not in ("", None) and k != "edition"})
     asked = {ask.name for ask in ASKS[kind]}
     return {name: value for name, value in known.items() if name in asked and value}
 
@@ -350,6 +371,37 @@ def _from_findings(found: supervision.Findings) -> dict[str, str]:
     if lines:
         known["rectifications"] = "\n".join(lines)
     return known
+
+
+def draft_contract(
+    kind: str,
+    facts: Facts,
+    answers: Mapping[str, Any],
+    settings: Settings,
+    title_of: Callable[[CaseTopic], str],
+) -> contracts.Contract:
+    """The contract's chapters and articles from the clause library and the case's topics;
+    Problem when the final text is asked for while a topic or a value is still open."""
+    library = clauses.library(settings.clauses_dir)
+    known = contracts.values(
+        kind=kind,
+        year=facts.case.year,
+        enterprise=facts.enterprise,
+        union_party=str(answers.get("union_name") or ""),
+        answers=answers,
+        legal=settings.legal,
+        local_min_wage=facts.guideline.minimum_wage if facts.guideline else None,
+        effective_on=facts.effective_on,
+    )
+    return contracts.assemble(
+        library,
+        kind,
+        facts.case.case_type,
+        facts.topics,
+        known,
+        final=answers.get("edition") == "final",
+        title_of=title_of,
+    )
 
 
 def check_ready(kind: str, facts: Facts) -> None:

@@ -86,3 +86,26 @@ def button_int(value: str, low: int, high: int) -> int | None:
         return None
     number = int(value)
     return number if low <= number <= high else None
+
+
+_NUMERALS = "零一二三四五六七八九"
+
+
+def chinese_numeral(number: int) -> str:
+    """1 → 一, 10 → 十, 15 → 十五, 20 → 二十, 101 → 一百零一, 110 → 一百一十 (as 第X条 and
+    第X章 print them); 1 ≤ number ≤ 9999."""
+    if not 1 <= number <= 9999:
+        raise ValueError(f"no Chinese numeral for {number}")
+    if 10 <= number < 20:
+        return "十" + (_NUMERALS[number - 10] if number > 10 else "")
+    out, zero = "", False
+    for unit, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = number // unit % 10
+        if digit:
+            if zero and out:
+                out += "零"
+            out += _NUMERALS[digit] + name
+            zero = False
+        elif out:
+            zero = True
+    return out

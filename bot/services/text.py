@@ -50,3 +50,29 @@ def text_value(
     if not low <= len(value) <= high or not has_content(value):
         raise Problem(key, min=low, max=high, **params)
     return value
+
+
+def short_diff(before: str, after: str, context: int = 10) -> list[tuple[str, str]]:
+    """What changed from `before` to `after`, character by character (Chinese has no spaces
+    to split words on): ("=", kept), ("-", removed), ("+", added) parts, with kept text longer
+    than `context` on either side of a change shortened to "…"."""
+    from difflib import SequenceMatcher
+
+    parts: list[tuple[str, str]] = []
+    matcher = SequenceMatcher(None, before, after, autojunk=False)
+    codes = matcher.get_opcodes()
+    for index, (op, i1, i2, j1, j2) in enumerate(codes):
+        if op == "equal":
+            kept = before[i1:i2]
+            first, last = index == 0, index == len(codes) - 1
+            if len(kept) > 2 * context + 1 or ((first or last) and len(kept) > context):
+                head = "" if first else kept[:context]
+                tail = "" if last else kept[-context:]
+                kept = f"{head}…{tail}"
+            parts.append(("=", kept))
+            continue
+        if op in ("delete", "replace"):
+            parts.append(("-", before[i1:i2]))
+        if op in ("insert", "replace"):
+            parts.append(("+", after[j1:j2]))
+    return parts

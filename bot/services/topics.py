@@ -1,19 +1,25 @@
-"""The clause tracker: a case's contract topics, each with our demand, the other side's
-position and a status, every change kept with the round it happened in."""
+"""The clause tracker: a case's contract topics, each holding clause text — started from a
+model clause of the library (or typed), each side's proposal and counter kept as a version by
+round, and "agreed" freezing the agreed text with who agreed and in which round."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from bot.services import cases
+from bot.services import cases, contracts, research
+from bot.services.clauses import Library
 from bot.services.errors import AccessDenied, Problem
-from bot.services.text import text_value
-from storage.models import CaseTopic, TopicEvent, TopicStatus, User
+from bot.services.text import short_diff, text_value
+from bot.settings import Settings
+from storage.models import BargainingCase, CaseTopic, TopicEvent, TopicStatus, User
 from storage.uow import UnitOfWork
 
-# Art. 8 of the Collective Contract Provisions, in the statute's order.
+# Art. 8 of the Collective Contract Provisions, in the statute's order (the comprehensive
+# contract's topics; a special case negotiates its own contract's sections).
 ART8 = (
     "pay",
     "hours",
@@ -32,7 +38,7 @@ ART8 = (
     "other",
 )
 TITLE_MAX = 50
-TEXT_MAX = 500
+TEXT_MAX = 2000
 
 
 def parse_title(text: str) -> str:
@@ -43,22 +49,39 @@ def parse_position(text: str) -> str:
     return text_value(text, 1, TEXT_MAX, "topics.bad_text", lines=True)
 
 
+class Side(StrEnum):
+    ours = "ours"
+    theirs = "theirs"
+
+
+class Source(StrEnum):
+    """Which text the parties agreed on."""
+
+    ours = "ours"
+    theirs = "theirs"
+    typed = "typed"
+
+
 @dataclass(frozen=True)
 class Tracker:
     case_id: int
     editable: bool
     topics: list[CaseTopic]
     enterprise_names: list[str]
+    negotiable: tuple[str, ...]  # the sections of the case's contract, in order
 
-    def missing_art8(self) -> list[str]:
+    def addable(self) -> list[str]:
         present = {t.key for t in self.topics}
-        return [key for key in ART8 if key not in present]
+        return [key for key in self.negotiable if key not in present]
 
 
-async def tracker(uow: UnitOfWork, user: User, case_id: int) -> Tracker:
-    _, editable = await cases.load(uow, user, case_id)
+async def tracker(uow: UnitOfWork, user: User, case_id: int, library: Library) -> Tracker:
+    case, editable = await cases.load(uow, user, case_id)
     names = [e.name for e in await uow.cases.enterprises_of(case_id)]
-    return Tracker(case_id, editable, list(await uow.topics.of_case(case_id)), names)
+    kind = contracts.kind_of_case(case.case_type)
+    return Tracker(
+        case_id, editable, list(await uow.topics.of_case(case_id)), names, library.negotiable(kind)
+    )
 
 
 async def _editable_topic(uow: UnitOfWork, user: User, topic_id: int) -> CaseTopic:
@@ -78,6 +101,7 @@ async def _record(uow: UnitOfWork, topic: CaseTopic, user: User, now: datetime) 
             status=topic.status,
             our_demand=topic.our_demand,
             their_position=topic.their_position,
+            agreed_text=topic.agreed_text,
             by_id=user.id or 0,
             at=now,
         )
@@ -85,10 +109,16 @@ async def _record(uow: UnitOfWork, topic: CaseTopic, user: User, now: datetime) 
 
 
 async def add(
-    uow: UnitOfWork, user: User, case_id: int, key: str, now: datetime, title: str = ""
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    key: str,
+    now: datetime,
+    library: Library,
+    title: str = "",
 ) -> CaseTopic:
-    await cases.editable(uow, user, case_id)
-    if key != "custom" and key not in ART8:
+    case = await cases.editable(uow, user, case_id)
+    if key != "custom" and key not in library.negotiable(contracts.kind_of_case(case.case_type)):
         raise Problem("common.expired_button")
     existing = await uow.topics.of_case(case_id)
     if key != "custom" and any(t.key == key for t in existing):
@@ -109,26 +139,157 @@ async def add(
 async def set_status(
     uow: UnitOfWork, user: User, topic_id: int, status: TopicStatus, now: datetime
 ) -> CaseTopic:
+    """Any status but "agreed" (which needs the agreed text: `agree`). Leaving "agreed"
+    reopens the topic: the frozen text stays in the history, not on the topic."""
+    if status is TopicStatus.agreed:
+        raise Problem("common.expired_button")
     topic = await _editable_topic(uow, user, topic_id)
     if topic.status is not status:
+        if topic.status is TopicStatus.agreed:
+            topic.agreed_text, topic.agreed_round = "", None
+            topic.agreed_by_id, topic.agreed_at = None, None
         topic.status = status
         await _record(uow, topic, user, now)
     return topic
 
 
 async def set_text(
-    uow: UnitOfWork, user: User, topic_id: int, side: str, text: str, now: datetime
+    uow: UnitOfWork, user: User, topic_id: int, side: Side, text: str, now: datetime
 ) -> CaseTopic:
+    """A new version of one side's clause text (one article a line)."""
     topic = await _editable_topic(uow, user, topic_id)
+    if topic.status is TopicStatus.agreed:
+        raise Problem("topics.frozen")
     value = parse_position(text)
-    if side == "ours":
+    if side is Side.ours:
         topic.our_demand = value
-    elif side == "theirs":
-        topic.their_position = value
     else:
-        raise Problem("common.expired_button")
+        topic.their_position = value
+        if topic.status is TopicStatus.proposed:
+            topic.status = TopicStatus.countered
     await _record(uow, topic, user, now)
     return topic
+
+
+async def model_values(uow: UnitOfWork, case: BargainingCase, settings: Settings) -> dict[str, Any]:
+    """What the records give a model clause: the enterprise, the local minimum wage, and the
+    answers of the latest draft of the case's contract (rise, pay day, …) when there is one."""
+    enterprises = await uow.cases.enterprises_of(case.id or 0)
+    org = await uow.orgs.get(case.org_id)
+    found = await research.guideline_for(uow, org, case.year) if org else None
+    kind = contracts.kind_of_case(case.case_type)
+    drafts = [d for d in await uow.documents.of_case(case.id or 0) if d.kind == kind]
+    answers = dict(max(drafts, key=lambda d: d.version).data) if drafts else {}
+    return contracts.values(
+        kind=kind,
+        year=case.year,
+        enterprise=enterprises[0],
+        union_party=str(answers.get("union_name") or ""),
+        answers=answers,
+        legal=settings.legal,
+        local_min_wage=found[1].minimum_wage if found else None,
+        effective_on=None,
+    )
+
+
+@dataclass(frozen=True)
+class Model:
+    key: str
+    label: str
+    text: str
+
+
+async def models(
+    uow: UnitOfWork, user: User, topic_id: int, library: Library, settings: Settings
+) -> tuple[CaseTopic, list[Model]]:
+    """The library's variants for a topic, with the case's values filled in."""
+    topic = await _editable_topic(uow, user, topic_id)
+    case = await cases.editable(uow, user, topic.case_id)
+    kind = contracts.kind_of_case(case.case_type)
+    section = library.section(kind, topic.key)
+    if section is None:
+        return topic, []
+    known = await model_values(uow, case, settings)
+    return topic, [
+        Model(v.key, v.label, library.model_text(kind, topic.key, known, v.key))
+        for v in section.variants
+    ]
+
+
+async def start_from_model(
+    uow: UnitOfWork,
+    user: User,
+    topic_id: int,
+    variant: str,
+    library: Library,
+    settings: Settings,
+    now: datetime,
+) -> CaseTopic:
+    """Our proposal becomes the chosen model clause, values filled in (【待填】 where the
+    records do not know them yet)."""
+    topic, found = await models(uow, user, topic_id, library, settings)
+    chosen = next((m for m in found if m.key == variant), None)
+    if chosen is None:
+        raise Problem("common.expired_button")
+    if topic.status is TopicStatus.agreed:
+        raise Problem("topics.frozen")
+    topic.our_demand, topic.variant = chosen.text[:TEXT_MAX], chosen.key
+    await _record(uow, topic, user, now)
+    return topic
+
+
+async def agree(
+    uow: UnitOfWork,
+    user: User,
+    topic_id: int,
+    source: Source,
+    now: datetime,
+    typed: str = "",
+) -> CaseTopic:
+    """Both sides agree: the chosen text is frozen with who agreed and in which round."""
+    topic = await _editable_topic(uow, user, topic_id)
+    if source is Source.typed:
+        text = parse_position(typed)
+    else:
+        text = topic.our_demand if source is Source.ours else topic.their_position
+        if not text:
+            raise Problem("topics.nothing_to_agree")
+    topic.status = TopicStatus.agreed
+    topic.agreed_text = text
+    topic.agreed_round = await uow.rounds.last_number(topic.case_id) or None
+    topic.agreed_by_id, topic.agreed_at = user.id, now
+    await _record(uow, topic, user, now)
+    return topic
+
+
+@dataclass(frozen=True)
+class Change:
+    """One step of a topic's history: what changed, as a short diff per text."""
+
+    at: datetime
+    round_no: int | None
+    status: TopicStatus
+    status_changed: bool
+    texts: list[tuple[str, list[tuple[str, str]]]]  # (ours|theirs|agreed, diff parts)
+
+
+def changes(history: Sequence[TopicEvent]) -> list[Change]:
+    """Each version against the one before it: only the texts that changed, as diffs."""
+    out = []
+    before: TopicEvent | None = None
+    for event in history:
+        texts = []
+        for name, old, new in (
+            ("ours", before.our_demand if before else "", event.our_demand),
+            ("theirs", before.their_position if before else "", event.their_position),
+            ("agreed", before.agreed_text if before else "", event.agreed_text),
+        ):
+            if old != new and new:
+                texts.append((name, short_diff(old, new)))
+        changed = before is None or before.status is not event.status
+        out.append(Change(event.at, event.round_no, event.status, changed, texts))
+        before = event
+    return out
 
 
 @dataclass(frozen=True)

@@ -128,3 +128,8 @@ def parse_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
     if day is None or clock is None:
         return None
     return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
+
+
+def cn_date(value: date | None) -> str:
+    """2026年12月15日, as documents print dates, or blanks to write one in by hand."""
+    return f"{value.year}年{value.month}月{value.day}日" if value else "　　年　　月　　日"

@@ -150,12 +150,18 @@ class CaseTopic(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="bargaining_case.id", index=True)
-    key: str = Field(max_length=20)  # an Art. 8 topic key, or "custom"
+    key: str = Field(max_length=20)  # a clause library section of the case's kind, or "custom"
     title: str = Field(default="", max_length=50)  # for custom topics
-    our_demand: str = Field(default="", max_length=500)
-    their_position: str = Field(default="", max_length=500)
+    our_demand: str = Field(default="", max_length=2000)  # our clause text, one article a line
+    their_position: str = Field(default="", max_length=2000)
     status: TopicStatus = Field(sa_type=EnumString(TopicStatus))
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # The model variant the clause started from, and the text both sides agreed (frozen).
+    variant: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    agreed_text: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})
+    agreed_round: int | None = None
+    agreed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    agreed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TopicEvent(SQLModel, table=True):
@@ -167,8 +173,9 @@ class TopicEvent(SQLModel, table=True):
     topic_id: int = Field(foreign_key="case_topic.id", index=True)
     round_no: int | None = None
     status: TopicStatus = Field(sa_type=EnumString(TopicStatus))
-    our_demand: str = Field(default="", max_length=500)
-    their_position: str = Field(default="", max_length=500)
+    our_demand: str = Field(default="", max_length=2000)
+    their_position: str = Field(default="", max_length=2000)
+    agreed_text: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})
     by_id: int = Field(foreign_key="app_user.id")
     at: datetime = Field(sa_type=UTCDateTime)
 

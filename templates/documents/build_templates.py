@@ -70,8 +70,33 @@ class Builder:
     def title(self, text: str) -> None:
         self._para(text, TITLE, 22, align=WD_ALIGN_PARAGRAPH.CENTER, after=16)
 
-    def heading(self, text: str) -> None:
-        self._para(text, HEADING, 16)
+    def heading(self, text: str, center: bool = False) -> None:
+        self._para(text, HEADING, 16, align=WD_ALIGN_PARAGRAPH.CENTER if center else None)
+
+    def article(self, label: str, text: str) -> None:
+        """第X条 in 黑体, then the article's text, first line indented as 公文 do."""
+        paragraph = self.doc.add_paragraph()
+        paragraph.paragraph_format.first_line_indent = Pt(32)
+        for content, font in ((label + "　", HEADING), (text, BODY)):
+            run = paragraph.add_run(content)
+            run.font.size = Pt(16)
+            _east_asian(run._element, font)
+
+    def sign_table(self, left: Sequence[str], right: Sequence[str]) -> None:
+        """Two columns of signature and seal lines, side by side, no borders, room to sign."""
+        self.doc.add_paragraph().paragraph_format.keep_with_next = True
+        table = self.doc.add_table(rows=max(len(left), len(right)), cols=2)
+        for row, (a, b) in enumerate(zip(left, right, strict=False)):
+            # The block stays on one page: a signature line never starts a page alone.
+            properties = table.rows[row]._tr.get_or_add_trPr()
+            properties.append(OxmlElement("w:cantSplit"))
+            for cell, text in ((table.rows[row].cells[0], a), (table.rows[row].cells[1], b)):
+                cell.text = text
+                cell.paragraphs[0].paragraph_format.space_after = Pt(18)
+                cell.paragraphs[0].paragraph_format.keep_with_next = True
+        if right and not right[-1]:  # the last line (the date) runs across both columns
+            last = table.rows[len(table.rows) - 1]
+            last.cells[0].merge(last.cells[1])
 
     def text(self, text: str, indent: bool = True) -> None:
         self._para(text, indent=indent)
@@ -126,18 +151,26 @@ TOPICS_TABLE = (
     ("{{ t.title }}", "{{ t.ours }}", "{{ t.theirs }}", "{{ t.status }}"),
 )
 PARTIES = (
-    "甲方（企业）：{{ enterprise.name }}",
+    "甲方（用人单位）：{{ enterprise.name }}",
     "法定代表人：{{ a.legal_rep }}　　经济类型：{{ a.economic_type }}",
-    "地址：{{ enterprise.address }}",
+    "住所：{{ enterprise.address }}",
     "乙方（工会）：{{ a.union_name }}",
-    "职工人数：{{ enterprise.headcount }} 人，其中女职工 {{ enterprise.women }} 人",
-    "甲方首席代表：{{ chief_e }}　　乙方首席代表：{{ chief_w }}",
-    "双方协商代表各 {{ reps_per_side }} 名，乙方代表经{{ a.how_chosen }}产生。",
+    "职工人数：{{ enterprise.headcount }}人，其中女职工{{ enterprise.women }}人",
+    "甲方首席代表：{{ chief_e }}{% if chief_e_post %}（{{ chief_e_post }}）{% endif %}",
+    "乙方首席代表：{{ chief_w }}{% if chief_w_post %}（{{ chief_w_post }}）{% endif %}",
+    "双方协商代表各{{ reps_per_side }}名，乙方协商代表经{{ a.how_chosen }}产生。",
 )
-SIGN_CONTRACT = (
-    "甲方（盖章）：　　　　　　　乙方（盖章）：　　　　　　",
-    "法定代表人或首席代表（签字）：　　　首席代表（签字）：　　　",
-    "签订日期：　　　年　　月　　日",
+SIGN_LEFT = (
+    "甲方（盖章）：",
+    "法定代表人（签字）：",
+    "甲方首席代表（签字）：",
+    "签订日期：{{ signed_on }}",
+)
+SIGN_RIGHT = (
+    "乙方（盖章）：",
+    "乙方首席代表（签字）：",
+    "",
+    "",
 )
 
 
@@ -146,8 +179,11 @@ def offer() -> None:
     b.line("{{ a.addressee }}：")
     b.text(
         "根据《中华人民共和国劳动合同法》《集体合同规定》{{ basis }}的规定，为维护职工合法权益、"
-        "构建和谐劳动关系，{{ union }}代表全体职工，向贵方提出开展{{ year }}年度{{ case_type }}集体协商的要约。"
+        "构建和谐劳动关系，{{ issuer }}代表全体职工，向贵方提出开展{{ year }}年度{{ case_type }}集体协商的要约。"
     )
+    b.tag("{%p if issuer_note %}")
+    b.text("（{{ issuer_note }}）")
+    b.tag("{%p endif %}")
     b.heading("一、协商议题")
     b.tag("{%p for t in topics %}")
     b.text("{{ loop.index }}. {{ t.title }}{% if t.ours %}：{{ t.ours }}{% endif %}")
@@ -171,7 +207,7 @@ def offer() -> None:
         "请贵方自收到本要约书之日起 {{ reply_days }} 日内，即 {{ a.reply_due }} 前，以书面形式予以回应。"
         "无正当理由不得拒绝或拖延。"
     )
-    b.signatures("{{ union }}（盖章）", "{{ today }}")
+    b.signatures("{{ seal }}", "{{ today }}")
     b.line("联系人：{{ instructor.name }}　电话：{{ instructor.phone }}")
     b.save("offer", "集体协商要约书")
 
@@ -197,7 +233,10 @@ def reply() -> None:
     b.text("我方暂不同意进行集体协商，理由如下：")
     b.text("{{ a.reasons|lines }}")
     b.tag("{%p endif %}")
-    b.signatures("{{ union }}（盖章）", "{{ today }}")
+    b.tag("{%p if issuer_note %}")
+    b.text("（{{ issuer_note }}）")
+    b.tag("{%p endif %}")
+    b.signatures("{{ seal }}", "{{ today }}")
     b.save("reply", "集体协商要约回应书")
 
 
@@ -272,161 +311,51 @@ def minutes() -> None:
     b.save("minutes", "集体协商会议记录")
 
 
-def _contract(name: str, title: str, chapters: Sequence[tuple[str, Sequence[str]]]) -> None:
-    b = Builder(title)
+def _contract(name: str, title: str) -> None:
+    """Every contract has one shape: the parties, the chapters and continuously numbered
+    articles the clause library and the case's topics give (bot/services/contracts.py), a
+    draft's annex of the topics still open, and the signature and seal lines."""
+    b = Builder("{{ enterprise.name }}{{ contract_title }}{% if draft %}（草案）{% endif %}")
     for line in PARTIES:
         b.line(line)
-    b.heading("第一章　总则")
+    b.tag("{%p for ch in chapters %}")
+    b.heading("{{ ch.label }}　{{ ch.title }}{% if ch.open %}【待协商】{% endif %}", center=True)
+    b.tag("{%p for art in ch.articles %}")
+    b.article("{{ art.label }}", "{{ art.text }}")
+    b.tag("{%p endfor %}")
+    b.tag("{%p endfor %}")
+    b.text("（以下无正文）", indent=False)
+    b.sign_table(SIGN_LEFT, SIGN_RIGHT)
+    b.tag("{%p if open_topics %}")
+    b.doc.add_page_break()
+    b.heading("附件：尚未达成一致的议题", center=True)
     b.text(
-        "为维护职工合法权益，促进企业健康发展，根据《中华人民共和国劳动法》《中华人民共和国劳动合同法》"
-        "《中华人民共和国工会法》《集体合同规定》{{ basis }}等法律法规，经双方平等协商，订立本合同。"
+        "下列议题尚未达成一致，正文中相应章节标有“【待协商】”，暂按我方文本列出。"
+        "全部议题达成一致后，方可生成正式文本。"
     )
-    b.text(
-        "本合同对甲方和全体职工具有约束力。职工个人与甲方订立的劳动合同中劳动条件和劳动报酬等标准不得低于本合同的规定。"
+    b.table(
+        ("议题", "我方文本", "对方文本", "状态"),
+        "o in open_topics",
+        ("{{ o.title }}", "{{ o.ours }}", "{{ o.theirs }}", "{{ o.status }}"),
     )
-    for heading, lines in chapters:
-        b.heading(heading)
-        for line in lines:
-            if line.startswith("{%p"):
-                b.tag(line)
-            else:
-                b.text(line)
-    b.heading("{{ term_chapter }}　合同期限、变更、解除和终止")
-    b.text(
-        "本合同期限为 {{ a.term_years }} 年，自劳动行政部门审查通过或视为同意之日起生效。"
-        "期满前 {{ renewal }} 内，任何一方均可提出续订要求。"
-    )
-    b.text(
-        "因不可抗力或订立合同所依据的法律法规发生变化致使合同无法履行的，经双方协商一致，可以变更或解除本合同。"
-    )
-    b.heading("{{ dispute_chapter }}　争议处理和违约责任")
-    b.text(
-        "因履行本合同发生争议，双方协商解决；协商不成的，工会可以依法申请劳动争议仲裁、提起诉讼。"
-        "任何一方违反本合同的，应依法承担相应责任。"
-    )
-    b.text("本合同一式五份，甲乙双方各执一份，报劳动行政部门三份。")
-    b.signatures(*SIGN_CONTRACT)
+    b.tag("{%p endif %}")
     b.save(name, title)
 
 
 def contract() -> None:
-    _contract(
-        "contract",
-        "{{ enterprise.name }}集体合同（草案）",
-        [
-            (
-                "第二章　双方约定",
-                [
-                    "{%p for t in topics %}",
-                    "{{ loop.index }}. {{ t.title }}",
-                    "{{ t.clause|lines }}",
-                    "{%p endfor %}",
-                    "{%p if not topics %}",
-                    "（议题尚未确定，请先在案件的“议题”中添加，再重新生成本草案。）",
-                    "{%p endif %}",
-                ],
-            )
-        ],
-    )
+    _contract("contract", "集体合同")
 
 
 def wage() -> None:
-    _contract(
-        "wage",
-        "{{ enterprise.name }}工资专项集体合同（草案）",
-        [
-            (
-                "第二章　工资水平和调整",
-                [
-                    "上年度企业职工月平均工资为 {{ a.last_year_avg }} 元。本年度职工平均工资增长 {{ a.rise_pct }}%，"
-                    "其中一线职工工资增长不低于 {{ a.frontline_rise_pct }}%。",
-                    "企业最低工资标准为每月 {{ a.enterprise_min_wage }} 元，不低于当地最低工资标准{{ local_min }}。",
-                ],
-            ),
-            (
-                "第三章　工资支付",
-                [
-                    "甲方每月 {{ a.pay_day }} 日前以货币形式足额支付职工上月工资，不得克扣或无故拖欠。",
-                    "加班工资计算基数为：{{ a.overtime_base }}。工作日延长工作时间的，支付不低于工资的 {{ ot_workday }}%；"
-                    "休息日安排工作又不能补休的，支付不低于 {{ ot_restday }}%；法定休假日安排工作的，支付不低于 {{ ot_holiday }}%。",
-                    "职工患病或非因工负伤停止工作，在规定医疗期内按国家和地方规定支付病假工资。",
-                ],
-            ),
-            (
-                "第四章　其他约定",
-                [
-                    "{%p for t in topics %}",
-                    "{{ t.title }}：{{ t.clause|lines }}",
-                    "{%p endfor %}",
-                ],
-            ),
-        ],
-    )
+    _contract("wage", "工资专项集体合同")
 
 
 def women() -> None:
-    _contract(
-        "women",
-        "{{ enterprise.name }}女职工权益保护专项集体合同（草案）",
-        [
-            (
-                "第二章　平等就业和同工同酬",
-                [
-                    "甲方在招聘、晋升、评定职称和工资分配等方面，不得以性别、婚育状况为由歧视女职工，实行男女同工同酬。"
-                ],
-            ),
-            (
-                "第三章　特殊劳动保护",
-                [
-                    "甲方按照《女职工劳动保护特别规定》安排女职工经期、孕期、产期、哺乳期的劳动。",
-                    "女职工生育享受国家规定的产假，{% if a.maternity_extra_days %}甲方另给予 {{ a.maternity_extra_days }} 天奖励假，{% endif %}"
-                    "产假期间工资福利待遇不变。",
-                    "健康检查：{{ a.health_check }}",
-                ],
-            ),
-            (
-                "第四章　其他约定",
-                [
-                    "{{ a.special_items|lines }}",
-                    "{%p for t in topics %}",
-                    "{{ t.title }}：{{ t.clause|lines }}",
-                    "{%p endfor %}",
-                ],
-            ),
-        ],
-    )
+    _contract("women", "女职工权益保护专项集体合同")
 
 
 def safety() -> None:
-    _contract(
-        "safety",
-        "{{ enterprise.name }}劳动安全卫生专项集体合同（草案）",
-        [
-            (
-                "第二章　安全生产责任和条件",
-                [
-                    "甲方建立健全安全生产责任制，保证劳动安全卫生设施符合国家标准，并与主体工程同时设计、同时施工、同时投入使用。",
-                    "{{ a.safety_items|lines }}",
-                ],
-            ),
-            (
-                "第三章　劳动防护和职业健康",
-                [
-                    "劳动防护用品：{{ a.protective_equipment }}",
-                    "职业健康检查：{{ a.health_check }}",
-                    "职工有权拒绝违章指挥和强令冒险作业，发现直接危及人身安全的紧急情况时，有权停止作业或撤离。",
-                ],
-            ),
-            (
-                "第四章　其他约定",
-                [
-                    "{%p for t in topics %}",
-                    "{{ t.title }}：{{ t.clause|lines }}",
-                    "{%p endfor %}",
-                ],
-            ),
-        ],
-    )
+    _contract("safety", "劳动安全卫生专项集体合同")
 
 
 def supervision() -> None:
@@ -459,7 +388,8 @@ def supervision() -> None:
 
 def filing() -> None:
     b = Builder("集体合同报送材料清单")
-    b.line("报送单位：{{ enterprise.name }}、{{ a.union_name }}")
+    b.line("报送单位（甲方）：{{ enterprise.name }}")
+    b.line("会同报送（乙方）：{{ a.union_name }}")
     b.line("报送至：{{ a.submitted_to }}　　联系人：{{ a.contact }}")
     b.line(
         "合同：{{ year }}年度{{ case_type }}　签订日期：{{ signed_on }}　报送期限：{{ filing_due }}"
@@ -473,7 +403,11 @@ def filing() -> None:
     b.text("{{ a.process_note|lines }}")
     b.heading("职工代表大会表决情况")
     b.text("{{ congress }}")
-    b.signatures("{{ union }}", "{{ today }}")
+    b.sign_table(
+        ("报送单位（甲方，盖章）：", "{{ enterprise.name }}"),
+        ("乙方（盖章）：", "{{ a.union_name }}"),
+    )
+    b.right("{{ today }}")
     b.save("filing", "集体合同报送材料清单")
 
 
