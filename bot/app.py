@@ -38,7 +38,7 @@ from bot.presentation.pdf import PdfConverter, find_office
 from bot.presentation.rendering import Renderer
 from bot.presentation.word import Documents
 from bot.sender import Sender
-from bot.services import users
+from bot.services import clauses, users
 from bot.services.anonymity import SurveyKeys
 from bot.settings import TELEGRAM_API_URL, Settings
 from handlers import get_routers
@@ -162,6 +162,8 @@ def create_app(
     bot.session.middleware(flow)
     offload = Offloader(settings.render_workers)
     documents = Documents(offload, settings.documents_dir)
+    for problem in clauses.check(settings.clauses_dir) if settings.clauses_dir else ():
+        log.error("clause library (CLAUSES_DIR): %s — see `xieshang clauses check`", problem)
     pdf = PdfConverter(find_office(settings.libreoffice), settings.render_workers)
     secret = settings.survey_key.get_secret_value() if settings.survey_key else None
     survey_keys = SurveyKeys.load(secret, settings.survey_key_file)

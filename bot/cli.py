@@ -249,5 +249,33 @@ def templates_check(settings: Settings, path: Path | None, out: Path) -> None:
     click.echo(f"all {len(found)} templates render; samples in {out}")
 
 
+@cli.group()
+def clauses() -> None:
+    """The clause library (model clauses of the contracts)."""
+
+
+@clauses.command("check")
+@click.argument(
+    "folder", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.pass_obj
+def clauses_check(settings: Settings, folder: Path | None) -> None:
+    """Check a union's clause overrides (FOLDER; default: CLAUSES_DIR) with the shipped
+    library: unknown files, sections, variables and conditions, TOML and template errors."""
+    from bot.services import clauses as library
+
+    folder = folder or settings.clauses_dir
+    problems = library.check(folder)
+    for problem in problems:
+        click.echo(f"error  {problem}")
+    if problems:
+        raise click.ClickException(f"{len(problems)} problems in the clause library")
+    found = library.build([p for p in (library.SHIPPED / "zh", folder) if p], [])
+    sections = sum(len(s) for s in found.sections.values())
+    overridden = f" with the overrides in {folder}" if folder else ""
+    kinds = len(found.kinds)
+    click.echo(f"ok     the clause library{overridden}: {sections} sections in {kinds} contracts")
+
+
 def main() -> None:
     cli()

@@ -205,7 +205,13 @@ async def list_cases(query: CallbackQuery, callback_data: CaseListCB | MenuCB, c
         for v in shown
     ]
     rows = [
-        [button(f"{item['name']} · {item['stage']}"[:60], CaseCB(case_id=v.case.id or 0))]
+        # The year tells two cases of one enterprise apart (this year's and last year's).
+        [
+            button(
+                f"{str(item['name'])[:36]} · {item['year']} · {item['stage']}",
+                CaseCB(case_id=v.case.id or 0),
+            )
+        ]
         for item, v in zip(items, shown, strict=True)
     ]
     nav = []

@@ -11,16 +11,18 @@ from typing import Any
 
 from aiogram import Bot, F
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from jinja2 import TemplateError
 
-from bot.callbacks import CaseCB, DocFileCB, DocNewCB, DocsCB
+from bot.callbacks import CaseCB, DocFileCB, DocNewCB, DocsCB, RedlineCB
 from bot.context import Ctx
 from bot.presentation import document_views as views
+from bot.presentation import redline
 from bot.presentation.pdf import PdfConverter
 from bot.presentation.ui import Ui, button, keyboard
 from bot.presentation.word import Documents
-from bot.services import documents
+from bot.services import contracts, documents
 from bot.services.errors import Problem
 from bot.settings import Settings
 from handlers.blueprint import Blueprint
@@ -218,6 +220,8 @@ def _file_markup(ui: Ui, record: CaseDocument, pdf: PdfConverter) -> InlineKeybo
         rows.append(
             [button(ui.label("labels.doc_pdf"), DocFileCB(document_id=record.id or 0, pdf=True))]
         )
+    if record.kind in documents.CONTRACTS:
+        rows.append([button(ui.label("labels.redline"), RedlineCB(document_id=record.id or 0))])
     rows.append([button(ui.label("labels.back_to_documents"), DocsCB(case_id=record.case_id))])
     return keyboard(rows)
 
@@ -259,3 +263,99 @@ async def as_pdf(
         query.from_user.id,
         BufferedInputFile(content, filename=record.file_name.removesuffix(".docx") + ".pdf"),
     )
+
+
+# ----- comparing a contract with the last one -----
+UPLOAD_MAX_MB = 10
+
+
+class RedlineInput(StatesGroup):
+    file = State()
+
+
+async def _compare(
+    ctx: Ctx, chat_id: int, current: CaseDocument, before: bytes, against: str
+) -> None:
+    """Send this contract with its changes against `before` tracked, and the table of the
+    articles that changed."""
+    ui: Ui = ctx.ui
+    if not redline.is_docx(before):
+        raise Problem("contracts.redline_not_docx", mb=UPLOAD_MAX_MB)
+    now = ctx.now()
+    try:
+        marked = await ctx.offload.run(redline.compare, before, current.content, "协商助手", now)
+        old, new = await ctx.offload.run(
+            lambda: (redline.articles_of(before), redline.articles_of(current.content))
+        )
+    except (OSError, ValueError, RuntimeError) as error:  # the engine refused the file
+        log.warning("redline of document %s failed: %s", current.id, error)
+        raise Problem("contracts.redline_failed") from None
+    rows = [
+        {"label": row.label, "change": row.change} for row in contracts.changed_articles(old, new)
+    ]
+    name = "对照-" + current.file_name
+    await ctx.bot.send_document(chat_id, BufferedInputFile(marked, filename=name))
+    again = keyboard(
+        [
+            [
+                button(
+                    ui.label("labels.redline_upload"),
+                    RedlineCB(document_id=current.id or 0, upload=True),
+                )
+            ],
+            [button(ui.label("labels.back_to_documents"), DocsCB(case_id=current.case_id))],
+        ]
+    )
+    await ui.reply("contracts.redline_made", again, against=against, rows=rows)
+
+
+async def _ask_upload(ctx: Ctx, record: CaseDocument, prompt: str) -> None:
+    await ctx.form_state.set_state(RedlineInput.file)
+    await ctx.form_state.set_data({"document_id": record.id})
+    cancel = keyboard([[button(ctx.ui.label("labels.cancel"), DocsCB(case_id=record.case_id))]])
+    await ctx.ui.reply(prompt, cancel, mb=UPLOAD_MAX_MB)
+
+
+@router.callback_query(RedlineCB.filter(~F.upload), flags=SENDS_FILE)
+async def compare_last(query: CallbackQuery, callback_data: RedlineCB, ctx: Ctx) -> None:
+    found = await documents.earlier_contract(ctx.uow, ctx.member, callback_data.document_id)
+    if found.previous is None:
+        await _ask_upload(ctx, found.current, "contracts.redline_none")
+        return
+    previous = found.previous
+    against = (
+        f"{found.previous_year}年度 "
+        f"{ctx.ui.label(f'labels.doc_{previous.kind}')} v{previous.version}"
+    )
+    await _compare(ctx, query.from_user.id, found.current, previous.content, against)
+
+
+@router.callback_query(RedlineCB.filter(F.upload))
+async def ask_upload(query: CallbackQuery, callback_data: RedlineCB, ctx: Ctx) -> None:
+    record = await documents.stored(ctx.uow, ctx.member, callback_data.document_id)
+    await _ask_upload(ctx, record, "contracts.redline_ask")
+
+
+@router.message(RedlineInput.file, F.document, flags=SENDS_FILE)
+async def got_upload(message: Message, bot: Bot, ctx: Ctx) -> None:
+    upload = message.document
+    assert upload is not None
+    document_id = int((await ctx.form_state.get_data())["document_id"])
+    current = await documents.stored(ctx.uow, ctx.member, document_id)
+    too_big = (upload.file_size or 0) > UPLOAD_MAX_MB * 1024 * 1024
+    if too_big or not (upload.file_name or "").lower().endswith(".docx"):
+        await ctx.ui.reply("contracts.redline_not_docx", mb=UPLOAD_MAX_MB)
+        return
+    buffer = await bot.download(upload)
+    assert buffer is not None
+    try:
+        await _compare(ctx, message.chat.id, current, buffer.read(), upload.file_name or "")
+    except Problem as problem:  # stay here: the next file is compared
+        await ctx.ui.reply(problem.key, **problem.params)
+        return
+    await ctx.form_state.clear()
+
+
+@router.message(RedlineInput.file)
+async def not_a_file(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.reply("contracts.redline_not_docx", mb=UPLOAD_MAX_MB)

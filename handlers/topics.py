@@ -51,7 +51,7 @@ def library_of(ctx: Ctx) -> Library:
 
 
 async def show_table(ui: Ui, ctx: Ctx, case_id: int) -> None:
-    found = await topics.tracker(ctx.uow, ctx.member, case_id, library_of(ctx))
+    found = await topics.tracker(ctx.uow, ctx.member, case_id)
     names = "、".join(found.enterprise_names)
     rows_text = [
         {
@@ -140,11 +140,11 @@ async def table(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None
 
 @instructor.callback_query(TopicsCB.filter(F.add == "menu"))
 async def choose_topic(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
-    found = await topics.tracker(ctx.uow, ctx.member, callback_data.case_id, library_of(ctx))
+    found = await topics.tracker(ctx.uow, ctx.member, callback_data.case_id)
     case_id = callback_data.case_id
     rows = [
         [button(ctx.ui.label(f"labels.topic_{key}"), TopicsCB(case_id=case_id, add=key))]
-        for key in found.addable()
+        for key in found.addable(library_of(ctx))
     ]
     rows.append(
         [button(ctx.ui.label("labels.custom_topic"), TopicsCB(case_id=case_id, add="custom"))]
@@ -155,8 +155,7 @@ async def choose_topic(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) 
 
 @instructor.callback_query(TopicsCB.filter(F.add == "custom"))
 async def ask_custom(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -> None:
-    # the access check before asking
-    await topics.tracker(ctx.uow, ctx.member, callback_data.case_id, library_of(ctx))
+    await topics.tracker(ctx.uow, ctx.member, callback_data.case_id)  # access, before asking
     await ctx.form_state.set_state(TopicInput.custom)
     await ctx.form_state.set_data({"case_id": callback_data.case_id})
     back = keyboard(

@@ -53,9 +53,9 @@ async def test_tracker_end_to_end(harness: Harness):
     assert "高温津贴 <夏季>" in reply.text
 
     await chat.click("⚪ 劳动报酬")
-    await chat.click("我方诉求")
+    await chat.click("我方文本")
     await chat.send("一线职工工资增长不低于 6%")
-    await chat.click("对方立场")
+    await chat.click("对方文本")
     await chat.send("最多 3%")
     reply = await chat.click("暂时一致")
     assert "🔵 <b>" not in reply.text  # HTML shown as formatting, not as text

@@ -23,6 +23,8 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, Undefined, meta
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.services.errors import Problem
+
 SHIPPED = Path(__file__).resolve().parents[2] / "templates" / "clauses"
 KINDS = ("contract", "wage", "women", "safety")
 COMMON = "_common"
@@ -115,6 +117,17 @@ class Library:
             if holds(article.when, values):
                 out += split_articles(self.render(article.text, values))
         return out
+
+    def fill_pending(self, text: str, values: Mapping[str, Any]) -> str:
+        """A typed or agreed text's 【待填：名称】 marks, filled where the value is now known
+        (a clause started from the model before the pay day was decided)."""
+        names = {label: name for name, label in self.variables.items()}
+
+        def fill(found: re.Match[str]) -> str:
+            value = values.get(names.get(found.group(1), ""))
+            return str(value) if value not in (None, "", False) else found.group(0)
+
+        return _MISSING.sub(fill, text)
 
     def model_text(self, kind: str, key: str, values: Mapping[str, Any], variant: str) -> str:
         return "\n".join(self.articles(kind, key, values, variant))
@@ -269,16 +282,21 @@ def build(folders: list[Path], problems: list[str]) -> Library:
     return Library(kinds, sections, variables, conditions)
 
 
-def _check_texts(library: Library, folder: Path | None, problems: list[str]) -> None:
+def _check_texts(library: Library, problems: list[str]) -> None:
     """Unknown variables and conditions, and template syntax, in every article."""
     env = _environment(library.variables)
     known = set(library.variables) | set(library.conditions)
+    seen: set[int] = set()  # a shared (_common) section is checked once, not per contract
     for kind, found in library.sections.items():
         for section in found.values():
+            if id(section) in seen:
+                continue
+            seen.add(id(section))
             for variant in section.variants:
                 for index, article in enumerate(variant.articles):
                     where = (
-                        f"{kind}: sections.{section.key}.variants[{variant.key}].articles[{index}]"
+                        f"{kind}.toml: sections.{section.key}.variants[{variant.key}]"
+                        f".articles[{index}]"
                     )
                     for condition in article.when:
                         if condition.lstrip("!") not in library.conditions:
@@ -301,7 +319,7 @@ def check(folder: Path | None, locale: str = "zh") -> list[str]:
             return [f"{folder}: not a folder"]
         folders.append(folder)
     library = build(folders, problems)
-    _check_texts(library, folder, problems)
+    _check_texts(library, problems)
     return list(dict.fromkeys(problems))
 
 
@@ -310,7 +328,7 @@ def _cached(folder: Path | None, locale: str) -> Library:
     problems: list[str] = []
     folders = [SHIPPED / locale] + ([folder] if folder is not None else [])
     library = build(folders, problems)
-    _check_texts(library, folder, problems)
+    _check_texts(library, problems)
     if problems:
         raise ClauseError(problems)
     return library
@@ -319,5 +337,11 @@ def _cached(folder: Path | None, locale: str) -> Library:
 def library(folder: Path | None = None, locale: str = "zh") -> Library:
     """The library in effect (shipped, with the union's overrides); contracts are drafted in
     Chinese whatever the chat language, so the locale is zh unless a union ships another.
-    Raises ClauseError when the overrides are broken (`xieshang clauses check` says why)."""
-    return _cached(folder, locale if (SHIPPED / locale).is_dir() else "zh")
+    A broken override is a Problem naming its first error (`xieshang clauses check` lists
+    them all); the shipped library is checked by the tests."""
+    try:
+        return _cached(folder, locale if (SHIPPED / locale).is_dir() else "zh")
+    except ClauseError as error:
+        raise Problem(
+            "contracts.clauses_broken", error=error.problems[0], more=len(error.problems) - 1
+        ) from None

@@ -206,13 +206,13 @@ def assemble(
         if topic is None:
             texts = library.articles(kind, key, values)
         elif not is_open:
-            texts = clauses.split_articles(_topic_text(topic))
+            texts = clauses.split_articles(library.fill_pending(_topic_text(topic), values))
         else:
             not_agreed.append(title_of(topic))
             contract.open_topics.append(
                 OpenTopic(title, topic.our_demand, topic.their_position, topic.status)
             )
-            own = clauses.split_articles(topic.our_demand)
+            own = clauses.split_articles(library.fill_pending(topic.our_demand, values))
             texts = own or library.articles(kind, key, values, topic.variant)
         if not texts:
             texts = [f"{OPEN_MARK}（本章条款待双方协商确定）"]
@@ -229,3 +229,38 @@ def assemble(
     if final and contract.missing:
         raise Problem("contracts.missing_values", names="、".join(contract.missing))
     return contract
+
+
+# ----- comparing with the last contract -----
+@dataclass(frozen=True)
+class ArticleChange:
+    label: str  # 第五条 (this contract's number), or 原第七条 for one taken out
+    change: str  # 修改 / 新增 / 删除
+
+
+def changed_articles(
+    before: Sequence[tuple[str, str]], after: Sequence[tuple[str, str]]
+) -> list[ArticleChange]:
+    """Which articles changed between two contracts, given as (第X条, text) in order:
+    aligned by their text (a new article shifts the numbers after it without changing
+    them), a changed article by position within a changed run."""
+    from difflib import SequenceMatcher
+
+    old = [text for _, text in before]
+    new = [text for _, text in after]
+    rows: list[ArticleChange] = []
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1) if op == "replace" else 0
+        for k in range(paired):
+            was = before[i1 + k][0]
+            now = after[j1 + k][0]
+            note = "" if was == now else f"（原{was}）"
+            rows.append(ArticleChange(now, f"修改{note}"))
+        for j in range(j1 + paired, j2):
+            rows.append(ArticleChange(after[j][0], "新增"))
+        for i in range(i1 + paired, i2):
+            rows.append(ArticleChange(f"原{before[i][0]}", "删除"))
+    return rows

@@ -518,11 +518,38 @@ async def versions(
 
 async def stored(uow: UnitOfWork, user: User, document_id: int) -> CaseDocument:
     """A generated file, for anyone who may see its case."""
-    found = await uow.documents.get(document_id)
+    found = await uow.documents.with_file(document_id)
     if found is None:
         raise AccessDenied()
     await cases.load(uow, user, found.case_id)
     return found
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A contract and the one to compare it with: the same enterprise's latest contract of
+    the same kind on another case the user may see (a final text before a draft)."""
+
+    current: CaseDocument
+    previous: CaseDocument | None
+    previous_year: int | None
+
+
+async def earlier_contract(uow: UnitOfWork, user: User, document_id: int) -> Comparison:
+    current = await stored(uow, user, document_id)
+    if current.kind not in CONTRACTS:
+        raise Problem("contracts.redline_only_contracts")
+    enterprises = [e.id or 0 for e in await uow.cases.enterprises_of(current.case_id)]
+    candidates = await uow.documents.earlier_contracts(enterprises, current.kind, current.case_id)
+    ordered = sorted(candidates, key=lambda d: d.data.get("edition") != "final")  # stable
+    for candidate in ordered:
+        try:
+            case, _ = await cases.load(uow, user, candidate.case_id)
+        except AccessDenied:
+            continue
+        previous = await uow.documents.with_file(candidate.id or 0)
+        return Comparison(current, previous, case.year)
+    return Comparison(current, None, None)
 
 
 def safe_file_name(*parts: str) -> str:

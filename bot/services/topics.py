@@ -68,20 +68,19 @@ class Tracker:
     editable: bool
     topics: list[CaseTopic]
     enterprise_names: list[str]
-    negotiable: tuple[str, ...]  # the sections of the case's contract, in order
+    kind: str  # the contract the case negotiates
 
-    def addable(self) -> list[str]:
+    def addable(self, library: Library) -> list[str]:
+        """The sections of the case's contract not yet on the case, in the contract's order."""
         present = {t.key for t in self.topics}
-        return [key for key in self.negotiable if key not in present]
+        return [key for key in library.negotiable(self.kind) if key not in present]
 
 
-async def tracker(uow: UnitOfWork, user: User, case_id: int, library: Library) -> Tracker:
+async def tracker(uow: UnitOfWork, user: User, case_id: int) -> Tracker:
     case, editable = await cases.load(uow, user, case_id)
     names = [e.name for e in await uow.cases.enterprises_of(case_id)]
     kind = contracts.kind_of_case(case.case_type)
-    return Tracker(
-        case_id, editable, list(await uow.topics.of_case(case_id)), names, library.negotiable(kind)
-    )
+    return Tracker(case_id, editable, list(await uow.topics.of_case(case_id)), names, kind)
 
 
 async def _editable_topic(uow: UnitOfWork, user: User, topic_id: int) -> CaseTopic:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, undefer
 from sqlmodel import col, select
 
 from storage.models import (
@@ -241,6 +241,36 @@ class DocumentRepo(ModelRepo[CaseDocument]):
             )
         )
         return int(found.scalar() or 0) + 1
+
+    async def with_file(self, document_id: int) -> CaseDocument | None:
+        """A document with its file, even when a list loaded it without."""
+        found = await self.session.execute(
+            select(CaseDocument)
+            .options(undefer(CaseDocument.content))  # type: ignore[arg-type]
+            .where(CaseDocument.id == document_id)
+            .execution_options(populate_existing=True)
+        )
+        return found.scalars().first()
+
+    async def earlier_contracts(
+        self, enterprise_ids: Sequence[int], kind: str, case_id: int, limit: int = 20
+    ) -> Sequence[CaseDocument]:
+        """Contracts of `kind` drafted on other cases of these enterprises, newest first,
+        without the files."""
+        found = await self.session.execute(
+            select(CaseDocument)
+            .options(defer(CaseDocument.content))  # type: ignore[arg-type]
+            .join(CaseEnterprise, col(CaseEnterprise.case_id) == col(CaseDocument.case_id))
+            .where(
+                col(CaseEnterprise.enterprise_id).in_(enterprise_ids),
+                CaseDocument.kind == kind,
+                CaseDocument.case_id != case_id,
+            )
+            .order_by(col(CaseDocument.id).desc())
+            .limit(limit)
+        )
+        unique = {d.id: d for d in found.scalars().all()}  # a case of two listed enterprises
+        return list(unique.values())
 
     async def of_case(self, case_id: int) -> Sequence[CaseDocument]:
         """Newest first, without loading the files themselves."""
