@@ -222,10 +222,16 @@ def templates() -> None:
     show_default=True,
     help="Where the rendered samples go.",
 )
+@click.option("--pdf", is_flag=True, help="Also print each sample to PDF with LibreOffice.")
 @click.pass_obj
-def templates_check(settings: Settings, path: Path | None, out: Path) -> None:
+def templates_check(settings: Settings, path: Path | None, out: Path, pdf: bool) -> None:
     """Check Word templates (PATH: a .docx or a folder; default: those in use)."""
     from bot import template_check
+    from bot.presentation.pdf import PdfConverter, find_office
+
+    printer = PdfConverter(find_office(settings.libreoffice), 1)
+    if pdf and not printer.available:
+        raise click.ClickException("--pdf needs LibreOffice (soffice on PATH, or LIBREOFFICE=)")
 
     found = template_check.templates_in(path, settings)
     if not found:
@@ -236,6 +242,11 @@ def templates_check(settings: Settings, path: Path | None, out: Path) -> None:
     failed = 0
     for template in found:
         finding = template_check.check_file(template, contexts, out)
+        if finding.ok and pdf and finding.sample is not None:
+            printed = finding.sample.with_suffix(".pdf")
+            printed.write_bytes(asyncio.run(printer.convert(finding.sample.read_bytes())))
+            click.echo(f"ok     {template} → {printed}")
+            continue
         if finding.ok:
             click.echo(f"ok     {template} → {finding.sample}")
             continue

@@ -54,10 +54,34 @@ class Finding:
         return not self.unknown and self.error is None
 
 
+# What a union office would type, so a sample prints as a real draft (the escaping of odd
+# characters is the tests' business).
+REALISTIC = {
+    "legal_rep": "张建国",
+    "economic_type": "有限责任公司",
+    "union_name": "光谷电子有限公司工会",
+    "how_chosen": "职工代表大会民主选举",
+    "last_year_avg": "6500",
+    "enterprise_min_wage": "2400",
+    "pay_day": "15",
+    "overtime_base": "职工本人上月基本工资",
+    "maternity_extra_days": "30",
+    "health_check": "每年组织一次妇科和乳腺疾病检查，费用由甲方承担",
+    "special_items": "每年三八国际妇女节女职工放假半天，工资照发。",
+    "safety_items": "甲方每季度组织一次安全隐患排查，排查结果向乙方通报。",
+    "protective_equipment": "防静电工作服、防护手套和护目镜",
+    "shift_work": "yes",
+    "piece_rate": "no",
+    "edition": "draft",
+}
+
+
 def sample_answers(kind: str, now: datetime, settings: Settings) -> dict[str, str]:
     answers = {}
     for ask in documents.ASKS[kind]:
-        if ask.kind == "date":
+        if kind in documents.CONTRACTS and ask.name in REALISTIC:
+            answers[ask.name] = REALISTIC[ask.name]
+        elif ask.kind == "date":
             answers[ask.name] = now.date().isoformat()
         elif ask.kind == "datetime":
             answers[ask.name] = (now + timedelta(days=7)).isoformat()
@@ -66,8 +90,8 @@ def sample_answers(kind: str, now: datetime, settings: Settings) -> dict[str, st
         else:
             answers[ask.name] = SAMPLE[ask.kind]
     answers["round_no"] = "1"
-    answers["term_years"] = "2"
-    answers["frontline_rise_pct"] = answers["rise_pct"] = "6.5"
+    answers["term_years"] = "1" if kind == "wage" else "2"
+    answers["rise_pct"], answers["frontline_rise_pct"] = "6", "7"
     return answers
 
 

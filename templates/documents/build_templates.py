@@ -72,6 +72,7 @@ class Builder:
 
     def heading(self, text: str, center: bool = False) -> None:
         self._para(text, HEADING, 16, align=WD_ALIGN_PARAGRAPH.CENTER if center else None)
+        self.doc.paragraphs[-1].paragraph_format.keep_with_next = True  # never last on a page
 
     def article(self, label: str, text: str) -> None:
         """第X条 in 黑体, then the article's text, first line indented as 公文 do."""
