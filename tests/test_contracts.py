@@ -119,7 +119,7 @@ ANSWERS = {
     "rise_pct": "7",
     "frontline_rise_pct": "8",
     "enterprise_min_wage": "2400",
-    "pay_day": "15",
+    "pay_day": "每月15号",  # as people say it
     "overtime_base": "职工本人上月基本工资",
     "term_years": "1",
     "health_check": "每年一次妇科和乳腺检查",

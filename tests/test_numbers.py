@@ -26,6 +26,8 @@ from bot.services.numbers import button_int, parse_int
         ("三万五千", 35000),
         ("二〇二六", 2026),
         ("2026年", 2026),
+        ("15号", 15),  # a pay day
+        ("十五日", 15),
     ],
 )
 def test_what_people_type(typed: str, expected: int):

@@ -177,9 +177,9 @@ async def test_case_card_shows_topics_and_last_round(harness: Harness):
     await log_plain_round(chat)
     await chat.click("📋 议题")  # straight from the saved meeting to the tracker
     await chat.click("添加议题")
-    await chat.click("工作时间")
+    await chat.click("工资支付办法")
     reply = await chat.click("返回案件")
-    assert "⚪ 工作时间 · 已提出" in reply.text
+    assert "⚪ 工资支付办法 · 已提出" in reply.text
     assert "最近一次协商：第 1 轮，2026-11-24 09:00，公司三楼会议室" in reply.text
 
 

@@ -191,7 +191,9 @@ def parse_answer(ask: Ask, value: str, now: datetime, zone: ZoneInfo, legal: Leg
             "day": (1, 31),
             "years": (legal.term_min_years, legal.term_max_years),
         }[ask.kind]
-        whole = parse_int(value, least, most)  # 两年, ３, 12 人
+        if ask.kind == "day":  # 每月15号
+            value = unicodedata.normalize("NFKC", value).strip().removeprefix("每月")
+        whole = parse_int(value, least, most)  # 两年, ３, 12 人, 15号
         if whole is None:
             raise Problem(f"documents.bad_{ask.kind}", low=least, high=most)
         return str(whole)

@@ -35,8 +35,8 @@ CHINESE_DIGITS = {
     "玖": 9,
 }
 _CHINESE_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
-# What may follow a count without changing it: 5人, 2 年, 3个, 十二名.
-_SUFFIXES = ("人", "名", "个", "份", "次", "年", "岁", "天", "位", "家")
+# What may follow a count without changing it: 5人, 2 年, 3个, 十二名, 15号, 30日.
+_SUFFIXES = ("人", "名", "个", "份", "次", "年", "岁", "天", "位", "家", "号", "日")
 _ASCII_INT = re.compile(r"[0-9]{1,18}")
 # Superscript and subscript digits: digits to Python and to NFKC, never typed as a number.
 SCRIPT_DIGITS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉")

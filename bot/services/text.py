@@ -72,7 +72,15 @@ def short_diff(before: str, after: str, context: int = 10) -> list[tuple[str, st
             parts.append(("=", kept))
             continue
         if op in ("delete", "replace"):
-            parts.append(("-", before[i1:i2]))
+            parts.append(("-", _shorten(before[i1:i2], 4 * context)))
         if op in ("insert", "replace"):
-            parts.append(("+", after[j1:j2]))
+            parts.append(("+", _shorten(after[j1:j2], 4 * context)))
     return parts
+
+
+def _shorten(text: str, most: int) -> str:
+    """A long removed or added run as its beginning and end."""
+    if len(text) <= most:
+        return text
+    half = most // 2
+    return f"{text[:half]}…{text[-half:]}"

@@ -179,6 +179,9 @@ async def model_values(uow: UnitOfWork, case: BargainingCase, settings: Settings
     kind = contracts.kind_of_case(case.case_type)
     drafts = [d for d in await uow.documents.of_case(case.id or 0) if d.kind == kind]
     answers = dict(max(drafts, key=lambda d: d.version).data) if drafts else {}
+    finance = await uow.research.finance(enterprises[0].id or 0, case.year - 1)
+    if finance is not None and not answers.get("last_year_avg"):
+        answers["last_year_avg"] = str(finance.average_wage)
     return contracts.values(
         kind=kind,
         year=case.year,
