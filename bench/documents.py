@@ -85,6 +85,16 @@ async def _lag_while(work: Callable[[], Awaitable[Any]], tick: float = 0.005) ->
     return statistics.quantiles(late, n=100)[98] if len(late) >= 2 else 0.0
 
 
+def _median(work: Callable[[], Any], runs: int) -> float:
+    """The median seconds `work` takes."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 async def renders(settings: Settings) -> list[Row]:
     now = datetime.now(UTC)
     contexts = await demo_contexts(settings, now)
@@ -126,13 +136,8 @@ async def renders(settings: Settings) -> list[Row]:
 
         long = long_contract(contexts["contract"], settings, now)
         path = docs.path("contract")
-        render_file(path, long)
-        long_runs = []
-        for _ in range(9):
-            started = time.perf_counter()
-            long_file = render_file(path, long)
-            long_runs.append(time.perf_counter() - started)
-        long_median = statistics.median(long_runs)
+        long_file = render_file(path, long)
+        long_median = _median(lambda: render_file(path, long), 9)
         rows.append(
             Row(
                 f"{long['article_count']}-article contract render (median)",
@@ -165,12 +170,7 @@ async def renders(settings: Settings) -> list[Row]:
             chapter["articles"][0] = {**first, "text": first["text"] + "（本条已修改）"}
         before, after = long_file, render_file(path, changed)
         redline.compare(before, after, "bench", now)  # the engine unpacked and warm
-        red_runs = []
-        for _ in range(5):
-            started = time.perf_counter()
-            redline.compare(before, after, "bench", now)
-            red_runs.append(time.perf_counter() - started)
-        red_median = statistics.median(red_runs)
+        red_median = _median(lambda: redline.compare(before, after, "bench", now), 5)
         rows.append(
             Row(
                 f"redline of a {long['article_count']}-article contract (median)",

@@ -149,15 +149,26 @@ async def _answer_interview(h: Harness, chat: ChatUser, edition: str) -> None:
     raise AssertionError(chat.last_text)
 
 
-async def _make_wage(h: Harness, chat: ChatUser, edition: str) -> tuple[str, str]:
+async def _draft(
+    h: Harness,
+    chat: ChatUser,
+    edition: str,
+    kind: str = "工资专项合同",
+    case: str = "光谷电子有限公司",
+) -> tuple[str, str]:
+    """From the menu: the case, its documents, a contract of `kind`, the questions, 提交."""
     await chat.send("/menu")
     await chat.click("我的案件")
-    await chat.click("光谷电子有限公司")
+    await chat.click(case)
     await chat.click("📄 文书")
-    await chat.click("工资专项合同")
+    await chat.click(kind)
     await _answer_interview(h, chat, edition)
     reply = await chat.click("提交")
     return reply.text, chat.last_text
+
+
+async def _make_wage(h: Harness, chat: ChatUser, edition: str) -> tuple[str, str]:
+    return await _draft(h, chat, edition)
 
 
 def _structure(content: bytes) -> tuple[list[tuple[int, str, bool]], list[int], str]:
@@ -312,13 +323,7 @@ async def test_a_special_contract_holds_only_its_subject(harness: Harness) -> No
     await _topic(chat, "劳动报酬")
     await chat.click("我方文本")
     await chat.send("工资增长 8%")
-    await chat.send("/menu")
-    await chat.click("我的案件")
-    await chat.click("光谷电子有限公司")
-    await chat.click("📄 文书")
-    await chat.click("女职工专项合同")
-    await _answer_interview(harness, chat, "draft")
-    await chat.click("提交")
+    await _draft(harness, chat, "draft", "女职工专项合同")
     chapters, _, text = _structure(chat.last_file("document").content)
     assert "工资增长 8%" not in text
     assert "劳动报酬" not in text
@@ -455,24 +460,12 @@ async def test_redline_against_the_enterprise_s_last_contract(harness: Harness) 
         [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
         case.year = 2025  # last year's case
         await uow.commit()
-    await chat.send("/menu")
-    await chat.click("查找企业")
-    await chat.send("光谷")
-    await chat.click("光谷电子有限公司")
-    await chat.click("新建案件")
-    await chat.click("工资专项集体合同")
-    await chat.click("2026")
+    await open_case(chat)  # this year's
     await chat.click("📋 议题")
     await _topic(chat, "劳动报酬")
     await chat.click("我方文本")
     await chat.send("工资增长 9%")
-    await chat.send("/menu")
-    await chat.click("我的案件")
-    await chat.click("光谷电子有限公司 · 2026")
-    await chat.click("📄 文书")
-    await chat.click("工资专项合同")
-    await _answer_interview(harness, chat, "draft")
-    await chat.click("提交")
+    await _draft(harness, chat, "draft", case="光谷电子有限公司 · 2026")
     reply = await chat.click("与上期合同对照")
     assert "2025年度" in reply.text
     marked = chat.last_file("document")

@@ -96,8 +96,9 @@ def context(
             "ours": t.our_demand,
             "theirs": t.their_position,
             "status": renderer.label(LOCALE, enum_labels.key(t.status)),
-            "clause": t.our_demand
-            if t.status in (TopicStatus.agreed, TopicStatus.tentative) and t.our_demand
+            # For a union's own templates written before the clause library.
+            "clause": (t.agreed_text or t.our_demand)
+            if t.status is TopicStatus.agreed
             else "（待协商确定）",
         }
         for t in facts.topics

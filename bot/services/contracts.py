@@ -108,6 +108,11 @@ def values(
     }
 
 
+def numbered(number: int, unit: str) -> str:
+    """第十二条, 第三章: how a contract numbers its articles (条) and chapters (章)."""
+    return f"第{chinese_numeral(number)}{unit}"
+
+
 @dataclass(frozen=True)
 class Article:
     number: int
@@ -115,7 +120,7 @@ class Article:
 
     @property
     def label(self) -> str:
-        return f"第{chinese_numeral(self.number)}条"
+        return numbered(self.number, "条")
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ class Chapter:
 
     @property
     def label(self) -> str:
-        return f"第{chinese_numeral(self.number)}章"
+        return numbered(self.number, "章")
 
 
 @dataclass(frozen=True)
