@@ -96,8 +96,7 @@ class TopicsCB(CallbackData, prefix="tp"):
 
 class TopicCB(CallbackData, prefix="to"):
     topic_id: int
-    status: str = ""
-    edit: str = ""  # "", "ours", "theirs"
+    status: str = ""  # "": the topic's card; a TopicStatus: move it there
 
 
 class ClauseAct(StrEnum):

@@ -177,7 +177,7 @@ async def add_section(query: CallbackQuery, callback_data: TopicsCB, ctx: Ctx) -
     await show_table(ctx.ui, ctx, case_id)
 
 
-@router.callback_query(TopicCB.filter((F.status == "") & (F.edit == "")))
+@router.callback_query(TopicCB.filter(F.status == ""))
 async def topic_card(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     await show_topic(ctx.ui, ctx.uow, ctx.member, callback_data.topic_id)

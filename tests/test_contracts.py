@@ -17,10 +17,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from bot.callbacks import ClauseAct, ClauseCB, EditCB, RedlineCB
 from bot.presentation import redline
 from bot.presentation.document_views import plain_text
 from bot.services import clauses, contracts
 from bot.services.numbers import chinese_numeral, parse_int
+from bot.services.topics import Side, Source
 from bot.settings import LegalSettings, Settings
 from bot.testing import ChatUser, Harness
 from storage.models import CaseTopic, CaseType, Enterprise, TopicEvent, TopicStatus
@@ -335,17 +337,23 @@ async def test_forged_clause_buttons(harness: Harness) -> None:
     chat = await _wage_case(harness)
     await _topic(chat, "劳动报酬")
     [topic] = await _rows(harness, CaseTopic)
+    topic_id = topic.id or 0
     stranger = await instructor(harness, 1102, "江岸区总工会")
     for data in (
-        f"cl:{topic.id}:g::ours",
-        f"cl:{topic.id}:v:standard:",
-        f"te:{topic.id}:ours",
-        f"cl:{topic.id}:a::",
+        ClauseCB(topic_id=topic_id, act=ClauseAct.agreed, source=Source.ours),
+        ClauseCB(topic_id=topic_id, act=ClauseAct.model, value="standard"),
+        ClauseCB(topic_id=topic_id, act=ClauseAct.agree),
+        EditCB(topic_id=topic_id, side=Side.ours),
+        RedlineCB(document_id=1),
     ):
-        await stranger.press(data)
-    await chat.press(f"cl:{topic.id}:v:nonsense:")  # a variant that does not exist
-    await chat.press(f"cl:{topic.id}:g::")  # no source
-    await chat.press(f"cl:{topic.id}:g::ours")  # our text is empty: nothing to agree
+        assert "没有权限" in (await stranger.press(data.pack())).text
+    nonsense = ClauseCB(topic_id=topic_id, act=ClauseAct.model, value="nonsense")
+    assert "按钮已经过期" in (await chat.press(nonsense.pack())).text
+    no_source = ClauseCB(topic_id=topic_id, act=ClauseAct.agreed)
+    assert "按钮已经过期" in (await chat.press(no_source.pack())).text
+    empty = ClauseCB(topic_id=topic_id, act=ClauseAct.agreed, source=Source.ours)
+    assert "还没有文本" in (await chat.press(empty.pack())).text  # nothing to agree on
+    assert "按钮已经过期" in (await chat.press("cl:1:zz::")).text  # no such action
     [topic] = await _rows(harness, CaseTopic)
     assert topic.status is TopicStatus.proposed
     assert topic.our_demand == ""

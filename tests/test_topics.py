@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from bot.callbacks import ClauseAct, ClauseCB, EditCB, TopicCB, TopicsCB
+from bot.services.topics import Side, Source
 from bot.settings import Settings
 from bot.testing import Harness
 from storage.models import BargainingCase, CaseTopic, Role, TopicEvent, TopicStatus
@@ -93,16 +95,26 @@ async def test_tracker_access(harness: Harness):
     assert org is not None
     liaison = harness.user(1001)
     await join(harness, liaison, org, Role.liaison)
-    reply = await liaison.press(f"tp:{case.id}:")
+    topic_id = topic.id or 0
+    reply = await liaison.press(TopicsCB(case_id=case.id or 0).pack())
     assert "工资支付办法" in reply.text
     assert "添加议题" not in [label for label, _ in liaison.buttons()]
-    await liaison.press(f"to:{topic.id}:agreed:")
-    await liaison.press(f"tp:{case.id}:pay")
+    # A liaison reads; the buttons that change a topic are an instructor's and refused.
+    forged = [
+        TopicCB(topic_id=topic_id, status="countered"),
+        ClauseCB(topic_id=topic_id, act=ClauseAct.agreed, source=Source.ours),
+        EditCB(topic_id=topic_id, side=Side.ours),
+        TopicsCB(case_id=case.id or 0, add="pay"),
+    ]
+    for data in forged:
+        assert "按钮已经过期" in (await liaison.press(data.pack())).text
 
     stranger_instructor = harness.user(1102)
     await join(harness, stranger_instructor, org, Role.instructor)
-    assert "没有权限" in (await stranger_instructor.press(f"tp:{case.id}:")).text
-    await stranger_instructor.press(f"to:{topic.id}:agreed:")
+    reply = await stranger_instructor.press(TopicsCB(case_id=case.id or 0).pack())
+    assert "没有权限" in reply.text
+    for data in forged:
+        assert "没有权限" in (await stranger_instructor.press(data.pack())).text
     [topic] = await _rows(harness, CaseTopic)
     assert topic.status is TopicStatus.proposed
     assert len(await _rows(harness, CaseTopic)) == 1
