@@ -40,12 +40,12 @@ def _guideline_year(text: str, context: StepContext) -> int:
     return research.parse_year(text, today_in(context.settings.zone, context.now).year + 1)
 
 
-def _amount(text: str, _context: StepContext) -> float:
-    return research.parse_amount(text)
+def _amount(text: str, _context: StepContext) -> str:
+    return str(research.parse_amount(text))  # kept as text in the form state (JSON)
 
 
-def _percent(text: str, _context: StepContext) -> float:
-    return research.parse_percent(text)
+def _percent(text: str, _context: StepContext) -> str:
+    return str(research.parse_percent(text))
 
 
 async def _finance_submit(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
@@ -71,7 +71,7 @@ FINANCE = Form(
         Step(
             "profit",
             "research.ask_profit",
-            parse=lambda text, _: research.parse_amount(text, allow_negative=True),
+            parse=lambda text, _: str(research.parse_amount(text, allow_negative=True)),
         ),
         Step("labour_cost", "research.ask_labour_cost", parse=_amount),
         Step("wage_bill", "research.ask_wage_bill", parse=_amount),

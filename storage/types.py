@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -35,6 +36,41 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Money(sa.types.TypeDecorator[Decimal]):
+    """Exact decimals (money, percentages) as NUMERIC(precision, scale).
+
+    PostgreSQL keeps NUMERIC exactly. SQLite's NUMERIC is a float, so there the value is
+    stored as a whole number of the smallest unit (hundredths at scale 2) — exact, and still
+    ordered and summed correctly — and read back as a Decimal. Values are rounded half up to
+    the scale on the way in."""
+
+    impl = sa.Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 14, scale: int = 2) -> None:
+        super().__init__(precision, scale)
+        self.precision, self.scale = precision, scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":  # whole numbers: no conversion through float
+            return dialect.type_descriptor(sa.Numeric(self.precision, self.scale, asdecimal=False))
+        return dialect.type_descriptor(sa.Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | float | int | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        step = Decimal(1).scaleb(-self.scale)
+        exact = Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
+        return int(exact.scaleb(self.scale)) if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale)
+        return Decimal(value)
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from sqlmodel import select
@@ -27,11 +28,11 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 GUIDE = WageGuideline(
     org_id=1,
     year=2026,
-    baseline_pct=7.0,
-    upper_pct=10.0,
-    lower_pct=3.0,
-    minimum_wage=2210,
-    cpi_pct=3.5,
+    baseline_pct=Decimal("7.0"),
+    upper_pct=Decimal("10.0"),
+    lower_pct=Decimal("3.0"),
+    minimum_wage=Decimal(2210),
+    cpi_pct=Decimal("3.5"),
     updated_at=NOW,
 )
 
@@ -42,11 +43,11 @@ def fin(
     return EnterpriseFinance(
         enterprise_id=1,
         year=year,
-        revenue=revenue,
-        profit=profit,
-        labour_cost=labour,
-        wage_bill=1_500,
-        average_wage=avg,
+        revenue=Decimal(str(revenue)),
+        profit=Decimal(str(profit)),
+        labour_cost=Decimal(str(labour)),
+        wage_bill=Decimal(1_500),
+        average_wage=Decimal(str(avg)),
         headcount=1200,
         updated_at=NOW,
     )
@@ -58,13 +59,13 @@ def keys(s: Suggestion) -> list[str]:
 
 def test_no_data_gives_lower_to_baseline():
     s = suggest_rise(GUIDE, None, None)
-    assert (s.low, s.high) == (3.0, 7.0)
+    assert (s.low, s.high) == (Decimal("3.0"), Decimal("7.0"))
     assert "r_no_data" in keys(s)
 
 
 def test_loss_sits_at_the_lower_line():
     s = suggest_rise(GUIDE, fin(profit=-50), None)
-    assert (s.low, s.high) == (3.0, 3.0)
+    assert (s.low, s.high) == (Decimal("3.0"), Decimal("3.0"))
 
 
 @pytest.mark.parametrize(
@@ -77,12 +78,12 @@ def test_loss_sits_at_the_lower_line():
 )
 def test_strong_and_moderate(profit, last_revenue, expected):
     s = suggest_rise(GUIDE, fin(profit=profit), fin(revenue=last_revenue, year=2024))
-    assert (s.low, s.high) == expected
+    assert (s.low, s.high) == tuple(Decimal(str(x)) for x in expected)
 
 
 def test_heavy_labour_share_caps_at_baseline():
     s = suggest_rise(GUIDE, fin(profit=1_500, labour=5_100), None)
-    assert (s.low, s.high) == (7.0, 7.0)
+    assert (s.low, s.high) == (Decimal("7.0"), Decimal("7.0"))
     assert "r_labour_heavy" in keys(s)
 
 
@@ -121,7 +122,7 @@ async def test_research_flow(harness: Harness):
     for value in ("2025", "12,000", "1500", "2400", "1800", "6500", "1200"):
         await chat.send(value)
     await chat.click("提交")
-    assert "2025 年：营业收入 12000.0" in chat.last_text
+    assert "2025 年：营业收入 12000，" in chat.last_text
 
     await open_case(chat)
     await chat.click("更多")  # the card's second page
@@ -141,3 +142,32 @@ async def test_advice_without_guideline_says_what_is_missing(harness: Harness):
     await chat.click("更多")  # the card's second page
     reply = await chat.click("工资增幅建议")
     assert "还没有录入 2026 年工资指导线" in reply.text
+
+
+async def test_figures_are_exact_decimals_in_the_database(harness: Harness):
+    """No float on the way: 0.1 + 0.2 of 万元 is 0.3, on SQLite as on PostgreSQL."""
+    from storage.models import Enterprise, Org, OrgLevel
+
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        org = Org(name="测试工会", level=OrgLevel.county, path="/", created_at=NOW)
+        uow.session.add(org)
+        await uow.session.flush()
+        firm = Enterprise(
+            name="甲", credit_code="91420100MA4K0000XX", industry="x", headcount=10, women=1,
+            has_union=True, address="x", contact="x", org_id=org.id or 0, created_at=NOW,
+        )  # fmt: skip
+        uow.session.add(firm)
+        await uow.session.flush()
+        record = fin()
+        record.enterprise_id = firm.id or 0
+        record.revenue = Decimal("0.1") + Decimal("0.2")
+        record.profit = Decimal("-35.555")  # rounded half up to the cent
+        await uow.research.save(record)
+        await uow.commit()
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        found = await uow.research.finance(firm.id or 0, 2025)
+    assert found is not None
+    assert found.revenue == Decimal("0.30")
+    assert isinstance(found.revenue, Decimal)
+    assert found.profit == Decimal("-35.56")
+    assert found.average_wage == Decimal("6000.00")

@@ -19,6 +19,7 @@ from bot.services import documents
 from bot.services.bargaining import deadlines, milestones
 from bot.services.contracts import Contract
 from bot.services.documents import Facts
+from bot.services.money import plain
 from bot.services.when import cn_date
 from bot.settings import Settings
 from storage.models import CaseType, Side, TopicStatus
@@ -119,8 +120,8 @@ def context(
     if facts.advice is not None and facts.advice.suggestion is not None:
         suggestion = facts.advice.suggestion
         advice = {
-            "low": f"{suggestion.low:g}",
-            "high": f"{suggestion.high:g}",
+            "low": plain(suggestion.low),
+            "high": plain(suggestion.high),
             "reasons": [_plain(renderer, key, **params) for key, params in suggestion.reasons],
         }
     chosen_round = None

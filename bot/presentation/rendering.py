@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, nodes
 from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.services.money import plain
 from bot.settings import LOCALES
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -42,6 +44,11 @@ def number(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:.1f}".removesuffix(".0")
+
+
+def amount(value: Decimal | float | None) -> str:
+    """An exact amount as people write it: 12000.00 → '12000', 35.50 → '35.5'."""
+    return "—" if value is None else plain(value)
 
 
 class Renderer:
@@ -70,6 +77,7 @@ class Renderer:
         env.filters["d"] = self.format_date
         env.filters["bar"] = bar
         env.filters["num"] = number
+        env.filters["amount"] = amount
         return env
 
     @staticmethod

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.services import cases, clauses, contracts, research, supervision, survey_results
 from bot.services.errors import AccessDenied, Problem
-from bot.services.money import parse_money
+from bot.services.money import parse_money, plain
 from bot.services.numbers import parse_int
 from bot.services.profiles import today_in
 from bot.services.rounds import parse_when
@@ -316,7 +316,7 @@ def prefill(kind: str, facts: Facts, now: datetime, settings: Settings) -> dict[
         if latest.next_meeting_at:
             known["first_meeting"] = known["meeting"] = latest.next_meeting_at.isoformat()
     if facts.finance:
-        known["last_year_avg"] = f"{facts.finance.average_wage:g}"
+        known["last_year_avg"] = plain(facts.finance.average_wage)
     if facts.findings is not None:
         known.update(_from_findings(facts.findings))
     # A new version starts from the last one's answers (the edition is asked each time).
@@ -434,7 +434,7 @@ def check_answers(
     if kind == "wage":
         minimum = facts.guideline.minimum_wage if facts.guideline else 0
         if float(answers.get("enterprise_min_wage") or 0) < minimum:
-            raise Problem("documents.below_minimum_wage", minimum=f"{minimum:g}")
+            raise Problem("documents.below_minimum_wage", minimum=plain(minimum))
         for field in ("enterprise_min_wage", "last_year_avg"):
             value = float(answers.get(field) or 0)
             if value and value < PLAUSIBLE_MONTHLY_WAGE:

@@ -40,3 +40,8 @@ def parse_money(
     if not low <= amount <= high:
         return None
     return amount
+
+
+def plain(value: Decimal | float | int) -> str:
+    """An amount as people write it, without trailing zeros: 2210.00 → '2210', 6.50 → '6.5'."""
+    return f"{Decimal(str(value)).normalize():f}"

@@ -10,9 +10,10 @@ baseline. Every step is returned as a reason the instructor can cite in the plan
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from bot.services import access, cases, enterprises
@@ -23,14 +24,19 @@ from bot.services.text import clean
 from storage.models import EnterpriseFinance, Org, User, WageGuideline
 from storage.uow import UnitOfWork
 
-STRONG_MARGIN = 0.10
-HEAVY_LABOUR_SHARE = 0.5
+STRONG_MARGIN = Decimal("0.10")
+HEAVY_LABOUR_SHARE = Decimal("0.5")
+TENTH = Decimal("0.1")
+
+
+def _tenth(value: Decimal) -> Decimal:
+    return value.quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    low: float
-    high: float
+    low: Decimal
+    high: Decimal
     reasons: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
@@ -48,12 +54,12 @@ def suggest_rise(
     ]
     if this_year is None:
         reasons.append(("research.r_no_data", {}))
-        return Suggestion(round(g.lower_pct, 1), round(g.baseline_pct, 1), reasons)
+        return Suggestion(_tenth(g.lower_pct), _tenth(g.baseline_pct), reasons)
     if this_year.profit < 0:
         reasons.append(("research.r_loss", {"profit": this_year.profit}))
-        return Suggestion(round(g.lower_pct, 1), round(g.lower_pct, 1), reasons)
+        return Suggestion(_tenth(g.lower_pct), _tenth(g.lower_pct), reasons)
 
-    margin = this_year.profit / this_year.revenue if this_year.revenue > 0 else 0.0
+    margin = this_year.profit / this_year.revenue if this_year.revenue > 0 else Decimal(0)
     growth = None
     if last_year is not None and last_year.revenue > 0:
         growth = (this_year.revenue - last_year.revenue) / last_year.revenue * 100
@@ -61,49 +67,50 @@ def suggest_rise(
     if strong:
         low, high = g.baseline_pct, g.upper_pct
         reasons.append(
-            ("research.r_strong", {"margin": round(margin * 100, 1), "growth": _pct(growth)})
+            ("research.r_strong", {"margin": _tenth(margin * 100), "growth": _pct(growth)})
         )
     else:
         low, high = g.lower_pct, g.baseline_pct
         reasons.append(
-            ("research.r_moderate", {"margin": round(margin * 100, 1), "growth": _pct(growth)})
+            ("research.r_moderate", {"margin": _tenth(margin * 100), "growth": _pct(growth)})
         )
     if low < g.cpi_pct:
         low = min(g.cpi_pct, high)
         reasons.append(("research.r_cpi", {"cpi": g.cpi_pct}))
-    share = this_year.labour_cost / this_year.revenue if this_year.revenue > 0 else 0.0
+    share = this_year.labour_cost / this_year.revenue if this_year.revenue > 0 else Decimal(0)
     if share > HEAVY_LABOUR_SHARE and high > g.baseline_pct:
         high = g.baseline_pct
-        reasons.append(("research.r_labour_heavy", {"share": round(share * 100, 1)}))
+        reasons.append(("research.r_labour_heavy", {"share": _tenth(share * 100)}))
     if this_year.average_wage * (1 + low / 100) < g.minimum_wage:
         reasons.append(
             ("research.r_minimum", {"minimum": g.minimum_wage, "average": this_year.average_wage})
         )
-    return Suggestion(round(low, 1), round(high, 1), reasons)
+    return Suggestion(_tenth(low), _tenth(high), reasons)
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
+def _pct(value: Decimal | None) -> str:
+    return "—" if value is None else f"{_tenth(value)}"
 
 
-def parse_amount(text: str, allow_negative: bool = False) -> float:
+def parse_amount(text: str, allow_negative: bool = False) -> Decimal:
     """An amount of the enterprise's accounts, in 万元 ('1,200', '１２００万元', '-35.5')."""
     low = Decimal(-1_000_000_000) if allow_negative else Decimal(0)
     amount = parse_money(clean(text).removesuffix("万"), low, Decimal(1_000_000_000), unit="万元")
     if amount is None:
         raise Problem("research.bad_amount")
-    return float(amount)
+    return amount
 
 
-def parse_percent(text: str) -> float:
-    value = clean(text).removesuffix("%").removesuffix("％")
+def parse_percent(text: str) -> Decimal:
+    """A rate of the guideline or the CPI: '6.5', '６.５％', '-1.2'; between -20 and 50."""
+    value = unicodedata.normalize("NFKC", clean(text)).strip().removesuffix("%").strip()
     try:
-        number = float(value)
-    except ValueError:
+        number = Decimal(value)
+    except InvalidOperation:
         raise Problem("research.bad_percent") from None
-    if not -20 <= number <= 50:
+    if not number.is_finite() or not -20 <= number <= 50:
         raise Problem("research.bad_percent")
-    return round(number, 2)
+    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def parse_year(text: str, this_year: int) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 from bot.services import cases, contracts, research
 from bot.services.clauses import Library
 from bot.services.errors import AccessDenied, Problem
+from bot.services.money import plain
 from bot.services.text import short_diff, text_value
 from bot.settings import Settings
 from storage.models import BargainingCase, CaseTopic, TopicEvent, TopicStatus, User
@@ -181,7 +182,7 @@ async def model_values(uow: UnitOfWork, case: BargainingCase, settings: Settings
     answers = dict(max(drafts, key=lambda d: d.version).data) if drafts else {}
     finance = await uow.research.finance(enterprises[0].id or 0, case.year - 1)
     if finance is not None and not answers.get("last_year_avg"):
-        answers["last_year_avg"] = str(finance.average_wage)
+        answers["last_year_avg"] = plain(finance.average_wage)
     return contracts.values(
         kind=kind,
         year=case.year,

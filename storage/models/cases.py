@@ -4,13 +4,14 @@ research data, sharing."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from storage.types import EnumString, UTCDateTime
+from storage.types import EnumString, Money, UTCDateTime
 
 
 class CaseType(StrEnum):
@@ -246,11 +247,12 @@ class EnterpriseFinance(SQLModel, table=True):
 
     enterprise_id: int = Field(foreign_key="enterprise.id", primary_key=True)
     year: int = Field(primary_key=True)
-    revenue: float
-    profit: float
-    labour_cost: float
-    wage_bill: float
-    average_wage: float  # yuan per month
+    # Accounts in 万元, the average wage in yuan a month: exact decimals (storage/types.py).
+    revenue: Decimal = Field(sa_type=Money(14, 2))
+    profit: Decimal = Field(sa_type=Money(14, 2))
+    labour_cost: Decimal = Field(sa_type=Money(14, 2))
+    wage_bill: Decimal = Field(sa_type=Money(14, 2))
+    average_wage: Decimal = Field(sa_type=Money(12, 2))
     headcount: int
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -262,11 +264,11 @@ class WageGuideline(SQLModel, table=True):
 
     org_id: int = Field(foreign_key="org.id", primary_key=True)
     year: int = Field(primary_key=True)
-    baseline_pct: float
-    upper_pct: float
-    lower_pct: float
-    minimum_wage: float  # yuan per month
-    cpi_pct: float
+    baseline_pct: Decimal = Field(sa_type=Money(5, 2))
+    upper_pct: Decimal = Field(sa_type=Money(5, 2))
+    lower_pct: Decimal = Field(sa_type=Money(5, 2))
+    minimum_wage: Decimal = Field(sa_type=Money(12, 2))  # yuan per month
+    cpi_pct: Decimal = Field(sa_type=Money(5, 2))
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
