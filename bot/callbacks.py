@@ -6,12 +6,139 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.services.supervision import Area, Result
 from bot.services.survey_answers import Press
 from bot.services.topics import Side, Source
 
 
+class Menu(StrEnum):
+    home = "home"
+    cases = "cases"
+    ent_find = "ent_find"
+    ent_new = "ent_new"
+    assessment = "assessment"
+    assignments = "assignments"
+    broadcast = "broadcast"
+    expenses = "expenses"
+    guideline = "guideline"
+    help = "help"
+    invite = "invite"
+    invites = "invites"
+    lang = "lang"
+    my_reports = "my_reports"
+    pending = "pending"
+    profile = "profile"
+    reminders = "reminders"
+    roster = "roster"
+    trainings = "trainings"
+
+
+class ProfileAct(StrEnum):
+    edit_saved = "edit_saved"
+
+
+class SurveyAct(StrEnum):
+    card = ""
+    preview = "preview"
+    publish = "publish"
+    close = "close"
+    discard = "discard"
+    share = "share"
+    poster = "poster"
+    results = "results"
+    export = "export"
+
+
+class DesignAct(StrEnum):
+    new = "new"
+    topic = "topic"
+    question = "question"
+    next = "next"
+    back = "back"
+    opens = "opens"
+    closes = "closes"
+    cancel = "cancel"
+
+
+class RemindAct(StrEnum):
+    list = ""
+    new = "new"
+    done = "done"
+    hour = "hour"
+    tomorrow = "tomorrow"
+    cancel = "cancel"
+    when = "when"
+
+
+class TrainingAct(StrEnum):
+    card = ""
+    attend = "attend"
+    cannot = "cannot"
+    checkin = "checkin"
+    new = "new"
+    hours = "hours"
+    list = "list"
+    mark = "mark"
+    pick = "pick"
+    send = "send"
+
+
+class CheckAct(StrEnum):
+    card = ""
+    finish = "finish"
+    report = "report"
+
+
+class BroadcastAct(StrEnum):
+    new = "new"
+    org = "org"
+    role = "role"
+    test = "test"
+    send = "send"
+    approve = "approve"
+    show = "show"
+
+
+class AssignAct(StrEnum):
+    list = ""
+    new = "new"
+    accept = "accept"
+    decline = "decline"
+    done = "done"
+    pick = "pick"
+    send = "send"
+    export = "export"
+
+
+class RosterAct(StrEnum):
+    list = ""
+    page = "page"
+    person = "person"
+    off = "off"
+    on = "on"
+    file = "file"
+    quotas = "quotas"
+    export = "export"
+
+
+class ExpenseAct(StrEnum):
+    list = ""
+    new = "new"
+    review = "review"
+    show = "show"
+    approve = "approve"
+    return_ = "return"
+    export = "export"
+
+
+class AssessAct(StrEnum):
+    score = "score"
+    summary = "summary"
+    export = "export"
+
+
 class MenuCB(CallbackData, prefix="m"):
-    action: str
+    action: Menu
 
 
 class LangCB(CallbackData, prefix="lg"):
@@ -37,7 +164,7 @@ class InviteRevokeCB(CallbackData, prefix="iv"):
 
 
 class ProfileCB(CallbackData, prefix="pf"):
-    action: str
+    action: ProfileAct
     value: str = ""
 
 
@@ -106,7 +233,7 @@ class ClauseAct(StrEnum):
     agreed = "g"  # freeze the text `source` names
 
 
-class ClauseCB(CallbackData, prefix="cl"):
+class ClauseCB(CallbackData, prefix="tc"):
     topic_id: int
     act: ClauseAct
     value: str = ""  # a variant key
@@ -171,11 +298,11 @@ class SurveysCB(CallbackData, prefix="sl"):
 
 class SurveyCB(CallbackData, prefix="sv"):
     survey_id: int
-    action: str = ""  # "", preview, publish, close, discard, share, poster, results, export
+    action: SurveyAct = SurveyAct.card
 
 
 class DesignCB(CallbackData, prefix="sd"):
-    action: str  # new, topic, question, next, back, opens, closes
+    action: DesignAct
     value: str = ""
 
 
@@ -213,12 +340,12 @@ class RedlineCB(CallbackData, prefix="dr"):
 
 class RemindCB(CallbackData, prefix="rm"):
     reminder_id: int = 0
-    action: str = ""  # "", new, done, hour, tomorrow, cancel, when
+    action: RemindAct = RemindAct.list
 
 
 class TrainingCB(CallbackData, prefix="tr"):
     training_id: int = 0
-    action: str = ""  # "", attend, cannot, checkin, new, hours, list
+    action: TrainingAct = TrainingAct.card
     user_id: int = 0  # the organiser marking someone present
 
 
@@ -229,9 +356,9 @@ class ChecksCB(CallbackData, prefix="ck"):
 
 class CheckCB(CallbackData, prefix="cc"):
     check_id: int
-    area: str = ""
-    result: str = ""
-    action: str = ""  # "", finish, report
+    area: Area | None = None  # None: the check's card
+    result: Result | None = None  # None: ask for the area's result
+    action: CheckAct = CheckAct.card
 
 
 class FixCB(CallbackData, prefix="fx"):
@@ -239,28 +366,28 @@ class FixCB(CallbackData, prefix="fx"):
 
 
 class BroadcastCB(CallbackData, prefix="bc"):
-    action: str  # new, org, role, test, send, approve, show
+    action: BroadcastAct
     value: int = 0
     role: str = ""
 
 
 class AssignCB(CallbackData, prefix="as"):
     assignment_id: int = 0
-    action: str = ""  # "", new, accept, decline, done, pick, send
+    action: AssignAct = AssignAct.list
     user_id: int = 0
 
 
-class RosterCB(CallbackData, prefix="ro2"):
-    action: str = ""  # "", page, person, off, on, file, quotas, export
+class RosterCB(CallbackData, prefix="rs"):
+    action: RosterAct = RosterAct.list
     user_id: int = 0
     page: int = 0
 
 
 class ExpenseCB(CallbackData, prefix="ex"):
-    action: str = ""  # "", new, review, show, approve, return, export
+    action: ExpenseAct = ExpenseAct.list
     expense_id: int = 0
 
 
 class AssessCB(CallbackData, prefix="ae"):
-    action: str  # score, summary, export
+    action: AssessAct
     user_id: int = 0

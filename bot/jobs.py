@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.callbacks import AssignCB, MenuCB, RemindCB, TrainingCB
+from bot.callbacks import (
+    AssignAct,
+    AssignCB,
+    Menu,
+    MenuCB,
+    RemindAct,
+    RemindCB,
+    TrainingAct,
+    TrainingCB,
+)
 from bot.flow import Priority
 from bot.presentation.notify import report_to_liaisons
 from bot.presentation.ui import button, keyboard
@@ -282,7 +291,7 @@ def reminder_markup(
                         label(locale, f"labels.training_{answer}"),
                         TrainingCB(training_id=training_id, action=answer),
                     )
-                    for answer in ("attend", "cannot")
+                    for answer in (TrainingAct.attend, TrainingAct.cannot)
                 ]
             ]
         )
@@ -293,17 +302,17 @@ def reminder_markup(
                 [
                     button(
                         label(locale, "labels.assignment_accept"),
-                        AssignCB(assignment_id=aid, action="accept"),
+                        AssignCB(assignment_id=aid, action=AssignAct.accept),
                     ),
                     button(
                         label(locale, "labels.assignment_decline"),
-                        AssignCB(assignment_id=aid, action="decline"),
+                        AssignCB(assignment_id=aid, action=AssignAct.decline),
                     ),
                 ]
             ]
         )
     if payload.get("buttons") == "checkin":
-        checkin = TrainingCB(training_id=training_id, action="checkin")
+        checkin = TrainingCB(training_id=training_id, action=TrainingAct.checkin)
         return keyboard([[button(label(locale, "labels.training_checkin"), checkin)]])
     if kind not in reminders.WITH_ACTIONS:
         return None
@@ -312,15 +321,15 @@ def reminder_markup(
             [
                 button(
                     label(locale, "labels.remind_done"),
-                    RemindCB(reminder_id=reminder_id, action="done"),
+                    RemindCB(reminder_id=reminder_id, action=RemindAct.done),
                 ),
                 button(
                     label(locale, "labels.remind_hour"),
-                    RemindCB(reminder_id=reminder_id, action="hour"),
+                    RemindCB(reminder_id=reminder_id, action=RemindAct.hour),
                 ),
                 button(
                     label(locale, "labels.remind_tomorrow"),
-                    RemindCB(reminder_id=reminder_id, action="tomorrow"),
+                    RemindCB(reminder_id=reminder_id, action=RemindAct.tomorrow),
                 ),
             ]
         ]
@@ -467,7 +476,7 @@ async def report_progress(app: Deps) -> None:
                     [
                         button(
                             app.renderer.label(author.locale, "labels.back_to_menu"),
-                            MenuCB(action="home"),
+                            MenuCB(action=Menu.home),
                         )
                     ]
                 ]

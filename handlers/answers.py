@@ -15,7 +15,7 @@ from aiogram import F
 from aiogram.filters import BaseFilter, CommandObject, CommandStart, StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import AnswerCB, SurveyCB, SurveyGoCB
+from bot.callbacks import AnswerCB, SurveyAct, SurveyCB, SurveyGoCB
 from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import survey_answers, surveys
@@ -282,7 +282,7 @@ async def go(
     await show_page(ctx.ui, worker, found.survey, draft)
 
 
-@instructor.callback_query(SurveyCB.filter(F.action == "preview"))
+@instructor.callback_query(SurveyCB.filter(F.action == SurveyAct.preview))
 async def preview(
     query: CallbackQuery, callback_data: SurveyCB, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.types import CallbackQuery
 
-from bot.callbacks import ApprovalCB, MenuCB
+from bot.callbacks import ApprovalCB, Menu, MenuCB
 from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.ui import button, keyboard
@@ -20,7 +20,7 @@ router.filter("message", RoleFilter(Role.liaison))
 router.filter("callback_query", RoleFilter(Role.liaison))
 
 
-@router.callback_query(MenuCB.filter(F.action == "pending"))
+@router.callback_query(MenuCB.filter(F.action == Menu.pending))
 async def pending(query: CallbackQuery, ctx: Ctx) -> None:
     found = await profiles.pending(ctx.uow, ctx.member, ctx.now(), ctx.settings.zone)
     rows = [
@@ -32,7 +32,7 @@ async def pending(query: CallbackQuery, ctx: Ctx) -> None:
         ]
         for p, _, _ in found[:8]
     ]
-    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     await ctx.ui.show(
         "profile.pending_list",
         keyboard(rows),

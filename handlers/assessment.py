@@ -8,7 +8,7 @@ from aiogram import Bot, F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot.callbacks import AssessCB, MenuCB
+from bot.callbacks import AssessAct, AssessCB, Menu, MenuCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.offload import Offloader
@@ -41,20 +41,28 @@ def _year(clock: Clock, settings: Settings) -> int:
     return clock.now().astimezone(settings.zone).year
 
 
-@liaison.callback_query(MenuCB.filter(F.action == "assessment"))
+@liaison.callback_query(MenuCB.filter(F.action == Menu.assessment))
 async def ranking(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     year = _year(ctx.clock, ctx.settings)
     found = await assessment.results(ctx.uow, ctx.member, year, ctx.settings)
     rows = [
         [
-            button(f"📝 {r.user.display_name}", AssessCB(action="score", user_id=r.user.id or 0)),
-            button(f"📄 {r.user.display_name}", AssessCB(action="summary", user_id=r.user.id or 0)),
+            button(
+                f"📝 {r.user.display_name}",
+                AssessCB(action=AssessAct.score, user_id=r.user.id or 0),
+            ),
+            button(
+                f"📄 {r.user.display_name}",
+                AssessCB(action=AssessAct.summary, user_id=r.user.id or 0),
+            ),
         ]
         for r in found[:20]
     ]
-    rows.append([button(ctx.ui.label("labels.assessment_export"), AssessCB(action="export"))])
-    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append(
+        [button(ctx.ui.label("labels.assessment_export"), AssessCB(action=AssessAct.export))]
+    )
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     await ctx.ui.show(
         "assessment.ranking",
         keyboard(rows),
@@ -72,11 +80,11 @@ async def ranking(query: CallbackQuery, ctx: Ctx) -> None:
     )
 
 
-@liaison.callback_query(AssessCB.filter(F.action == "score"))
+@liaison.callback_query(AssessCB.filter(F.action == AssessAct.score))
 async def ask_scores(query: CallbackQuery, callback_data: AssessCB, ctx: Ctx) -> None:
     await ctx.form_state.set_state(Scores.entry)
     await ctx.form_state.set_data({"user_id": callback_data.user_id})
-    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action="assessment"))]])
+    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.assessment))]])
     await ctx.ui.show("assessment.ask_scores", back)
 
 
@@ -92,13 +100,15 @@ async def got_scores(message: Message, ctx: Ctx) -> None:
         await ctx.ui.send(message.chat.id, problem.key, **problem.params)
         return
     await ctx.form_state.clear()
-    back = keyboard([[button(ctx.ui.label("labels.assessment_back"), MenuCB(action="assessment"))]])
+    back = keyboard(
+        [[button(ctx.ui.label("labels.assessment_back"), MenuCB(action=Menu.assessment))]]
+    )
     await ctx.ui.send(
         message.chat.id, "assessment.saved", back, name=person.display_name, own=mine, others=theirs
     )
 
 
-@liaison.callback_query(AssessCB.filter(F.action == "summary"))
+@liaison.callback_query(AssessCB.filter(F.action == AssessAct.summary))
 async def summary(
     query: CallbackQuery, callback_data: AssessCB, bot: Bot, documents: Documents, ctx: Ctx
 ) -> None:
@@ -119,7 +129,7 @@ async def summary(
     await bot.send_document(query.from_user.id, BufferedInputFile(data, filename=name))
 
 
-@liaison.callback_query(AssessCB.filter(F.action == "export"), flags=SENDS_FILE)
+@liaison.callback_query(AssessCB.filter(F.action == AssessAct.export), flags=SENDS_FILE)
 async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
     year = _year(ctx.clock, ctx.settings)
     found = await assessment.results(ctx.uow, ctx.member, year, ctx.settings)
@@ -132,11 +142,11 @@ async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -
     )
 
 
-@instructor.callback_query(MenuCB.filter(F.action == "assessment"))
+@instructor.callback_query(MenuCB.filter(F.action == Menu.assessment))
 async def mine(query: CallbackQuery, ctx: Ctx) -> None:
     year = _year(ctx.clock, ctx.settings)
     result, cohort = await assessment.own(ctx.uow, ctx.member, year, ctx.settings)
-    back = keyboard([[button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))]])
+    back = keyboard([[button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))]])
     await ctx.ui.show(
         "assessment.mine",
         back,

@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot.callbacks import AssignCB, MenuCB
+from bot.callbacks import AssignAct, AssignCB, Menu, MenuCB
 from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import enum_labels
@@ -50,7 +50,7 @@ class Pick(StatesGroup):
 
 
 # ----- lists -----
-@router.callback_query(MenuCB.filter(F.action == "assignments"))
+@router.callback_query(MenuCB.filter(F.action == Menu.assignments))
 async def listing(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
@@ -67,15 +67,15 @@ async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
         elif line.status == "open":
             rows.append(
                 [
-                    button(f"🟢 {title}", AssignCB(assignment_id=aid, action="accept")),
-                    button("✖️", AssignCB(assignment_id=aid, action="decline")),
+                    button(f"🟢 {title}", AssignCB(assignment_id=aid, action=AssignAct.accept)),
+                    button("✖️", AssignCB(assignment_id=aid, action=AssignAct.decline)),
                 ]
             )
         elif line.status == "accepted":
-            rows.append([button(f"✅ {title}", AssignCB(assignment_id=aid, action="done"))])
+            rows.append([button(f"✅ {title}", AssignCB(assignment_id=aid, action=AssignAct.done))])
     if user.role is Role.liaison:
-        rows.append([button(ui.label("labels.assignment_new"), AssignCB(action="new"))])
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+        rows.append([button(ui.label("labels.assignment_new"), AssignCB(action=AssignAct.new))])
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     await ui.show(
         "assignments.list",
         keyboard(rows),
@@ -189,7 +189,7 @@ FORM = Form(
 FORM.register(router, LIAISON)
 
 
-@liaison.callback_query(AssignCB.filter(F.action == "new"))
+@liaison.callback_query(AssignCB.filter(F.action == AssignAct.new))
 async def new(query: CallbackQuery, ctx: Ctx) -> None:
     await FORM.start(Env.of(ctx))
 
@@ -200,22 +200,22 @@ async def show_pick(ui: Ui, people: Sequence[User], chosen: list[int]) -> None:
         ui,
         people,
         chosen,
-        lambda uid: AssignCB(action="pick", user_id=uid),
-        MenuCB(action="assignments"),
-        AssignCB(action="send"),
+        lambda uid: AssignCB(action=AssignAct.pick, user_id=uid),
+        MenuCB(action=Menu.assignments),
+        AssignCB(action=AssignAct.send),
         "labels.assignment_send",
     )
     await ui.show("assignments.pick", markup, count=len(chosen))
 
 
-@liaison.callback_query(Pick.people, AssignCB.filter(F.action == "pick"))
+@liaison.callback_query(Pick.people, AssignCB.filter(F.action == AssignAct.pick))
 async def toggle(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     people = await assignments.audience(ctx.uow, ctx.member)
     chosen = await toggle_chosen(ctx.form_state, callback_data.user_id, people)
     await show_pick(ctx.ui, people, chosen)
 
 
-@liaison.callback_query(Pick.people, AssignCB.filter(F.action == "send"))
+@liaison.callback_query(Pick.people, AssignCB.filter(F.action == AssignAct.send))
 async def send(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     chosen = list((await state.get_data()).get("_chosen", []))
     if not chosen:
@@ -233,9 +233,9 @@ async def show_ledger(ui: Ui, chat_id: int, found: assignments.Ledger) -> None:
             [
                 button(
                     ui.label("labels.assignment_export"),
-                    AssignCB(assignment_id=task.id or 0, action="export"),
+                    AssignCB(assignment_id=task.id or 0, action=AssignAct.export),
                 ),
-                button(ui.label("labels.assignment_list"), MenuCB(action="assignments")),
+                button(ui.label("labels.assignment_list"), MenuCB(action=Menu.assignments)),
             ]
         ]
     )
@@ -261,14 +261,14 @@ async def show_ledger(ui: Ui, chat_id: int, found: assignments.Ledger) -> None:
     )
 
 
-@liaison.callback_query(AssignCB.filter((F.action == "") & (F.assignment_id > 0)))
+@liaison.callback_query(AssignCB.filter((F.action == AssignAct.list) & (F.assignment_id > 0)))
 async def ledger(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     found = await assignments.ledger(ctx.uow, ctx.member, callback_data.assignment_id)
     await show_ledger(ctx.ui, query.from_user.id, found)
 
 
 # ----- the instructor's side -----
-@instructor.callback_query(AssignCB.filter(F.action == "accept"))
+@instructor.callback_query(AssignCB.filter(F.action == AssignAct.accept))
 async def accept(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     task = await assignments.respond(
         ctx.uow, ctx.member, callback_data.assignment_id, "accepted", ctx.now(), ctx.settings
@@ -276,11 +276,11 @@ async def accept(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> Non
     await ctx.ui.send(query.from_user.id, "assignments.accepted", due=task.due_on)
 
 
-@instructor.callback_query(AssignCB.filter(F.action == "decline"))
+@instructor.callback_query(AssignCB.filter(F.action == AssignAct.decline))
 async def decline(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     await ctx.form_state.set_state(Answer.reason)
     await ctx.form_state.set_data({"assignment_id": callback_data.assignment_id})
-    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action="assignments"))]])
+    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.assignments))]])
     await ctx.ui.send(
         query.from_user.id, "assignments.ask_reason", back, max=assignments.REASON_MAX
     )
@@ -321,14 +321,14 @@ async def needs_reason(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
-@instructor.callback_query(AssignCB.filter(F.action == "done"))
+@instructor.callback_query(AssignCB.filter(F.action == AssignAct.done))
 async def mark_done(query: CallbackQuery, callback_data: AssignCB, ctx: Ctx) -> None:
     await assignments.done(ctx.uow, ctx.member, callback_data.assignment_id, ctx.now())
     await ctx.ui.send(query.from_user.id, "assignments.marked_done")
     await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
 
 
-@liaison.callback_query(AssignCB.filter(F.action == "export"))
+@liaison.callback_query(AssignCB.filter(F.action == AssignAct.export))
 async def export(
     query: CallbackQuery, callback_data: AssignCB, bot: Bot, offload: Offloader, ctx: Ctx
 ) -> None:

@@ -8,7 +8,7 @@ from aiogram import Bot, F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import BroadcastCB, MenuCB
+from bot.callbacks import BroadcastAct, BroadcastCB, Menu, MenuCB
 from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.notify import tell_each
@@ -31,26 +31,26 @@ class Compose(StatesGroup):
     audience = State()
 
 
-@router.callback_query(MenuCB.filter(F.action == "broadcast"))
+@router.callback_query(MenuCB.filter(F.action == Menu.broadcast))
 async def listing(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     found = await broadcasts.mine(ctx.uow, ctx.member)
-    rows = [[button(ctx.ui.label("labels.broadcast_new"), BroadcastCB(action="new"))]]
+    rows = [[button(ctx.ui.label("labels.broadcast_new"), BroadcastCB(action=BroadcastAct.new))]]
     rows += [
         [
             button(
                 f"{b.created_at.astimezone(ctx.ui.renderer.zone):%m-%d %H:%M} "
                 f"{ctx.ui.enum(b.status)} · {b.text[:20]}",
-                BroadcastCB(action="show", value=b.id or 0),
+                BroadcastCB(action=BroadcastAct.show, value=b.id or 0),
             )
         ]
         for b in found
     ]
-    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     await ctx.ui.show("broadcasts.list", keyboard(rows), count=len(found))
 
 
-@router.callback_query(BroadcastCB.filter(F.action == "show"))
+@router.callback_query(BroadcastCB.filter(F.action == BroadcastAct.show))
 async def show(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx) -> None:
     found = await broadcasts.counts(ctx.uow, ctx.member, callback_data.value)
     await ctx.ui.show(
@@ -63,10 +63,10 @@ async def show(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx) -> No
     )
 
 
-@router.callback_query(BroadcastCB.filter(F.action == "new"))
+@router.callback_query(BroadcastCB.filter(F.action == BroadcastAct.new))
 async def new(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.set_state(Compose.text)
-    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action="broadcast"))]])
+    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.broadcast))]])
     await ctx.ui.show("broadcasts.ask_text", back, max=broadcasts.TEXT_MAX)
 
 
@@ -80,8 +80,10 @@ async def got_text(message: Message, ctx: Ctx) -> None:
     await ctx.form_state.update_data(text=text)
     await ctx.form_state.set_state(Compose.audience)
     unions = await broadcasts.audience_orgs(ctx.uow, ctx.member)
-    rows = [[button(o.name, BroadcastCB(action="org", value=o.id or 0))] for o in unions[:40]]
-    rows.append([button(ctx.ui.label("labels.cancel"), MenuCB(action="broadcast"))])
+    rows = [
+        [button(o.name, BroadcastCB(action=BroadcastAct.org, value=o.id or 0))] for o in unions[:40]
+    ]
+    rows.append([button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.broadcast))])
     await ctx.ui.send(message.chat.id, "broadcasts.ask_org", keyboard(rows))
 
 
@@ -90,18 +92,18 @@ async def needs_text(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
-@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == "org"))
+@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == BroadcastAct.org))
 async def chose_org(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx) -> None:
     rows = [
         [
             button(
                 ctx.ui.label(f"labels.broadcast_role_{role}"),
-                BroadcastCB(action="role", value=callback_data.value, role=role),
+                BroadcastCB(action=BroadcastAct.role, value=callback_data.value, role=role),
             )
         ]
         for role in broadcasts.ROLES
     ]
-    rows.append([button(ctx.ui.label("labels.cancel"), MenuCB(action="broadcast"))])
+    rows.append([button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.broadcast))])
     await ctx.ui.show("broadcasts.ask_role", keyboard(rows))
 
 
@@ -109,18 +111,19 @@ def _notice(ui: Ui, text: str, user: User, union: str) -> str:
     return ui.text("broadcasts.notice", body=text, author=user.display_name, union=union)
 
 
-@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == "role"))
+@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == BroadcastAct.role))
 async def chose_role(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx) -> None:
     people = await broadcasts.recipients(
         ctx.uow, ctx.member, callback_data.value, callback_data.role
     )
     await ctx.form_state.update_data(org_id=callback_data.value, role=callback_data.role)
     rows = [
-        [button(ctx.ui.label("labels.broadcast_test"), BroadcastCB(action="test"))],
+        [button(ctx.ui.label("labels.broadcast_test"), BroadcastCB(action=BroadcastAct.test))],
         [
-            button(ctx.ui.label("labels.cancel"), MenuCB(action="broadcast")),
+            button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.broadcast)),
             button(
-                ctx.ui.label("labels.broadcast_send", n=len(people)), BroadcastCB(action="send")
+                ctx.ui.label("labels.broadcast_send", n=len(people)),
+                BroadcastCB(action=BroadcastAct.send),
             ),
         ],
     ]
@@ -134,7 +137,7 @@ async def chose_role(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx)
     )
 
 
-@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == "test"))
+@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == BroadcastAct.test))
 async def test(query: CallbackQuery, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     union = await broadcasts.union_of(ctx.uow, ctx.member)
@@ -158,7 +161,7 @@ async def _start_progress(
     await broadcasts.watch(uow, broadcast.id or 0, chat_id, sent.message_id)
 
 
-@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == "send"))
+@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == BroadcastAct.send))
 async def send(query: CallbackQuery, bot: Bot, sender: Sender, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     if "org_id" not in data:
@@ -197,14 +200,17 @@ async def send(query: CallbackQuery, bot: Bot, sender: Sender, ctx: Ctx) -> None
         ctx.ui,
         asked,
         "broadcasts.approve_request",
-        ("labels.broadcast_approve", BroadcastCB(action="approve", value=broadcast.id or 0)),
+        (
+            "labels.broadcast_approve",
+            BroadcastCB(action=BroadcastAct.approve, value=broadcast.id or 0),
+        ),
         author=ctx.member.display_name,
         count=broadcast.total,
         body=broadcast.text,
     )
 
 
-@router.callback_query(BroadcastCB.filter(F.action == "approve"))
+@router.callback_query(BroadcastCB.filter(F.action == BroadcastAct.approve))
 async def approve(query: CallbackQuery, callback_data: BroadcastCB, bot: Bot, ctx: Ctx) -> None:
     approved = await broadcasts.approve(ctx.uow, ctx.member, callback_data.value, ctx.now())
     broadcast, author = approved.broadcast, approved.author

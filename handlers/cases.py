@@ -20,6 +20,7 @@ from bot.callbacks import (
     ChecksCB,
     CongressCB,
     DocsCB,
+    Menu,
     MenuCB,
     MoveCB,
     NewCaseCB,
@@ -110,8 +111,8 @@ def _card_markup(ui: Ui, view: cases.CaseView, more: bool = False) -> InlineKeyb
     )
     rows.append(
         [
-            button(ui.label("labels.menu_cases"), MenuCB(action="cases")),
-            button(ui.label("labels.back_to_menu"), MenuCB(action="home")),
+            button(ui.label("labels.menu_cases"), MenuCB(action=Menu.cases)),
+            button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home)),
         ]
     )
     return keyboard(rows)
@@ -184,7 +185,7 @@ def _next_deadline(ui: Ui, view: cases.CaseView) -> str:
 CASES_PER_PAGE = 10
 
 
-@router.callback_query(MenuCB.filter(F.action == "cases"))
+@router.callback_query(MenuCB.filter(F.action == Menu.cases))
 @router.callback_query(CaseListCB.filter())
 async def list_cases(query: CallbackQuery, callback_data: CaseListCB | MenuCB, ctx: Ctx) -> None:
     views = await cases.my_cases(
@@ -220,7 +221,7 @@ async def list_cases(query: CallbackQuery, callback_data: CaseListCB | MenuCB, c
     if page < pages:
         nav.append(button(ctx.ui.label("labels.next_page"), CaseListCB(page=page + 1)))
     rows.append(nav)
-    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     title = (
         "labels.my_cases_title"
         if ctx.member.role is Role.instructor
@@ -291,7 +292,7 @@ async def choose_type(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) 
         ]
         for t in CaseType
     ]
-    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     await ctx.ui.show("cases.choose_type", keyboard(rows), enterprise=enterprise.name)
 
 
@@ -311,7 +312,7 @@ async def choose_year(query: CallbackQuery, callback_data: NewCaseCB, ctx: Ctx) 
     ]
     await ctx.ui.show(
         "cases.choose_year",
-        keyboard([row, [button(ctx.ui.label("labels.cancel"), MenuCB(action="home"))]]),
+        keyboard([row, [button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.home))]]),
     )
 
 

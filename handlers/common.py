@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import LangCB, MenuCB
+from bot.callbacks import LangCB, Menu, MenuCB
 from bot.commands import set_member_commands
 from bot.context import Ctx
 from bot.presentation.keyboards import back_from, back_to_menu, languages, main_menu
@@ -45,7 +45,7 @@ async def menu(message: Message, ctx: Ctx) -> None:
     await show_menu(ctx.ui, ctx.uow, ctx.member, message.chat.id)
 
 
-@router.callback_query(MenuCB.filter(F.action == "home"), RoleFilter(*Role))
+@router.callback_query(MenuCB.filter(F.action == Menu.home), RoleFilter(*Role))
 async def menu_button(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     await show_menu(ctx.ui, ctx.uow, ctx.member, query.from_user.id)
@@ -56,7 +56,7 @@ async def help_command(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "common.help")
 
 
-@router.callback_query(MenuCB.filter(F.action == "help"))
+@router.callback_query(MenuCB.filter(F.action == Menu.help))
 async def help_button(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.ui.show("common.help", back_to_menu(ctx.ui))
 
@@ -104,7 +104,7 @@ async def lang_command(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "common.lang_prompt", languages())
 
 
-@router.callback_query(MenuCB.filter(F.action == "lang"))
+@router.callback_query(MenuCB.filter(F.action == Menu.lang))
 async def lang_button(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.ui.show("common.lang_prompt", languages())
 

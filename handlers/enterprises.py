@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import EnterpriseCB, FinanceCB, MenuCB, NewCaseCB
+from bot.callbacks import EnterpriseCB, FinanceCB, Menu, MenuCB, NewCaseCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
@@ -60,7 +60,7 @@ async def show_card(ui: Ui, chat_id: int, enterprise: Enterprise) -> None:
         [
             [button(ui.label("labels.new_case"), NewCaseCB(enterprise_id=enterprise.id or 0))],
             [button(ui.label("labels.menu_finance"), FinanceCB(enterprise_id=enterprise.id or 0))],
-            [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
+            [button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))],
         ]
     )
     await ui.show("enterprises.card", markup, **card_context(ui, enterprise))
@@ -116,12 +116,12 @@ FORM = Form(
 FORM.register(router)
 
 
-@router.callback_query(MenuCB.filter(F.action == "ent_new"))
+@router.callback_query(MenuCB.filter(F.action == Menu.ent_new))
 async def start_registration(query: CallbackQuery, ctx: Ctx) -> None:
     await FORM.start(Env.of(ctx))
 
 
-@router.callback_query(MenuCB.filter(F.action == "ent_find"))
+@router.callback_query(MenuCB.filter(F.action == Menu.ent_find))
 async def start_search(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.set_state(Search.query)
     await ctx.ui.show("enterprises.search_prompt", back_to_menu(ctx.ui))
@@ -139,8 +139,8 @@ async def search(message: Message, ctx: Ctx) -> None:
     rows = [[button(e.name, EnterpriseCB(enterprise_id=e.id or 0))] for e in found]
     rows.append(
         [
-            button(ctx.ui.label("labels.menu_ent_new"), MenuCB(action="ent_new")),
-            button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home")),
+            button(ctx.ui.label("labels.menu_ent_new"), MenuCB(action=Menu.ent_new)),
+            button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home)),
         ]
     )
     await ctx.ui.send(

@@ -11,7 +11,7 @@ from aiogram import Bot, F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot.callbacks import ExpenseCB, MenuCB
+from bot.callbacks import ExpenseAct, ExpenseCB, Menu, MenuCB
 from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
@@ -46,13 +46,13 @@ def yuan(fen: int) -> str:
 
 
 # ----- the instructor's side -----
-@instructor.callback_query(MenuCB.filter(F.action == "expenses"))
+@instructor.callback_query(MenuCB.filter(F.action == Menu.expenses))
 async def mine(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     found, months = await expenses.mine(ctx.uow, ctx.member, ctx.now(), ctx.settings)
     rows = [
-        [button(ctx.ui.label("labels.expense_new"), ExpenseCB(action="new"))],
-        [button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))],
+        [button(ctx.ui.label("labels.expense_new"), ExpenseCB(action=ExpenseAct.new))],
+        [button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))],
     ]
     await ctx.ui.show(
         "expenses.mine",
@@ -95,7 +95,7 @@ async def _save(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
         ctx.now(),
     )
     await ctx.form_state.clear()
-    back = keyboard([[button(ui.label("labels.expense_list"), MenuCB(action="expenses"))]])
+    back = keyboard([[button(ui.label("labels.expense_list"), MenuCB(action=Menu.expenses))]])
     await ui.show("expenses.saved", back, amount=yuan(int(form["amount"])))
 
 
@@ -125,13 +125,13 @@ FORM = Form(
 FORM.register(router, INSTRUCTOR)
 
 
-@instructor.callback_query(ExpenseCB.filter(F.action == "new"))
+@instructor.callback_query(ExpenseCB.filter(F.action == ExpenseAct.new))
 async def new(query: CallbackQuery, ctx: Ctx) -> None:
     await FORM.start(Env.of(ctx))
 
 
 # ----- the liaison's side -----
-@liaison.callback_query(MenuCB.filter(F.action == "expenses"))
+@liaison.callback_query(MenuCB.filter(F.action == Menu.expenses))
 async def to_review(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     found = await expenses.pending(ctx.uow, ctx.member)
@@ -145,17 +145,19 @@ async def to_review(query: CallbackQuery, ctx: Ctx) -> None:
                         yuan(e.amount_fen),
                     )
                 )[:60],
-                ExpenseCB(action="show", expense_id=e.id or 0),
+                ExpenseCB(action=ExpenseAct.show, expense_id=e.id or 0),
             )
         ]
         for e, owner in found
     ]
-    rows.append([button(ctx.ui.label("labels.expense_export"), ExpenseCB(action="export"))])
-    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append(
+        [button(ctx.ui.label("labels.expense_export"), ExpenseCB(action=ExpenseAct.export))]
+    )
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     await ctx.ui.show("expenses.pending", keyboard(rows), count=len(found))
 
 
-@router.callback_query(ExpenseCB.filter(F.action == "show"))
+@router.callback_query(ExpenseCB.filter(F.action == ExpenseAct.show))
 async def show(query: CallbackQuery, callback_data: ExpenseCB, bot: Bot, ctx: Ctx) -> None:
     expense, owner = await expenses.view(ctx.uow, ctx.member, callback_data.expense_id)
     rows = []
@@ -165,15 +167,15 @@ async def show(query: CallbackQuery, callback_data: ExpenseCB, bot: Bot, ctx: Ct
             [
                 button(
                     ctx.ui.label("labels.expense_approve"),
-                    ExpenseCB(action="approve", expense_id=eid),
+                    ExpenseCB(action=ExpenseAct.approve, expense_id=eid),
                 ),
                 button(
                     ctx.ui.label("labels.expense_return"),
-                    ExpenseCB(action="return", expense_id=eid),
+                    ExpenseCB(action=ExpenseAct.return_, expense_id=eid),
                 ),
             ]
         )
-    rows.append([button(ctx.ui.label("labels.expense_list"), MenuCB(action="expenses"))])
+    rows.append([button(ctx.ui.label("labels.expense_list"), MenuCB(action=Menu.expenses))])
     context = {
         "name": owner.display_name,
         "category": ctx.ui.label(f"labels.expense_{expense.category}"),
@@ -192,7 +194,7 @@ async def _tell_owner(sender: Sender, ui: Ui, owner: User, key: str, **context: 
     await sender.send_message(owner.telegram_id, ui.for_locale(owner.locale).text(key, **context))
 
 
-@liaison.callback_query(ExpenseCB.filter(F.action == "approve"), flags=OWN_ANSWER)
+@liaison.callback_query(ExpenseCB.filter(F.action == ExpenseAct.approve), flags=OWN_ANSWER)
 async def approve(query: CallbackQuery, callback_data: ExpenseCB, sender: Sender, ctx: Ctx) -> None:
     expense, owner = await expenses.review(
         ctx.uow, ctx.member, callback_data.expense_id, True, "", ctx.now()
@@ -214,7 +216,7 @@ async def to_review_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> N
     await ui.show("expenses.pending_left", count=len(found))
 
 
-@liaison.callback_query(ExpenseCB.filter(F.action == "return"))
+@liaison.callback_query(ExpenseCB.filter(F.action == ExpenseAct.return_))
 async def ask_reason(query: CallbackQuery, callback_data: ExpenseCB, ctx: Ctx) -> None:
     await expenses.view(ctx.uow, ctx.member, callback_data.expense_id)
     await ctx.form_state.set_state(Return.reason)
@@ -246,7 +248,7 @@ async def got_reason(message: Message, sender: Sender, ctx: Ctx) -> None:
     )
 
 
-@liaison.callback_query(ExpenseCB.filter(F.action == "export"), flags=SENDS_FILE)
+@liaison.callback_query(ExpenseCB.filter(F.action == ExpenseAct.export), flags=SENDS_FILE)
 async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
     year = ctx.now().astimezone(ctx.settings.zone).year
     found = await expenses.for_audit(ctx.uow, ctx.member, year)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from aiogram import F
@@ -68,9 +69,21 @@ class Env:
         return StepContext(await self.state.get_data(), self.clock.now(), self.settings)
 
 
+class FormAct(StrEnum):
+    pick = "pick"  # a choice step's button (`value`)
+    tick = "tick"  # a multi-select option on or off
+    done = "done"  # the multi-select is complete
+    back = "back"
+    skip = "skip"
+    cancel = "cancel"
+    edit = "edit"  # from the review: change step `value`
+    preview = "preview"
+    submit = "submit"
+
+
 class FormCB(CallbackData, prefix="f"):
     form: str
-    action: str
+    action: FormAct
     value: str = ""
 
 
@@ -148,7 +161,7 @@ class Form:
 
     def _markup(self, ui: Ui, step: Step, context: StepContext) -> InlineKeyboardMarkup:
         rows = [
-            [button(ui.label(label), FormCB(form=self.name, action="pick", value=value))]
+            [button(ui.label(label), FormCB(form=self.name, action=FormAct.pick, value=value))]
             for label, value in self._offered(step, context)
         ]
         options = self._options(step, context)
@@ -157,20 +170,20 @@ class Form:
             toggles = [
                 button(
                     f"{'☑️' if value in ticked else '▫️'} {label}",
-                    FormCB(form=self.name, action="tick", value=value),
+                    FormCB(form=self.name, action=FormAct.tick, value=value),
                 )
                 for label, value in options
             ]
             rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
             count = sum(1 for _, value in options if value in ticked)
             done = ui.label("labels.tick_done", count=count)
-            rows.append([button(done, FormCB(form=self.name, action="done"))])
+            rows.append([button(done, FormCB(form=self.name, action=FormAct.done))])
         nav = []
         if step is not self.steps[0]:
-            nav.append(button(ui.label("labels.back"), FormCB(form=self.name, action="back")))
+            nav.append(button(ui.label("labels.back"), FormCB(form=self.name, action=FormAct.back)))
         if step.optional:
-            nav.append(button(ui.label("labels.skip"), FormCB(form=self.name, action="skip")))
-        nav.append(button(ui.label("labels.cancel"), FormCB(form=self.name, action="cancel")))
+            nav.append(button(ui.label("labels.skip"), FormCB(form=self.name, action=FormAct.skip)))
+        nav.append(button(ui.label("labels.cancel"), FormCB(form=self.name, action=FormAct.cancel)))
         return keyboard([*rows, nav])
 
     async def start(self, env: Env, initial: dict[str, Any] | None = None) -> None:
@@ -198,19 +211,24 @@ class Form:
         edit = [
             button(
                 f"✏️ {ui.label(step.label_key)}",
-                FormCB(form=self.name, action="edit", value=step.field),
+                FormCB(form=self.name, action=FormAct.edit, value=step.field),
             )
             for step in self.steps
         ]
         rows = [edit[i : i + 2] for i in range(0, len(edit), 2)]
         if self.preview is not None:
             rows.append(
-                [button(ui.label("labels.preview_text"), FormCB(form=self.name, action="preview"))]
+                [
+                    button(
+                        ui.label("labels.preview_text"),
+                        FormCB(form=self.name, action=FormAct.preview),
+                    )
+                ]
             )
         rows.append(
             [
-                button(ui.label("labels.submit"), FormCB(form=self.name, action="submit")),
-                button(ui.label("labels.cancel"), FormCB(form=self.name, action="cancel")),
+                button(ui.label("labels.submit"), FormCB(form=self.name, action=FormAct.submit)),
+                button(ui.label("labels.cancel"), FormCB(form=self.name, action=FormAct.cancel)),
             ]
         )
         summary = self.summary(ui, await env.context())
@@ -247,7 +265,7 @@ class Form:
         photo_states = [self.states[s.field] for s in self.steps if s.photo]
         every_state = StateFilter(*self.states.values(), self.review_state)
 
-        def mine(action: str) -> Any:
+        def mine(action: FormAct) -> Any:
             return FormCB.filter((F.form == self.name) & (F.action == action))
 
         async def on_resume(message: Message, ctx: Ctx) -> None:
@@ -393,17 +411,21 @@ class Form:
             router.message(StateFilter(*photo_states), F.photo, *filters)(on_photo)
         router.message(every_state, *filters)(on_other)
         if button_states:
-            router.callback_query(mine("pick"), StateFilter(*button_states), *filters)(on_pick)
+            router.callback_query(mine(FormAct.pick), StateFilter(*button_states), *filters)(
+                on_pick
+            )
         if multi_states:
-            router.callback_query(mine("tick"), StateFilter(*multi_states), *filters)(on_tick)
-            router.callback_query(mine("done"), StateFilter(*multi_states), *filters)(on_done)
-        router.callback_query(mine("skip"), StateFilter(*self.states.values()), *filters)(on_skip)
-        router.callback_query(mine("back"), every_state, *filters)(on_back)
-        router.callback_query(mine("cancel"), every_state, *filters)(on_cancel)
-        router.callback_query(mine("edit"), StateFilter(self.review_state), *filters)(on_edit)
+            router.callback_query(mine(FormAct.tick), StateFilter(*multi_states), *filters)(on_tick)
+            router.callback_query(mine(FormAct.done), StateFilter(*multi_states), *filters)(on_done)
+        router.callback_query(mine(FormAct.skip), StateFilter(*self.states.values()), *filters)(
+            on_skip
+        )
+        router.callback_query(mine(FormAct.back), every_state, *filters)(on_back)
+        router.callback_query(mine(FormAct.cancel), every_state, *filters)(on_cancel)
+        router.callback_query(mine(FormAct.edit), StateFilter(self.review_state), *filters)(on_edit)
         router.callback_query(
-            mine("submit"), StateFilter(self.review_state), *filters, flags=self.submit_flags
+            mine(FormAct.submit), StateFilter(self.review_state), *filters, flags=self.submit_flags
         )(on_submit)
         if self.preview is not None:
             review = StateFilter(self.review_state)
-            router.callback_query(mine("preview"), review, *filters)(on_preview)
+            router.callback_query(mine(FormAct.preview), review, *filters)(on_preview)

@@ -6,7 +6,7 @@ from aiogram import Bot, F
 from aiogram.types import CallbackQuery
 from aiogram.utils.deep_linking import create_start_link
 
-from bot.callbacks import InviteOrgCB, InvitePageCB, InviteRevokeCB, InviteRoleCB, MenuCB
+from bot.callbacks import InviteOrgCB, InvitePageCB, InviteRevokeCB, InviteRoleCB, Menu, MenuCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu, invite_orgs, invite_roles, open_invites, pages
@@ -22,7 +22,7 @@ router.filter("message", RoleFilter(Role.liaison))
 router.filter("callback_query", RoleFilter(Role.liaison))
 
 
-@router.callback_query(MenuCB.filter(F.action == "invite"))
+@router.callback_query(MenuCB.filter(F.action == Menu.invite))
 async def choose_role(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.ui.edit_or_send(None, query.from_user.id, "invites.choose_role", invite_roles(ctx.ui))
 
@@ -64,7 +64,7 @@ async def create(query: CallbackQuery, callback_data: InviteOrgCB, bot: Bot, ctx
     )
 
 
-@router.callback_query(MenuCB.filter(F.action == "invites"))
+@router.callback_query(MenuCB.filter(F.action == Menu.invites))
 async def list_open(query: CallbackQuery, ctx: Ctx) -> None:
     await _show_open(query, ctx.uow, ctx.member, ctx.ui, ctx.clock)
 

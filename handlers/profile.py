@@ -14,7 +14,7 @@ from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
-from bot.callbacks import ApprovalCB, MenuCB, ProfileCB
+from bot.callbacks import ApprovalCB, Menu, MenuCB, ProfileAct, ProfileCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation import enum_labels
@@ -126,7 +126,7 @@ async def start_form(env: Env) -> None:
     await FORM.start(env)
 
 
-@router.callback_query(MenuCB.filter(F.action == "profile"))
+@router.callback_query(MenuCB.filter(F.action == Menu.profile))
 async def on_profile_menu(query: CallbackQuery, ctx: Ctx) -> None:
     profile = await profiles.profile_of(ctx.uow, ctx.member)
     if profile is None:
@@ -145,7 +145,7 @@ async def on_profile_menu(query: CallbackQuery, ctx: Ctx) -> None:
     )
 
 
-@router.callback_query(ProfileCB.filter(F.action == "edit_saved"))
+@router.callback_query(ProfileCB.filter(F.action == ProfileAct.edit_saved))
 async def on_edit_saved(query: CallbackQuery, ctx: Ctx) -> None:
     profile = await profiles.profile_of(ctx.uow, ctx.member)
     env = Env.of(ctx)

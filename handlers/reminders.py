@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import MenuCB, RemindCB
+from bot.callbacks import Menu, MenuCB, RemindAct, RemindCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
@@ -41,13 +41,13 @@ async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
             button(
                 f"✖️ {r.due_at.astimezone(ui.renderer.zone):%m-%d %H:%M} "
                 f"{r.payload.get('params', {}).get('text', '')}"[:60],
-                RemindCB(reminder_id=r.id or 0, action="cancel"),
+                RemindCB(reminder_id=r.id or 0, action=RemindAct.cancel),
             )
         ]
         for r in found
     ]
-    rows.append([button(ui.label("labels.remind_new"), RemindCB(action="new"))])
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append([button(ui.label("labels.remind_new"), RemindCB(action=RemindAct.new))])
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     await ui.show(
         "reminders.list",
         keyboard(rows),
@@ -58,7 +58,7 @@ async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
 async def _confirm(ui: Ui, chat_id: int, scheduled: reminders.Scheduled, note: str) -> None:
     await ui.show(
         "reminders.scheduled",
-        keyboard([[button(ui.label("labels.remind_list"), MenuCB(action="reminders"))]]),
+        keyboard([[button(ui.label("labels.remind_list"), MenuCB(action=Menu.reminders))]]),
         at=scheduled.reminder.due_at,
         text=note,
         moved=scheduled.moved,
@@ -82,16 +82,16 @@ async def remind_command(message: Message, command: CommandObject, ctx: Ctx) -> 
     await _confirm(ctx.ui, message.chat.id, scheduled, note)
 
 
-@router.callback_query(MenuCB.filter(F.action == "reminders"))
+@router.callback_query(MenuCB.filter(F.action == Menu.reminders))
 async def list_button(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
 
 
-@router.callback_query(RemindCB.filter(F.action == "new"))
+@router.callback_query(RemindCB.filter(F.action == RemindAct.new))
 async def new(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.set_state(Remind.text)
-    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action="reminders"))]])
+    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.reminders))]])
     await ctx.ui.show("reminders.ask_text", back, max=reminders.PERSONAL_TEXT_MAX)
 
 
@@ -106,11 +106,12 @@ async def got_text(message: Message, ctx: Ctx) -> None:
     await ctx.form_state.update_data(note=note)
     quick = [
         button(
-            ctx.ui.label(f"labels.remind_quick_{choice}"), RemindCB(action="when", reminder_id=i)
+            ctx.ui.label(f"labels.remind_quick_{choice}"),
+            RemindCB(action=RemindAct.when, reminder_id=i),
         )
         for i, choice in enumerate(("hour", "tomorrow", "monday"))
     ]
-    rows = [quick, [button(ctx.ui.label("labels.cancel"), MenuCB(action="reminders"))]]
+    rows = [quick, [button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.reminders))]]
     await ctx.ui.send(message.chat.id, "reminders.ask_when", keyboard(rows))
 
 
@@ -134,7 +135,7 @@ async def _schedule(
     await _confirm(ui, chat_id, scheduled, note)
 
 
-@router.callback_query(Remind.when, RemindCB.filter(F.action == "when"))
+@router.callback_query(Remind.when, RemindCB.filter(F.action == RemindAct.when))
 async def when_quick(query: CallbackQuery, callback_data: RemindCB, ctx: Ctx) -> None:
     choices = ("hour", "tomorrow", "monday")
     choice = choices[callback_data.reminder_id] if 0 <= callback_data.reminder_id < 3 else ""
@@ -170,20 +171,20 @@ async def needs_text(message: Message, ctx: Ctx) -> None:
 
 
 # ----- on a delivered reminder -----
-@router.callback_query(RemindCB.filter(F.action == "cancel"), flags=OWN_ANSWER)
+@router.callback_query(RemindCB.filter(F.action == RemindAct.cancel), flags=OWN_ANSWER)
 async def cancel(query: CallbackQuery, callback_data: RemindCB, ctx: Ctx) -> None:
     await reminders.cancel(ctx.uow, ctx.member, callback_data.reminder_id)
     await query.answer(ctx.ui.label("labels.remind_cancelled"))
     await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
 
 
-@router.callback_query(RemindCB.filter(F.action == "done"))
+@router.callback_query(RemindCB.filter(F.action == RemindAct.done))
 async def done(query: CallbackQuery, callback_data: RemindCB, ctx: Ctx) -> None:
     await reminders.done(ctx.uow, ctx.member, callback_data.reminder_id, ctx.now())
     await ctx.ui.send(query.from_user.id, "reminders.marked_done")
 
 
-@router.callback_query(RemindCB.filter(F.action.in_({"hour", "tomorrow"})))
+@router.callback_query(RemindCB.filter(F.action.in_({RemindAct.hour, RemindAct.tomorrow})))
 async def snooze(query: CallbackQuery, callback_data: RemindCB, ctx: Ctx) -> None:
     again = await reminders.snooze(
         ctx.uow,

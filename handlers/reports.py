@@ -9,7 +9,7 @@ from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
-from bot.callbacks import MenuCB, ReportAckCB, ReportCB
+from bot.callbacks import Menu, MenuCB, ReportAckCB, ReportCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
@@ -122,7 +122,7 @@ async def start_report(query: CallbackQuery, callback_data: ReportCB, ctx: Ctx) 
     await FORM.start(Env.of(ctx), initial)
 
 
-@instructor.callback_query(MenuCB.filter(F.action == "my_reports"))
+@instructor.callback_query(MenuCB.filter(F.action == Menu.my_reports))
 async def my_reports(query: CallbackQuery, ctx: Ctx) -> None:
     found = await reports.mine(ctx.uow, ctx.member)
     items = [

@@ -8,7 +8,7 @@ from typing import Any
 from aiogram import F
 from aiogram.types import CallbackQuery
 
-from bot.callbacks import AdviceCB, CaseCB, EnterpriseCB, FinanceCB, MenuCB
+from bot.callbacks import AdviceCB, CaseCB, EnterpriseCB, FinanceCB, Menu, MenuCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
@@ -166,7 +166,7 @@ async def enter_finance(query: CallbackQuery, callback_data: FinanceCB, ctx: Ctx
     await FINANCE.start(env, {"enterprise_id": callback_data.enterprise_id})
 
 
-@liaison.callback_query(MenuCB.filter(F.action == "guideline"))
+@liaison.callback_query(MenuCB.filter(F.action == Menu.guideline))
 async def enter_guideline(query: CallbackQuery, ctx: Ctx) -> None:
     await GUIDELINE.start(Env.of(ctx))
 

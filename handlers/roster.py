@@ -10,7 +10,7 @@ from aiogram import Bot, F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot.callbacks import MenuCB, RosterCB
+from bot.callbacks import Menu, MenuCB, RosterAct, RosterCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.offload import Offloader
@@ -53,25 +53,25 @@ async def show_page(
         [
             button(
                 f"{'⚠️ ' if e.warnings else ''}{views.name_of(e)} · {e.union}"[:60],
-                RosterCB(action="person", user_id=e.user.id or 0),
+                RosterCB(action=RosterAct.person, user_id=e.user.id or 0),
             )
         ]
         for e in shown
     ]
     nav = []
     if page > 0:
-        nav.append(button("⬅️", RosterCB(action="page", page=page - 1)))
+        nav.append(button("⬅️", RosterCB(action=RosterAct.page, page=page - 1)))
     if page < pages - 1:
-        nav.append(button("➡️", RosterCB(action="page", page=page + 1)))
+        nav.append(button("➡️", RosterCB(action=RosterAct.page, page=page + 1)))
     if nav:
         rows.append(nav)
     rows.append(
         [
-            button(ui.label("labels.roster_quotas"), RosterCB(action="quotas")),
-            button(ui.label("labels.roster_export"), RosterCB(action="export")),
+            button(ui.label("labels.roster_quotas"), RosterCB(action=RosterAct.quotas)),
+            button(ui.label("labels.roster_export"), RosterCB(action=RosterAct.export)),
         ]
     )
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     await ui.edit_or_send(
         message,
         chat_id,
@@ -85,7 +85,7 @@ async def show_page(
     )
 
 
-@router.callback_query(MenuCB.filter(F.action == "roster"))
+@router.callback_query(MenuCB.filter(F.action == Menu.roster))
 async def start(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.set_state(RosterSearch.query)
     await ctx.form_state.set_data({"query": ""})
@@ -99,7 +99,7 @@ async def search(message: Message, ctx: Ctx) -> None:
     await show_page(ctx.ui, message.chat.id, ctx.uow, ctx.member, 0, text, ctx.clock, ctx.settings)
 
 
-@router.callback_query(RosterCB.filter(F.action == "page"))
+@router.callback_query(RosterCB.filter(F.action == RosterAct.page))
 async def page(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
     text = str((await ctx.form_state.get_data()).get("query", ""))
     pressed = query.message if isinstance(query.message, Message) else None
@@ -119,24 +119,33 @@ async def page(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
 async def show_person(ui: Ui, chat_id: int, entry: roster.Entry) -> None:
     uid = entry.user.id or 0
     toggle = (
-        button(ui.label("labels.roster_deactivate"), RosterCB(action="off", user_id=uid))
+        button(ui.label("labels.roster_deactivate"), RosterCB(action=RosterAct.off, user_id=uid))
         if entry.user.active
-        else button(ui.label("labels.roster_reactivate"), RosterCB(action="on", user_id=uid))
+        else button(
+            ui.label("labels.roster_reactivate"), RosterCB(action=RosterAct.on, user_id=uid)
+        )
     )
     rows = [
-        [button(ui.label("labels.roster_work_file"), RosterCB(action="file", user_id=uid)), toggle],
-        [button(ui.label("labels.roster_back"), RosterCB(action="page"))],
+        [
+            button(
+                ui.label("labels.roster_work_file"), RosterCB(action=RosterAct.file, user_id=uid)
+            ),
+            toggle,
+        ],
+        [button(ui.label("labels.roster_back"), RosterCB(action=RosterAct.page))],
     ]
     await ui.show("roster.person", keyboard(rows), **views.person_context(ui, entry))
 
 
-@router.callback_query(RosterCB.filter(F.action == "person"))
+@router.callback_query(RosterCB.filter(F.action == RosterAct.person))
 async def open_person(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
     entry = await roster.person(ctx.uow, ctx.member, callback_data.user_id, ctx.now(), ctx.settings)
     await show_person(ctx.ui, query.from_user.id, entry)
 
 
-@router.callback_query(RosterCB.filter(F.action.in_({"on", "off"})), flags=OWN_ANSWER)
+@router.callback_query(
+    RosterCB.filter(F.action.in_({RosterAct.on, RosterAct.off})), flags=OWN_ANSWER
+)
 async def switch(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
     active = callback_data.action == "on"
     entry = await roster.set_active(
@@ -148,7 +157,7 @@ async def switch(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> Non
     await show_person(ctx.ui, query.from_user.id, entry)
 
 
-@router.callback_query(RosterCB.filter(F.action == "file"))
+@router.callback_query(RosterCB.filter(F.action == RosterAct.file))
 async def file(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
     entry, events = await roster.work_file(
         ctx.uow, ctx.member, callback_data.user_id, ctx.now(), ctx.settings
@@ -158,7 +167,7 @@ async def file(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
             [
                 button(
                     ctx.ui.label("labels.roster_back"),
-                    RosterCB(action="person", user_id=callback_data.user_id),
+                    RosterCB(action=RosterAct.person, user_id=callback_data.user_id),
                 )
             ]
         ]
@@ -174,10 +183,10 @@ async def file(query: CallbackQuery, callback_data: RosterCB, ctx: Ctx) -> None:
     )
 
 
-@router.callback_query(RosterCB.filter(F.action == "quotas"))
+@router.callback_query(RosterCB.filter(F.action == RosterAct.quotas))
 async def quotas(query: CallbackQuery, ctx: Ctx) -> None:
     found = await roster.quotas(ctx.uow, ctx.member, ctx.settings)
-    back = keyboard([[button(ctx.ui.label("labels.roster_back"), RosterCB(action="page"))]])
+    back = keyboard([[button(ctx.ui.label("labels.roster_back"), RosterCB(action=RosterAct.page))]])
     await ctx.ui.show(
         "roster.quotas",
         back,
@@ -196,7 +205,7 @@ async def quotas(query: CallbackQuery, ctx: Ctx) -> None:
     )
 
 
-@router.callback_query(RosterCB.filter(F.action == "export"), flags=SENDS_FILE)
+@router.callback_query(RosterCB.filter(F.action == RosterAct.export), flags=SENDS_FILE)
 async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
     entries = await roster.roster(ctx.uow, ctx.member, "", ctx.now(), ctx.settings)
     await ctx.ui.send(query.from_user.id, "roster.exporting", count=len(entries))

@@ -11,12 +11,13 @@ from aiogram import F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import CaseCB, CheckCB, ChecksCB, DocNewCB, FixCB
+from bot.callbacks import CaseCB, CheckAct, CheckCB, ChecksCB, DocNewCB, FixCB
 from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import supervision
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
+from bot.services.supervision import Result
 from handlers.blueprint import Blueprint
 from handlers.filters import OWN_ANSWER, TEXT_INPUT, RoleFilter
 from storage.models import Role
@@ -141,7 +142,12 @@ def _card_markup(ui: Ui, shown: supervision.CheckView) -> InlineKeyboardMarkup:
         ]
         if shown.check.finished_at is None:
             rows.append(
-                [button(ui.label("labels.check_finish"), CheckCB(check_id=cid, action="finish"))]
+                [
+                    button(
+                        ui.label("labels.check_finish"),
+                        CheckCB(check_id=cid, action=CheckAct.finish),
+                    )
+                ]
             )
         else:
             report = DocNewCB(case_id=shown.check.case_id, kind="supervision")
@@ -181,7 +187,7 @@ async def show_card(
     )
 
 
-@router.callback_query(CheckCB.filter((F.area == "") & (F.action == "")))
+@router.callback_query(CheckCB.filter(F.area.is_(None) & (F.action == CheckAct.card)))
 async def card(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     await show_card(
@@ -191,10 +197,8 @@ async def card(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     )
 
 
-@instructor.callback_query(CheckCB.filter((F.area != "") & (F.result == "")))
+@instructor.callback_query(CheckCB.filter(F.area.is_not(None) & F.result.is_(None)))
 async def area(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
-    if callback_data.area not in supervision.AREAS:
-        raise Problem("common.expired_button")
     cid, where = callback_data.check_id, callback_data.area
     rows = [
         [
@@ -214,8 +218,10 @@ async def area(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     )
 
 
-@instructor.callback_query(CheckCB.filter(F.result.in_({"pass", "na"})))
+@instructor.callback_query(CheckCB.filter(F.result.in_({Result.passed, Result.na})))
 async def simple_result(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
+    if callback_data.area is None or callback_data.result is None:  # a forged press
+        raise Problem("common.expired_button")
     await supervision.record(
         ctx.uow,
         ctx.member,
@@ -231,8 +237,10 @@ async def simple_result(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) 
     )
 
 
-@instructor.callback_query(CheckCB.filter(F.result == "problem"))
+@instructor.callback_query(CheckCB.filter(F.result == Result.problem))
 async def problem(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
+    if callback_data.area is None:  # a forged press
+        raise Problem("common.expired_button")
     await supervision.view(ctx.uow, ctx.member, callback_data.check_id)  # access before asking
     await ctx.form_state.set_state(Fix.note)
     await ctx.form_state.set_data({"check_id": callback_data.check_id, "area": callback_data.area})
@@ -327,7 +335,7 @@ async def close_fix(query: CallbackQuery, callback_data: FixCB, ctx: Ctx) -> Non
     )
 
 
-@instructor.callback_query(CheckCB.filter(F.action == "finish"))
+@instructor.callback_query(CheckCB.filter(F.action == CheckAct.finish))
 async def finish(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     await supervision.finish(ctx.uow, ctx.member, callback_data.check_id, ctx.now())
     await show_card(

@@ -13,7 +13,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 
-from bot.callbacks import CaseCB, DesignCB, SurveyCB, SurveysCB
+from bot.callbacks import CaseCB, DesignAct, DesignCB, SurveyAct, SurveyCB, SurveysCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.offload import Offloader
@@ -98,12 +98,12 @@ def _topics_markup(ui: Ui, chosen: list[dict[str, str]]) -> InlineKeyboardMarkup
     art8 = [
         button(
             ("✅ " if key in keys else "▫️ ") + ui.topic(key),
-            DesignCB(action="topic", value=key),
+            DesignCB(action=DesignAct.topic, value=key),
         )
         for key in ART8
     ]
     custom = [
-        button(f"✅ {t['title']}"[:60], DesignCB(action="topic", value=f"#{index}"))
+        button(f"✅ {t['title']}"[:60], DesignCB(action=DesignAct.topic, value=f"#{index}"))
         for index, t in enumerate(chosen)
         if t["key"] == "custom"
     ]
@@ -111,8 +111,8 @@ def _topics_markup(ui: Ui, chosen: list[dict[str, str]]) -> InlineKeyboardMarkup
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(
         [
-            button(ui.label("labels.cancel"), DesignCB(action="cancel")),
-            button(ui.label("labels.next"), DesignCB(action="next")),
+            button(ui.label("labels.cancel"), DesignCB(action=DesignAct.cancel)),
+            button(ui.label("labels.next"), DesignCB(action=DesignAct.next)),
         ]
     )
     return keyboard(rows)
@@ -123,15 +123,15 @@ def _questions_markup(ui: Ui, chosen: list[str]) -> InlineKeyboardMarkup:
         [
             button(
                 ("✅ " if q in chosen else "▫️ ") + ui.label(f"labels.question_{q}"),
-                DesignCB(action="question", value=q),
+                DesignCB(action=DesignAct.question, value=q),
             )
         ]
         for q in surveys.QUESTIONS
     ]
     rows.append(
         [
-            button(ui.label("labels.back"), DesignCB(action="back")),
-            button(ui.label("labels.next"), DesignCB(action="next")),
+            button(ui.label("labels.back"), DesignCB(action=DesignAct.back)),
+            button(ui.label("labels.next"), DesignCB(action=DesignAct.next)),
         ]
     )
     return keyboard(rows)
@@ -154,8 +154,13 @@ async def _ask(
         await ui.edit_or_send(message, chat_id, "surveys.design_questions", markup)
     elif step == "opens":
         rows = [
-            [button(ui.label("labels.open_on_publish"), DesignCB(action="opens", value="now"))],
-            [button(ui.label("labels.back"), DesignCB(action="back"))],
+            [
+                button(
+                    ui.label("labels.open_on_publish"),
+                    DesignCB(action=DesignAct.opens, value="now"),
+                )
+            ],
+            [button(ui.label("labels.back"), DesignCB(action=DesignAct.back))],
         ]
         await ui.show("surveys.design_opens", keyboard(rows))
     else:
@@ -165,7 +170,7 @@ async def _ask(
             )
             for days in (3, settings.survey_default_days, 14)
         ]
-        rows = [quick, [button(ui.label("labels.back"), DesignCB(action="back"))]]
+        rows = [quick, [button(ui.label("labels.back"), DesignCB(action=DesignAct.back))]]
         await ui.show("surveys.design_closes", keyboard(rows))
 
 
@@ -173,7 +178,7 @@ async def _go(state: FSMContext, step: State) -> None:
     await state.set_state(step)
 
 
-@instructor.callback_query(DesignCB.filter(F.action == "new"))
+@instructor.callback_query(DesignCB.filter(F.action == DesignAct.new))
 async def new_survey(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     case_id = button_int(callback_data.value, 1, 2**31 - 1) or 0
     topics = await surveys.design_start(ctx.uow, ctx.member, case_id)
@@ -184,7 +189,7 @@ async def new_survey(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) ->
     await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
-@instructor.callback_query(Design.topics, DesignCB.filter(F.action == "topic"))
+@instructor.callback_query(Design.topics, DesignCB.filter(F.action == DesignAct.topic))
 async def toggle_topic(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
     value = callback_data.value
@@ -214,7 +219,7 @@ async def custom_topic(message: Message, ctx: Ctx) -> None:
     await _ask(ctx.ui, ctx.form_state, message.chat.id, ctx.settings)
 
 
-@instructor.callback_query(Design.questions, DesignCB.filter(F.action == "question"))
+@instructor.callback_query(Design.questions, DesignCB.filter(F.action == DesignAct.question))
 async def toggle_question(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     chosen = list((await ctx.form_state.get_data())["questions"])
     value = callback_data.value
@@ -226,7 +231,7 @@ async def toggle_question(query: CallbackQuery, callback_data: DesignCB, ctx: Ct
 STEPS = (Design.topics, Design.questions, Design.opens, Design.closes)
 
 
-@instructor.callback_query(DesignCB.filter(F.action.in_({"next", "back"})))
+@instructor.callback_query(DesignCB.filter(F.action.in_({DesignAct.next, DesignAct.back})))
 async def step(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     current = await ctx.form_state.get_state()
     index = next((i for i, s in enumerate(STEPS) if s.state == current), None)
@@ -242,7 +247,7 @@ async def step(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
 
 
-@instructor.callback_query(Design.opens, DesignCB.filter(F.action == "opens"))
+@instructor.callback_query(Design.opens, DesignCB.filter(F.action == DesignAct.opens))
 async def opens_on_publish(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.update_data(opens_at=None)
     await _go(ctx.form_state, Design.closes)
@@ -291,7 +296,7 @@ async def _create(
     await show_card(ui, chat_id, await surveys.card(uow, user, survey.id or 0, clock.now()))
 
 
-@instructor.callback_query(Design.closes, DesignCB.filter(F.action == "closes"))
+@instructor.callback_query(Design.closes, DesignCB.filter(F.action == DesignAct.closes))
 async def closes_quick(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
     days = button_int(callback_data.value, 1, 90) or ctx.settings.survey_default_days
     closes = surveys.closes_in(days, ctx.now(), ctx.settings.zone)
@@ -331,7 +336,7 @@ async def closes_typed(message: Message, ctx: Ctx) -> None:
     )
 
 
-@instructor.callback_query(DesignCB.filter(F.action == "cancel"))
+@instructor.callback_query(DesignCB.filter(F.action == DesignAct.cancel))
 async def cancel_design(query: CallbackQuery, ctx: Ctx) -> None:
     case_id = int((await ctx.form_state.get_data()).get("case_id", 0))
     await ctx.form_state.clear()
@@ -352,19 +357,21 @@ async def design_needs_input(message: Message, ctx: Ctx) -> None:
 def _card_markup(ui: Ui, card: surveys.SurveyCard) -> InlineKeyboardMarkup:
     sid = card.survey.id or 0
 
-    def act(label: str, action: str) -> Any:
-        return button(ui.label(f"labels.{label}"), SurveyCB(survey_id=sid, action=action))
+    def act(action: SurveyAct) -> Any:
+        return button(
+            ui.label(f"labels.survey_{action.value}"), SurveyCB(survey_id=sid, action=action)
+        )
 
     rows: list[list[Any]] = []
     if card.phase == "draft" and card.editable:
-        rows += [[act("survey_preview", "preview"), act("survey_publish", "publish")]]
-        rows += [[act("survey_discard", "discard")]]
+        rows += [[act(SurveyAct.preview), act(SurveyAct.publish)]]
+        rows += [[act(SurveyAct.discard)]]
     if card.phase in ("scheduled", "open"):
-        rows += [[act("survey_share", "share"), act("survey_poster", "poster")]]
+        rows += [[act(SurveyAct.share), act(SurveyAct.poster)]]
     if card.phase != "draft":
-        rows += [[act("survey_results", "results"), act("survey_export", "export")]]
+        rows += [[act(SurveyAct.results), act(SurveyAct.export)]]
     if card.phase in ("scheduled", "open") and card.editable:
-        rows += [[act("survey_preview", "preview"), act("survey_close", "close")]]
+        rows += [[act(SurveyAct.preview), act(SurveyAct.close)]]
     rows.append(
         [button(ui.label("labels.back_to_surveys"), SurveysCB(case_id=card.survey.case_id))]
     )
@@ -390,7 +397,7 @@ async def show_card(
     )
 
 
-@router.callback_query(SurveyCB.filter(F.action == ""))
+@router.callback_query(SurveyCB.filter(F.action == SurveyAct.card))
 async def survey_card(query: CallbackQuery, callback_data: SurveyCB, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     await show_card(
@@ -400,7 +407,7 @@ async def survey_card(query: CallbackQuery, callback_data: SurveyCB, ctx: Ctx) -
     )
 
 
-@instructor.callback_query(SurveyCB.filter(F.action == "publish"))
+@instructor.callback_query(SurveyCB.filter(F.action == SurveyAct.publish))
 async def publish(query: CallbackQuery, callback_data: SurveyCB, bot: Bot, ctx: Ctx) -> None:
     card = await surveys.publish(
         ctx.uow, ctx.member, callback_data.survey_id, ctx.now(), ctx.settings
@@ -410,7 +417,7 @@ async def publish(query: CallbackQuery, callback_data: SurveyCB, bot: Bot, ctx: 
     )
 
 
-@instructor.callback_query(SurveyCB.filter(F.action == "close"))
+@instructor.callback_query(SurveyCB.filter(F.action == SurveyAct.close))
 async def close(
     query: CallbackQuery, callback_data: SurveyCB, survey_keys: SurveyKeys, ctx: Ctx
 ) -> None:
@@ -421,7 +428,7 @@ async def close(
     await show_card(ctx.ui, query.from_user.id, card)
 
 
-@instructor.callback_query(SurveyCB.filter(F.action == "discard"))
+@instructor.callback_query(SurveyCB.filter(F.action == SurveyAct.discard))
 async def discard(query: CallbackQuery, callback_data: SurveyCB, ctx: Ctx) -> None:
     case_id = await surveys.discard(ctx.uow, ctx.member, callback_data.survey_id)
     await ctx.ui.send(query.from_user.id, "surveys.discarded")
@@ -438,7 +445,7 @@ async def _with_qr(
     return card, link, await offload.run(charts.qr_png, link)
 
 
-@router.callback_query(SurveyCB.filter(F.action == "share"), flags=SENDS_PHOTO)
+@router.callback_query(SurveyCB.filter(F.action == SurveyAct.share), flags=SENDS_PHOTO)
 async def share(
     query: CallbackQuery, callback_data: SurveyCB, bot: Bot, offload: Offloader, ctx: Ctx
 ) -> None:
@@ -452,7 +459,7 @@ async def share(
     )
 
 
-@router.callback_query(SurveyCB.filter(F.action == "poster"), flags=SENDS_FILE)
+@router.callback_query(SurveyCB.filter(F.action == SurveyAct.poster), flags=SENDS_FILE)
 async def poster(
     query: CallbackQuery,
     callback_data: SurveyCB,
@@ -487,7 +494,7 @@ async def poster(
 
 
 # ----- results -----
-@router.callback_query(SurveyCB.filter(F.action == "results"), flags=SENDS_PHOTO)
+@router.callback_query(SurveyCB.filter(F.action == SurveyAct.results), flags=SENDS_PHOTO)
 async def results(
     query: CallbackQuery, callback_data: SurveyCB, bot: Bot, offload: Offloader, ctx: Ctx
 ) -> None:
@@ -500,7 +507,7 @@ async def results(
             [
                 button(
                     ctx.ui.label("labels.survey_export"),
-                    SurveyCB(survey_id=survey_id, action="export"),
+                    SurveyCB(survey_id=survey_id, action=SurveyAct.export),
                 )
             ],
             [button(ctx.ui.label("labels.back_to_survey"), SurveyCB(survey_id=survey_id))],
@@ -513,7 +520,7 @@ async def results(
         await bot.send_photo(query.from_user.id, BufferedInputFile(png, filename="results.png"))
 
 
-@router.callback_query(SurveyCB.filter(F.action == "export"), flags=SENDS_FILE)
+@router.callback_query(SurveyCB.filter(F.action == SurveyAct.export), flags=SENDS_FILE)
 async def export(
     query: CallbackQuery, callback_data: SurveyCB, bot: Bot, offload: Offloader, ctx: Ctx
 ) -> None:

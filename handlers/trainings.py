@@ -13,7 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import MenuCB, TrainingCB
+from bot.callbacks import Menu, MenuCB, TrainingAct, TrainingCB
 from bot.context import Ctx
 from bot.presentation import enum_labels
 from bot.presentation.keyboards import people_picker, toggle_chosen
@@ -42,7 +42,7 @@ class Pick(StatesGroup):
 
 
 # ----- lists -----
-@router.callback_query(MenuCB.filter(F.action == "trainings"))
+@router.callback_query(MenuCB.filter(F.action == Menu.trainings))
 async def listing(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member, ctx.now(), ctx.settings)
@@ -64,11 +64,11 @@ async def show_list(
     if user.role is Role.liaison:
         rows.append(
             [
-                button(ui.label("labels.training_new"), TrainingCB(action="new")),
-                button(ui.label("labels.training_hours"), TrainingCB(action="hours")),
+                button(ui.label("labels.training_new"), TrainingCB(action=TrainingAct.new)),
+                button(ui.label("labels.training_hours"), TrainingCB(action=TrainingAct.hours)),
             ]
         )
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     year = now.astimezone(settings.zone).year
     mine = await trainings.hours(uow, user, year, settings) if user.role is Role.instructor else []
     await ui.show(
@@ -88,11 +88,11 @@ async def show_list(
     )
 
 
-@liaison.callback_query(TrainingCB.filter(F.action == "hours"))
+@liaison.callback_query(TrainingCB.filter(F.action == TrainingAct.hours))
 async def hours(query: CallbackQuery, ctx: Ctx) -> None:
     year = ctx.now().astimezone(ctx.settings.zone).year
     tally = await trainings.hours(ctx.uow, ctx.member, year, ctx.settings)
-    back = keyboard([[button(ctx.ui.label("labels.training_list"), MenuCB(action="trainings"))]])
+    back = keyboard([[button(ctx.ui.label("labels.training_list"), MenuCB(action=Menu.trainings))]])
     await ctx.ui.show("trainings.hours", back, year=year, rows=tally)
 
 
@@ -182,7 +182,7 @@ FORM = Form(
 FORM.register(router, LIAISON)
 
 
-@liaison.callback_query(TrainingCB.filter(F.action == "new"))
+@liaison.callback_query(TrainingCB.filter(F.action == TrainingAct.new))
 async def new(query: CallbackQuery, ctx: Ctx) -> None:
     await FORM.start(Env.of(ctx))
 
@@ -193,22 +193,22 @@ async def show_pick(ui: Ui, people: Sequence[User], chosen: list[int]) -> None:
         ui,
         people,
         chosen,
-        lambda uid: TrainingCB(action="pick", user_id=uid),
-        MenuCB(action="trainings"),
-        TrainingCB(action="send"),
+        lambda uid: TrainingCB(action=TrainingAct.pick, user_id=uid),
+        MenuCB(action=Menu.trainings),
+        TrainingCB(action=TrainingAct.send),
         "labels.training_send",
     )
     await ui.show("trainings.pick", markup, count=len(chosen))
 
 
-@liaison.callback_query(Pick.invitees, TrainingCB.filter(F.action == "pick"))
+@liaison.callback_query(Pick.invitees, TrainingCB.filter(F.action == TrainingAct.pick))
 async def toggle(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     people = await trainings.audience(ctx.uow, ctx.member)
     chosen = await toggle_chosen(ctx.form_state, callback_data.user_id, people)
     await show_pick(ctx.ui, people, chosen)
 
 
-@liaison.callback_query(Pick.invitees, TrainingCB.filter(F.action == "send"))
+@liaison.callback_query(Pick.invitees, TrainingCB.filter(F.action == TrainingAct.send))
 async def send(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
     form = await state.get_data()
     chosen = list(form.get("_chosen", []))
@@ -227,7 +227,7 @@ def _card_markup(ui: Ui, card: trainings.TrainingCard) -> InlineKeyboardMarkup:
         marks = [
             button(
                 ("✅ " if a.invite.checked_in_at else "▫️ ") + a.user.display_name,
-                TrainingCB(training_id=tid, action="mark", user_id=a.user.id or 0),
+                TrainingCB(training_id=tid, action=TrainingAct.mark, user_id=a.user.id or 0),
             )
             for a in card.attendees
         ]
@@ -239,10 +239,10 @@ def _card_markup(ui: Ui, card: trainings.TrainingCard) -> InlineKeyboardMarkup:
                     ui.label(f"labels.training_{answer}"),
                     TrainingCB(training_id=tid, action=answer),
                 )
-                for answer in ("attend", "cannot", "checkin")
+                for answer in (TrainingAct.attend, TrainingAct.cannot, TrainingAct.checkin)
             ]
         )
-    rows.append([button(ui.label("labels.training_list"), MenuCB(action="trainings"))])
+    rows.append([button(ui.label("labels.training_list"), MenuCB(action=Menu.trainings))])
     return keyboard(rows)
 
 
@@ -279,13 +279,13 @@ async def show_card(
     )
 
 
-@router.callback_query(TrainingCB.filter((F.action == "") & (F.training_id > 0)))
+@router.callback_query(TrainingCB.filter((F.action == TrainingAct.card) & (F.training_id > 0)))
 async def open_card(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     card = await trainings.card(ctx.uow, ctx.member, callback_data.training_id)
     await show_card(ctx.ui, query.from_user.id, card)
 
 
-@liaison.callback_query(TrainingCB.filter(F.action == "mark"))
+@liaison.callback_query(TrainingCB.filter(F.action == TrainingAct.mark))
 async def mark(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     await trainings.mark(
         ctx.uow, ctx.member, callback_data.training_id, callback_data.user_id, ctx.now()
@@ -294,7 +294,9 @@ async def mark(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> Non
     await show_card(ctx.ui, query.from_user.id, card)
 
 
-@instructor.callback_query(TrainingCB.filter(F.action.in_({"attend", "cannot"})))
+@instructor.callback_query(
+    TrainingCB.filter(F.action.in_({TrainingAct.attend, TrainingAct.cannot}))
+)
 async def answer(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     training = await trainings.respond(
         ctx.uow, ctx.member, callback_data.training_id, callback_data.action, ctx.now()
@@ -307,7 +309,7 @@ async def answer(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> N
     )
 
 
-@instructor.callback_query(TrainingCB.filter(F.action == "checkin"))
+@instructor.callback_query(TrainingCB.filter(F.action == TrainingAct.checkin))
 async def check_in(query: CallbackQuery, callback_data: TrainingCB, ctx: Ctx) -> None:
     try:
         training = await trainings.check_in(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from docx import Document
 from openpyxl import load_workbook
 
+from bot.callbacks import RosterAct, RosterCB
 from bot.services import demo
 from bot.testing import ChatUser, Harness
 from storage.models import OrgLevel, Role
@@ -48,11 +49,22 @@ MATRIX = (
     Screen("dl:1", "文书", CASE_TEAM),
     Screen("ck:1:0", "履约监督检查", CASE_TEAM),
     Screen("tr:1::0", "工资集体协商模拟演练", frozenset({OWNER, COLLEAGUE, LIAISON})),
-    Screen("ro2:person:2:0", "13812345678", frozenset({LIAISON})),
-    Screen("ro2:file:2:0", "工作档案", frozenset({LIAISON})),
+    Screen(
+        RosterCB(action=RosterAct.person, user_id=2, page=0).pack(),
+        "13812345678",
+        frozenset({LIAISON}),
+    ),
+    Screen(
+        RosterCB(action=RosterAct.file, user_id=2, page=0).pack(), "工作档案", frozenset({LIAISON})
+    ),
     # Any liaison may export their own subtree; the outsider's holds none of this data.
     Screen("ae:export:0", "李明", frozenset({LIAISON}), document=True),
-    Screen("ro2:export:0:0", "李明", frozenset({LIAISON}), document=True),
+    Screen(
+        RosterCB(action=RosterAct.export, user_id=0, page=0).pack(),
+        "李明",
+        frozenset({LIAISON}),
+        document=True,
+    ),
     # Changes: only the case's instructor; a notice: any liaison, to their own subtree.
     Screen("tp:1:menu", "选择要添加的议题", frozenset({OWNER})),
     Screen("dn:1:offer", "项已从记录中填好", frozenset({OWNER})),

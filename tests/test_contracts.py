@@ -353,7 +353,7 @@ async def test_forged_clause_buttons(harness: Harness) -> None:
     assert "按钮已经过期" in (await chat.press(no_source.pack())).text
     empty = ClauseCB(topic_id=topic_id, act=ClauseAct.agreed, source=Source.ours)
     assert "还没有文本" in (await chat.press(empty.pack())).text  # nothing to agree on
-    assert "按钮已经过期" in (await chat.press("cl:1:zz::")).text  # no such action
+    assert "按钮已经过期" in (await chat.press("tc:1:zz::")).text  # no such action
     [topic] = await _rows(harness, CaseTopic)
     assert topic.status is TopicStatus.proposed
     assert topic.our_demand == ""

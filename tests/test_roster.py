@@ -10,6 +10,7 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from bot.callbacks import RosterAct, RosterCB
 from bot.services import demo
 from bot.testing import Harness
 from storage.models import InstructorProfile, OrgLevel, Role
@@ -58,7 +59,10 @@ async def test_roster_person_work_file_and_deactivation(harness: Harness):
     instructor = harness.user(1102, "Zhang Hua", "en")
     reply = await instructor.send("/menu")
     assert "deactivated" in reply.text
-    assert "已经停用" in (await liaison.press("ro2:off:3:0")).text  # Zhang Hua again
+    assert (
+        "已经停用"
+        in (await liaison.press(RosterCB(action=RosterAct.off, user_id=3, page=0).pack())).text
+    )  # Zhang Hua again
     await liaison.click("恢复启用")
     reply = await instructor.send("/menu")
     assert "Trainings" in " ".join(label for label, _ in instructor.buttons())
@@ -88,6 +92,15 @@ async def test_quotas_export_and_access(harness: Harness):
     elsewhere = await make_org(harness, "黄石市总工会", OrgLevel.city)
     outsider = harness.user(1009, "外地联络员")
     await join(harness, outsider, elsewhere, Role.liaison)
-    assert "没有权限" in (await outsider.press("ro2:person:2:0")).text
-    assert "没有权限" in (await outsider.press("ro2:off:2:0")).text
-    assert "没有权限" in (await outsider.press("ro2:file:2:0")).text
+    assert (
+        "没有权限"
+        in (await outsider.press(RosterCB(action=RosterAct.person, user_id=2, page=0).pack())).text
+    )
+    assert (
+        "没有权限"
+        in (await outsider.press(RosterCB(action=RosterAct.off, user_id=2, page=0).pack())).text
+    )
+    assert (
+        "没有权限"
+        in (await outsider.press(RosterCB(action=RosterAct.file, user_id=2, page=0).pack())).text
+    )

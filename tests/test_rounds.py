@@ -197,7 +197,7 @@ async def test_attendance_cannot_exceed_the_registered_representatives(harness: 
 async def test_attendance_is_ticked_from_the_registered_representatives(harness: Harness):
     """With representatives registered, attendance is tapped person by person: the count and
     the names are kept, a correction starts from the same ticks, a forged tick is refused."""
-    from handlers.forms import FormCB
+    from handlers.forms import FormAct, FormCB
 
     chat, step = await meeting_at_attendance(harness, ("李工", "王工", "赵工"), chief="王工")
     assert "逐个点选" in step
@@ -210,7 +210,7 @@ async def test_attendance_is_ticked_from_the_registered_representatives(harness:
     assert "✅ 完成（已选 2）" in [label for label, _ in chat.buttons()]
     await chat.click("☑️ 赵工")  # untick, and tick again
     await chat.click("▫️ 赵工")
-    forged = await chat.press(FormCB(form="rd", action="tick", value="999").pack())
+    forged = await chat.press(FormCB(form="rd", action=FormAct.tick, value="999").pack())
     assert "按钮已经过期" in forged.text
     reply = await chat.click("完成")
     assert "企业方还没有登记代表" in reply.text  # nobody registered there: a number is typed

@@ -15,7 +15,9 @@ from bot.callbacks import (
     InviteRevokeCB,
     InviteRoleCB,
     LangCB,
+    Menu,
     MenuCB,
+    ProfileAct,
     ProfileCB,
     ReportCB,
 )
@@ -29,71 +31,75 @@ def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
     rows = []
     if role is Role.liaison:
         rows += [
-            [button(ui.label("labels.menu_invite"), MenuCB(action="invite"))],
+            [button(ui.label("labels.menu_invite"), MenuCB(action=Menu.invite))],
             [
-                button(ui.label("labels.menu_invites_open"), MenuCB(action="invites")),
-                button(ui.label("labels.menu_pending"), MenuCB(action="pending")),
+                button(ui.label("labels.menu_invites_open"), MenuCB(action=Menu.invites)),
+                button(ui.label("labels.menu_pending"), MenuCB(action=Menu.pending)),
             ],
         ]
         rows.append(
             [
-                button(ui.label("labels.menu_assignments_liaison"), MenuCB(action="assignments")),
-                button(ui.label("labels.menu_broadcast"), MenuCB(action="broadcast")),
+                button(
+                    ui.label("labels.menu_assignments_liaison"), MenuCB(action=Menu.assignments)
+                ),
+                button(ui.label("labels.menu_broadcast"), MenuCB(action=Menu.broadcast)),
             ]
         )
         rows.append(
             [
-                button(ui.label("labels.menu_roster"), MenuCB(action="roster")),
-                button(ui.label("labels.menu_expenses_liaison"), MenuCB(action="expenses")),
+                button(ui.label("labels.menu_roster"), MenuCB(action=Menu.roster)),
+                button(ui.label("labels.menu_expenses_liaison"), MenuCB(action=Menu.expenses)),
             ]
         )
-        rows.append([button(ui.label("labels.menu_assessment"), MenuCB(action="assessment"))])
+        rows.append([button(ui.label("labels.menu_assessment"), MenuCB(action=Menu.assessment))])
         rows.append(
             [
-                button(ui.label("labels.menu_cases_liaison"), MenuCB(action="cases")),
-                button(ui.label("labels.menu_guideline"), MenuCB(action="guideline")),
+                button(ui.label("labels.menu_cases_liaison"), MenuCB(action=Menu.cases)),
+                button(ui.label("labels.menu_guideline"), MenuCB(action=Menu.guideline)),
             ]
         )
     else:
         rows += [
-            [button(ui.label("labels.menu_cases"), MenuCB(action="cases"))],
+            [button(ui.label("labels.menu_cases"), MenuCB(action=Menu.cases))],
             [
-                button(ui.label("labels.menu_ent_find"), MenuCB(action="ent_find")),
-                button(ui.label("labels.menu_ent_new"), MenuCB(action="ent_new")),
+                button(ui.label("labels.menu_ent_find"), MenuCB(action=Menu.ent_find)),
+                button(ui.label("labels.menu_ent_new"), MenuCB(action=Menu.ent_new)),
             ],
         ]
         rows.append(
             [
                 button(ui.label("labels.menu_report"), ReportCB()),
-                button(ui.label("labels.menu_my_reports"), MenuCB(action="my_reports")),
+                button(ui.label("labels.menu_my_reports"), MenuCB(action=Menu.my_reports)),
             ]
         )
         rows.append(
             [
-                button(ui.label("labels.menu_assignments"), MenuCB(action="assignments")),
-                button(ui.label("labels.menu_expenses"), MenuCB(action="expenses")),
+                button(ui.label("labels.menu_assignments"), MenuCB(action=Menu.assignments)),
+                button(ui.label("labels.menu_expenses"), MenuCB(action=Menu.expenses)),
             ]
         )
-        rows.append([button(ui.label("labels.menu_assessment_mine"), MenuCB(action="assessment"))])
+        rows.append(
+            [button(ui.label("labels.menu_assessment_mine"), MenuCB(action=Menu.assessment))]
+        )
         key = "labels.menu_profile" if has_profile else "labels.menu_profile_fill"
-        rows.append([button(ui.label(key), MenuCB(action="profile"))])
+        rows.append([button(ui.label(key), MenuCB(action=Menu.profile))])
     rows.append(
         [
-            button(ui.label("labels.menu_trainings"), MenuCB(action="trainings")),
-            button(ui.label("labels.menu_reminders"), MenuCB(action="reminders")),
+            button(ui.label("labels.menu_trainings"), MenuCB(action=Menu.trainings)),
+            button(ui.label("labels.menu_reminders"), MenuCB(action=Menu.reminders)),
         ]
     )
     rows.append(
         [
-            button(ui.label("labels.menu_lang"), MenuCB(action="lang")),
-            button(ui.label("labels.menu_help"), MenuCB(action="help")),
+            button(ui.label("labels.menu_lang"), MenuCB(action=Menu.lang)),
+            button(ui.label("labels.menu_help"), MenuCB(action=Menu.help)),
         ]
     )
     return keyboard(rows)
 
 
 def back_to_menu(ui: Ui) -> InlineKeyboardMarkup:
-    return keyboard([[button(ui.label("labels.back_to_menu"), MenuCB(action="home"))]])
+    return keyboard([[button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))]])
 
 
 def back_from(ui: Ui, data: dict[str, Any]) -> InlineKeyboardMarkup:
@@ -101,7 +107,9 @@ def back_from(ui: Ui, data: dict[str, Any]) -> InlineKeyboardMarkup:
     case_id = data.get("case_id", data.get("_case_id"))  # documents keep it as _case_id
     if isinstance(case_id, int) and case_id > 0:
         back = button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))
-        return keyboard([[back], [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))]])
+        return keyboard(
+            [[back], [button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))]]
+        )
     return back_to_menu(ui)
 
 
@@ -114,7 +122,7 @@ def invite_roles(ui: Ui) -> InlineKeyboardMarkup:
         [
             [button(ui.label("labels.role_instructor"), InviteRoleCB(role=Role.instructor))],
             [button(ui.label("labels.role_liaison"), InviteRoleCB(role=Role.liaison))],
-            [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
+            [button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))],
         ]
     )
 
@@ -133,7 +141,7 @@ def invite_orgs(ui: Ui, role: str, orgs: Sequence[Org], page: int) -> InlineKeyb
     if page < pages(len(orgs)):
         nav.append(button(ui.label("labels.next_page"), InvitePageCB(role=role, page=page + 1)))
     rows.append(nav)
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     return keyboard(rows)
 
 
@@ -147,15 +155,15 @@ def open_invites(ui: Ui, invites: Sequence[tuple[Invite, Org]]) -> InlineKeyboar
         ]
         for invite, org in invites[:PAGE_SIZE]
     ]
-    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action="home"))])
+    rows.append([button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
     return keyboard(rows)
 
 
 def profile_view(ui: Ui) -> InlineKeyboardMarkup:
     return keyboard(
         [
-            [button(ui.label("labels.edit_profile"), ProfileCB(action="edit_saved"))],
-            [button(ui.label("labels.back_to_menu"), MenuCB(action="home"))],
+            [button(ui.label("labels.edit_profile"), ProfileCB(action=ProfileAct.edit_saved))],
+            [button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))],
         ]
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from bot.services import cases, reminders
 from bot.services.errors import AccessDenied, Problem
@@ -24,8 +25,27 @@ from storage.models import (
 )
 from storage.uow import UnitOfWork
 
-AREAS = ("pay_on_time", "pay_level", "hours", "rest", "safety", "women", "insurance")
-RESULTS = ("pass", "problem", "na")
+
+class Area(StrEnum):
+    """What a performance check looks at, in the order of the checklist."""
+
+    pay_on_time = "pay_on_time"
+    pay_level = "pay_level"
+    hours = "hours"
+    rest = "rest"
+    safety = "safety"
+    women = "women"
+    insurance = "insurance"
+
+
+class Result(StrEnum):
+    passed = "pass"
+    problem = "problem"
+    na = "na"
+
+
+AREAS = tuple(Area)
+RESULTS = tuple(Result)
 IN_FORCE = (Stage.in_force, Stage.performing, Stage.expiring)
 TEAM_MAX, NOTE_MAX, OWNER_MAX = 200, 500, 50
 MORNING = time(9, 0)
