@@ -49,17 +49,6 @@ class SurveyAct(StrEnum):
     export = "export"
 
 
-class DesignAct(StrEnum):
-    new = "new"
-    topic = "topic"
-    question = "question"
-    next = "next"
-    back = "back"
-    opens = "opens"
-    closes = "closes"
-    cancel = "cancel"
-
-
 class RemindAct(StrEnum):
     list = ""
     new = "new"
@@ -301,9 +290,8 @@ class SurveyCB(CallbackData, prefix="sv"):
     action: SurveyAct = SurveyAct.card
 
 
-class DesignCB(CallbackData, prefix="sd"):
-    action: DesignAct
-    value: str = ""
+class NewSurveyCB(CallbackData, prefix="sd"):
+    case_id: int
 
 
 class SurveyGoCB(CallbackData, prefix="sg"):

@@ -41,10 +41,14 @@ class StepContext:
     form: dict[str, Any]
     now: datetime
     settings: Settings
+    ui: Ui | None = None  # for option labels in the user's language
 
 
 Parser = Callable[[str, StepContext], Any]
 Options = Callable[[StepContext], list[tuple[str, str]]]
+# Typed text on a multi-select step: the value of the option it adds (ticked), and what to
+# store for it; a Problem refuses it.
+Adder = Callable[[str, StepContext], tuple[str, dict[str, Any]]]
 Collect = Callable[[list[tuple[str, str]], StepContext], dict[str, Any]]
 Submit = Callable[[CallbackQuery, dict[str, Any], Ctx], Awaitable[None]]
 Summary = Callable[[Ui, StepContext], dict[str, Any]]
@@ -66,7 +70,7 @@ class Env:
         return cls(ctx.ui, ctx.form_state, ctx.ui.chat_id or 0, ctx.clock, ctx.settings)
 
     async def context(self) -> StepContext:
-        return StepContext(await self.state.get_data(), self.clock.now(), self.settings)
+        return StepContext(await self.state.get_data(), self.clock.now(), self.settings, self.ui)
 
 
 class FormAct(StrEnum):
@@ -101,6 +105,10 @@ class Step:
     # With no options offered, the step falls back to its typed `parse`.
     options: Options | None = None
     collect: Collect | None = None
+    add: Adder | None = None  # a multi-select step that also takes typed options
+    # Quick picks computed when asked, labels already in the user's language (beside
+    # `choices`, whose labels are text keys): "closes in 7 days" from a setting.
+    offers: Options | None = None
 
     @property
     def label_key(self) -> str:
@@ -138,18 +146,27 @@ class Form:
     # ----- navigation -----
     @staticmethod
     def _offered(step: Step, context: StepContext) -> list[tuple[str, str]]:
-        """The step's buttons; a quick pick beside typed input is offered only while its
-        parser would accept it (no "today 9:00" for a meeting already held, after midnight)."""
+        """The step's buttons as (label, value), labels in the user's language; a quick pick
+        beside typed input is offered only while its parser would accept it (no "today
+        9:00" for a meeting already held, after midnight)."""
+        picks = Form._picks(step, context)
         if step.parse is None:
-            return list(step.choices)
+            return picks
         offered = []
-        for label, value in step.choices:
+        for label, value in picks:
             try:
                 step.parse(value, context)
             except Problem:
                 continue
             offered.append((label, value))
         return offered
+
+    @staticmethod
+    def _picks(step: Step, context: StepContext) -> list[tuple[str, str]]:
+        """Every quick pick of the step, whether or not its parser takes it right now."""
+        ui = context.ui
+        picks = [(ui.label(label) if ui else label, value) for label, value in step.choices]
+        return picks + (step.offers(context) if step.offers is not None else [])
 
     @staticmethod
     def _ticked(step: Step, context: StepContext) -> list[str]:
@@ -161,7 +178,7 @@ class Form:
 
     def _markup(self, ui: Ui, step: Step, context: StepContext) -> InlineKeyboardMarkup:
         rows = [
-            [button(ui.label(label), FormCB(form=self.name, action=FormAct.pick, value=value))]
+            [button(label, FormCB(form=self.name, action=FormAct.pick, value=value))]
             for label, value in self._offered(step, context)
         ]
         options = self._options(step, context)
@@ -259,8 +276,8 @@ class Form:
     # ----- handlers -----
     def register(self, router: Blueprint, *filters: Any) -> None:
         """Register the form's handlers; `filters` (e.g. a role) apply to each of them."""
-        text_states = [self.states[s.field] for s in self.steps if s.parse is not None]
-        button_states = [self.states[s.field] for s in self.steps if s.choices]
+        text_states = [self.states[s.field] for s in self.steps if s.parse or s.add]
+        button_states = [self.states[s.field] for s in self.steps if s.choices or s.offers]
         multi_states = [self.states[s.field] for s in self.steps if s.options is not None]
         photo_states = [self.states[s.field] for s in self.steps if s.photo]
         every_state = StateFilter(*self.states.values(), self.review_state)
@@ -278,13 +295,21 @@ class Form:
             here = Env.of(ctx)
             field = await self._field(state)
             step = self.by_field[field]
-            assert step.parse is not None
             context = await here.context()
             try:
-                value = step.parse(message.text or "", context)
+                if step.add is not None:  # a typed option, added ticked
+                    value, stored = step.add(message.text or "", context)
+                else:
+                    assert step.parse is not None
+                    value = step.parse(message.text or "", context)
             except Problem as problem:
                 markup = self._markup(ui, step, context)
                 await ui.send(message.chat.id, problem.key, markup, **problem.params)
+                return
+            if step.add is not None:
+                ticked = [*self._ticked(step, context), value]
+                await state.update_data({**stored, f"_tick_{field}": ticked})
+                await self.ask(here, field)
                 return
             await self.advance(here, field, value)
 
@@ -312,10 +337,11 @@ class Form:
             state, ui = ctx.form_state, ctx.ui
             field = await self._field(state)
             step = self.by_field.get(field)
-            if step is None or callback_data.value not in {v for _, v in step.choices}:
+            here = Env.of(ctx)
+            picks = {v for _, v in self._picks(step, await here.context())} if step else set()
+            if step is None or callback_data.value not in picks:
                 await ui.send(query.from_user.id, "common.expired_button", back_to_menu(ui))
                 return
-            here = Env.of(ctx)
             value: Any = callback_data.value
             if step.parse is not None:  # a step offering quick picks beside typed input
                 try:

@@ -4,34 +4,27 @@ the list with cancel buttons, and Done / snooze on every reminder that arrives."
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from aiogram import F
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import Menu, MenuCB, RemindAct, RemindCB
-from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import reminders
 from bot.services.errors import Problem
 from bot.services.rounds import parse_when
-from bot.settings import Settings
 from handlers.blueprint import Blueprint
-from handlers.filters import OWN_ANSWER, TEXT_INPUT, RoleFilter
+from handlers.filters import OWN_ANSWER, RoleFilter
+from handlers.forms import Env, Form, Step, StepContext
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 
 router = Blueprint("reminders")
 router.filter("message", RoleFilter(Role.instructor, Role.liaison))
 router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
-
-
-class Remind(StatesGroup):
-    text = State()
-    when = State()
 
 
 async def show_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
@@ -88,86 +81,56 @@ async def list_button(query: CallbackQuery, ctx: Ctx) -> None:
     await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member)
 
 
+# ----- a reminder of one's own -----
+# A form (handlers/forms.py): what → when (in an hour, tomorrow 9:00, next Monday, or typed)
+# → review → 提交; `/remind 明天9点 交月报` does it in one message.
+QUICK = ("hour", "tomorrow", "monday")
+
+
+def _note(text: str, context: StepContext) -> str:
+    return reminders.parse_note(text)
+
+
+def _when(text: str, context: StepContext) -> str:
+    zone, now = context.settings.zone, context.now
+    when = reminders.quick_time(text, now, zone) if text in QUICK else parse_when(text, now, zone)
+    return when.isoformat()
+
+
+def _remind_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    return {"text": context.form["note"], "at": datetime.fromisoformat(context.form["when"])}
+
+
+async def _schedule(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    note = str(form["note"])
+    scheduled = await reminders.remind_me(
+        ctx.uow, ctx.member, note, datetime.fromisoformat(form["when"]), ctx.now(), ctx.settings
+    )
+    await ctx.form_state.clear()
+    await _confirm(ctx.ui, query.from_user.id, scheduled, note)
+
+
+REMIND = Form(
+    "rm",
+    [
+        Step("note", "reminders.ask_text", parse=_note),
+        Step(
+            "when",
+            "reminders.ask_when",
+            parse=_when,
+            choices=tuple((f"labels.remind_quick_{q}", q) for q in QUICK),
+        ),
+    ],
+    review="reminders.review",
+    summary=_remind_summary,
+    submit=_schedule,
+)
+REMIND.register(router)
+
+
 @router.callback_query(RemindCB.filter(F.action == RemindAct.new))
 async def new(query: CallbackQuery, ctx: Ctx) -> None:
-    await ctx.form_state.set_state(Remind.text)
-    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.reminders))]])
-    await ctx.ui.show("reminders.ask_text", back, max=reminders.PERSONAL_TEXT_MAX)
-
-
-@router.message(Remind.text, TEXT_INPUT)
-async def got_text(message: Message, ctx: Ctx) -> None:
-    try:
-        note = reminders.parse_note(message.text or "")
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        return
-    await ctx.form_state.set_state(Remind.when)
-    await ctx.form_state.update_data(note=note)
-    quick = [
-        button(
-            ctx.ui.label(f"labels.remind_quick_{choice}"),
-            RemindCB(action=RemindAct.when, reminder_id=i),
-        )
-        for i, choice in enumerate(("hour", "tomorrow", "monday"))
-    ]
-    rows = [quick, [button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.reminders))]]
-    await ctx.ui.send(message.chat.id, "reminders.ask_when", keyboard(rows))
-
-
-async def _schedule(
-    ui: Ui,
-    chat_id: int,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    when: datetime,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    note = str((await state.get_data()).get("note", ""))
-    try:
-        scheduled = await reminders.remind_me(uow, user, note, when, clock.now(), settings)
-    except Problem as problem:
-        await ui.send(chat_id, problem.key, **problem.params)
-        return
-    await state.clear()
-    await _confirm(ui, chat_id, scheduled, note)
-
-
-@router.callback_query(Remind.when, RemindCB.filter(F.action == RemindAct.when))
-async def when_quick(query: CallbackQuery, callback_data: RemindCB, ctx: Ctx) -> None:
-    choices = ("hour", "tomorrow", "monday")
-    choice = choices[callback_data.reminder_id] if 0 <= callback_data.reminder_id < 3 else ""
-    when = reminders.quick_time(choice, ctx.now(), ctx.settings.zone)
-    await _schedule(
-        ctx.ui,
-        query.from_user.id,
-        ctx.form_state,
-        ctx.uow,
-        ctx.member,
-        when,
-        ctx.clock,
-        ctx.settings,
-    )
-
-
-@router.message(Remind.when, TEXT_INPUT)
-async def when_typed(message: Message, ctx: Ctx) -> None:
-    try:
-        when = parse_when(message.text or "", ctx.now(), ctx.settings.zone)
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        return
-    await _schedule(
-        ctx.ui, message.chat.id, ctx.form_state, ctx.uow, ctx.member, when, ctx.clock, ctx.settings
-    )
-
-
-@router.message(Remind.text)
-@router.message(Remind.when)
-async def needs_text(message: Message, ctx: Ctx) -> None:
-    await ctx.ui.send(message.chat.id, "common.text_expected")
+    await REMIND.start(Env.of(ctx), {"_max": reminders.PERSONAL_TEXT_MAX})
 
 
 # ----- on a delivered reminder -----

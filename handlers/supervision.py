@@ -20,6 +20,7 @@ from bot.services.profiles import today_in
 from bot.services.supervision import Result
 from handlers.blueprint import Blueprint
 from handlers.filters import OWN_ANSWER, TEXT_INPUT, RoleFilter
+from handlers.forms import Env, Form, Step, StepContext
 from storage.models import Role
 
 router = Blueprint("supervision")
@@ -28,11 +29,6 @@ router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
 instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 ICONS = {"pass": "✅", "problem": "⚠️", "na": "➖", "": "▫️"}
-
-
-class NewCheck(StatesGroup):
-    day = State()
-    team = State()
 
 
 class Fix(StatesGroup):
@@ -71,48 +67,56 @@ async def checks(query: CallbackQuery, callback_data: ChecksCB, ctx: Ctx) -> Non
 
 
 # ----- scheduling -----
-@instructor.callback_query(ChecksCB.filter(F.new))
-async def new(query: CallbackQuery, callback_data: ChecksCB, ctx: Ctx) -> None:
-    await ctx.form_state.set_state(NewCheck.day)
-    await ctx.form_state.set_data({"case_id": callback_data.case_id})
-    back = keyboard(
-        [[button(ctx.ui.label("labels.cancel"), ChecksCB(case_id=callback_data.case_id))]]
-    )
-    await ctx.ui.show("supervision.ask_day", back)
+# A form (handlers/forms.py): day → team → review → 提交 (the check is scheduled, with its
+# reminders); ✏️ on the review goes back to a step, 取消 back to the case.
+def _day(text: str, context: StepContext) -> str:
+    today = today_in(context.settings.zone, context.now)
+    return supervision.parse_day(text, today).isoformat()
 
 
-@instructor.message(NewCheck.day, TEXT_INPUT)
-async def got_day(message: Message, ctx: Ctx) -> None:
-    try:
-        day = supervision.parse_day(message.text or "", today_in(ctx.settings.zone, ctx.now()))
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        return
-    await ctx.form_state.update_data(day=day.isoformat())
-    await ctx.form_state.set_state(NewCheck.team)
-    await ctx.ui.send(message.chat.id, "supervision.ask_team", max=supervision.TEAM_MAX)
+def _team(text: str, context: StepContext) -> str:
+    return supervision.parse_team(text)
 
 
-@instructor.message(NewCheck.team, TEXT_INPUT)
-async def got_team(message: Message, ctx: Ctx) -> None:
+def _schedule_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    return {"day": date.fromisoformat(context.form["day"]), "team": context.form["team"]}
+
+
+async def _schedule(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
-    try:
-        team = supervision.parse_team(message.text or "")
-        check = await supervision.schedule(
-            ctx.uow,
-            ctx.member,
-            int(data["case_id"]),
-            date.fromisoformat(data["day"]),
-            team,
-            ctx.now(),
-            ctx.settings,
-        )
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        return
+    check = await supervision.schedule(
+        ctx.uow,
+        ctx.member,
+        int(data["case_id"]),
+        date.fromisoformat(form["day"]),
+        form["team"],
+        ctx.now(),
+        ctx.settings,
+    )
     await ctx.form_state.clear()
     await show_card(
-        ctx.ui, message.chat.id, await supervision.view(ctx.uow, ctx.member, check.id or 0)
+        ctx.ui, query.from_user.id, await supervision.view(ctx.uow, ctx.member, check.id or 0)
+    )
+
+
+SCHEDULE = Form(
+    "ck",
+    [
+        Step("day", "supervision.ask_day", parse=_day),
+        Step("team", "supervision.ask_team", parse=_team),
+    ],
+    review="supervision.schedule_review",
+    summary=_schedule_summary,
+    submit=_schedule,
+)
+SCHEDULE.register(router, INSTRUCTOR)
+
+
+@instructor.callback_query(ChecksCB.filter(F.new))
+async def new(query: CallbackQuery, callback_data: ChecksCB, ctx: Ctx) -> None:
+    await supervision.may_schedule(ctx.uow, ctx.member, callback_data.case_id)  # before asking
+    await SCHEDULE.start(
+        Env.of(ctx), {"case_id": callback_data.case_id, "_team_max": supervision.TEAM_MAX}
     )
 
 
@@ -311,8 +315,6 @@ async def got_due(message: Message, ctx: Ctx) -> None:
     await show_card(ctx.ui, message.chat.id, await supervision.view(ctx.uow, ctx.member, check_id))
 
 
-@instructor.message(NewCheck.day)
-@instructor.message(NewCheck.team)
 @instructor.message(Fix.owner)
 @instructor.message(Fix.due)
 async def needs_text(message: Message, ctx: Ctx) -> None:

@@ -8,12 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, F
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.deep_linking import create_start_link
 
-from bot.callbacks import CaseCB, DesignAct, DesignCB, SurveyAct, SurveyCB, SurveysCB
+from bot.callbacks import CaseCB, NewSurveyCB, SurveyAct, SurveyCB, SurveysCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.offload import Offloader
@@ -27,9 +25,9 @@ from bot.services.anonymity import SurveyKeys
 from bot.services.errors import Problem
 from bot.services.numbers import button_int
 from bot.services.topics import ART8
-from bot.settings import Settings
 from handlers.blueprint import Blueprint
-from handlers.filters import SENDS_FILE, SENDS_PHOTO, TEXT_INPUT, RoleFilter
+from handlers.filters import SENDS_FILE, SENDS_PHOTO, RoleFilter
+from handlers.forms import Env, Form, Step, StepContext
 from storage.models import Role, User
 from storage.uow import UnitOfWork
 
@@ -39,13 +37,6 @@ router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
 instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 ICONS = {"draft": "📝", "scheduled": "⏳", "open": "🟢", "closed": "⚪"}
-
-
-class Design(StatesGroup):
-    topics = State()
-    questions = State()
-    opens = State()
-    closes = State()
 
 
 # ----- the case's surveys -----
@@ -64,9 +55,7 @@ async def show_list(
         for survey, count, phase in found.surveys
     ]
     if found.editable:
-        rows.append(
-            [button(ui.label("labels.new_survey"), DesignCB(action="new", value=str(case_id)))]
-        )
+        rows.append([button(ui.label("labels.new_survey"), NewSurveyCB(case_id=case_id))])
     rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
     await ui.show(
         "surveys.list",
@@ -93,264 +82,175 @@ async def survey_list(query: CallbackQuery, callback_data: SurveysCB, ctx: Ctx) 
 
 
 # ----- designing a survey -----
-def _topics_markup(ui: Ui, chosen: list[dict[str, str]]) -> InlineKeyboardMarkup:
-    keys = {t["key"] for t in chosen}
-    art8 = [
-        button(
-            ("✅ " if key in keys else "▫️ ") + ui.topic(key),
-            DesignCB(action=DesignAct.topic, value=key),
-        )
-        for key in ART8
+# A form (handlers/forms.py):
+#
+# ```mermaid
+# stateDiagram-v2
+#     [*] --> topics: 新建问卷 (the case's topics ticked)
+#     topics --> topics: tick / type a topic of one's own
+#     topics --> questions: done (at most SURVEY_MAX_TOPICS)
+#     questions --> opens: done (the topics the questions need)
+#     opens --> closes: on publishing / a moment typed
+#     closes --> review: in 3, 7, 14 days / a moment typed
+#     review --> topics: ✏️ (and back to the review)
+#     review --> [*]: 提交: a draft survey
+#     topics --> [*]: 取消
+# ```
+def _topic_options(context: StepContext) -> list[tuple[str, str]]:
+    """Art. 8's topics, those the case brought with it, and the ones typed ("#0", "#1"…:
+    a title would not fit in a button's 64 bytes)."""
+    ui = context.ui
+    brought = [t["key"] for t in context.form.get("_start", []) if t["key"] != "custom"]
+    keys = list(dict.fromkeys([*ART8, *brought]))
+    options = [(ui.topic(key) if ui else key, key) for key in keys]
+    options += [(title, f"#{i}") for i, title in enumerate(context.form.get("_custom", []))]
+    return options
+
+
+def _chosen_topics(values: list[str], context: StepContext) -> list[dict[str, str]]:
+    custom = context.form.get("_custom", [])
+    return [
+        surveys.topic_entry("custom", custom[int(v[1:])])
+        if v.startswith("#")
+        else surveys.topic_entry(v)
+        for v in values
     ]
-    custom = [
-        button(f"✅ {t['title']}"[:60], DesignCB(action=DesignAct.topic, value=f"#{index}"))
-        for index, t in enumerate(chosen)
-        if t["key"] == "custom"
-    ]
-    buttons = art8 + custom
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append(
-        [
-            button(ui.label("labels.cancel"), DesignCB(action=DesignAct.cancel)),
-            button(ui.label("labels.next"), DesignCB(action=DesignAct.next)),
-        ]
-    )
-    return keyboard(rows)
 
 
-def _questions_markup(ui: Ui, chosen: list[str]) -> InlineKeyboardMarkup:
-    rows = [
-        [
-            button(
-                ("✅ " if q in chosen else "▫️ ") + ui.label(f"labels.question_{q}"),
-                DesignCB(action=DesignAct.question, value=q),
-            )
-        ]
-        for q in surveys.QUESTIONS
-    ]
-    rows.append(
-        [
-            button(ui.label("labels.back"), DesignCB(action=DesignAct.back)),
-            button(ui.label("labels.next"), DesignCB(action=DesignAct.next)),
-        ]
-    )
-    return keyboard(rows)
+def _collect_topics(picked: list[tuple[str, str]], context: StepContext) -> dict[str, Any]:
+    topics = _chosen_topics([value for _, value in picked], context)
+    questions = [q for q in surveys.QUESTIONS if q in context.form.get("_tick_questions", [])]
+    surveys.check_design(topics, questions, context.settings.survey_max_topics)
+    return {"topics": topics}
 
 
-async def _ask(
-    ui: Ui, state: FSMContext, chat_id: int, settings: Settings, message: Message | None = None
-) -> None:
-    """Show the design step the form is at (editing the button message when there is one)."""
-    step = (await state.get_state() or "").rpartition(":")[2]
-    data = await state.get_data()
-    if step == "topics":
-        markup = _topics_markup(ui, data["topics"])
-        count, most = len(data["topics"]), settings.survey_max_topics
-        await ui.edit_or_send(
-            message, chat_id, "surveys.design_topics", markup, count=count, most=most
-        )
-    elif step == "questions":
-        markup = _questions_markup(ui, data["questions"])
-        await ui.edit_or_send(message, chat_id, "surveys.design_questions", markup)
-    elif step == "opens":
-        rows = [
-            [
-                button(
-                    ui.label("labels.open_on_publish"),
-                    DesignCB(action=DesignAct.opens, value="now"),
-                )
-            ],
-            [button(ui.label("labels.back"), DesignCB(action=DesignAct.back))],
-        ]
-        await ui.show("surveys.design_opens", keyboard(rows))
-    else:
-        quick = [
-            button(
-                ui.label("labels.close_in_days", n=days), DesignCB(action="closes", value=str(days))
-            )
-            for days in (3, settings.survey_default_days, 14)
-        ]
-        rows = [quick, [button(ui.label("labels.back"), DesignCB(action=DesignAct.back))]]
-        await ui.show("surveys.design_closes", keyboard(rows))
+def _add_topic(text: str, context: StepContext) -> tuple[str, dict[str, Any]]:
+    custom = list(context.form.get("_custom", []))
+    ticked = _chosen_topics(context.form.get("_tick_topics", []), context)
+    added = surveys.add_custom_topic(ticked, text, context.settings.survey_max_topics)[-1]
+    custom.append(added["title"])
+    return f"#{len(custom) - 1}", {"_custom": custom}
 
 
-async def _go(state: FSMContext, step: State) -> None:
-    await state.set_state(step)
+def _question_options(context: StepContext) -> list[tuple[str, str]]:
+    ui = context.ui
+    return [(ui.label(f"labels.question_{q}") if ui else q, q) for q in surveys.QUESTIONS]
 
 
-@instructor.callback_query(DesignCB.filter(F.action == DesignAct.new))
-async def new_survey(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
-    case_id = button_int(callback_data.value, 1, 2**31 - 1) or 0
-    topics = await surveys.design_start(ctx.uow, ctx.member, case_id)
-    await ctx.form_state.set_state(Design.topics)
-    await ctx.form_state.set_data(
-        {"case_id": case_id, "topics": topics, "questions": list(surveys.QUESTIONS)}
-    )
-    await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
+def _collect_questions(picked: list[tuple[str, str]], context: StepContext) -> dict[str, Any]:
+    chosen = {value for _, value in picked}
+    questions = [q for q in surveys.QUESTIONS if q in chosen]
+    topics = context.form.get("topics", [])
+    surveys.check_design(topics, questions, context.settings.survey_max_topics)
+    return {"questions": questions}
 
 
-@instructor.callback_query(Design.topics, DesignCB.filter(F.action == DesignAct.topic))
-async def toggle_topic(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
+def _opens(text: str, context: StepContext) -> str:
+    """ "now" (the quick pick): when it is published; or a moment typed."""
+    if text == "now":
+        return ""
+    return surveys.parse_opens(text, context.now, context.settings.zone).isoformat()
+
+
+def _close_offers(context: StepContext) -> list[tuple[str, str]]:
+    ui = context.ui
+    days = sorted({3, context.settings.survey_default_days, 14})
+    return [(ui.label("labels.close_in_days", n=d) if ui else str(d), f"+{d}") for d in days]
+
+
+def _closes(text: str, context: StepContext) -> str:
+    """ "+7" (a quick pick): 18:00 in seven days; or a moment typed, after the opening."""
+    zone, now = context.settings.zone, context.now
+    opens_text = context.form.get("opens") or ""
+    opens = datetime.fromisoformat(opens_text) if opens_text else None
+    days = button_int(text[1:], 1, 90) if text.startswith("+") else None
+    if days is not None:
+        closes = surveys.closes_in(days, now, zone)
+        if closes <= max(now, opens or now):
+            raise Problem("surveys.closes_too_soon")
+        return closes.isoformat()
+    return surveys.parse_closes(text, now, zone, opens).isoformat()
+
+
+def _design_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    form = context.form
+    return {
+        "topics": [ui.topic(t["key"], t.get("title", "")) for t in form.get("topics", [])],
+        "questions": [ui.label(f"labels.question_{q}") for q in form.get("questions", [])],
+        "opens": datetime.fromisoformat(form["opens"]) if form.get("opens") else None,
+        "closes": datetime.fromisoformat(form["closes"]) if form.get("closes") else None,
+    }
+
+
+async def _create(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
     data = await ctx.form_state.get_data()
-    value = callback_data.value
-    index = button_int(value[1:], 0, 100) if value.startswith("#") else None
-    if index is not None:
-        topics = [t for i, t in enumerate(data["topics"]) if i != index]
-    else:
-        topics = surveys.toggle_topic(data["topics"], value)
-    await ctx.form_state.update_data(topics=topics)
-    await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
-
-
-@instructor.message(Design.topics, TEXT_INPUT)
-async def custom_topic(message: Message, ctx: Ctx) -> None:
-    data = await ctx.form_state.get_data()
-    try:
-        topics = surveys.add_custom_topic(
-            data["topics"], message.text or "", ctx.settings.survey_max_topics
-        )
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        await _ask(
-            ctx.ui, ctx.form_state, message.chat.id, ctx.settings
-        )  # the question again, below
-        return
-    await ctx.form_state.update_data(topics=topics)
-    await _ask(ctx.ui, ctx.form_state, message.chat.id, ctx.settings)
-
-
-@instructor.callback_query(Design.questions, DesignCB.filter(F.action == DesignAct.question))
-async def toggle_question(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
-    chosen = list((await ctx.form_state.get_data())["questions"])
-    value = callback_data.value
-    chosen = [q for q in chosen if q != value] if value in chosen else [*chosen, value]
-    await ctx.form_state.update_data(questions=[q for q in surveys.QUESTIONS if q in chosen])
-    await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
-
-
-STEPS = (Design.topics, Design.questions, Design.opens, Design.closes)
-
-
-@instructor.callback_query(DesignCB.filter(F.action.in_({DesignAct.next, DesignAct.back})))
-async def step(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
-    current = await ctx.form_state.get_state()
-    index = next((i for i, s in enumerate(STEPS) if s.state == current), None)
-    if index is None:
-        raise Problem("common.expired_button")
-    data = await ctx.form_state.get_data()
-    if callback_data.action == "next" and index == 1:
-        surveys.check_design(data["topics"], data["questions"], ctx.settings.survey_max_topics)
-    if callback_data.action == "next" and index == 0 and len(data["topics"]) < 2:
-        raise Problem("surveys.few_topics", least=2)
-    index = min(index + 1, 3) if callback_data.action == "next" else max(index - 1, 0)
-    await _go(ctx.form_state, STEPS[index])
-    await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
-
-
-@instructor.callback_query(Design.opens, DesignCB.filter(F.action == DesignAct.opens))
-async def opens_on_publish(query: CallbackQuery, ctx: Ctx) -> None:
-    await ctx.form_state.update_data(opens_at=None)
-    await _go(ctx.form_state, Design.closes)
-    await _ask(ctx.ui, ctx.form_state, query.from_user.id, ctx.settings)
-
-
-@instructor.message(Design.opens, TEXT_INPUT)
-async def opens_typed(message: Message, ctx: Ctx) -> None:
-    try:
-        opens = surveys.parse_opens(message.text or "", ctx.now(), ctx.settings.zone)
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        await _ask(
-            ctx.ui, ctx.form_state, message.chat.id, ctx.settings
-        )  # the question again, below
-        return
-    await ctx.form_state.update_data(opens_at=opens.isoformat())
-    await _go(ctx.form_state, Design.closes)
-    await _ask(ctx.ui, ctx.form_state, message.chat.id, ctx.settings)
-
-
-async def _create(
-    ui: Ui,
-    chat_id: int,
-    state: FSMContext,
-    uow: UnitOfWork,
-    user: User,
-    closes: datetime,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
-    opens = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else None
+    now = ctx.now()
     survey = await surveys.create(
-        uow,
-        user,
+        ctx.uow,
+        ctx.member,
         int(data["case_id"]),
-        data["topics"],
-        data["questions"],
-        opens,
-        closes,
-        clock.now(),
-        settings,
-    )
-    await state.clear()
-    await show_card(ui, chat_id, await surveys.card(uow, user, survey.id or 0, clock.now()))
-
-
-@instructor.callback_query(Design.closes, DesignCB.filter(F.action == DesignAct.closes))
-async def closes_quick(query: CallbackQuery, callback_data: DesignCB, ctx: Ctx) -> None:
-    days = button_int(callback_data.value, 1, 90) or ctx.settings.survey_default_days
-    closes = surveys.closes_in(days, ctx.now(), ctx.settings.zone)
-    await _create(
-        ctx.ui,
-        query.from_user.id,
-        ctx.form_state,
-        ctx.uow,
-        ctx.member,
-        closes,
-        ctx.clock,
+        form["topics"],
+        form["questions"],
+        datetime.fromisoformat(form["opens"]) if form.get("opens") else None,
+        datetime.fromisoformat(form["closes"]),
+        now,
         ctx.settings,
     )
-
-
-@instructor.message(Design.closes, TEXT_INPUT)
-async def closes_typed(message: Message, ctx: Ctx) -> None:
-    data = await ctx.form_state.get_data()
-    opens = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else None
-    try:
-        closes = surveys.parse_closes(message.text or "", ctx.now(), ctx.settings.zone, opens)
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        await _ask(
-            ctx.ui, ctx.form_state, message.chat.id, ctx.settings
-        )  # the question again, below
-        return
-    await _create(
-        ctx.ui,
-        message.chat.id,
-        ctx.form_state,
-        ctx.uow,
-        ctx.member,
-        closes,
-        ctx.clock,
-        ctx.settings,
-    )
-
-
-@instructor.callback_query(DesignCB.filter(F.action == DesignAct.cancel))
-async def cancel_design(query: CallbackQuery, ctx: Ctx) -> None:
-    case_id = int((await ctx.form_state.get_data()).get("case_id", 0))
     await ctx.form_state.clear()
-    if case_id:
-        await show_list(ctx.ui, query.from_user.id, ctx.uow, ctx.member, case_id, ctx.now())
+    await show_card(
+        ctx.ui, query.from_user.id, await surveys.card(ctx.uow, ctx.member, survey.id or 0, now)
+    )
 
 
-@instructor.message(Design.topics)
-@instructor.message(Design.questions)
-@instructor.message(Design.opens)
-@instructor.message(Design.closes)
-async def design_needs_input(message: Message, ctx: Ctx) -> None:
-    await ctx.ui.send(message.chat.id, "surveys.design_use_buttons")
-    await _ask(ctx.ui, ctx.form_state, message.chat.id, ctx.settings)
+DESIGN = Form(
+    "sd",
+    [
+        Step(
+            "topics",
+            "surveys.design_topics",
+            options=_topic_options,
+            collect=_collect_topics,
+            add=_add_topic,
+        ),
+        Step(
+            "questions",
+            "surveys.design_questions",
+            options=_question_options,
+            collect=_collect_questions,
+        ),
+        Step(
+            "opens",
+            "surveys.design_opens",
+            parse=_opens,
+            choices=(("labels.open_on_publish", "now"),),
+        ),
+        Step("closes", "surveys.design_closes", parse=_closes, offers=_close_offers),
+    ],
+    review="surveys.design_review",
+    summary=_design_summary,
+    submit=_create,
+)
+DESIGN.register(router, INSTRUCTOR)
+
+
+@instructor.callback_query(NewSurveyCB.filter())
+async def new_survey(query: CallbackQuery, callback_data: NewSurveyCB, ctx: Ctx) -> None:
+    case_id = callback_data.case_id
+    topics = await surveys.design_start(ctx.uow, ctx.member, case_id)
+    custom = [t["title"] for t in topics if t["key"] == "custom"]
+    ticked = [t["key"] for t in topics if t["key"] != "custom"]
+    ticked += [f"#{i}" for i in range(len(custom))]
+    await DESIGN.start(
+        Env.of(ctx),
+        {
+            "case_id": case_id,
+            "_start": topics,
+            "_custom": custom,
+            "_tick_topics": ticked,
+            "_tick_questions": list(surveys.QUESTIONS),
+            "_most": ctx.settings.survey_max_topics,
+        },
+    )
 
 
 # ----- the survey card -----

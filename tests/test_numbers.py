@@ -58,6 +58,7 @@ def test_buttons_take_ascii_digits_only():
 
 
 async def test_forged_number_buttons_in_the_survey_flows(harness):
+    from handlers.forms import FormAct, FormCB
     from tests.flows import instructor, open_case, register_enterprise
 
     chat = await instructor(harness)
@@ -65,21 +66,33 @@ async def test_forged_number_buttons_in_the_survey_flows(harness):
     await open_case(chat)
     await chat.click("🗳 职工问卷")
     await chat.click("新建问卷")
-    await chat.click("下一步")
-    await chat.click("下一步")
+    await chat.click("完成")
+    await chat.click("完成")
     await chat.click("发布后立即开始")
-    for forged in ("sd:closes:²", "sd:closes:99999999999", "sd:topic:#²", "sd:new:²"):
+    forged_presses = [
+        FormCB(form="sd", action=FormAct.pick, value=value).pack()
+        for value in ("+²", "+99999999999", "+0", "+1²")
+    ]
+    forged_presses += [
+        FormCB(form="sd", action=FormAct.tick, value="#²").pack(),
+        FormCB(form="sd", action=FormAct.tick, value="#99").pack(),
+        "sd:²",
+    ]
+    for forged in forged_presses:
         reply = await chat.press(forged)
         assert reply.answered_callback()
         assert not reply.errors, forged
         assert "出错" not in reply.text, forged
+        assert "按钮已经过期" in reply.text, forged  # refused, not taken for a day
+    await chat.click("7 天后")
+    await chat.click("提交")
     created = [
         data
         for message in chat.bot_messages()
         for _, data in chat.buttons(message)
         if data.startswith("sv:")
     ]
-    assert created  # the forged closing day fell back to the default, and the survey saved
+    assert created  # the real choice still works after the forged ones
     worker = harness.user(7_345_600_777, "工人")
     await worker.send("/start")
     for forged in ("sa:1:rise:²", "sa:1:t:²", "sa:²:t:1", "sa:1:r:99999999999"):

@@ -61,7 +61,9 @@ async def test_quick_choice_delivery_snooze_and_done(harness: Harness):
     assert "1 到 200" in (await chat.send("字" * 201)).text
     await chat.send("准备协商材料")
     reply = await chat.click("1 小时后")
-    assert "11:00" in reply.text
+    assert "请核对提醒" in reply.text
+    reply = await chat.click("提交")
+    assert "将在 2026-11-24 11:00 提醒您" in reply.text
 
     harness.clock.advance(timedelta(hours=1))
     await jobs.reminder_tick(harness.app)

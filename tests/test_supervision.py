@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot import jobs
+from bot.callbacks import ChecksCB
 from bot.presentation.document_views import plain_text
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase, Reminder, ReminderStatus, Stage
@@ -45,6 +46,9 @@ async def test_visit_problem_rectification_and_report(harness: Harness):
     assert "没看懂这个日期" in (await chat.send("2026-02-31")).text
     await chat.send("2026-11-24")
     reply = await chat.send("李明、工会主席刘某 & <职工代表>")
+    assert "请核对" in reply.text
+    assert "李明、工会主席刘某 & <职工代表>" in reply.text
+    reply = await chat.click("提交")
     assert "已检查 0/7 项" in reply.text
 
     await chat.click("▫️ 工资按时足额支付")
@@ -119,11 +123,9 @@ async def test_only_contracts_in_force_and_only_the_owner(harness: Harness):
     chat = await instructor(harness)
     await register_enterprise(chat)
     await open_case(chat)
-    reply = await chat.press("ck:1:1")
-    await chat.send("2026-12-05")
-    reply = await chat.send("检查组")
-    assert "只有已生效" in reply.text
+    reply = await chat.press(ChecksCB(case_id=1, new=True).pack())
+    assert "只有已生效" in reply.text  # said before anything is asked
 
     other = await instructor(harness, telegram_id=1102, org_name="江夏区总工会")
-    assert "没有权限" in (await other.press("ck:1:0")).text
+    assert "没有权限" in (await other.press(ChecksCB(case_id=1).pack())).text
     assert "没有权限" in (await other.press("cc:1:::")).text

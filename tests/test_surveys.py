@@ -48,10 +48,11 @@ async def _design(chat: ChatUser) -> None:
         await chat.click("🗳 职工问卷")
     await chat.click("新建问卷")
     await chat.send("高温津贴 & <夏季>")
-    await chat.click("下一步")
-    await chat.click("下一步")
+    await chat.click("完成")
+    await chat.click("完成")
     await chat.click("发布后立即开始")
     await chat.click("7 天后")
+    await chat.click("提交")
 
 
 async def _published(h: Harness) -> tuple[ChatUser, str]:
@@ -99,26 +100,29 @@ async def test_design_preview_publish_share(harness: Harness):
     await chat.click("新建问卷")
     # The case has no topics yet: pay, hours and safety are offered ticked.
     labels = [label for label, _ in chat.buttons()]
-    assert "✅ 劳动报酬" in labels
+    assert "☑️ 劳动报酬" in labels
     assert "▫️ 休息休假" in labels
     await chat.click("▫️ 休息休假")
-    assert "✅ 休息休假" in [label for label, _ in chat.buttons()]
-    assert "已选 4 项" in chat.last_text
+    assert "☑️ 休息休假" in [label for label, _ in chat.buttons()]
+    assert any("已选 4" in label for label, _ in chat.buttons())
     assert "2 到 50" in (await chat.send("x")).text
     await chat.send("高温津贴 & <夏季>")
-    assert "✅ 高温津贴 & <夏季>" in [label for label, _ in chat.buttons()]
-    reply = await chat.click("下一步")
+    assert "☑️ 高温津贴 & <夏季>" in [label for label, _ in chat.buttons()]
+    reply = await chat.click("完成")
     assert "第 2 步" in reply.text
     for question in ("关心的议题", "最重要的三项", "期望工资涨幅", "岗位层级", "留言"):
         await chat.click(question)
-    assert "至少选择一个问题" in (await chat.click("下一步")).text
+    assert "至少选择一个问题" in (await chat.click("完成")).text
     await chat.click("▫️ 期望工资涨幅")
     await chat.click("▫️ 关心的议题")
-    await chat.click("下一步")
+    await chat.click("完成")
     assert "开始时间不能早于现在" in (await chat.send("2020-01-01 08:00")).text
     await chat.click("发布后立即开始")
     assert "截止时间至少" in (await chat.send("今天 0:00")).text
     reply = await chat.click("7 天后")
+    assert "请核对新问卷" in reply.text
+    assert "高温津贴 & <夏季>" in reply.text
+    reply = await chat.click("提交")
     assert "草稿" in reply.text
     assert "高温津贴 &amp; &lt;夏季&gt;" not in reply.text
     assert "高温津贴 & <夏季>" in reply.text

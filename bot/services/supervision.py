@@ -108,6 +108,13 @@ async def _names(uow: UnitOfWork, case_id: int) -> str:
     return "、".join(e.name for e in await uow.cases.enterprises_of(case_id))
 
 
+async def may_schedule(uow: UnitOfWork, user: User, case_id: int) -> None:
+    """The case's own instructor checks the performance of a contract in force."""
+    case = await cases.editable(uow, user, case_id)
+    if case.stage not in IN_FORCE:
+        raise Problem("supervision.not_in_force")
+
+
 async def schedule(
     uow: UnitOfWork,
     user: User,
@@ -117,9 +124,7 @@ async def schedule(
     now: datetime,
     settings: Settings,
 ) -> SupervisionCheck:
-    case = await cases.editable(uow, user, case_id)
-    if case.stage not in IN_FORCE:
-        raise Problem("supervision.not_in_force")
+    await may_schedule(uow, user, case_id)
     check = await uow.supervision.add(
         SupervisionCheck(
             case_id=case_id, scheduled_on=day, team=team, created_by_id=user.id or 0, created_at=now
