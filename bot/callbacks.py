@@ -80,12 +80,8 @@ class CheckAct(StrEnum):
 
 class BroadcastAct(StrEnum):
     new = "new"
-    org = "org"
-    role = "role"
-    test = "test"
-    send = "send"
-    approve = "approve"
     show = "show"
+    approve = "approve"
 
 
 class AssignAct(StrEnum):
@@ -355,8 +351,7 @@ class FixCB(CallbackData, prefix="fx"):
 
 class BroadcastCB(CallbackData, prefix="bc"):
     action: BroadcastAct
-    value: int = 0
-    role: str = ""
+    value: int = 0  # the broadcast shown or approved
 
 
 class AssignCB(CallbackData, prefix="as"):

@@ -4,31 +4,26 @@ audiences wait for a second liaison's approval; a progress message counts the de
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Bot, F
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from bot.callbacks import BroadcastAct, BroadcastCB, Menu, MenuCB
 from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.notify import tell_each
 from bot.presentation.ui import Ui, button, keyboard
-from bot.sender import Sender
 from bot.services import broadcasts
-from bot.services.errors import Problem
 from handlers.blueprint import Blueprint
-from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.filters import RoleFilter
+from handlers.forms import Env, Form, Step, StepContext
 from storage.models import Broadcast, BroadcastStatus, Role, User
 from storage.uow import UnitOfWork
 
 router = Blueprint("broadcasts")
 router.filter("message", RoleFilter(Role.liaison))
 router.filter("callback_query", RoleFilter(Role.liaison))
-
-
-class Compose(StatesGroup):
-    text = State()
-    audience = State()
 
 
 @router.callback_query(MenuCB.filter(F.action == Menu.broadcast))
@@ -63,87 +58,41 @@ async def show(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx) -> No
     )
 
 
-@router.callback_query(BroadcastCB.filter(F.action == BroadcastAct.new))
-async def new(query: CallbackQuery, ctx: Ctx) -> None:
-    await ctx.form_state.set_state(Compose.text)
-    back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.broadcast))]])
-    await ctx.ui.show("broadcasts.ask_text", back, max=broadcasts.TEXT_MAX)
+# ----- composing a notice -----
+# A form (handlers/forms.py); the state diagram is in README ("The liaison's console").
+def _text(text: str, context: StepContext) -> str:
+    return broadcasts.parse_text(text)
 
 
-@router.message(Compose.text, TEXT_INPUT)
-async def got_text(message: Message, ctx: Ctx) -> None:
-    try:
-        text = broadcasts.parse_text(message.text or "")
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        return
-    await ctx.form_state.update_data(text=text)
-    await ctx.form_state.set_state(Compose.audience)
-    unions = await broadcasts.audience_orgs(ctx.uow, ctx.member)
-    rows = [
-        [button(o.name, BroadcastCB(action=BroadcastAct.org, value=o.id or 0))] for o in unions[:40]
-    ]
-    rows.append([button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.broadcast))])
-    await ctx.ui.send(message.chat.id, "broadcasts.ask_org", keyboard(rows))
-
-
-@router.message(Compose.text)
-async def needs_text(message: Message, ctx: Ctx) -> None:
-    await ctx.ui.send(message.chat.id, "common.text_expected")
-
-
-@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == BroadcastAct.org))
-async def chose_org(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx) -> None:
-    rows = [
-        [
-            button(
-                ctx.ui.label(f"labels.broadcast_role_{role}"),
-                BroadcastCB(action=BroadcastAct.role, value=callback_data.value, role=role),
-            )
-        ]
-        for role in broadcasts.ROLES
-    ]
-    rows.append([button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.broadcast))])
-    await ctx.ui.show("broadcasts.ask_role", keyboard(rows))
+def _org_offers(context: StepContext) -> list[tuple[str, str]]:
+    """The liaison's own union and those below it (read when the form starts)."""
+    return [(str(name), str(org_id)) for org_id, name in context.form.get("_orgs", [])]
 
 
 def _notice(ui: Ui, text: str, user: User, union: str) -> str:
     return ui.text("broadcasts.notice", body=text, author=user.display_name, union=union)
 
 
-@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == BroadcastAct.role))
-async def chose_role(query: CallbackQuery, callback_data: BroadcastCB, ctx: Ctx) -> None:
-    people = await broadcasts.recipients(
-        ctx.uow, ctx.member, callback_data.value, callback_data.role
-    )
-    await ctx.form_state.update_data(org_id=callback_data.value, role=callback_data.role)
-    rows = [
-        [button(ctx.ui.label("labels.broadcast_test"), BroadcastCB(action=BroadcastAct.test))],
-        [
-            button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.broadcast)),
-            button(
-                ctx.ui.label("labels.broadcast_send", n=len(people)),
-                BroadcastCB(action=BroadcastAct.send),
-            ),
-        ],
-    ]
-    await ctx.ui.show(
-        "broadcasts.preview",
-        keyboard(rows) if people else keyboard([rows[1][:1]]),  # nobody: only Cancel
-        count=len(people),
-        approval=len(people) > ctx.settings.broadcast_approval_above,
-        limit=ctx.settings.broadcast_approval_above,
-        body=(await ctx.form_state.get_data())["text"],
-    )
+async def _preview_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    """How many it reaches, counted now, and whether a second liaison must approve."""
+    ctx, form = context.ctx, context.form
+    assert ctx is not None
+    people = await broadcasts.recipients(ctx.uow, ctx.member, int(form["org"]), form["role"])
+    return {
+        "count": len(people),
+        "approval": len(people) > ctx.settings.broadcast_approval_above,
+        "limit": ctx.settings.broadcast_approval_above,
+        "body": form["text"],
+    }
 
 
-@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == BroadcastAct.test))
-async def test(query: CallbackQuery, ctx: Ctx) -> None:
-    data = await ctx.form_state.get_data()
+async def _test(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    """The notice as the recipients will see it, to the liaison alone."""
     union = await broadcasts.union_of(ctx.uow, ctx.member)
     await ctx.ui.send_html(
-        query.from_user.id, _notice(ctx.ui, str(data["text"]), ctx.member, union)
+        query.from_user.id, _notice(ctx.ui, str(form["text"]), ctx.member, union)
     )
+    await COMPOSE.review(Env.of(ctx))
 
 
 async def _start_progress(
@@ -161,23 +110,19 @@ async def _start_progress(
     await broadcasts.watch(uow, broadcast.id or 0, chat_id, sent.message_id)
 
 
-@router.callback_query(Compose.audience, BroadcastCB.filter(F.action == BroadcastAct.send))
-async def send(query: CallbackQuery, bot: Bot, sender: Sender, ctx: Ctx) -> None:
-    data = await ctx.form_state.get_data()
-    if "org_id" not in data:
-        raise Problem("common.expired_button")
+async def _send(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
     broadcast = await broadcasts.create(
         ctx.uow,
         ctx.member,
-        int(data["org_id"]),
-        str(data["role"]),
-        str(data["text"]),
+        int(form["org"]),
+        str(form["role"]),
+        str(form["text"]),
         ctx.now(),
         ctx.settings,
     )
     await ctx.form_state.clear()  # a second tap finds nothing to send
     if broadcast.status is BroadcastStatus.sending:
-        await _start_progress(bot, ctx.ui, ctx.uow, broadcast, query.from_user.id)
+        await _start_progress(ctx.bot, ctx.ui, ctx.uow, broadcast, query.from_user.id)
         return
     union, asked = await broadcasts.request_approval(ctx.uow, broadcast)
     if not asked:
@@ -196,7 +141,7 @@ async def send(query: CallbackQuery, bot: Bot, sender: Sender, ctx: Ctx) -> None
         names="、".join(u.display_name for u in asked),
     )
     await tell_each(
-        sender,
+        ctx.sender,
         ctx.ui,
         asked,
         "broadcasts.approve_request",
@@ -208,6 +153,34 @@ async def send(query: CallbackQuery, bot: Bot, sender: Sender, ctx: Ctx) -> None
         count=broadcast.total,
         body=broadcast.text,
     )
+
+
+COMPOSE = Form(
+    "bc",
+    [
+        Step("text", "broadcasts.ask_text", parse=_text, label="labels.field_notice"),
+        Step("org", "broadcasts.ask_org", offers=_org_offers, label="labels.field_audience_org"),
+        Step(
+            "role",
+            "broadcasts.ask_role",
+            choices=tuple((f"labels.broadcast_role_{r}", r) for r in broadcasts.ROLES),
+            label="labels.field_audience_role",
+        ),
+    ],
+    review="broadcasts.preview",
+    summary=_preview_summary,
+    submit=_send,
+    preview=_test,
+    preview_label="labels.broadcast_test",
+)
+COMPOSE.register(router)
+
+
+@router.callback_query(BroadcastCB.filter(F.action == BroadcastAct.new))
+async def new(query: CallbackQuery, ctx: Ctx) -> None:
+    unions = await broadcasts.audience_orgs(ctx.uow, ctx.member)
+    orgs = [[o.id or 0, o.name] for o in unions[:40]]
+    await COMPOSE.start(Env.of(ctx), {"_orgs": orgs, "_max": broadcasts.TEXT_MAX})
 
 
 @router.callback_query(BroadcastCB.filter(F.action == BroadcastAct.approve))

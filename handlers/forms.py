@@ -10,6 +10,7 @@ current step.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -42,6 +43,7 @@ class StepContext:
     now: datetime
     settings: Settings
     ui: Ui | None = None  # for option labels in the user's language
+    ctx: Ctx | None = None  # for a review that reads the database through a service
 
 
 Parser = Callable[[str, StepContext], Any]
@@ -51,7 +53,8 @@ Options = Callable[[StepContext], list[tuple[str, str]]]
 Adder = Callable[[str, StepContext], tuple[str, dict[str, Any]]]
 Collect = Callable[[list[tuple[str, str]], StepContext], dict[str, Any]]
 Submit = Callable[[CallbackQuery, dict[str, Any], Ctx], Awaitable[None]]
-Summary = Callable[[Ui, StepContext], dict[str, Any]]
+# The review's variables; may be async (a count the database gives, through a service).
+Summary = Callable[[Ui, StepContext], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -63,14 +66,17 @@ class Env:
     chat_id: int
     clock: Clock
     settings: Settings
+    ctx: Ctx | None = None
 
     @classmethod
     def of(cls, ctx: Ctx) -> Env:
         """The form's view of the update's context."""
-        return cls(ctx.ui, ctx.form_state, ctx.ui.chat_id or 0, ctx.clock, ctx.settings)
+        return cls(ctx.ui, ctx.form_state, ctx.ui.chat_id or 0, ctx.clock, ctx.settings, ctx)
 
     async def context(self) -> StepContext:
-        return StepContext(await self.state.get_data(), self.clock.now(), self.settings, self.ui)
+        return StepContext(
+            await self.state.get_data(), self.clock.now(), self.settings, self.ui, self.ctx
+        )
 
 
 class FormAct(StrEnum):
@@ -129,6 +135,7 @@ class Form:
         submit: Submit,
         preview: Submit | None = None,
         submit_flags: dict[str, Any] | None = None,
+        preview_label: str = "labels.preview_text",
     ) -> None:
         """`preview`, when given, adds a button on the review screen that shows the result
         without submitting; the form stays on its review."""
@@ -142,6 +149,7 @@ class Form:
         self.summary = summary
         self.submit = submit
         self.submit_flags = submit_flags or {}  # e.g. a chat action while a file renders
+        self.preview_label = preview_label
 
     # ----- navigation -----
     @staticmethod
@@ -237,7 +245,7 @@ class Form:
             rows.append(
                 [
                     button(
-                        ui.label("labels.preview_text"),
+                        ui.label(self.preview_label),
                         FormCB(form=self.name, action=FormAct.preview),
                     )
                 ]
@@ -248,7 +256,8 @@ class Form:
                 button(ui.label("labels.cancel"), FormCB(form=self.name, action=FormAct.cancel)),
             ]
         )
-        summary = self.summary(ui, await env.context())
+        found = self.summary(ui, await env.context())
+        summary = await found if inspect.isawaitable(found) else found
         await ui.show(self.review_key, keyboard(rows), **summary)
 
     async def advance(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from docx import Document
 from openpyxl import load_workbook
 
-from bot.callbacks import RosterAct, RosterCB
+from bot.callbacks import BroadcastAct, BroadcastCB, RosterAct, RosterCB
 from bot.services import demo
 from bot.testing import ChatUser, Harness
 from storage.models import OrgLevel, Role
@@ -70,7 +70,11 @@ MATRIX = (
     Screen("dn:1:offer", "项已从记录中填好", frozenset({OWNER})),
     Screen("sv:1:preview", "不会保存任何答案", frozenset({OWNER})),
     Screen("rl:1:1", "1/10", frozenset({OWNER})),
-    Screen("bc:new:0:", "请输入通知内容", frozenset({LIAISON, OUTSIDER})),
+    Screen(
+        BroadcastCB(action=BroadcastAct.new).pack(),
+        "请输入通知内容",
+        frozenset({LIAISON, OUTSIDER}),
+    ),
 )
 
 

@@ -11,10 +11,12 @@ import pytest
 from sqlmodel import select
 
 from bot import jobs
+from bot.callbacks import BroadcastAct, BroadcastCB
 from bot.services import broadcasts
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
 from bot.testing.client import Reply
+from handlers.forms import FormAct, FormCB
 from storage.models import Broadcast, BroadcastDelivery, OrgLevel, Role
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
@@ -58,7 +60,7 @@ async def _send_to_county(author: ChatUser) -> Reply:
     await author.send(NOTICE)
     await author.click("洪山区总工会")
     await author.click("指导员")
-    return await author.click("确认发送")
+    return await author.click("提交")
 
 
 async def _deliveries(h: Harness) -> Counter[str]:
@@ -78,11 +80,11 @@ async def test_compose_test_send_and_progress(harness: Harness):
     assert "将发给 4 人" in preview
     reply = await author.click("先发给我看看")
     assert "<b>明天</b> 9:00 开会 & 学习" in reply.text  # the author's text, not markup
-    await author.click("确认发送")
+    await author.click("提交")
     assert "正在发送" in author.last_text
     assert "已送达 0" in author.last_text
     # A second tap on the old confirm button sends nothing more.
-    reply = await author.click("确认发送")
+    reply = await author.click("提交")
     assert "过期" in reply.text
 
     await jobs.broadcast_tick(harness.app)
@@ -104,16 +106,22 @@ async def test_second_liaison_approves_large_audiences(harness: Harness):
     author, second, people = await _union(harness, instructors=6)
     preview = await _compose(author)
     assert "需要另一位联络员批准" in preview
-    reply = await author.click("确认发送")
+    reply = await author.click("提交")
     assert "已请武汉市总工会的联络员（李联络）批准" in reply.text
     await jobs.broadcast_tick(harness.app)
     assert not any(_notices(p) for p in people)
     assert "要向 6 人发送通知" in second.last_text
-    assert "不能批准自己" in (await author.press("bc:approve:1:")).text
+    assert (
+        "不能批准自己"
+        in (await author.press(BroadcastCB(action=BroadcastAct.approve, value=1).pack())).text
+    )
     reply = await second.click("批准发送")
     assert "已批准" in reply.text
     assert "正在发送" in author.last_text
-    assert "已经批准过了" in (await second.press("bc:approve:1:")).text
+    assert (
+        "已经批准过了"
+        in (await second.press(BroadcastCB(action=BroadcastAct.approve, value=1).pack())).text
+    )
     await jobs.broadcast_tick(harness.app)
     assert all(len(_notices(p)) == 1 for p in people)
 
@@ -129,9 +137,9 @@ async def test_only_the_designated_approvers_may_approve(harness: Harness):
     above = harness.user(1009, "省联络员")
     await join(harness, above, province, Role.liaison)
     await _compose(author)
-    await author.click("确认发送")
+    await author.click("提交")
     # A liaison above who was never asked, forging the button: refused, nothing sent.
-    reply = await above.press("bc:approve:1:")
+    reply = await above.press(BroadcastCB(action=BroadcastAct.approve, value=1).pack())
     assert "没有权限" in reply.text
     await jobs.broadcast_tick(harness.app)
     assert not any(_notices(p) for p in people)
@@ -170,7 +178,7 @@ async def test_with_no_second_liaison_the_union_above_is_asked_or_the_author_tol
 async def test_a_crash_mid_broadcast_resumes_without_gaps_or_repeats(harness: Harness):
     author, _, people = await _union(harness)
     await _compose(author)
-    await author.click("确认发送")
+    await author.click("提交")
     # A process claims two deliveries and dies before sending them.
     async with UnitOfWork(harness.app.db.sessions) as uow:
         lost = await broadcasts.claim(uow, harness.clock.now(), harness.app.settings, 2)
@@ -195,10 +203,10 @@ async def test_bad_input_and_access(harness: Harness):
     await author.click("洪山区总工会")
     reply = await author.click("联络员")
     assert "这个范围内没有成员" in reply.text
-    assert "确认发送" not in " ".join(label for label, _ in author.buttons())
+    assert "没有可以通知的成员" in (await author.click("提交")).text
 
     # Instructors and liaisons elsewhere cannot send or approve.
-    reply = await people[0].press("bc:new:0:")
+    reply = await people[0].press(BroadcastCB(action=BroadcastAct.new).pack())
     assert "通知内容" not in reply.text
     elsewhere = await make_org(harness, "黄石市总工会")
     outsider = harness.user(1003, "外地联络员")
@@ -208,5 +216,5 @@ async def test_bad_input_and_access(harness: Harness):
     await outsider.click("新通知")
     await outsider.send("越权通知")
     assert "武汉市总工会" not in " ".join(label for label, _ in outsider.buttons())
-    reply = await outsider.press("bc:role:1:instructor")
-    assert "没有权限" in reply.text
+    forged = FormCB(form="bc", action=FormAct.pick, value="1")  # 武汉市总工会, not theirs
+    assert "过期" in (await outsider.press(forged.pack())).text
