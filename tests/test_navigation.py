@@ -74,6 +74,7 @@ async def test_a_notification_keeps_its_text(harness: Harness):
     await chat.click("新提醒")
     await chat.send("准备协商材料")
     await chat.click("1 小时后")
+    await chat.click("提交")
     harness.clock.advance(timedelta(hours=1))
     await jobs.reminder_tick(harness.app)
     note = chat.last()
