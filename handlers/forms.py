@@ -104,7 +104,9 @@ class Step:
     parse: Parser | None = None  # a text step
     choices: tuple[tuple[str, str], ...] = ()  # a button step: (label key, value)
     optional: bool = False  # offers Skip, which stores ""
-    photo: bool = False  # a photo step: stores the photo's file id
+    # A photo step stores the photo's file id; with `parse` too, it takes text or a photo
+    # whose caption is the text (the photo's id stored as <field>_photo).
+    photo: bool = False
     label: str = ""  # the review's name for the field (default labels.field_<field>)
     # A multi-select step: `options` (label, value) to tick, read from the answers so far;
     # "done" stores what `collect` makes of the ticked ones (it may refuse with a Problem).
@@ -320,13 +322,16 @@ class Form:
                 await state.update_data({**stored, f"_tick_{field}": ticked})
                 await self.ask(here, field)
                 return
-            await self.advance(here, field, value)
+            also = {f"{field}_photo": ""} if step.photo else None  # text now: no photo
+            await self.advance(here, field, value, also=also)
 
         async def on_other(message: Message, ctx: Ctx) -> None:
             state, ui = ctx.form_state, ctx.ui
             step = self.by_field.get(await self._field(state))
             if message.text and message.text.startswith("/"):
                 key = "common.unknown"
+            elif step is not None and step.photo and step.parse is not None:
+                key = "common.text_or_photo_expected"
             elif step is not None and step.photo:
                 key = "common.photo_expected"
             elif step is not None and step.parse is not None:
@@ -340,7 +345,19 @@ class Form:
             state = ctx.form_state
             assert message.photo
             here = Env.of(ctx)
-            await self.advance(here, await self._field(state), message.photo[-1].file_id)
+            field = await self._field(state)
+            step = self.by_field[field]
+            photo = message.photo[-1].file_id
+            if step.parse is None:
+                await self.advance(here, field, photo)
+                return
+            # A step taking text or a photo: the caption is the text, the photo goes beside it.
+            try:
+                value = step.parse(message.caption or "", await here.context())
+            except Problem as problem:
+                await ctx.ui.send(message.chat.id, problem.key, **problem.params)
+                return
+            await self.advance(here, field, value, also={f"{field}_photo": photo})
 
         async def on_pick(query: CallbackQuery, callback_data: FormCB, ctx: Ctx) -> None:
             state, ui = ctx.form_state, ctx.ui

@@ -113,7 +113,7 @@ async def _schedule(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> Non
 REMIND = Form(
     "rm",
     [
-        Step("note", "reminders.ask_text", parse=_note),
+        Step("note", "reminders.ask_text", parse=_note, label="labels.field_remind_note"),
         Step(
             "when",
             "reminders.ask_when",

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from aiogram import F
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import CaseCB, CheckAct, CheckCB, ChecksCB, DocNewCB, FixCB
@@ -19,7 +18,7 @@ from bot.services.errors import Problem
 from bot.services.profiles import today_in
 from bot.services.supervision import Result
 from handlers.blueprint import Blueprint
-from handlers.filters import OWN_ANSWER, TEXT_INPUT, RoleFilter
+from handlers.filters import OWN_ANSWER, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
 from storage.models import Role
 
@@ -29,12 +28,6 @@ router.filter("callback_query", RoleFilter(Role.instructor, Role.liaison))
 INSTRUCTOR = RoleFilter(Role.instructor)
 instructor = router.scoped(INSTRUCTOR)  # the handlers only an instructor reaches
 ICONS = {"pass": "✅", "problem": "⚠️", "na": "➖", "": "▫️"}
-
-
-class Fix(StatesGroup):
-    note = State()
-    owner = State()
-    due = State()
 
 
 # ----- the list -----
@@ -241,89 +234,80 @@ async def simple_result(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) 
     )
 
 
+# ----- a problem found: its note and the rectification -----
+# A form (handlers/forms.py): note (text, or a photo with its caption) → owner → due →
+# review → 提交: the area is recorded as a problem and the rectification planned, together.
+def _note(text: str, context: StepContext) -> str:
+    return supervision.parse_note(text)
+
+
+def _owner(text: str, context: StepContext) -> str:
+    return supervision.parse_owner(text)
+
+
+def _fix_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    form = context.form
+    return {
+        "area": ui.label(f"labels.area_{form['area']}"),
+        "note": form["note"],
+        "photo": bool(form.get("note_photo")),
+        "owner": form["owner"],
+        "due": date.fromisoformat(form["due"]),
+    }
+
+
+async def _fix(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    check_id, area = int(form["check_id"]), str(form["area"])
+    now = ctx.now()
+    await supervision.record(
+        ctx.uow, ctx.member, check_id, area, Result.problem, now, form["note"], form["note_photo"]
+    )
+    await supervision.rectify(
+        ctx.uow,
+        ctx.member,
+        check_id,
+        area,
+        form["note"],
+        form["owner"],
+        date.fromisoformat(form["due"]),
+        now,
+        ctx.settings,
+    )
+    await ctx.form_state.clear()
+    await show_card(
+        ctx.ui, query.from_user.id, await supervision.view(ctx.uow, ctx.member, check_id)
+    )
+
+
+FIX = Form(
+    "fx",
+    [
+        Step("note", "supervision.ask_note", parse=_note, photo=True),
+        Step("owner", "supervision.ask_owner", parse=_owner),
+        Step("due", "supervision.ask_due", parse=_day),
+    ],
+    review="supervision.fix_review",
+    summary=_fix_summary,
+    submit=_fix,
+)
+FIX.register(router, INSTRUCTOR)
+
+
 @instructor.callback_query(CheckCB.filter(F.result == Result.problem))
 async def problem(query: CallbackQuery, callback_data: CheckCB, ctx: Ctx) -> None:
     if callback_data.area is None:  # a forged press
         raise Problem("common.expired_button")
-    await supervision.view(ctx.uow, ctx.member, callback_data.check_id)  # access before asking
-    await ctx.form_state.set_state(Fix.note)
-    await ctx.form_state.set_data({"check_id": callback_data.check_id, "area": callback_data.area})
-    back = keyboard(
-        [[button(ctx.ui.label("labels.cancel"), CheckCB(check_id=callback_data.check_id))]]
+    shown = await supervision.view(ctx.uow, ctx.member, callback_data.check_id)  # access first
+    await FIX.start(
+        Env.of(ctx),
+        {
+            "check_id": callback_data.check_id,
+            "area": callback_data.area,
+            "case_id": shown.check.case_id,
+            "_note_max": supervision.NOTE_MAX,
+            "_owner_max": supervision.OWNER_MAX,
+        },
     )
-    await ctx.ui.show("supervision.ask_note", back, max=supervision.NOTE_MAX)
-
-
-@instructor.message(Fix.note, F.photo)
-@instructor.message(Fix.note, TEXT_INPUT)
-async def got_note(message: Message, ctx: Ctx) -> None:
-    data = await ctx.form_state.get_data()
-    photo = message.photo[-1].file_id if message.photo else ""
-    try:
-        note = supervision.parse_note(message.caption or message.text or "")
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        return
-    await supervision.record(
-        ctx.uow,
-        ctx.member,
-        int(data["check_id"]),
-        str(data["area"]),
-        "problem",
-        ctx.now(),
-        note,
-        photo,
-    )
-    await ctx.form_state.update_data(note=note)
-    await ctx.form_state.set_state(Fix.owner)
-    await ctx.ui.send(message.chat.id, "supervision.ask_owner", max=supervision.OWNER_MAX)
-
-
-@instructor.message(Fix.owner, TEXT_INPUT)
-async def got_owner(message: Message, ctx: Ctx) -> None:
-    try:
-        owner = supervision.parse_owner(message.text or "")
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        return
-    await ctx.form_state.update_data(owner=owner)
-    await ctx.form_state.set_state(Fix.due)
-    await ctx.ui.send(message.chat.id, "supervision.ask_due")
-
-
-@instructor.message(Fix.due, TEXT_INPUT)
-async def got_due(message: Message, ctx: Ctx) -> None:
-    data = await ctx.form_state.get_data()
-    check_id = int(data["check_id"])
-    try:
-        due = supervision.parse_day(message.text or "", today_in(ctx.settings.zone, ctx.now()))
-        await supervision.rectify(
-            ctx.uow,
-            ctx.member,
-            check_id,
-            str(data["area"]),
-            str(data["note"]),
-            str(data["owner"]),
-            due,
-            ctx.now(),
-            ctx.settings,
-        )
-    except Problem as problem:
-        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
-        return
-    await ctx.form_state.clear()
-    await show_card(ctx.ui, message.chat.id, await supervision.view(ctx.uow, ctx.member, check_id))
-
-
-@instructor.message(Fix.owner)
-@instructor.message(Fix.due)
-async def needs_text(message: Message, ctx: Ctx) -> None:
-    await ctx.ui.send(message.chat.id, "common.text_expected")
-
-
-@instructor.message(Fix.note)
-async def needs_note(message: Message, ctx: Ctx) -> None:
-    await ctx.ui.send(message.chat.id, "supervision.note_expected")
 
 
 @instructor.callback_query(FixCB.filter(), flags=OWN_ANSWER)

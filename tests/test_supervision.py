@@ -55,11 +55,15 @@ async def test_visit_problem_rectification_and_report(harness: Harness):
     await chat.click("合格")
     await chat.click("▫️ 工时和加班")
     await chat.click("有问题")
-    assert "请发送文字说明" in (await chat.send_sticker()).text
+    assert "带说明文字的照片" in (await chat.send_sticker()).text
+    assert "2 到" in (await chat.send_photo()).text  # a photo needs its caption
     await chat.send_photo("一线加班费按基本工资计算 & 少算")
     await chat.send("人力资源部")
     assert "已经过去" in (await chat.send("2026-11-20")).text
     reply = await chat.send("2026-11-27")
+    assert "请核对发现的问题" in reply.text
+    assert "（附照片）" in reply.text
+    reply = await chat.click("提交")
     assert "🔧 一线加班费按基本工资计算 & 少算 · 人力资源部 · 2026-11-27" in reply.text
     assert "📷" in reply.text
     await chat.click("▫️ 女职工保护")
