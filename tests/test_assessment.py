@@ -11,6 +11,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+from bot.callbacks import AssessAct, AssessCB
 from bot.services import assessment, demo
 from bot.services.errors import Problem
 from bot.testing import Harness
@@ -90,5 +91,5 @@ async def test_liaison_ranks_enters_exports_and_summarises(harness: Harness):
     assert "参加协商：1" in reply.text
     assert "排第 2 名" in reply.text
     assert "Zhang Hua" not in reply.text
-    reply = await instructor.press("ae:export:0")
+    reply = await instructor.press(AssessCB(action=AssessAct.export).pack())
     assert not any(m.get("document") for m in instructor.bot_messages())

@@ -9,6 +9,7 @@ from datetime import timedelta
 from openpyxl import load_workbook
 
 from bot import jobs
+from bot.callbacks import AssignAct, AssignCB
 from bot.testing import ChatUser, Harness
 from storage.models import OrgLevel, Role
 from storage.uow import UnitOfWork
@@ -70,7 +71,7 @@ async def test_assign_accept_decline_done_and_ledger(harness: Harness):
     assert "拒绝了任务" in told[0]
     assert "本月在外地参加培训" in told[0]
 
-    reply = await liaison.press("as:1::0")
+    reply = await liaison.press(AssignCB(assignment_id=1).pack())
     assert "已送达 2/3" in reply.text
     assert "接受 1" in reply.text
     assert "拒绝 1" in reply.text
@@ -81,9 +82,11 @@ async def test_assign_accept_decline_done_and_ledger(harness: Harness):
     await a.click("我的任务")
     reply = await a.click("✅ 12-15")
     assert "任务已标记完成" in reply.text
-    await a.press("as:1:decline:0")  # an old button after the task is done
+    await a.press(
+        AssignCB(assignment_id=1, action=AssignAct.decline).pack()
+    )  # an old button after the task is done
     assert "已经完成" in (await a.send("改主意了")).text
-    reply = await liaison.press("as:1::0")
+    reply = await liaison.press(AssignCB(assignment_id=1).pack())
     assert "完成 1" in reply.text
     await liaison.click("导出台账")
     book = load_workbook(io.BytesIO(liaison.last_file("document").content))
@@ -112,7 +115,7 @@ async def test_silence_is_reminded_then_escalated_and_access(harness: Harness):
     async with UnitOfWork(harness.app.db.sessions) as uow:
         far_row = await uow.users.by_telegram_id(1200)
     assert far_row is not None
-    reply = await liaison.press(f"as:0:pick:{far_row.id}")
+    reply = await liaison.press(AssignCB(action=AssignAct.pick, user_id=far_row.id).pack())
     assert "派出（1 人）" in " ".join(label for label, _ in liaison.buttons())
     assert "外地指导员" not in reply.text
     reply = await liaison.click("派出（1 人）")
@@ -130,8 +133,13 @@ async def test_silence_is_reminded_then_escalated_and_access(harness: Harness):
     assert "张华 还没有回复派遣任务" in liaison.last_text
 
     # Not a recipient, not the right union: refused.
-    assert "没有权限" in (await a.press("as:1:accept:0")).text
+    assert (
+        "没有权限"
+        in (await a.press(AssignCB(assignment_id=1, action=AssignAct.accept).pack())).text
+    )
     outsider = harness.user(1009, "外地联络员")
     await join(harness, outsider, elsewhere, Role.liaison)
-    assert "没有权限" in (await outsider.press("as:1::0")).text
-    assert "请先接受" in (await b.press("as:1:done:0")).text
+    assert "没有权限" in (await outsider.press(AssignCB(assignment_id=1).pack())).text
+    assert (
+        "请先接受" in (await b.press(AssignCB(assignment_id=1, action=AssignAct.done).pack())).text
+    )

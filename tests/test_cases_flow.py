@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from bot.callbacks import CaseCB, CaseEnterpriseCB, EnterpriseCB, MoveCB, ShareCB
 from bot.settings import Settings
 from bot.testing import Harness
 from storage.models import BargainingCase, Enterprise, Role, Stage, StageEvent
@@ -79,7 +80,7 @@ async def test_search_is_limited_to_the_union_subtree(harness: Harness):
     await other.click("查找企业")
     assert "没有找到" in (await other.send("光谷")).text
     [enterprise] = await table_rows(harness, Enterprise)
-    reply = await other.press(f"e:{enterprise.id}")
+    reply = await other.press(EnterpriseCB(enterprise_id=enterprise.id).pack())
     assert "没有权限" in reply.text
 
     await chat.send("/menu")
@@ -98,7 +99,7 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     assert case.stage is Stage.preparing
 
     # Illegal jumps are not offered; a forged one is refused with the reason.
-    reply = await chat.press(f"mv:{case.id}:signed:today")
+    reply = await chat.press(MoveCB(case_id=case.id, stage="signed", when="today").pack())
     assert "不能直接转到" in reply.text
 
     await chat.click("发出要约")
@@ -120,7 +121,7 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     assert "签订" not in [label for label, _ in chat.buttons() if "✍️" in label]
 
     # Signing before the congress passes is refused.
-    reply = await chat.press(f"mv:{case.id}:signed:today")
+    reply = await chat.press(MoveCB(case_id=case.id, stage="signed", when="today").pack())
     assert "职工代表大会" in reply.text
     assert "返回案件" in " ".join(label for label, _ in chat.buttons())  # a way back
 
@@ -163,7 +164,7 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     assert "对方书面回应期限" not in chat.last_text
 
     # In force only once the review is over (filed today: effective in 16 days).
-    reply = await chat.press(f"mv:{case.id}:in_force:today")
+    reply = await chat.press(MoveCB(case_id=case.id, stage="in_force", when="today").pack())
     assert "审查期" in reply.text
     assert "起才生效" in reply.text
 
@@ -210,13 +211,13 @@ async def test_case_access(harness: Harness):
     reply = await liaison.click("光谷电子有限公司")
     assert "准备中" in reply.text
     assert not [label for label, _ in liaison.buttons() if "发出要约" in label]
-    reply = await liaison.press(f"mv:{case.id}:offer_sent:today")
+    reply = await liaison.press(MoveCB(case_id=case.id, stage="offer_sent", when="today").pack())
     assert (await table_rows(harness, BargainingCase))[0].stage is Stage.preparing
 
     # A liaison of another union cannot open it.
     outsider = harness.user(1002)
     await join(harness, outsider, await make_org(harness, "宜昌市总工会"), Role.liaison)
-    reply = await outsider.press(f"c:{case.id}")
+    reply = await outsider.press(CaseCB(case_id=case.id).pack())
     assert "没有权限" in reply.text
 
 
@@ -320,7 +321,7 @@ async def test_industry_case_covers_several_enterprises(harness: Harness):
             .scalars()
             .one()
         )
-    reply = await chat.press(f"ce:{wage.id}:2")
+    reply = await chat.press(CaseEnterpriseCB(case_id=wage.id, enterprise_id=2).pack())
     assert "只有行业性、区域性" in reply.text
 
 
@@ -334,7 +335,7 @@ async def test_sharing_lets_a_colleague_see_but_not_change(harness: Harness):
     assert org is not None
     colleague = harness.user(1102, "张华")
     await join(harness, colleague, org, Role.instructor)
-    assert "没有权限" in (await colleague.press(f"c:{case.id}")).text
+    assert "没有权限" in (await colleague.press(CaseCB(case_id=case.id).pack())).text
 
     await chat.click("更多")  # the card's second page
     await chat.click("共享")
@@ -346,7 +347,8 @@ async def test_sharing_lets_a_colleague_see_but_not_change(harness: Harness):
     reply = await colleague.click("光谷电子有限公司")
     assert "准备中" in reply.text
     assert "发出要约" not in [label for label, _ in colleague.buttons()]
-    await colleague.press(f"mv:{case.id}:offer_sent:today")
+    forged = MoveCB(case_id=case.id, stage="offer_sent", when="today").pack()
+    assert "没有权限" in (await colleague.press(forged)).text  # shared to read, not to change
     async with UnitOfWork(harness.app.db.sessions) as uow:
         assert (await uow.cases.get(case.id or 0)).stage is Stage.preparing  # type: ignore[union-attr]
 
@@ -355,7 +357,10 @@ async def test_sharing_lets_a_colleague_see_but_not_change(harness: Harness):
     async with UnitOfWork(harness.app.db.sessions) as uow:
         outsider_row = await uow.users.by_telegram_id(1201)
     assert outsider_row is not None
-    assert "没有权限" in (await chat.press(f"sh:{case.id}:{outsider_row.id}")).text
+    assert (
+        "没有权限"
+        in (await chat.press(ShareCB(case_id=case.id, user_id=outsider_row.id).pack())).text
+    )
     await chat.click("✅ 张华")
-    reply = await colleague.press(f"c:{case.id}")
+    reply = await colleague.press(CaseCB(case_id=case.id).pack())
     assert "没有权限" in reply.text

@@ -12,6 +12,7 @@ import pytest
 from docx import Document
 from sqlmodel import select
 
+from bot.callbacks import DocFileCB
 from bot.presentation.document_views import plain_text
 from bot.services import demo, documents
 from bot.settings import Settings
@@ -182,9 +183,13 @@ async def test_versions_preview_and_resend(harness: Harness):
 
     # Neither a stranger nor a colleague the case is not shared with can fetch the file.
     [first] = [r for r in await _rows(harness) if r.version == 1]
-    for other in (harness.user(5555, "外人"), harness.user(1102, "Zhang Hua", "en")):
+    for other, refusal in (
+        (harness.user(5555, "外人"), "只对受邀人员开放"),  # a stranger: how to join
+        (harness.user(1102, "Zhang Hua", "en"), "open to invited people only"),
+    ):
         await other.send("/start")
-        await other.press(f"df:{first.id}:0")
+        reply = await other.press(DocFileCB(document_id=first.id).pack())
+        assert refusal in reply.text, reply.text
         assert not any(m.get("document") for m in other.bot_messages())
 
 

@@ -7,6 +7,7 @@ import io
 
 from openpyxl import load_workbook
 
+from bot.callbacks import ExpenseAct, ExpenseCB
 from bot.testing import ChatUser, Harness
 from storage.models import OrgLevel, Role
 from tests.factories import join, make_org
@@ -67,7 +68,10 @@ async def test_record_review_and_export(harness: Harness):
     assert liaison.last_file("photo")
     await liaison.click("批准")
     assert "128.50 元已批准" in instructor.last_text
-    assert "已经审核过了" in (await liaison.press("ex:approve:1")).text
+    assert (
+        "已经审核过了"
+        in (await liaison.press(ExpenseCB(action=ExpenseAct.approve, expense_id=1).pack())).text
+    )
 
     await liaison.send("/menu")
     await liaison.click("经费审核")
@@ -99,9 +103,20 @@ async def test_access(harness: Harness):
     other = harness.user(1102, "张华")
     county = await make_org(harness, "江夏区总工会", OrgLevel.county, "武汉市总工会")
     await join(harness, other, county, Role.instructor)
-    assert "没有权限" in (await other.press("ex:show:1")).text
+    assert (
+        "没有权限"
+        in (await other.press(ExpenseCB(action=ExpenseAct.show, expense_id=1).pack())).text
+    )
     elsewhere = await make_org(harness, "黄石市总工会")
     outsider = harness.user(1009, "外地联络员")
     await join(harness, outsider, elsewhere, Role.liaison)
-    assert "没有权限" in (await outsider.press("ex:approve:1")).text
-    assert "打车" not in (await instructor.press("ex:approve:1")).text
+    assert (
+        "没有权限"
+        in (await outsider.press(ExpenseCB(action=ExpenseAct.approve, expense_id=1).pack())).text
+    )
+    assert (
+        "打车"
+        not in (
+            await instructor.press(ExpenseCB(action=ExpenseAct.approve, expense_id=1).pack())
+        ).text
+    )

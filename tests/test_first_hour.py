@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.callbacks import MoveCB, TermCB
 from bot.services import documents
 from bot.services.errors import Problem
 from bot.settings import LegalSettings
@@ -53,8 +54,8 @@ async def test_a_forged_term_button_is_refused(harness):
         case.stage = case.stage.draft
         case.congress_passed = True
         await uow.commit()
-    await chat.press(f"mv:{case.id}:signed:today")
-    reply = await chat.press(f"tm:{case.id}:5")
+    await chat.press(MoveCB(case_id=case.id, stage="signed", when="today").pack())
+    reply = await chat.press(TermCB(case_id=case.id, years=5).pack())
     assert "1 到 3 年" in reply.text
     async with UnitOfWork(harness.app.db.sessions) as uow:
         [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()

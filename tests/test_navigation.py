@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import jobs
+from bot.callbacks import MoveCB
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase
 from tests.flows import (
@@ -46,7 +47,7 @@ async def test_a_refusal_comes_below_and_the_screen_stays(harness: Harness):
     before = _ids(chat)
     [case] = await table_rows(harness, BargainingCase)
     # A stage the case cannot jump to: the refusal is a new message, the card is kept.
-    reply = await chat.press(f"mv:{case.id}:signed:today", card)
+    reply = await chat.press(MoveCB(case_id=case.id, stage="signed", when="today").pack(), card)
     assert "不能直接转到" in reply.text
     assert _ids(chat)[: len(before)] == before
     assert len(_ids(chat)) == len(before) + 1

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.callbacks import InviteOrgCB
 from bot.testing import Harness
 from storage.models import Invite, InviteAttempt, Role, User
 from storage.uow import UnitOfWork
@@ -138,7 +139,7 @@ async def test_liaison_cannot_invite_outside_subtree(harness: Harness):
 
     # Forged callback data naming unions above or beside them.
     for org in (wuhan, yichang):
-        reply = await county_liaison.press(f"io:instructor:{org.id}")
+        reply = await county_liaison.press(InviteOrgCB(role="instructor", org_id=org.id).pack())
         assert "没有权限" in reply.text
     async with UnitOfWork(harness.app.db.sessions) as uow:
         assert (await uow.session.execute(select(Invite))).scalars().all().__len__() == 1
@@ -167,7 +168,7 @@ async def test_workers_and_instructors_cannot_use_liaison_buttons(harness: Harne
     stranger = harness.user(4000)
     for chat in (instructor, stranger):
         await chat.send("/help")
-        reply = await chat.press(f"io:instructor:{city.id}")
+        reply = await chat.press(InviteOrgCB(role="instructor", org_id=city.id).pack())
         assert reply.answered_callback()
         assert "https://t.me" not in reply.text
     async with UnitOfWork(harness.app.db.sessions) as uow:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot import jobs
+from bot.callbacks import RemindCB
 from bot.testing import Harness
 from storage.models import Reminder, ReminderStatus
 from storage.uow import UnitOfWork
@@ -92,7 +93,7 @@ async def test_someone_elses_reminder_cannot_be_touched(harness: Harness):
     [mine] = await _personal(harness)
     other = await instructor(harness, telegram_id=1102, org_name="江夏区总工会")
     for action in ("done", "cancel", "hour"):
-        reply = await other.press(f"rm:{mine.id}:{action}")
+        reply = await other.press(RemindCB(reminder_id=mine.id, action=action).pack())
         assert "没有权限" in reply.text
     [still] = await _personal(harness)
     assert still.status is ReminderStatus.pending

@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlmodel import select
 
+from bot.callbacks import ApprovalCB
 from bot.testing import Harness
 from storage.models import HiringRoute, InstructorProfile, ProfileStatus, Role
 from storage.uow import UnitOfWork
@@ -176,7 +177,7 @@ async def test_over_normal_age_needs_approval_from_own_liaison(harness: Harness)
     assert profile.status is ProfileStatus.pending_approval
 
     # A liaison of another union cannot approve, even with forged data.
-    reply = await outsider.press(f"ap:{profile.id}")
+    reply = await outsider.press(ApprovalCB(profile_id=profile.id).pack())
     assert "没有权限" in reply.text
     assert (await _profiles(harness))[0].status is ProfileStatus.pending_approval
 
@@ -186,7 +187,7 @@ async def test_over_normal_age_needs_approval_from_own_liaison(harness: Harness)
     [profile] = await _profiles(harness)
     assert profile.status is ProfileStatus.active
     assert profile.approval_recorded_at == harness.clock.now()
-    reply = await liaison.press(f"ap:{profile.id}")
+    reply = await liaison.press(ApprovalCB(profile_id=profile.id).pack())
     assert "已经生效" in reply.text
 
 

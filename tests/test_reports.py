@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import select
 
 from bot import jobs
+from bot.callbacks import ReportAckCB, ReportCB
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
 from storage.models import ProblemReport, ReportStatus, Role
@@ -70,7 +71,7 @@ async def test_report_reaches_own_union_and_is_acknowledged(harness: Harness):
     reply = await county_liaison.click("确认收到")
     assert "已确认收到" in reply.text
     assert any("确认收到" in t for t in reply.sent_to(1101))
-    reply = await city_liaison.press(f"ra:{report.id}")
+    reply = await city_liaison.press(ReportAckCB(report_id=report.id).pack())
     assert "其他联络员确认" in reply.text
     [report] = await _reports(harness)
     assert report.status is ReportStatus.acknowledged
@@ -106,11 +107,11 @@ async def test_report_access(harness: Harness):
     [report] = await _reports(harness)
     outsider = harness.user(1003)
     await join(harness, outsider, await make_org(harness, "宜昌市总工会"), Role.liaison)
-    assert "没有权限" in (await outsider.press(f"ra:{report.id}")).text
+    assert "没有权限" in (await outsider.press(ReportAckCB(report_id=report.id).pack())).text
     # Instructors cannot acknowledge; liaisons cannot file.
-    reply = await instructor.press(f"ra:{report.id}")
+    reply = await instructor.press(ReportAckCB(report_id=report.id).pack())
     assert "确认收到" not in reply.text
-    reply = await county_liaison.press("rp:0")
+    reply = await county_liaison.press(ReportCB().pack())
     assert "1/4" not in reply.text
     assert (await _reports(harness))[0].status is ReportStatus.open
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from bot.callbacks import RepRemoveCB, RepsCB
 from bot.settings import Settings
 from bot.testing import Harness
 from storage.models import BargainingCase, CaseRepresentative
@@ -76,7 +77,9 @@ async def test_only_the_owner_changes_the_line_up(harness: Harness):
 
     assert org is not None
     await join(harness, other, org, Role.instructor)
-    assert "没有权限" in (await other.press(f"rv:{case.id}:")).text
-    await other.press(f"rx:{member.id}")
-    await other.press(f"rv:{case.id}:workers")
+    assert "没有权限" in (await other.press(RepsCB(case_id=case.id).pack())).text
+    remove = RepRemoveCB(representative_id=member.id or 0).pack()
+    assert "没有权限" in (await other.press(remove)).text
+    add = RepsCB(case_id=case.id, add="workers").pack()
+    assert "没有权限" in (await other.press(add)).text
     assert len(await _members(harness)) == 1

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
+from bot.callbacks import RoundsCB
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase, NegotiationRound, RoundRevision, Stage, TopicEvent
@@ -157,7 +158,7 @@ async def test_no_rounds_before_the_reply(harness: Harness):
     await open_case(chat)
     assert "记录协商会议" not in [label for label, _ in chat.buttons()]
     [case] = await _rows(harness, BargainingCase)
-    reply = await chat.press(f"rl:{case.id}:1")
+    reply = await chat.press(RoundsCB(case_id=case.id, new=True).pack())
     assert "1/10" in reply.text  # the form opens...
     for step in ("今天 9:00",):
         await chat.send(step)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot import jobs
-from bot.callbacks import ChecksCB
+from bot.callbacks import CheckCB, ChecksCB
 from bot.presentation.document_views import plain_text
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase, Reminder, ReminderStatus, Stage
@@ -132,4 +132,4 @@ async def test_only_contracts_in_force_and_only_the_owner(harness: Harness):
 
     other = await instructor(harness, telegram_id=1102, org_name="江夏区总工会")
     assert "没有权限" in (await other.press(ChecksCB(case_id=1).pack())).text
-    assert "没有权限" in (await other.press("cc:1:::")).text
+    assert "没有权限" in (await other.press(CheckCB(check_id=1).pack())).text

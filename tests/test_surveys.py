@@ -14,6 +14,7 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from bot.callbacks import CaseCB, SurveyAct, SurveyCB
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
 from storage.models import (
@@ -316,9 +317,9 @@ async def test_bad_input_and_stale_buttons(harness: Harness):
 
     # Workers reach nothing else: instructor buttons are refused.
     [survey] = await _rows(harness, Survey)
-    reply = await worker.press(f"sv:{survey.id}:results")
+    reply = await worker.press(SurveyCB(survey_id=survey.id, action=SurveyAct.results).pack())
     assert "问卷结果" not in reply.text
-    reply = await worker.press(f"c:{survey.case_id}")
+    reply = await worker.press(CaseCB(case_id=survey.case_id).pack())
     assert "光谷电子" not in reply.text
 
     # Answers after the closing time are refused, mid-page too.
@@ -365,12 +366,12 @@ async def test_two_surveys_at_once_and_liaison_view(harness: Harness):
     liaison = harness.user(1001, "王芳")
     await join(harness, liaison, org, Role.liaison)
     [survey, _] = sorted(await _rows(harness, Survey), key=lambda s: s.id)
-    reply = await liaison.press(f"sv:{survey.id}:")
+    reply = await liaison.press(SurveyCB(survey_id=survey.id).pack())
     assert "职工意见调查" in reply.text
     labels = [label for label, _ in liaison.buttons()]
     assert "📊 结果" in labels
     assert "⏹ 提前结束" not in labels
-    reply = await liaison.press(f"sv:{survey.id}:close")
+    reply = await liaison.press(SurveyCB(survey_id=survey.id, action=SurveyAct.close).pack())
     assert "已结束" not in reply.text
     assert (await _rows(harness, Survey))[0].closed_at is None
 
@@ -378,7 +379,7 @@ async def test_two_surveys_at_once_and_liaison_view(harness: Harness):
     other_org = await make_org(harness, "江夏区总工会")
     stranger = harness.user(1002, "外区")
     await join(harness, stranger, other_org, Role.liaison)
-    reply = await stranger.press(f"sv:{survey.id}:results")
+    reply = await stranger.press(SurveyCB(survey_id=survey.id, action=SurveyAct.results).pack())
     assert "没有权限" in reply.text
     assert not harness.telegram.errors()
 

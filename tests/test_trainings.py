@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot import jobs
+from bot.callbacks import TrainingAct, TrainingCB
 from bot.testing import ChatUser, Harness
 from storage.models import OrgLevel, Reminder, ReminderStatus, Role, TrainingInvite
 from storage.uow import UnitOfWork
@@ -68,7 +69,10 @@ async def test_training_from_invitation_to_hours(harness: Harness):
     pending = [r for r in await _calls(harness) if r.status is ReminderStatus.pending]
     assert len(pending) == 3  # a's day-before, hour-before and check-in calls only
 
-    assert "只能在培训期间签到" in (await a.press("tr:1:checkin:0")).text
+    assert (
+        "只能在培训期间签到"
+        in (await a.press(TrainingCB(training_id=1, action=TrainingAct.checkin).pack())).text
+    )
     # Nor can the organiser mark anyone present days before: the hours would count now.
     await liaison.send("/menu")
     await liaison.click("🎓 培训")
@@ -125,13 +129,19 @@ async def test_named_invitees_and_access(harness: Harness):
     assert "培训邀请" not in "".join(m.get("text", "") for m in b.bot_messages())
 
     # Not invited, not the organiser's area, not a liaison: refused.
-    assert "没有权限" in (await b.press("tr:1:attend:0")).text
-    assert "没有权限" in (await far.press("tr:1:checkin:0")).text
+    assert (
+        "没有权限"
+        in (await b.press(TrainingCB(training_id=1, action=TrainingAct.attend).pack())).text
+    )
+    assert (
+        "没有权限"
+        in (await far.press(TrainingCB(training_id=1, action=TrainingAct.checkin).pack())).text
+    )
     other = harness.user(1002, "黄石联络员")
     elsewhere = next(o for o in await _orgs(harness) if o.name == "黄石市总工会")
     await join(harness, other, elsewhere, Role.liaison)
-    assert "没有权限" in (await other.press("tr:1::0")).text
-    reply = await a.press("tr:0:new:0")
+    assert "没有权限" in (await other.press(TrainingCB(training_id=1).pack())).text
+    reply = await a.press(TrainingCB(action=TrainingAct.new).pack())
     assert "安排培训" not in reply.text
 
 
