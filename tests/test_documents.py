@@ -185,7 +185,7 @@ async def test_versions_preview_and_resend(harness: Harness):
     [first] = [r for r in await _rows(harness) if r.version == 1]
     for other, refusal in (
         (harness.user(5555, "外人"), "只对受邀人员开放"),  # a stranger: how to join
-        (harness.user(1102, "Zhang Hua", "en"), "open to invited people only"),
+        (harness.user(1102, "Zhang Hua", "en"), "not allowed"),  # a colleague: not shared
     ):
         await other.send("/start")
         reply = await other.press(DocFileCB(document_id=first.id).pack())
