@@ -201,6 +201,13 @@ class ReportAckCB(CallbackData, prefix="ra"):
     report_id: int
 
 
+class ReportThreadCB(CallbackData, prefix="rt"):
+    """A report's thread; `say`: ask for a message in it."""
+
+    report_id: int
+    say: bool = False
+
+
 class TopicsCB(CallbackData, prefix="tp"):
     case_id: int
     add: str = ""  # "", "menu", a section key of the case's contract, or "custom"

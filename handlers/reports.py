@@ -7,21 +7,22 @@ from typing import Any
 
 from aiogram import F
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Menu, MenuCB, ReportAckCB, ReportCB
+from bot.callbacks import Menu, MenuCB, ReportAckCB, ReportCB, ReportThreadCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.notify import report_to_liaisons
 from bot.presentation.rendering import Renderer
-from bot.presentation.ui import Ui
+from bot.presentation.ui import Ui, button, keyboard
 from bot.sender import Sender
 from bot.services import cases, reports
 from bot.services.errors import Problem
 from bot.settings import Settings
 from handlers.blueprint import Blueprint
-from handlers.filters import RoleFilter
+from handlers.filters import TEXT_INPUT, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
 from storage.models import Role
 
@@ -133,7 +134,90 @@ async def my_reports(query: CallbackQuery, ctx: Ctx) -> None:
         }
         for r in found
     ]
-    await ctx.ui.show("reports.list", back_to_menu(ctx.ui), items=items)
+    rows = [
+        [
+            button(
+                f"💬 {ctx.ui.renderer.format_datetime(r.created_at)} {item['category']}",
+                ReportThreadCB(report_id=r.id or 0),
+            )
+        ]
+        for item, r in zip(items, found, strict=True)
+    ]
+    rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
+    await ctx.ui.show("reports.list", keyboard(rows), items=items)
+
+
+# ----- a report's thread: the liaison's instructions, the instructor's answers -----
+class ThreadInput(StatesGroup):
+    message = State()
+
+
+async def show_thread(ui: Ui, found: reports.Thread) -> None:
+    report = found.report
+    rows = [
+        [
+            button(
+                ui.label("labels.report_reply"), ReportThreadCB(report_id=report.id or 0, say=True)
+            )
+        ],
+        [button(ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))],
+    ]
+    await ui.show(
+        "reports.thread",
+        keyboard(rows),
+        at=report.created_at,
+        category=ui.label(f"labels.category_{report.category}"),
+        status=ui.enum(report.status),
+        reporter=found.reporter.display_name,
+        text=report.text,
+        messages=[(author.display_name, m.at, m.text) for m, author in found.messages],
+    )
+
+
+@router.callback_query(ReportThreadCB.filter(~F.say))
+async def open_thread(query: CallbackQuery, callback_data: ReportThreadCB, ctx: Ctx) -> None:
+    await ctx.form_state.clear()
+    await show_thread(ctx.ui, await reports.thread(ctx.uow, ctx.member, callback_data.report_id))
+
+
+@router.callback_query(ReportThreadCB.filter(F.say))
+async def ask_message(query: CallbackQuery, callback_data: ReportThreadCB, ctx: Ctx) -> None:
+    found = await reports.thread(ctx.uow, ctx.member, callback_data.report_id)  # access first
+    await ctx.form_state.set_state(ThreadInput.message)
+    await ctx.form_state.set_data({"report_id": callback_data.report_id})
+    back = keyboard(
+        [[button(ctx.ui.label("labels.cancel"), ReportThreadCB(report_id=callback_data.report_id))]]
+    )
+    mine = found.reporter.id == ctx.member.id
+    await ctx.ui.reply("reports.ask_message", back, mine=mine, max=reports.TEXT_MAX)
+
+
+@router.message(ThreadInput.message, TEXT_INPUT)
+async def got_message(message: Message, ctx: Ctx) -> None:
+    report_id = int((await ctx.form_state.get_data())["report_id"])
+    try:
+        said = await reports.say(ctx.uow, ctx.member, report_id, message.text or "", ctx.now())
+    except Problem as problem:
+        await ctx.ui.send(message.chat.id, problem.key, **problem.params)
+        return
+    await ctx.form_state.clear()
+    for person in said.tell:
+        other = ctx.ui.for_locale(person.locale)
+        await ctx.sender.send_message(
+            person.telegram_id,
+            other.text(
+                "reports.new_message", author=ctx.member.display_name, text=said.message.text
+            ),
+            reply_markup=keyboard(
+                [[button(other.label("labels.report_thread"), ReportThreadCB(report_id=report_id))]]
+            ),
+        )
+    await show_thread(ctx.ui, await reports.thread(ctx.uow, ctx.member, report_id))
+
+
+@router.message(ThreadInput.message)
+async def needs_message(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
 @liaison.callback_query(ReportAckCB.filter())

@@ -13,7 +13,7 @@ from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.ui import Ui, button, keyboard
-from bot.services import enterprises, research
+from bot.services import advice, enterprises, research
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
 from bot.settings import Settings
@@ -172,8 +172,10 @@ async def enter_guideline(query: CallbackQuery, ctx: Ctx) -> None:
 
 
 @router.callback_query(AdviceCB.filter())
-async def advice(query: CallbackQuery, callback_data: AdviceCB, ctx: Ctx) -> None:
-    found = await research.advice_for_case(ctx.uow, ctx.member, callback_data.case_id)
+async def show_advice(query: CallbackQuery, callback_data: AdviceCB, ctx: Ctx) -> None:
+    found = await advice.case_advice(
+        ctx.uow, ctx.member, callback_data.case_id, ctx.now(), ctx.settings
+    )
     reasons = (
         [ctx.ui.text(key, **params) for key, params in found.suggestion.reasons]
         if found.suggestion

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from bot import jobs
-from bot.callbacks import ReportAckCB, ReportCB
+from bot.callbacks import ReportAckCB, ReportCB, ReportThreadCB
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
 from storage.models import ProblemReport, ReportStatus, Role
@@ -153,3 +153,45 @@ async def test_a_report_names_the_reporters_own_union_and_profile_name(harness: 
     [told] = reply.sent_to(1002)
     assert "李明（洪山区总工会）" in told  # not the city the report went to
     assert "tg_nickname" not in told
+
+
+async def test_the_liaison_answers_with_instructions_in_a_thread_both_see(harness: Harness):
+    instructor, county_liaison, city_liaison = await _setup(harness)
+    await _report(instructor)
+    await instructor.click("提交")
+    [report] = await _reports(harness)
+
+    # The liaison answers from the report itself: it also acknowledges it.
+    await county_liaison.click("回复指示")
+    reply = await county_liaison.send("请先稳定现场，\n下午三点我到车间。<勿外传>")
+    assert "下午三点我到车间。<勿外传>" in reply.text  # the thread, the liaison's view
+    [note] = [t for t in reply.sent_to(1101) if "新回复" in t]
+    assert "王芳" in note
+    assert "<勿外传>" in note
+    [report] = await _reports(harness)
+    assert report.status is ReportStatus.acknowledged
+
+    # The instructor opens it and answers; the liaison who acknowledged it is told.
+    reply = await instructor.click("查看往来")
+    assert "请先稳定现场" in reply.text
+    await instructor.click("💬 回复")
+    reply = await instructor.send("收到，已与车间主任沟通。")
+    assert any("已与车间主任沟通" in t for t in reply.sent_to(1001))
+    assert reply.sent_to(1002) == []
+    await instructor.send("/menu")
+    await instructor.click("我的报告")
+    await instructor.click("💬")
+    assert "收到，已与车间主任沟通" in instructor.last_text
+
+    # A liaison above sees it too; a liaison elsewhere and another instructor do not.
+    thread = ReportThreadCB(report_id=report.id or 0)
+    assert "请先稳定现场" in (await city_liaison.press(thread.pack())).text
+    elsewhere = await make_org(harness, "黄石市总工会")
+    outsider = harness.user(1003, "外地联络员")
+    await join(harness, outsider, elsewhere, Role.liaison)
+    colleague = harness.user(1102, "张华")
+    await join(harness, colleague, (await make_org(harness, "江夏区总工会")), Role.instructor)
+    for person in (outsider, colleague):
+        assert "没有权限" in (await person.press(thread.pack())).text
+        say = ReportThreadCB(report_id=report.id or 0, say=True)
+        assert "没有权限" in (await person.press(say.pack())).text

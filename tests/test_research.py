@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.services.research import Suggestion, suggest_rise
 from bot.settings import Settings
 from bot.testing import Harness
-from storage.models import EnterpriseFinance, Role, WageGuideline
+from storage.models import BargainingCase, EnterpriseFinance, Role, WageGuideline
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.factories import join
@@ -171,3 +171,47 @@ async def test_figures_are_exact_decimals_in_the_database(harness: Harness):
     assert isinstance(found.revenue, Decimal)
     assert found.profit == Decimal("-35.56")
     assert found.average_wage == Decimal("6000.00")
+
+
+def test_the_advice_costs_the_range_and_weighs_the_workers_expectation():
+    s = suggest_rise(GUIDE, fin(profit=1_000, avg=6_500), fin(revenue=9_000, year=2024))
+    [cost] = [params for key, params in s.reasons if key == "research.r_cost"]
+    # 6,500 yuan × 12 × 1,200 people × 7 % = 655.2 万元; × 10 % = 936 万元 (of a 1,500 bill).
+    assert (cost["low_cost"], cost["high_cost"]) == (Decimal("655.2"), Decimal("936.0"))
+    assert cost["share"] == Decimal("62.4")
+    for median, where in ((Decimal(12), "above"), (Decimal(8), "within"), (Decimal(2), "below")):
+        found = suggest_rise(GUIDE, fin(profit=1_000), fin(revenue=9_000, year=2024), median)
+        assert f"research.r_expected_{where}" in [key for key, _ in found.reasons]
+
+
+def test_yearly_rise_cost():
+    from bot.services.costing import share_of, yearly_rise_cost
+
+    assert yearly_rise_cost(Decimal(6000), 100, Decimal("5")) == Decimal("36.0")
+    assert yearly_rise_cost(Decimal("6000.50"), 3, Decimal("0")) == Decimal("0.0")
+    assert share_of(Decimal(36), Decimal(0)) is None
+
+
+async def test_a_later_year_uses_the_latest_guideline_and_says_so(harness: Harness):
+    """The demo has this year's guideline; a case of next year gets it, said so, and the
+    demo's wage advice works out of the box."""
+    from bot.services import advice, demo
+
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        await demo.seed(uow, harness.clock.now(), harness.app.settings)
+        await uow.commit()
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
+        owner = await uow.users.get(case.owner_id)
+        assert owner is not None
+        now = harness.clock.now()
+        found = await advice.case_advice(uow, owner, case.id or 0, now, harness.app.settings)
+        assert found.suggestion is not None
+        keys = [key for key, _ in found.suggestion.reasons]
+        assert "research.r_cost" in keys
+        assert any(key.startswith("research.r_expected_") for key in keys)  # the demo survey
+        assert "research.r_older_guideline" not in keys
+        case.year += 1
+        later = await advice.case_advice(uow, owner, case.id or 0, now, harness.app.settings)
+        assert later.suggestion is not None
+        assert later.suggestion.reasons[0][0] == "research.r_older_guideline"

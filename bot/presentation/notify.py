@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram.methods import SendPhoto
 
-from bot.callbacks import ReportAckCB
+from bot.callbacks import ReportAckCB, ReportThreadCB
 from bot.presentation.rendering import Renderer
 from bot.presentation.ui import Ui, button, keyboard
 from bot.sender import Delivery, Sender
@@ -49,7 +49,11 @@ async def report_to_liaisons(
                     button(
                         renderer.label(locale, "labels.acknowledge"),
                         ReportAckCB(report_id=report.id or 0),
-                    )
+                    ),
+                    button(
+                        renderer.label(locale, "labels.report_instruct"),
+                        ReportThreadCB(report_id=report.id or 0, say=True),
+                    ),
                 ]
             ]
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from bot.services import orgs, reminders, surveys, trainings
 from bot.services.anonymity import scrub
@@ -15,6 +16,7 @@ from storage.models import (
     CaseTopic,
     CaseType,
     Enterprise,
+    EnterpriseFinance,
     HiringRoute,
     InstructorProfile,
     NegotiationRound,
@@ -26,6 +28,7 @@ from storage.models import (
     TopicStatus,
     TrainingKind,
     User,
+    WageGuideline,
 )
 from storage.repositories import ReleasedAnswer
 from storage.uow import UnitOfWork
@@ -96,6 +99,19 @@ async def seed(uow: UnitOfWork, now: datetime, settings: Settings) -> bool:
         )
         owner = owner or user
     assert owner is not None
+    # The city's wage guideline for this year, so the wage advice works out of the box.
+    await uow.research.save(
+        WageGuideline(
+            org_id=city.id,
+            year=now.year,
+            baseline_pct=Decimal("6.5"),
+            upper_pct=Decimal("9.0"),
+            lower_pct=Decimal("3.5"),
+            minimum_wage=Decimal(2210),
+            cpi_pct=Decimal("2.0"),
+            updated_at=now,
+        )
+    )
     await _seed_case(uow, owner, county.id, now, settings)
     liaison = await uow.users.by_telegram_id(1001)
     assert liaison is not None
@@ -158,6 +174,21 @@ async def _seed_case(
     ]
     for firm in firms:
         await uow.enterprises.add(firm)
+    # 光谷电子's accounts for the last two years (万元; the average wage in yuan a month).
+    for year, revenue, profit in ((now.year - 1, 85_000, 6_800), (now.year - 2, 79_000, 6_100)):
+        await uow.research.save(
+            EnterpriseFinance(
+                enterprise_id=firms[0].id or 0,
+                year=year,
+                revenue=Decimal(revenue),
+                profit=Decimal(profit),
+                labour_cost=Decimal(21_000),
+                wage_bill=Decimal(9_360),
+                average_wage=Decimal(6_500),
+                headcount=1200,
+                updated_at=now,
+            )
+        )
     offer = (now - timedelta(days=30)).date()
     case = await uow.cases.add(
         BargainingCase(

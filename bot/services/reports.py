@@ -12,7 +12,7 @@ from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.services.text import text_value
 from bot.settings import Settings
-from storage.models import Org, ProblemReport, ReportStatus, User
+from storage.models import Org, ProblemReport, ReportMessage, ReportStatus, User
 from storage.uow import UnitOfWork
 
 CATEGORIES = ("stoppage", "refusal", "data", "retaliation", "safety", "other")
@@ -69,20 +69,29 @@ class Acknowledged:
     union: Org  # the acknowledging liaison's union, named to the reporter
 
 
-async def acknowledge(
-    uow: UnitOfWork, liaison: User, report_id: int, now: datetime
-) -> Acknowledged:
+async def _seen_by_liaison(uow: UnitOfWork, liaison: User, report: ProblemReport) -> Org:
+    """The liaison's union, when the report was filed in it or below it (liaisons above the
+    reporter's union see it through the subtree rule; escalation reaches exactly those)."""
     access.liaison(liaison)
+    root = await orgs.org_of(uow, liaison)
+    reported_in = await uow.orgs.get(report.org_id)
+    if reported_in is None or not orgs.within(root, reported_in):
+        raise AccessDenied()
+    return root
+
+
+async def _report(uow: UnitOfWork, report_id: int) -> ProblemReport:
     report = await uow.reports.get(report_id)
     if report is None:
         raise AccessDenied()
-    root = await orgs.org_of(uow, liaison)
-    reported_in = await uow.orgs.get(report.org_id)
-    assert reported_in is not None
-    # Liaisons above the reporter's union see it through the subtree rule; escalation
-    # reaches exactly those.
-    if not orgs.within(root, reported_in):
-        raise AccessDenied()
+    return report
+
+
+async def acknowledge(
+    uow: UnitOfWork, liaison: User, report_id: int, now: datetime
+) -> Acknowledged:
+    report = await _report(uow, report_id)
+    root = await _seen_by_liaison(uow, liaison, report)
     reporter = await uow.users.get(report.reporter_id)
     assert reporter is not None
     if report.status is ReportStatus.acknowledged:
@@ -123,3 +132,60 @@ async def escalate_due(uow: UnitOfWork, now: datetime, settings: Settings) -> li
 
 async def mine(uow: UnitOfWork, user: User) -> Sequence[ProblemReport]:
     return await uow.reports.by_reporter(user.id or 0)
+
+
+# ----- the thread: the liaison's instructions, the instructor's answers -----
+def parse_message(text: str) -> str:
+    return text_value(text, 1, TEXT_MAX, "reports.bad_message", lines=True)
+
+
+async def _visible(uow: UnitOfWork, user: User, report_id: int) -> ProblemReport:
+    """The report, for its reporter or a liaison of their union or a union above it."""
+    report = await _report(uow, report_id)
+    if user.id != report.reporter_id:
+        await _seen_by_liaison(uow, user, report)
+    return report
+
+
+@dataclass(frozen=True)
+class Thread:
+    report: ProblemReport
+    reporter: User
+    messages: list[tuple[ReportMessage, User]]  # oldest first, with their authors
+
+
+async def thread(uow: UnitOfWork, user: User, report_id: int) -> Thread:
+    report = await _visible(uow, user, report_id)
+    reporter = await uow.users.get(report.reporter_id)
+    assert reporter is not None
+    return Thread(report, reporter, list(await uow.reports.thread(report_id)))
+
+
+@dataclass(frozen=True)
+class Said:
+    report: ProblemReport
+    message: ReportMessage
+    tell: list[User]  # who is told of it: the other side
+
+
+async def say(uow: UnitOfWork, user: User, report_id: int, text: str, now: datetime) -> Said:
+    """A message in the report's thread. A liaison's instruction also acknowledges the
+    report; the reporter's answer goes to the liaison who acknowledged it, or to the
+    liaisons it was sent to."""
+    report = await _visible(uow, user, report_id)
+    message = await uow.reports.say(
+        ReportMessage(report_id=report_id, author_id=user.id or 0, text=parse_message(text), at=now)
+    )
+    if user.id != report.reporter_id:
+        if report.status is ReportStatus.open:
+            report.status = ReportStatus.acknowledged
+            report.acknowledged_by_id, report.acknowledged_at = user.id, now
+        reporter = await uow.users.get(report.reporter_id)
+        return Said(report, message, [reporter] if reporter else [])
+    if report.acknowledged_by_id:
+        liaison = await uow.users.get(report.acknowledged_by_id)
+        return Said(report, message, [liaison] if liaison else [])
+    reported_in = await uow.orgs.get(report.org_id)
+    assert reported_in is not None
+    _, liaisons = await orgs.nearest_liaisons(uow, reported_in)
+    return Said(report, message, list(liaisons))

@@ -16,9 +16,9 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from bot.services import access, cases, enterprises
+from bot.services import access, cases, costing, enterprises
 from bot.services.errors import Problem
-from bot.services.money import parse_money
+from bot.services.money import parse_money, plain
 from bot.services.numbers import parse_int
 from bot.services.text import clean
 from storage.models import EnterpriseFinance, Org, User, WageGuideline
@@ -41,6 +41,36 @@ class Suggestion:
 
 
 def suggest_rise(
+    guideline: WageGuideline,
+    this_year: EnterpriseFinance | None,
+    last_year: EnterpriseFinance | None,
+    expected: Decimal | None = None,
+) -> Suggestion:
+    """The range, then what it costs and how it sits against the workers' expectation."""
+    found = _range(guideline, this_year, last_year)
+    reasons = found.reasons
+    if this_year is not None and this_year.average_wage > 0 and this_year.headcount > 0:
+        low = costing.yearly_rise_cost(this_year.average_wage, this_year.headcount, found.low)
+        high = costing.yearly_rise_cost(this_year.average_wage, this_year.headcount, found.high)
+        reasons.append(
+            (
+                "research.r_cost",
+                {
+                    "low": found.low,
+                    "high": found.high,
+                    "low_cost": low,
+                    "high_cost": high,
+                    "share": costing.share_of(high, this_year.wage_bill),
+                },
+            )
+        )
+    if expected is not None:
+        where = "above" if expected > found.high else "below" if expected < found.low else "within"
+        reasons.append((f"research.r_expected_{where}", {"median": plain(expected)}))
+    return found
+
+
+def _range(
     guideline: WageGuideline,
     this_year: EnterpriseFinance | None,
     last_year: EnterpriseFinance | None,
@@ -163,13 +193,18 @@ async def save_guideline(
 
 
 async def guideline_for(uow: UnitOfWork, org: Org, year: int) -> tuple[Org, WageGuideline] | None:
-    """The guideline of `org` for `year`, or of the nearest union above that has one."""
-    current: Org | None = org
-    while current is not None:
-        found = await uow.research.guideline(current.id or 0, year)
-        if found is not None:
-            return current, found
-        current = await uow.orgs.get(current.parent_id) if current.parent_id else None
+    """The guideline of `org` for `year`, or of the nearest union above that has one; failing
+    that, the most recent earlier one found the same way (the caller says which year)."""
+    for exact in (True, False):
+        current: Org | None = org
+        while current is not None:
+            if exact:
+                found = await uow.research.guideline(current.id or 0, year)
+            else:
+                found = await uow.research.latest_guideline(current.id or 0, year)
+            if found is not None:
+                return current, found
+            current = await uow.orgs.get(current.parent_id) if current.parent_id else None
     return None
 
 
@@ -182,8 +217,11 @@ class CaseAdvice:
     suggestion: Suggestion | None
 
 
-async def advice_for_case(uow: UnitOfWork, user: User, case_id: int) -> CaseAdvice:
-    """The suggestion for a case's first enterprise, from last year's figures."""
+async def advice_for_case(
+    uow: UnitOfWork, user: User, case_id: int, expected: Decimal | None = None
+) -> CaseAdvice:
+    """The suggestion for a case's first enterprise, from last year's figures, the
+    guideline of the case's year (or the latest, said so) and the workers' expected rise."""
     case, _ = await cases.load(uow, user, case_id)
     [enterprise, *_] = await uow.cases.enterprises_of(case_id)
     data_year = case.year - 1
@@ -195,13 +233,12 @@ async def advice_for_case(uow: UnitOfWork, user: User, case_id: int) -> CaseAdvi
     if found is None:
         return CaseAdvice(enterprise.name, case.year, None, this_year, None)
     region, guideline = found
-    return CaseAdvice(
-        enterprise.name,
-        case.year,
-        region.name,
-        this_year,
-        suggest_rise(guideline, this_year, before),
-    )
+    suggestion = suggest_rise(guideline, this_year, before, expected)
+    if guideline.year != case.year:
+        suggestion.reasons.insert(
+            0, ("research.r_older_guideline", {"year": guideline.year, "wanted": case.year})
+        )
+    return CaseAdvice(enterprise.name, case.year, region.name, this_year, suggestion)
 
 
 async def finances_of(

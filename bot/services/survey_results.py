@@ -213,3 +213,16 @@ async def export_rows(
             )
         )
     return found, rows
+
+
+async def latest_for_case(
+    uow: UnitOfWork, case_id: int, now: datetime, settings: Settings
+) -> Results | None:
+    """The results of the case's most recent survey that shows any (not a draft, enough
+    released answers), for the plan and the wage advice; None when there is none."""
+    for survey in await uow.surveys.of_case(case_id):
+        if survey.status.value != "draft":
+            found = await aggregate(uow, survey, now, settings)
+            if found.enough:
+                return found
+    return None

@@ -136,6 +136,19 @@ class ProblemReport(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
+class ReportMessage(SQLModel, table=True):
+    """A message in a major-problem report's thread: the liaison's instructions, the
+    instructor's answers; both see the whole thread."""
+
+    __tablename__ = "report_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="problem_report.id", index=True)
+    author_id: int = Field(foreign_key="app_user.id")
+    text: str = Field(max_length=2000)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
 class TopicStatus(StrEnum):
     proposed = "proposed"
     countered = "countered"

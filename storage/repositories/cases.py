@@ -226,6 +226,16 @@ class ResearchRepo(Repo):
     async def guideline(self, org_id: int, year: int) -> WageGuideline | None:
         return await self.session.get(WageGuideline, (org_id, year))
 
+    async def latest_guideline(self, org_id: int, year: int) -> WageGuideline | None:
+        """The union's most recent guideline of `year` or before."""
+        found = await self.session.execute(
+            select(WageGuideline)
+            .where(WageGuideline.org_id == org_id, col(WageGuideline.year) <= year)
+            .order_by(col(WageGuideline.year).desc())
+            .limit(1)
+        )
+        return found.scalars().first()
+
     async def save(self, record: EnterpriseFinance | WageGuideline) -> None:
         await self.session.merge(record)
         await self.session.flush()

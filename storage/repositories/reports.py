@@ -8,15 +8,27 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from storage.models import (
-    ProblemReport,
-    ReportStatus,
-)
+from storage.models import ProblemReport, ReportMessage, ReportStatus, User
 from storage.repositories.base import ModelRepo
 
 
 class ReportRepo(ModelRepo[ProblemReport]):
     model = ProblemReport
+
+    async def say(self, message: ReportMessage) -> ReportMessage:
+        self.session.add(message)
+        await self.session.flush()
+        return message
+
+    async def thread(self, report_id: int) -> Sequence[tuple[ReportMessage, User]]:
+        """The report's messages, oldest first, each with its author."""
+        stmt = (
+            select(ReportMessage, User)
+            .join(User, col(User.id) == col(ReportMessage.author_id))
+            .where(ReportMessage.report_id == report_id)
+            .order_by(col(ReportMessage.id))
+        )
+        return [(m, u) for m, u in (await self.session.execute(stmt)).all()]
 
     async def of_case(self, case_id: int) -> Sequence[ProblemReport]:
         stmt = select(ProblemReport).where(ProblemReport.case_id == case_id)
