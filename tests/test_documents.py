@@ -203,12 +203,12 @@ async def test_bad_input_and_rules(harness: Harness):
         await chat.send("测试")
     await chat.click("否")  # shifts
     await chat.click("否")  # piece rates
-    assert "金额" in (await chat.send("很多钱")).text
-    await chat.send("5200")
+    # Last year's average wage comes from the enterprise's accounts (6,500 in the demo).
     assert "百分数" in (await chat.send("120")).text
     await chat.send("6")
     await chat.send("5")  # front-line below the average
-    await chat.send("2000")
+    assert "金额" in (await chat.send("很多钱")).text
+    await chat.send("2400")
     assert "1 到 31" in (await chat.send("32")).text
     await chat.send("10")
     await chat.send("本人上月应发工资")

@@ -79,14 +79,18 @@ def _range(
     reasons: list[tuple[str, dict[str, Any]]] = [
         (
             "research.r_guideline",
-            {"lower": g.lower_pct, "base": g.baseline_pct, "upper": g.upper_pct},
+            {
+                "lower": plain(g.lower_pct),
+                "base": plain(g.baseline_pct),
+                "upper": plain(g.upper_pct),
+            },
         )
     ]
     if this_year is None:
         reasons.append(("research.r_no_data", {}))
         return Suggestion(_tenth(g.lower_pct), _tenth(g.baseline_pct), reasons)
     if this_year.profit < 0:
-        reasons.append(("research.r_loss", {"profit": this_year.profit}))
+        reasons.append(("research.r_loss", {"profit": plain(this_year.profit)}))
         return Suggestion(_tenth(g.lower_pct), _tenth(g.lower_pct), reasons)
 
     margin = this_year.profit / this_year.revenue if this_year.revenue > 0 else Decimal(0)
@@ -106,14 +110,17 @@ def _range(
         )
     if low < g.cpi_pct:
         low = min(g.cpi_pct, high)
-        reasons.append(("research.r_cpi", {"cpi": g.cpi_pct}))
+        reasons.append(("research.r_cpi", {"cpi": plain(g.cpi_pct)}))
     share = this_year.labour_cost / this_year.revenue if this_year.revenue > 0 else Decimal(0)
     if share > HEAVY_LABOUR_SHARE and high > g.baseline_pct:
         high = g.baseline_pct
         reasons.append(("research.r_labour_heavy", {"share": _tenth(share * 100)}))
     if this_year.average_wage * (1 + low / 100) < g.minimum_wage:
         reasons.append(
-            ("research.r_minimum", {"minimum": g.minimum_wage, "average": this_year.average_wage})
+            (
+                "research.r_minimum",
+                {"minimum": plain(g.minimum_wage), "average": plain(this_year.average_wage)},
+            )
         )
     return Suggestion(_tenth(low), _tenth(high), reasons)
 
