@@ -223,6 +223,8 @@ class ClauseAct(StrEnum):
     model = "v"  # start our text from variant `value`
     agree = "a"  # which text the parties agreed on
     agreed = "g"  # freeze the text `source` names
+    sign = "s"  # 初步一致: ask for the chiefs' sign-off
+    signed = "k"  # both chiefs signed it off
 
 
 class ClauseCB(CallbackData, prefix="tc"):
@@ -230,6 +232,12 @@ class ClauseCB(CallbackData, prefix="tc"):
     act: ClauseAct
     value: str = ""  # a variant key
     source: Source | None = None
+
+
+class LedgerCB(CallbackData, prefix="tg"):
+    """The case's bargaining ledger as a workbook."""
+
+    case_id: int
 
 
 class EditCB(CallbackData, prefix="te"):

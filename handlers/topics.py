@@ -7,17 +7,18 @@ from typing import Any
 
 from aiogram import F
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot.callbacks import CaseCB, ClauseAct, ClauseCB, EditCB, TopicCB, TopicsCB
+from bot.callbacks import CaseCB, ClauseAct, ClauseCB, EditCB, LedgerCB, TopicCB, TopicsCB
 from bot.context import Ctx
+from bot.presentation.exports import Sheet, workbook
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import clauses, topics
 from bot.services.clauses import Library
 from bot.services.errors import AccessDenied, Problem
 from bot.services.topics import Side, Source
 from handlers.blueprint import Blueprint
-from handlers.filters import TEXT_INPUT, RoleFilter
+from handlers.filters import SENDS_FILE, TEXT_INPUT, RoleFilter
 from storage.models import CaseTopic, Role, TopicStatus, User
 from storage.uow import UnitOfWork
 
@@ -34,6 +35,7 @@ ICONS = {
     TopicStatus.dropped: "⚫",
 }
 HISTORY_SHOWN = 6
+LEDGER_COLUMNS = ("round", "at", "topic", "side", "text", "status", "by")
 
 
 class TopicInput(StatesGroup):
@@ -69,6 +71,8 @@ async def show_table(ui: Ui, ctx: Ctx, case_id: int) -> None:
         buttons.append(
             [button(ui.label("labels.add_topic"), TopicsCB(case_id=case_id, add="menu"))]
         )
+    if found.topics:
+        buttons.append([button(ui.label("labels.topic_ledger"), LedgerCB(case_id=case_id))])
     buttons.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
     await ui.show("topics.table", keyboard(buttons), case=names, rows=rows_text)
 
@@ -92,6 +96,8 @@ async def show_topic(ui: Ui, uow: UnitOfWork, user: User, topic_id: int) -> None
                 f"{ICONS[s]} {ui.enum(s)}",
                 ClauseCB(topic_id=topic_id, act=ClauseAct.agree)
                 if s is TopicStatus.agreed
+                else ClauseCB(topic_id=topic_id, act=ClauseAct.sign)
+                if s is TopicStatus.tentative
                 else TopicCB(topic_id=topic_id, status=s.value),
             )
             for s in TopicStatus
@@ -127,6 +133,8 @@ async def show_topic(ui: Ui, uow: UnitOfWork, user: User, topic_id: int) -> None
         agreed=topic.agreed_text,
         agreed_round=topic.agreed_round,
         agreed_at=topic.agreed_at,
+        ta_chiefs=topic.ta_chiefs,
+        ta_at=topic.ta_at,
         history=history,
         earlier=max(0, len(shown.history) - HISTORY_SHOWN),
     )
@@ -283,6 +291,66 @@ async def agreed(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> Non
         return
     await topics.agree(ctx.uow, ctx.member, topic_id, source, ctx.now())
     await show_topic(ctx.ui, ctx.uow, ctx.member, topic_id)
+
+
+@instructor.callback_query(ClauseCB.filter(F.act == ClauseAct.sign))
+async def ask_sign_off(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> None:
+    shown = await topics.view(ctx.uow, ctx.member, callback_data.topic_id)
+    if not shown.editable:
+        raise AccessDenied()
+    names = await topics.chiefs(ctx.uow, shown.topic.case_id)
+    if names is None:
+        raise Problem("topics.needs_chiefs")
+    topic_id = callback_data.topic_id
+    rows = [
+        [
+            button(
+                ctx.ui.label("labels.chiefs_signed"),
+                ClauseCB(topic_id=topic_id, act=ClauseAct.signed),
+            )
+        ],
+        [button(ctx.ui.label("labels.back_to_topic"), TopicCB(topic_id=topic_id))],
+    ]
+    await ctx.ui.show(
+        "topics.sign_off",
+        keyboard(rows),
+        title=title_of(ctx.ui, shown.topic),
+        workers=names[0],
+        employer=names[1],
+    )
+
+
+@instructor.callback_query(ClauseCB.filter(F.act == ClauseAct.signed))
+async def signed_off(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> None:
+    await topics.sign_off(ctx.uow, ctx.member, callback_data.topic_id, ctx.now())
+    await show_topic(ctx.ui, ctx.uow, ctx.member, callback_data.topic_id)
+
+
+@router.callback_query(LedgerCB.filter(), flags=SENDS_FILE)
+async def ledger(query: CallbackQuery, callback_data: LedgerCB, ctx: Ctx) -> None:
+    """Every pass across the table by round, as a workbook (presentation/exports.py)."""
+    rows = await topics.ledger(ctx.uow, ctx.member, callback_data.case_id)
+    ui = ctx.ui
+    sheet = Sheet(
+        ui.label("labels.xlsx_ledger"),
+        [ui.label(f"labels.xlsx_ledger_{c}") for c in LEDGER_COLUMNS],
+        [
+            [
+                p.round_no or "",
+                ui.renderer.format_datetime(p.at),
+                title_of(ui, p.topic),
+                ui.label(f"labels.ledger_side_{p.side}"),
+                p.text,
+                ui.enum(p.status),
+                p.by,
+            ]
+            for p in rows
+        ],
+        widths=(6, 17, 18, 10, 60, 12, 10),
+    )
+    content = await ctx.offload.run(workbook, [sheet])
+    name = f"议价台账-{callback_data.case_id}.xlsx"
+    await ctx.bot.send_document(query.from_user.id, BufferedInputFile(content, filename=name))
 
 
 @instructor.message(TopicInput.custom, TEXT_INPUT)

@@ -3,7 +3,10 @@ read-only for liaisons, closed to others."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.callbacks import ClauseAct, ClauseCB, EditCB, TopicCB, TopicsCB
@@ -14,7 +17,7 @@ from storage.models import BargainingCase, CaseTopic, Role, TopicEvent, TopicSta
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.factories import join
-from tests.flows import instructor, open_case, register_enterprise
+from tests.flows import add_representative, instructor, open_case, register_enterprise
 
 
 @pytest.fixture
@@ -59,15 +62,44 @@ async def test_tracker_end_to_end(harness: Harness):
     await chat.send("一线职工工资增长不低于 6%")
     await chat.click("对方文本")
     await chat.send("最多 3%")
+    # A tentative agreement stands on both chiefs' sign-off: they must be registered.
+    assert "还没有登记双方的首席代表" in (await chat.click("暂时一致")).text
+    await chat.send("/menu")
+    await chat.click("我的案件")
+    await chat.click("光谷电子有限公司")
+    await chat.click("更多")
+    await chat.click("👥 代表")
+    await add_representative(chat, "workers", "王工", chief=True)
+    await add_representative(chat, "employer", "刘总", chief=True)
+    await chat.send("/menu")
+    await chat.click("我的案件")
+    await chat.click("光谷电子有限公司")
+    await chat.click("📋 议题")
+    await chat.click("劳动报酬")
     reply = await chat.click("暂时一致")
+    assert "职工方 王工、企业方 刘总" in reply.text
+    reply = await chat.click("双方首席代表已签字确认")
     assert "🔵 <b>" not in reply.text  # HTML shown as formatting, not as text
+    assert "双方首席代表 王工、刘总 签字确认" in reply.text
     assert "一线职工工资增长不低于 6%" in reply.text
     assert "变化记录" in reply.text
     reply = await chat.click("议题列表")
     assert "🔵 劳动报酬 · 暂时一致" in reply.text
 
+    # The ledger: every pass and the sign-off, as a workbook.
+    await chat.click("议价台账")
+    ledger = chat.last_file("document")
+    rows = list(load_workbook(io.BytesIO(ledger.content)).active.iter_rows(values_only=True))
+    assert rows[0] == ("轮次", "时间", "议题", "一方", "文本", "状态", "记录人")
+    sides = [(row[2], row[3], row[4]) for row in rows[1:]]
+    assert ("劳动报酬", "职工方提出", "一线职工工资增长不低于 6%") in sides
+    assert ("劳动报酬", "企业方提出", "最多 3%") in sides
+    assert ("劳动报酬", "首席签字（初步一致）", "王工、刘总") in sides
+
     [pay] = [t for t in await _rows(harness, CaseTopic) if t.key == "pay"]
     assert pay.status is TopicStatus.tentative
+    assert pay.ta_chiefs == "王工、刘总"
+    assert pay.ta_at is not None
     assert pay.our_demand == "一线职工工资增长不低于 6%"
     assert pay.their_position == "最多 3%"
     history = [e for e in await _rows(harness, TopicEvent) if e.topic_id == pay.id]

@@ -102,6 +102,7 @@ async def _record(uow: UnitOfWork, topic: CaseTopic, user: User, now: datetime) 
             our_demand=topic.our_demand,
             their_position=topic.their_position,
             agreed_text=topic.agreed_text,
+            signed_by=topic.ta_chiefs,
             by_id=user.id or 0,
             at=now,
         )
@@ -141,14 +142,41 @@ async def set_status(
 ) -> CaseTopic:
     """Any status but "agreed" (which needs the agreed text: `agree`). Leaving "agreed"
     reopens the topic: the frozen text stays in the history, not on the topic."""
-    if status is TopicStatus.agreed:
+    if status in (TopicStatus.agreed, TopicStatus.tentative):  # `agree`, `sign_off`
         raise Problem("common.expired_button")
     topic = await _editable_topic(uow, user, topic_id)
     if topic.status is not status:
-        if topic.status is TopicStatus.agreed:
-            topic.agreed_text, topic.agreed_round = "", None
-            topic.agreed_by_id, topic.agreed_at = None, None
+        _lift(topic)
         topic.status = status
+        await _record(uow, topic, user, now)
+    return topic
+
+
+def _lift(topic: CaseTopic) -> None:
+    """Leaving an agreement: the frozen text and the sign-off stay in the history only."""
+    topic.agreed_text, topic.agreed_round = "", None
+    topic.agreed_by_id, topic.agreed_at = None, None
+    topic.ta_chiefs, topic.ta_at = "", None
+
+
+async def chiefs(uow: UnitOfWork, case_id: int) -> tuple[str, str] | None:
+    """The two chiefs' names (workers', employer's), when both are registered."""
+    found = {r.side.value: r.name for r in await uow.representatives.of_case(case_id) if r.chief}
+    if "workers" in found and "employer" in found:
+        return found["workers"], found["employer"]
+    return None
+
+
+async def sign_off(uow: UnitOfWork, user: User, topic_id: int, now: datetime) -> CaseTopic:
+    """初步一致: only on both chiefs' sign-off, recorded with their names and the time."""
+    topic = await _editable_topic(uow, user, topic_id)
+    names = await chiefs(uow, topic.case_id)
+    if names is None:
+        raise Problem("topics.needs_chiefs")
+    if topic.status is not TopicStatus.tentative:
+        _lift(topic)
+        topic.status = TopicStatus.tentative
+        topic.ta_chiefs, topic.ta_at = "、".join(names), now
         await _record(uow, topic, user, now)
     return topic
 
@@ -308,3 +336,44 @@ async def view(uow: UnitOfWork, user: User, topic_id: int) -> TopicView:
         raise AccessDenied()
     _, editable = await cases.load(uow, user, topic.case_id)
     return TopicView(topic, editable, await uow.topics.history(topic_id))
+
+
+# ----- the ledger: every pass across the table, by round -----
+@dataclass(frozen=True)
+class Pass:
+    round_no: int | None
+    at: datetime
+    topic: CaseTopic
+    side: str  # ours, theirs, agreed, tentative (a sign-off)
+    text: str
+    status: TopicStatus
+    by: str
+
+
+async def ledger(uow: UnitOfWork, user: User, case_id: int) -> list[Pass]:
+    """Each side's text as it was put across the table, each sign-off and agreement, in
+    order: one query for the events, one for their authors."""
+    await cases.load(uow, user, case_id)
+    events = sorted(await uow.topics.events_of_case(case_id), key=lambda et: et[0].id or 0)
+    names = {u.id: u.display_name for u in await uow.users.many({e.by_id for e, _ in events})}
+    before: dict[int, TopicEvent] = {}
+    rows: list[Pass] = []
+    for event, topic in events:
+        last = before.get(topic.id or 0)
+        by = names.get(event.by_id, "")
+        for side, old, new in (
+            ("ours", last.our_demand if last else "", event.our_demand),
+            ("theirs", last.their_position if last else "", event.their_position),
+            ("agreed", last.agreed_text if last else "", event.agreed_text),
+        ):
+            if new and new != old:
+                rows.append(Pass(event.round_no, event.at, topic, side, new, event.status, by))
+        moved = last is None or last.status is not event.status
+        if moved and event.status is TopicStatus.tentative and event.signed_by:
+            rows.append(
+                Pass(
+                    event.round_no, event.at, topic, "tentative", event.signed_by, event.status, by
+                )
+            )
+        before[topic.id or 0] = event
+    return rows

@@ -176,6 +176,9 @@ class CaseTopic(SQLModel, table=True):
     agreed_round: int | None = None
     agreed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     agreed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # 初步一致 (a tentative agreement) stands on both chiefs' sign-off: who, and when.
+    ta_chiefs: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    ta_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TopicEvent(SQLModel, table=True):
@@ -190,6 +193,7 @@ class TopicEvent(SQLModel, table=True):
     our_demand: str = Field(default="", max_length=2000)
     their_position: str = Field(default="", max_length=2000)
     agreed_text: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})
+    signed_by: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
     by_id: int = Field(foreign_key="app_user.id")
     at: datetime = Field(sa_type=UTCDateTime)
 
