@@ -332,6 +332,12 @@ class DocFileCB(CallbackData, prefix="df"):
     pdf: bool = False
 
 
+class ArchiveCB(CallbackData, prefix="da"):
+    """Archive the signed contract's scan with the case."""
+
+    case_id: int
+
+
 class RedlineCB(CallbackData, prefix="dr"):
     document_id: int
     upload: bool = False  # against a .docx the instructor sends instead

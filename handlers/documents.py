@@ -15,7 +15,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from jinja2 import TemplateError
 
-from bot.callbacks import CaseCB, DocFileCB, DocNewCB, DocsCB, RedlineCB
+from bot.callbacks import ArchiveCB, CaseCB, DocFileCB, DocNewCB, DocsCB, RedlineCB
 from bot.context import Ctx
 from bot.presentation import document_views as views
 from bot.presentation import redline
@@ -43,14 +43,16 @@ RECENT = 8
 
 # ----- the documents screen -----
 async def show_menu(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: int) -> None:
-    editable, made, offered = await documents.versions(uow, user, case_id)
+    shelf = await documents.versions(uow, user, case_id)
     rows: list[list[Any]] = []
-    if editable:
+    if shelf.editable:
         kinds = [
             button(ui.label(f"labels.doc_{kind}"), DocNewCB(case_id=case_id, kind=kind))
-            for kind in offered
+            for kind in shelf.offered
         ]
         rows += [kinds[i : i + 2] for i in range(0, len(kinds), 2)]
+    if shelf.archivable:
+        rows.append([button(ui.label("labels.doc_archive_signed"), ArchiveCB(case_id=case_id))])
     rows += [
         [
             button(
@@ -59,10 +61,10 @@ async def show_menu(ui: Ui, chat_id: int, uow: UnitOfWork, user: User, case_id: 
                 DocFileCB(document_id=d.id or 0),
             )
         ]
-        for d in made[:RECENT]
+        for d in shelf.made[:RECENT]
     ]
     rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
-    await ui.show("documents.menu", keyboard(rows), count=len(made), editable=editable)
+    await ui.show("documents.menu", keyboard(rows), count=len(shelf.made), editable=shelf.editable)
 
 
 @router.callback_query(DocsCB.filter())
@@ -216,7 +218,7 @@ async def start(query: CallbackQuery, callback_data: DocNewCB, ctx: Ctx) -> None
 # ----- files -----
 def _file_markup(ui: Ui, record: CaseDocument, pdf: PdfConverter) -> InlineKeyboardMarkup:
     rows = []
-    if pdf.available:
+    if pdf.available and record.file_name.endswith(".docx"):
         rows.append(
             [button(ui.label("labels.doc_pdf"), DocFileCB(document_id=record.id or 0, pdf=True))]
         )
@@ -359,3 +361,55 @@ async def got_upload(message: Message, bot: Bot, ctx: Ctx) -> None:
 @router.message(RedlineInput.file)
 async def not_a_file(message: Message, ctx: Ctx) -> None:
     await ctx.ui.reply("contracts.redline_not_docx", mb=UPLOAD_MAX_MB)
+
+
+# ----- the signed contract, archived with the case -----
+SCAN_MAX_MB = 20  # what a bot may download from Telegram
+
+
+class SignedInput(StatesGroup):
+    file = State()
+
+
+@instructor.callback_query(ArchiveCB.filter())
+async def ask_scan(query: CallbackQuery, callback_data: ArchiveCB, ctx: Ctx) -> None:
+    shelf = await documents.versions(ctx.uow, ctx.member, callback_data.case_id)
+    if not shelf.archivable:
+        raise Problem("documents.not_signed_yet")
+    await ctx.form_state.set_state(SignedInput.file)
+    await ctx.form_state.set_data({"case_id": callback_data.case_id})
+    cancel = keyboard(
+        [[button(ctx.ui.label("labels.cancel"), DocsCB(case_id=callback_data.case_id))]]
+    )
+    await ctx.ui.show("documents.ask_scan", cancel, mb=SCAN_MAX_MB)
+
+
+@instructor.message(SignedInput.file, F.document | F.photo, flags=SENDS_FILE)
+async def got_scan(message: Message, bot: Bot, ctx: Ctx) -> None:
+    case_id = int((await ctx.form_state.get_data())["case_id"])
+    if message.photo:
+        upload: Any = message.photo[-1]
+        name = "scan.jpg"
+    else:
+        upload = message.document
+        name = message.document.file_name or "" if message.document else ""
+    if (upload.file_size or 0) > SCAN_MAX_MB * 1024 * 1024:
+        await ctx.ui.reply("documents.scan_type", mb=SCAN_MAX_MB)
+        return
+    try:
+        content = await bot.download(upload)
+        assert content is not None
+        record = await documents.archive_signed(
+            ctx.uow, ctx.member, case_id, name, content.read(), ctx.now()
+        )
+    except Problem as problem:  # stay here: the next file is tried
+        await ctx.ui.reply(problem.key, mb=SCAN_MAX_MB, **problem.params)
+        return
+    await ctx.form_state.clear()
+    await ctx.ui.reply("documents.archived", version=record.version)
+    await show_menu(ctx.ui, message.chat.id, ctx.uow, ctx.member, case_id)
+
+
+@instructor.message(SignedInput.file)
+async def not_a_scan(message: Message, ctx: Ctx) -> None:
+    await ctx.ui.reply("documents.scan_type", mb=SCAN_MAX_MB)

@@ -15,7 +15,7 @@ from docx import Document
 
 from bot.presentation import enum_labels
 from bot.presentation.rendering import Renderer
-from bot.services import documents
+from bot.services import documents, filing
 from bot.services.bargaining import deadlines, milestones
 from bot.services.contracts import Contract
 from bot.services.documents import Facts
@@ -164,26 +164,19 @@ def context(
             f"职工代表大会应到 {case.congress_total} 人，实到 {case.congress_present} 人，"
             f"赞成 {case.congress_yes} 人，{'通过' if case.congress_passed else '未通过'}。"
         )
-    made = {d.kind for d in facts.versions}
+    package = filing.materials(
+        case,
+        facts.versions,
+        facts.representatives,
+        facts.rounds,
+        legal,
+        bool(answers.get("process_note")),
+    )
     checklist = [
-        {
-            "item": "集体合同文本",
-            "copies": "3",
-            "status": "已起草" if made & set(documents.CONTRACTS) else "待起草",
-        },
-        {"item": "协商过程说明", "copies": "1", "status": "见下文"},
-        {
-            "item": "职工代表大会决议",
-            "copies": "1",
-            "status": "已记录" if case.congress_total else "待补",
-        },
-        {"item": "协商代表名单及情况", "copies": "1", "status": f"{len(facts.representatives)} 人"},
-        {
-            "item": "签字的协商会议记录",
-            "copies": "1",
-            "status": f"{len(facts.rounds)} 次会议" if facts.rounds else "待补",
-        },
+        {"item": MATERIAL[m.key], "copies": str(m.copies), "status": _material_status(m)}
+        for m in package
     ]
+    missing_materials = "、".join(MATERIAL[key] for key in filing.missing(package))
     return {
         "a": a,
         "union": facts.union,
@@ -224,6 +217,7 @@ def context(
         **_issuer(firm.name, firm.has_union, facts.union),
         "rectifications": _rectifications(str(answers.get("rectifications") or "")),
         "checklist": checklist,
+        "missing_materials": missing_materials,
         "congress": congress,
         "signed_on": cn_date(case.signed_on),
         "filing_due": cn_date(due.filing_due) if due.filing_due else "签订后确定",
@@ -236,10 +230,43 @@ VARIABLES = frozenset(
         "instructor", "reps_w", "reps_e", "reps_w_names", "reps_e_names", "chief_w", "chief_e",
         "reps_per_side", "topics", "basis", "data_days", "reply_days", "accepted", "survey",
         "advice", "round", "rectifications", "checklist", "congress", "signed_on", "filing_due",
+        "missing_materials",
         "contract_title", "draft", "chapters", "open_topics", "article_count", "chief_w_post",
         "chief_e_post", "issuer", "issuer_note", "seal",
     }
 )  # fmt: skip
+
+
+# The filing package's materials, as the checklist prints them (filed in Chinese).
+MATERIAL = {
+    "contract": "集体合同文本（正式文本）",
+    "process_note": "协商过程说明",
+    "congress": "职工代表大会决议（含表决情况）",
+    "representatives": "协商代表名单及情况",
+    "minutes": "签字的协商会议记录",
+    "signed": "双方签字盖章的合同文本（扫描件）",
+    "licences": "企业营业执照、工会法人资格证书复印件",
+}
+
+
+def _material_status(m: filing.Material) -> str:
+    p = m.params
+    if m.key == "contract":
+        return f"正式文本 v{p['version']}" if m.ready else ("仅有草案" if p["drafts"] else "缺")
+    if m.key == "congress":
+        if p["total"] is None:
+            return "缺"
+        return f"应到 {p['total']} 人，实到 {p['present']} 人，赞成 {p['yes']} 人" + (
+            "" if m.ready else "（未通过）"
+        )
+    if m.key == "representatives":
+        counts = f"职工方 {p['workers']} 人、企业方 {p['employer']} 人"
+        return counts if m.ready else f"{counts}（不足或缺首席代表）"
+    if m.key == "minutes":
+        return f"{p['rounds']} 次会议" if m.ready else "缺"
+    if m.ready is None:
+        return "请企业自备"
+    return "齐备" if m.ready else "缺"
 
 
 def _contract_parts(contract: Contract | None, renderer: Renderer) -> dict[str, Any]:

@@ -12,7 +12,15 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.services import cases, clauses, contracts, research, supervision, survey_results
+from bot.services import (
+    cases,
+    clauses,
+    contracts,
+    filing,
+    research,
+    supervision,
+    survey_results,
+)
 from bot.services.errors import AccessDenied, Problem
 from bot.services.money import parse_money, plain
 from bot.services.numbers import parse_int
@@ -509,14 +517,65 @@ async def save(
     )
 
 
-async def versions(
-    uow: UnitOfWork, user: User, case_id: int
-) -> tuple[bool, Sequence[CaseDocument], tuple[str, ...]]:
+# From signing on, the signed contract's scan can be archived with the case.
+SIGNED_STAGES = frozenset({Stage.signed, Stage.filed, *IN_FORCE})
+SCAN_TYPES = {
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
+
+
+@dataclass(frozen=True)
+class Shelf:
+    editable: bool
+    made: Sequence[CaseDocument]
+    offered: tuple[str, ...]  # the kinds that fit the case now
+    archivable: bool  # the signed contract's scan may be archived
+
+
+async def versions(uow: UnitOfWork, user: User, case_id: int) -> Shelf:
     """Whether the user may draft, the versions made, and the kinds that fit the case now
     (the supervision report only once the contract is in force)."""
     case, editable = await cases.load(uow, user, case_id)
     offered = tuple(k for k in KINDS if k != "supervision" or case.stage in IN_FORCE)
-    return editable, await uow.documents.of_case(case_id), offered
+    made = await uow.documents.of_case(case_id)
+    return Shelf(editable, made, offered, editable and case.stage in SIGNED_STAGES)
+
+
+async def archive_signed(
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    file_name: str,
+    content: bytes,
+    now: datetime,
+) -> CaseDocument:
+    """The signed and sealed contract, scanned (PDF) or photographed, kept with the case as
+    the next version of kind "signed"."""
+    case = await cases.editable(uow, user, case_id)
+    if case.stage not in SIGNED_STAGES:
+        raise Problem("documents.not_signed_yet")
+    suffix = "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if suffix not in SCAN_TYPES:
+        raise Problem("documents.scan_type")
+    enterprises = await uow.cases.enterprises_of(case_id)
+    day = now.date().isoformat()
+    version = await uow.documents.next_version(case_id, filing.SIGNED)
+    name = safe_file_name("签字文本", enterprises[0].name[:20], day, f"v{version}") + suffix
+    return await uow.documents.add(
+        CaseDocument(
+            case_id=case_id,
+            kind=filing.SIGNED,
+            version=version,
+            file_name=name,
+            data={"original": file_name[:100]},
+            content=content,
+            created_by_id=user.id or 0,
+            created_at=now,
+        )
+    )
 
 
 async def stored(uow: UnitOfWork, user: User, document_id: int) -> CaseDocument:

@@ -400,6 +400,9 @@ def filing() -> None:
         "r in checklist",
         ("{{ r.item }}", "{{ r.copies }}", "{{ r.status }}"),
     )
+    b.tag("{%p if missing_materials %}")
+    b.text("尚缺：{{ missing_materials }}。报送前请补齐。")
+    b.tag("{%p endif %}")
     b.heading("协商过程说明")
     b.text("{{ a.process_note|lines }}")
     b.heading("职工代表大会表决情况")

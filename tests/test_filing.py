@@ -1,0 +1,79 @@
+"""After signing: the signed contract archived with the case, and the filing package's
+completeness, each missing material named."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from bot.callbacks import ArchiveCB, DocFileCB
+from bot.settings import Settings
+from bot.testing import ChatUser, Harness
+from storage.models import BargainingCase, CaseDocument, Stage
+from storage.uow import UnitOfWork
+from tests.conftest import make_settings
+from tests.test_documents import _documents, _generate, _seeded
+
+
+@pytest.fixture
+def settings(any_db_url: str) -> Settings:
+    return make_settings(any_db_url)
+
+
+async def _stage(h: Harness, stage: Stage) -> None:
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        case = (await uow.session.execute(select(BargainingCase))).scalars().first()
+        assert case is not None
+        case.stage = stage
+        await uow.commit()
+
+
+async def test_signed_contract_archived_and_the_filing_checklist(harness: Harness) -> None:
+    chat = await _seeded(harness)
+    await _documents(chat)
+    assert "存档签字文本" not in " ".join(label for label, _ in chat.buttons())
+    reply = await chat.press(ArchiveCB(case_id=1).pack())  # forged before signing
+    assert "合同签订后才能存档签字文本" in reply.text
+    await _case(chat)
+
+    _, text = await _generate(harness, chat, "filing")
+    assert "尚缺：" in text
+    for item in ("集体合同文本（正式文本）", "双方签字盖章的合同文本（扫描件）"):
+        assert item in text.split("尚缺：")[1].split("\n")[0]
+    assert "企业营业执照、工会法人资格证书复印件 | 1 | 请企业自备" in text
+
+    await _stage(harness, Stage.signed)
+    await _case(chat)
+    await _documents(chat)
+    await chat.click("存档签字文本")
+    reply = await chat.send_document("合同.docx", b"PK not a scan")
+    assert "需要一个 PDF 文件或一张照片" in reply.text
+    reply = await chat.send("文字")
+    assert "需要一个 PDF 文件或一张照片" in reply.text
+    reply = await chat.send_document("签字盖章版.PDF", b"%PDF-1.4 signed")
+    assert "签字文本已存档（第 1 版）" in reply.text
+    [scan] = [d for d in await _rows(harness) if d.kind == "signed"]
+    assert scan.content == b"%PDF-1.4 signed"
+    assert scan.file_name.startswith("签字文本-光谷电子有限公司-")
+    assert scan.file_name.endswith(".pdf")
+
+    await chat.press(DocFileCB(document_id=scan.id or 0).pack())
+    sent = chat.last_file("document")
+    assert sent.content == b"%PDF-1.4 signed"
+    assert "PDF 版本" not in " ".join(label for label, _ in chat.buttons())  # it is one
+
+    _, text = await _generate(harness, chat, "filing")
+    assert "双方签字盖章的合同文本（扫描件） | 1 | 齐备" in text
+    assert "尚缺：" in text
+    assert "扫描件" not in text.split("尚缺：")[1].split("\n")[0]
+
+
+async def _case(chat: ChatUser) -> None:
+    await chat.send("/menu")
+    await chat.click("我的案件")
+    await chat.click("光谷电子有限公司")
+
+
+async def _rows(h: Harness) -> list[CaseDocument]:
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        return list((await uow.session.execute(select(CaseDocument))).scalars().all())
