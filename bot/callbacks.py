@@ -193,6 +193,12 @@ class CongressCB(CallbackData, prefix="cg"):
     case_id: int
 
 
+class PublishCB(CallbackData, prefix="pb"):
+    """Record the publication (公示) of a contract in force."""
+
+    case_id: int
+
+
 class ReportCB(CallbackData, prefix="rp"):
     case_id: int = 0  # 0: not about a particular case
 

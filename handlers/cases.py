@@ -24,6 +24,7 @@ from bot.callbacks import (
     MenuCB,
     MoveCB,
     NewCaseCB,
+    PublishCB,
     ReportCB,
     RepsCB,
     RoundsCB,
@@ -85,6 +86,8 @@ def _card_markup(ui: Ui, view: cases.CaseView, more: bool = False) -> InlineKeyb
         return keyboard(rows)
     if view.editable and case.stage is Stage.draft:
         rows.append([button(ui.label("labels.record_congress"), CongressCB(case_id=case_id))])
+    if view.editable and case.stage in cases.PUBLISHED_STAGES and case.published_on is None:
+        rows.append([button(ui.label("labels.record_publication"), PublishCB(case_id=case_id))])
     if view.editable and case.stage in rounds.OPEN_STAGES:
         rows.append(
             [button(ui.label("labels.menu_log_round"), RoundsCB(case_id=case_id, new=True))]
@@ -153,6 +156,8 @@ async def show_case(
         effective=view.deadlines.effective,
         expiry=view.deadlines.expiry,
         congress=congress,
+        published_on=case.published_on,
+        published_how=case.published_how,
         upcoming=[(ui.text(f"cases.deadline_{name}"), day) for name, day in view.upcoming],
         topics=[
             {

@@ -16,6 +16,7 @@ from bot.callbacks import (
     CaseCB,
     CongressCB,
     MoveCB,
+    PublishCB,
     TermCB,
 )
 from bot.clock import Clock
@@ -216,3 +217,61 @@ async def start_congress(query: CallbackQuery, callback_data: CongressCB, ctx: C
 async def leave_input(message: Message, ctx: Ctx) -> None:
     await ctx.form_state.clear()
     await show_menu(ctx.ui, ctx.uow, ctx.member, message.chat.id)
+
+
+# ----- publication to all staff (公示) -----
+# A form: day → how (notice board, intranet, staff assembly, or typed) → review → 提交.
+def _published_day(text: str, context: StepContext) -> str:
+    today = today_in(context.settings.zone, context.now)
+    day = when.day_value(text, today)
+    if day > today:
+        raise Problem("cases.published_in_future")
+    signed = context.form.get("_signed_on")
+    if signed and day < date.fromisoformat(signed):
+        raise Problem("cases.published_before_signed", signed=date.fromisoformat(signed))
+    return day.isoformat()
+
+
+def _way(text: str, context: StepContext) -> str:
+    if text in cases.PUBLICATION_WAYS and context.ui is not None:
+        return context.ui.label(f"labels.publication_{text}")
+    return cases.parse_publication_way(text)
+
+
+def _publication_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    return {"on": date.fromisoformat(context.form["on"]), "how": context.form["how"]}
+
+
+async def _publish(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    data = await ctx.form_state.get_data()
+    case_id = int(data["case_id"])
+    await cases.record_publication(
+        ctx.uow, ctx.member, case_id, date.fromisoformat(form["on"]), form["how"], ctx.now()
+    )
+    await ctx.form_state.clear()
+    await show_card(ctx, case_id)
+
+
+PUBLISH = Form(
+    "pb",
+    [
+        Step("on", "cases.ask_published_on", parse=_published_day),
+        Step(
+            "how",
+            "cases.ask_published_how",
+            parse=_way,
+            choices=tuple((f"labels.publication_{w}", w) for w in cases.PUBLICATION_WAYS),
+        ),
+    ],
+    review="cases.publication_review",
+    summary=_publication_summary,
+    submit=_publish,
+)
+PUBLISH.register(router, INSTRUCTOR)
+
+
+@instructor.callback_query(PublishCB.filter())
+async def start_publication(query: CallbackQuery, callback_data: PublishCB, ctx: Ctx) -> None:
+    case = await cases.may_publish(ctx.uow, ctx.member, callback_data.case_id)  # before asking
+    signed = case.signed_on.isoformat() if case.signed_on else ""
+    await PUBLISH.start(Env.of(ctx), {"case_id": callback_data.case_id, "_signed_on": signed})

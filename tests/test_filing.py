@@ -3,10 +3,12 @@ completeness, each missing material named."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import select
 
-from bot.callbacks import ArchiveCB, DocFileCB
+from bot.callbacks import ArchiveCB, DocFileCB, PublishCB
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
 from storage.models import BargainingCase, CaseDocument, Stage
@@ -77,3 +79,33 @@ async def _case(chat: ChatUser) -> None:
 async def _rows(h: Harness) -> list[CaseDocument]:
     async with UnitOfWork(h.app.db.sessions) as uow:
         return list((await uow.session.execute(select(CaseDocument))).scalars().all())
+
+
+async def test_publication_to_all_staff_is_recorded(harness: Harness) -> None:
+    chat = await _seeded(harness)
+    reply = await chat.press(PublishCB(case_id=1).pack())  # forged: not in force yet
+    assert "合同生效后才能记录公示" in reply.text
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        case = (await uow.session.execute(select(BargainingCase))).scalars().first()
+        assert case is not None
+        case.stage, case.term_years = Stage.in_force, 1
+        case.signed_on = date(2026, 11, 1)
+        case.filed_on = date(2026, 11, 5)
+        await uow.commit()
+    await _case(chat)
+    assert "向全体职工公布期限：2026-12-01" in chat.last_text  # awaited
+    await chat.click("记录公示")
+    assert "将来" in (await chat.send("2026-12-31")).text
+    assert "签订日" in (await chat.send("2026-10-01")).text
+    await chat.send("今天")
+    reply = await chat.click("厂务公开栏")
+    assert "请核对公示记录" in reply.text
+    reply = await chat.click("提交")
+    assert "公示：2026-11-24（厂务公开栏）" in reply.text
+    assert "向全体职工公布期限" not in reply.text  # no longer awaited
+    assert "记录公示" not in " ".join(label for label, _ in chat.buttons())
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        case = (await uow.session.execute(select(BargainingCase))).scalars().first()
+        assert case is not None
+        assert case.published_on == date(2026, 11, 24)
+        assert case.published_how == "厂务公开栏"

@@ -85,6 +85,7 @@ class Milestones:
     filed: date | None = None
     term_years: int | None = None
     suspended: date | None = None  # the day talks were paused, while they are
+    published: date | None = None  # the contract in force was published to all staff
 
 
 def milestones(case: BargainingCase) -> Milestones:
@@ -95,6 +96,7 @@ def milestones(case: BargainingCase) -> Milestones:
         case.filed_on,
         case.term_years,
         case.stage_on if case.stage is Stage.suspended else None,
+        case.published_on,
     )
 
 
@@ -153,7 +155,12 @@ def deadlines(case_type: CaseType, m: Milestones, legal: LegalSettings) -> Deadl
             else add_months(expiry, -legal.renewal_window_months)
         )
     resume = m.suspended + timedelta(days=legal.suspension_max_days) if m.suspended else None
-    publication = effective + timedelta(days=legal.publication_days) if effective else None
+    # Publication is awaited until it is recorded.
+    publication = (
+        effective + timedelta(days=legal.publication_days)
+        if effective and m.published is None
+        else None
+    )
     return Deadlines(
         reply_due,
         data_due,

@@ -21,6 +21,7 @@ from bot.services.bargaining import (
 from bot.services.errors import AccessDenied, Problem
 from bot.services.numbers import parse_int
 from bot.services.profiles import today_in
+from bot.services.text import text_value
 from bot.settings import LegalSettings, Settings
 from storage.models import (
     BargainingCase,
@@ -241,6 +242,36 @@ async def record_congress(
     case.congress_passed = result.passed
     case.updated_at = now
     return result
+
+
+# Where a contract in force is published to all staff (公示), or typed.
+PUBLICATION_WAYS = ("notice_board", "intranet", "assembly")
+PUBLISHED_STAGES = frozenset({Stage.in_force, Stage.performing, Stage.expiring})
+
+
+def parse_publication_way(text: str) -> str:
+    return text_value(text, 2, 100, "cases.bad_publication_way")
+
+
+async def may_publish(uow: UnitOfWork, user: User, case_id: int) -> BargainingCase:
+    """The case's own instructor records the publication of a contract in force."""
+    case = await editable(uow, user, case_id)
+    if case.stage not in PUBLISHED_STAGES:
+        raise Problem("cases.publish_in_force")
+    return case
+
+
+async def record_publication(
+    uow: UnitOfWork, user: User, case_id: int, on: date, how: str, now: datetime
+) -> BargainingCase:
+    """公示: when and how the contract was published; the publication deadline (and its
+    reminders) end with it. Not before it was signed, not in the future."""
+    case = await may_publish(uow, user, case_id)
+    if case.signed_on and on < case.signed_on:
+        raise Problem("cases.published_before_signed", signed=case.signed_on)
+    case.published_on, case.published_how = on, how
+    case.updated_at = now
+    return case
 
 
 @dataclass(frozen=True)

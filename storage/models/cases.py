@@ -82,6 +82,9 @@ class BargainingCase(SQLModel, table=True):
     congress_present: int | None = None
     congress_yes: int | None = None
     congress_passed: bool = False
+    # 公示: the contract in force published to all staff, when and how.
+    published_on: date | None = None
+    published_how: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
