@@ -246,7 +246,13 @@ async def _publish(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None
     data = await ctx.form_state.get_data()
     case_id = int(data["case_id"])
     await cases.record_publication(
-        ctx.uow, ctx.member, case_id, date.fromisoformat(form["on"]), form["how"], ctx.now()
+        ctx.uow,
+        ctx.member,
+        case_id,
+        date.fromisoformat(form["on"]),
+        form["how"],
+        ctx.now(),
+        ctx.settings,
     )
     await ctx.form_state.clear()
     await show_card(ctx, case_id)

@@ -262,7 +262,13 @@ async def may_publish(uow: UnitOfWork, user: User, case_id: int) -> BargainingCa
 
 
 async def record_publication(
-    uow: UnitOfWork, user: User, case_id: int, on: date, how: str, now: datetime
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    on: date,
+    how: str,
+    now: datetime,
+    settings: Settings,
 ) -> BargainingCase:
     """公示: when and how the contract was published; the publication deadline (and its
     reminders) end with it. Not before it was signed, not in the future."""
@@ -271,6 +277,7 @@ async def record_publication(
         raise Problem("cases.published_before_signed", signed=case.signed_on)
     case.published_on, case.published_how = on, how
     case.updated_at = now
+    await reminders.sync_case(uow, case_id, now, settings)
     return case
 
 
