@@ -15,7 +15,7 @@ from bot.presentation.exports import Sheet, workbook
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import clauses, topics
 from bot.services.clauses import Library
-from bot.services.errors import AccessDenied, Problem
+from bot.services.errors import Problem
 from bot.services.topics import Side, Source
 from handlers.blueprint import Blueprint
 from handlers.filters import SENDS_FILE, TEXT_INPUT, RoleFilter
@@ -199,18 +199,15 @@ async def change_status(query: CallbackQuery, callback_data: TopicCB, ctx: Ctx) 
 
 
 async def _ask(ctx: Ctx, topic_id: int, state: State, prompt: str, **data: Any) -> None:
-    shown = await topics.view(ctx.uow, ctx.member, topic_id)
-    if not shown.editable:
-        raise AccessDenied()
+    shown = await topics.for_change(ctx.uow, ctx.member, topic_id)
     if shown.topic.status is TopicStatus.agreed:
         raise Problem("topics.frozen")
     await ctx.form_state.set_state(state)
     await ctx.form_state.set_data({"topic_id": topic_id, **data})
     back = keyboard([[button(ctx.ui.label("labels.cancel"), TopicCB(topic_id=topic_id))]])
     # The current text goes with the question, to copy and change rather than retype.
-    current = shown.topic.our_demand if data.get("side") != Side.theirs else ""
-    if data.get("side") == Side.theirs:
-        current = shown.topic.their_position
+    theirs = data.get("side") == Side.theirs
+    current = shown.topic.their_position if theirs else shown.topic.our_demand
     await ctx.ui.show(prompt, back, max=topics.TEXT_MAX, current=current)
 
 
@@ -254,9 +251,7 @@ async def use_model(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> 
 
 @instructor.callback_query(ClauseCB.filter(F.act == ClauseAct.agree))
 async def choose_agreed(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> None:
-    shown = await topics.view(ctx.uow, ctx.member, callback_data.topic_id)
-    if not shown.editable:
-        raise AccessDenied()
+    shown = await topics.for_change(ctx.uow, ctx.member, callback_data.topic_id)
     topic_id, topic = callback_data.topic_id, shown.topic
     rows = []
     for source, text in ((Source.ours, topic.our_demand), (Source.theirs, topic.their_position)):
@@ -295,9 +290,7 @@ async def agreed(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> Non
 
 @instructor.callback_query(ClauseCB.filter(F.act == ClauseAct.sign))
 async def ask_sign_off(query: CallbackQuery, callback_data: ClauseCB, ctx: Ctx) -> None:
-    shown = await topics.view(ctx.uow, ctx.member, callback_data.topic_id)
-    if not shown.editable:
-        raise AccessDenied()
+    shown = await topics.for_change(ctx.uow, ctx.member, callback_data.topic_id)
     names = await topics.chiefs(ctx.uow, shown.topic.case_id)
     if names is None:
         raise Problem("topics.needs_chiefs")

@@ -330,6 +330,14 @@ class TopicView:
     history: Sequence[TopicEvent]
 
 
+async def for_change(uow: UnitOfWork, user: User, topic_id: int) -> TopicView:
+    """The topic, for the case's instructor about to change it (asked before a question)."""
+    shown = await view(uow, user, topic_id)
+    if not shown.editable:
+        raise AccessDenied()
+    return shown
+
+
 async def view(uow: UnitOfWork, user: User, topic_id: int) -> TopicView:
     topic = await uow.topics.get(topic_id)
     if topic is None:
