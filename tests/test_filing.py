@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.callbacks import ArchiveCB, DocFileCB, PublishCB
+from bot.services import reminders
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
-from storage.models import BargainingCase, CaseDocument, Stage
+from storage.models import BargainingCase, CaseDocument, Reminder, ReminderStatus, Stage
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.test_documents import _documents, _generate, _seeded
@@ -92,6 +93,10 @@ async def test_publication_to_all_staff_is_recorded(harness: Harness) -> None:
         case.signed_on = date(2026, 11, 1)
         case.filed_on = date(2026, 11, 5)
         await uow.commit()
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        await reminders.sync_case(uow, 1, harness.clock.now(), harness.app.settings)
+        await uow.commit()
+    assert await _publication_reminders(harness) == {ReminderStatus.pending}
     await _case(chat)
     assert "向全体职工公布期限：2026-12-01" in chat.last_text  # awaited
     await chat.click("记录公示")
@@ -109,3 +114,12 @@ async def test_publication_to_all_staff_is_recorded(harness: Harness) -> None:
         assert case is not None
         assert case.published_on == date(2026, 11, 24)
         assert case.published_how == "厂务公开栏"
+    assert await _publication_reminders(harness) == {ReminderStatus.cancelled}
+
+
+async def _publication_reminders(h: Harness) -> set[ReminderStatus]:
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        found = await uow.session.execute(
+            select(Reminder).where(col(Reminder.idem_key).startswith("case:1:publication_due"))
+        )
+        return {r.status for r in found.scalars().all()}

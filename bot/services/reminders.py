@@ -72,6 +72,7 @@ DEADLINE_PLAN: dict[str, tuple[tuple[Stage, ...], tuple[int, ...]]] = {
     "data_due": ((Stage.reply_received, Stage.negotiating), (2, 0)),
     "filing_due": ((Stage.signed,), (3, 0)),
     "review_ends": ((Stage.filed,), (0,)),
+    "publication_due": ((Stage.in_force, Stage.performing), (3, 0)),
     "renewal_opens": ((Stage.in_force, Stage.performing), (7, 0)),
 }
 
