@@ -184,11 +184,6 @@ class MoveCB(CallbackData, prefix="mv"):
     when: str = ""  # "", "today", "yesterday"
 
 
-class TermCB(CallbackData, prefix="tm"):
-    case_id: int
-    years: int
-
-
 class CongressCB(CallbackData, prefix="cg"):
     case_id: int
 

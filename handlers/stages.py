@@ -17,11 +17,9 @@ from bot.callbacks import (
     CongressCB,
     MoveCB,
     PublishCB,
-    TermCB,
 )
 from bot.clock import Clock
 from bot.context import Ctx
-from bot.presentation.keyboards import back_to_menu
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import cases, when
 from bot.services.errors import Problem
@@ -52,6 +50,9 @@ async def ask_move_date(query: CallbackQuery, callback_data: MoveCB, ctx: Ctx) -
         target = Stage(callback_data.stage)
     except ValueError:
         raise Problem("common.expired_button") from None
+    if target is Stage.signed:
+        await _start_signing(ctx, callback_data.case_id)
+        return
     await ctx.form_state.set_state(Move.date)
     await ctx.form_state.set_data({"case_id": callback_data.case_id, "target": target.value})
     row = [
@@ -73,28 +74,13 @@ async def ask_move_date(query: CallbackQuery, callback_data: MoveCB, ctx: Ctx) -
     )
 
 
-async def _ask_term(ctx: Ctx, case_id: int, on: date) -> None:
-    state, legal = ctx.form_state, ctx.settings.legal
-    await state.set_state(Move.date)
-    await state.set_data({"case_id": case_id, "target": Stage.signed.value, "on": on.isoformat()})
-    low, high = legal.term_min_years, legal.term_max_years
-    row = [
-        button(ctx.ui.label("labels.years", n=n), TermCB(case_id=case_id, years=n))
-        for n in range(low, high + 1)
-    ]
-    await ctx.ui.show("cases.ask_term", keyboard([row]), low=low, high=high)
-
-
 async def _apply_move(
     ctx: Ctx, case_id: int, target: Stage, on: date, term_years: int | None = None
 ) -> None:
     ui, uow, user, settings = ctx.ui, ctx.uow, ctx.member, ctx.settings
     try:
-        if target is Stage.signed and term_years is None:
-            await cases.check_move(
-                uow, user, case_id, target, on, ctx.now(), settings.zone, settings.legal
-            )
-            await _ask_term(ctx, case_id, on)
+        if target is Stage.signed and term_years is None:  # signing asks the term: a form
+            await _start_signing(ctx, case_id, on)
             return
         await cases.move(uow, user, case_id, target, on, ctx.now(), settings, term_years)
     except Problem as problem:
@@ -134,14 +120,68 @@ async def move_needs_text(message: Message, ctx: Ctx) -> None:
     await ctx.ui.send(message.chat.id, "common.text_expected")
 
 
-@instructor.callback_query(TermCB.filter(), Move.date)
-async def move_with_term(query: CallbackQuery, callback_data: TermCB, ctx: Ctx) -> None:
-    data = await ctx.form_state.get_data()
-    if "on" not in data or int(data["case_id"]) != callback_data.case_id:
-        await ctx.ui.reply("common.expired_button", back_to_menu(ctx.ui))
-        return
-    on = date.fromisoformat(data["on"])
-    await _apply_move(ctx, callback_data.case_id, Stage.signed, on, callback_data.years)
+# ----- signing: the day and the term (a form: handlers/forms.py) -----
+# day (today / yesterday / typed) → term (1–3 years, wage contracts usually 1) → review →
+# 提交: the case moves to "signed", the filing deadline starts.
+def _sign_day(text: str, context: StepContext) -> str:
+    today = today_in(context.settings.zone, context.now)
+    quick = {"today": 0, "yesterday": 1}
+    if text in quick:
+        return (today - timedelta(days=quick[text])).isoformat()
+    return when.day_value(text, today).isoformat()
+
+
+def _terms(context: StepContext) -> list[tuple[str, str]]:
+    legal, ui = context.settings.legal, context.ui
+    years = range(legal.term_min_years, legal.term_max_years + 1)
+    return [(ui.label("labels.years", n=n) if ui else str(n), str(n)) for n in years]
+
+
+def _sign_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    return {"on": date.fromisoformat(context.form["on"]), "term": context.form["term"]}
+
+
+async def _sign(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    case_id = int((await ctx.form_state.get_data())["case_id"])
+    on = date.fromisoformat(form["on"])
+    await _apply_move(ctx, case_id, Stage.signed, on, int(form["term"]))
+
+
+SIGN = Form(
+    "sg",
+    [
+        Step(
+            "on",
+            "cases.ask_date",
+            parse=_sign_day,
+            choices=(("labels.today", "today"), ("labels.yesterday", "yesterday")),
+        ),
+        Step("term", "cases.ask_term", offers=_terms),
+    ],
+    review="cases.sign_review",
+    summary=_sign_summary,
+    submit=_sign,
+)
+SIGN.register(router, INSTRUCTOR)
+
+
+async def _start_signing(ctx: Ctx, case_id: int, on: date | None = None) -> None:
+    """Refused at once when the case cannot be signed (the vote, the stage); the day's own
+    rules are checked when submitted."""
+    settings, legal = ctx.settings, ctx.settings.legal
+    today = today_in(settings.zone, ctx.now())
+    await cases.check_move(
+        ctx.uow, ctx.member, case_id, Stage.signed, on or today, ctx.now(), settings.zone, legal
+    )
+    initial: dict[str, Any] = {
+        "case_id": case_id,
+        "target": ctx.ui.enum(Stage.signed),
+        "low": legal.term_min_years,
+        "high": legal.term_max_years,
+    }
+    if on is not None:
+        initial["on"] = on.isoformat()
+    await SIGN.start(Env.of(ctx), initial)
 
 
 # ----- workers' congress -----

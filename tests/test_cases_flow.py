@@ -156,6 +156,8 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     await chat.click("签订")
     await chat.click("今天")
     await chat.click("1 年")
+    assert "请核对签订" in chat.last_text
+    await chat.click("提交")
     assert "报送劳动行政部门期限" in chat.last_text
     assert "2026-12-01" in chat.last_text  # wage contracts: 7 days after signing
     await chat.click("报送审查")

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import MoveCB, TermCB
+from bot.callbacks import MoveCB
 from bot.services import documents
 from bot.services.errors import Problem
 from bot.settings import LegalSettings
+from handlers.forms import FormAct, FormCB
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -55,8 +56,9 @@ async def test_a_forged_term_button_is_refused(harness):
         case.congress_passed = True
         await uow.commit()
     await chat.press(MoveCB(case_id=case.id, stage="signed", when="today").pack())
-    reply = await chat.press(TermCB(case_id=case.id, years=5).pack())
-    assert "1 到 3 年" in reply.text
+    forged = FormCB(form="sg", action=FormAct.pick, value="5")  # a term the law does not allow
+    reply = await chat.press(forged.pack())
+    assert "按钮已经过期" in reply.text
     async with UnitOfWork(harness.app.db.sessions) as uow:
         [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
     assert case.term_years is None
