@@ -22,7 +22,7 @@ from bot.presentation import redline
 from bot.presentation.pdf import PdfConverter
 from bot.presentation.ui import Ui, button, keyboard
 from bot.presentation.word import Documents
-from bot.services import contracts, documents
+from bot.services import archive, contracts, documents
 from bot.services.errors import Problem
 from bot.settings import Settings
 from handlers.blueprint import Blueprint
@@ -320,7 +320,7 @@ async def _ask_upload(ctx: Ctx, record: CaseDocument, prompt: str) -> None:
 
 @router.callback_query(RedlineCB.filter(~F.upload), flags=SENDS_FILE)
 async def compare_last(query: CallbackQuery, callback_data: RedlineCB, ctx: Ctx) -> None:
-    found = await documents.earlier_contract(ctx.uow, ctx.member, callback_data.document_id)
+    found = await archive.earlier_contract(ctx.uow, ctx.member, callback_data.document_id)
     if found.previous is None:
         await _ask_upload(ctx, found.current, "contracts.redline_none")
         return
@@ -399,7 +399,7 @@ async def got_scan(message: Message, bot: Bot, ctx: Ctx) -> None:
     try:
         content = await bot.download(upload)
         assert content is not None
-        record = await documents.archive_signed(
+        record = await archive.archive_signed(
             ctx.uow, ctx.member, case_id, name, content.read(), ctx.now()
         )
     except Problem as problem:  # stay here: the next file is tried

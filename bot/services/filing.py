@@ -9,9 +9,27 @@ from typing import Any
 
 from bot.services.contracts import kind_of_case
 from bot.settings import LegalSettings
-from storage.models import BargainingCase, CaseDocument, CaseRepresentative, NegotiationRound, Side
+from storage.models import (
+    BargainingCase,
+    CaseDocument,
+    CaseRepresentative,
+    NegotiationRound,
+    Side,
+    Stage,
+)
 
 SIGNED = "signed"  # the kind of an archived scan of the signed contract
+# From signing on, the signed contract's scan can be archived with the case.
+SIGNED_STAGES = frozenset(
+    {
+        Stage.signed,
+        Stage.filed,
+        Stage.in_force,
+        Stage.performing,
+        Stage.expiring,
+        Stage.renewed,
+    }
+)
 
 
 @dataclass(frozen=True)
