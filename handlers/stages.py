@@ -24,6 +24,7 @@ from bot.presentation.ui import Ui, button, keyboard
 from bot.services import cases, when
 from bot.services.errors import Problem
 from bot.services.profiles import today_in
+from bot.services.text import text_value
 from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.cases import show_card
@@ -53,6 +54,10 @@ async def ask_move_date(query: CallbackQuery, callback_data: MoveCB, ctx: Ctx) -
     if target is Stage.signed:
         await _start_signing(ctx, callback_data.case_id)
         return
+    case, _ = await cases.load(ctx.uow, ctx.member, callback_data.case_id)
+    if cases.is_objection(case.stage, target):
+        await _start_objection(ctx, callback_data.case_id)
+        return
     await ctx.form_state.set_state(Move.date)
     await ctx.form_state.set_data({"case_id": callback_data.case_id, "target": target.value})
     row = [
@@ -75,14 +80,19 @@ async def ask_move_date(query: CallbackQuery, callback_data: MoveCB, ctx: Ctx) -
 
 
 async def _apply_move(
-    ctx: Ctx, case_id: int, target: Stage, on: date, term_years: int | None = None
+    ctx: Ctx,
+    case_id: int,
+    target: Stage,
+    on: date,
+    term_years: int | None = None,
+    note: str = "",
 ) -> None:
     ui, uow, user, settings = ctx.ui, ctx.uow, ctx.member, ctx.settings
     try:
         if target is Stage.signed and term_years is None:  # signing asks the term: a form
             await _start_signing(ctx, case_id, on)
             return
-        await cases.move(uow, user, case_id, target, on, ctx.now(), settings, term_years)
+        await cases.move(uow, user, case_id, target, on, ctx.now(), settings, term_years, note)
     except Problem as problem:
         params = {k: ui.enum(v) if isinstance(v, Stage) else v for k, v in problem.params.items()}
         back = keyboard([[button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))]])
@@ -101,6 +111,10 @@ async def move_on_quick_date(query: CallbackQuery, callback_data: MoveCB, ctx: C
         target = Stage(callback_data.stage)
     except ValueError:
         raise Problem("common.expired_button") from None
+    case, _ = await cases.load(ctx.uow, ctx.member, callback_data.case_id)
+    if cases.is_objection(case.stage, target):  # the reasons are asked first
+        await _start_objection(ctx, callback_data.case_id)
+        return
     await _apply_move(ctx, callback_data.case_id, target, on)
 
 
@@ -182,6 +196,53 @@ async def _start_signing(ctx: Ctx, case_id: int, on: date | None = None) -> None
     if on is not None:
         initial["on"] = on.isoformat()
     await SIGN.start(Env.of(ctx), initial)
+
+
+# ----- the review objected: back to negotiating (a form) -----
+# day → the reasons → the articles named (optional) → review → 提交: the case returns to
+# negotiating, the objection kept on the stage change and shown in the timeline.
+def _reasons(text: str, context: StepContext) -> str:
+    return text_value(text, 2, 1500, "cases.bad_objection", lines=True)
+
+
+def _articles(text: str, context: StepContext) -> str:
+    return text_value(text, 2, 200, "cases.bad_articles")
+
+
+def _objection_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    form = context.form
+    on = date.fromisoformat(form["on"])
+    return {"on": on, "reasons": form["reasons"], "articles": form.get("articles", "")}
+
+
+async def _object(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    case_id = int((await ctx.form_state.get_data())["case_id"])
+    note = cases.objection_note(form["reasons"], form.get("articles", ""))
+    await _apply_move(ctx, case_id, Stage.negotiating, date.fromisoformat(form["on"]), note=note)
+
+
+OBJECTION = Form(
+    "ob",
+    [
+        Step(
+            "on",
+            "cases.ask_objection_on",
+            parse=_sign_day,
+            choices=(("labels.today", "today"), ("labels.yesterday", "yesterday")),
+        ),
+        Step("reasons", "cases.ask_objection_reasons", parse=_reasons),
+        Step("articles", "cases.ask_objection_articles", parse=_articles, optional=True),
+    ],
+    review="cases.objection_review",
+    summary=_objection_summary,
+    submit=_object,
+)
+OBJECTION.register(router, INSTRUCTOR)
+
+
+async def _start_objection(ctx: Ctx, case_id: int) -> None:
+    await cases.editable(ctx.uow, ctx.member, case_id)  # the case's own instructor
+    await OBJECTION.start(Env.of(ctx), {"case_id": case_id})
 
 
 # ----- workers' congress -----

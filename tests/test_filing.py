@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlmodel import col, select
 
-from bot.callbacks import ArchiveCB, DocFileCB, PublishCB
+from bot.callbacks import ArchiveCB, DocFileCB, MoveCB, PublishCB
 from bot.services import reminders
 from bot.settings import Settings
 from bot.testing import ChatUser, Harness
@@ -123,3 +123,32 @@ async def _publication_reminders(h: Harness) -> set[ReminderStatus]:
             select(Reminder).where(col(Reminder.idem_key).startswith("case:1:publication_due"))
         )
         return {r.status for r in found.scalars().all()}
+
+
+async def test_an_objection_sends_the_contract_back_with_its_reasons(harness: Harness) -> None:
+    chat = await _seeded(harness)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        case = (await uow.session.execute(select(BargainingCase))).scalars().first()
+        assert case is not None
+        case.stage, case.term_years = Stage.filed, 1
+        case.signed_on, case.filed_on = date(2026, 11, 10), date(2026, 11, 12)
+        await uow.commit()
+    # A quick "today" on the move still asks the reasons first.
+    reply = await chat.press(MoveCB(case_id=1, stage="negotiating", when="today").pack())
+    assert "哪天提出的审查意见" in reply.text
+    await chat.click("今天")
+    assert "2 到" in (await chat.send("无")).text
+    await chat.send("第五条工资增幅低于当地工资指导线下线；\n第十二条加班工资基数不明确。")
+    await chat.send("第五条、第十二条")
+    reply = await chat.click("提交")
+    assert "协商中" in reply.text
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        case = (await uow.session.execute(select(BargainingCase))).scalars().first()
+        assert case is not None
+        assert case.stage is Stage.negotiating
+        [event] = [e for e in await uow.cases.events(1) if e.note]
+        assert "第十二条加班工资基数不明确" in event.note
+        assert event.note.endswith("涉及条款：第五条、第十二条")
+    await chat.click("更多")
+    reply = await chat.click("时间线")
+    assert "审查意见：第五条工资增幅低于当地工资指导线下线" in reply.text

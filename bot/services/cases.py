@@ -168,6 +168,15 @@ async def check_move(
     return case
 
 
+def is_objection(current: Stage, target: Stage) -> bool:
+    """A filed contract sent back to negotiating: the review objected to it."""
+    return current is Stage.filed and target is Stage.negotiating
+
+
+def objection_note(reasons: str, articles: str) -> str:
+    return reasons if not articles else f"{reasons}\n涉及条款：{articles}"
+
+
 async def move(
     uow: UnitOfWork,
     user: User,
@@ -177,8 +186,13 @@ async def move(
     now: datetime,
     settings: Settings,
     term_years: int | None = None,
+    note: str = "",
 ) -> BargainingCase:
+    """`note`: the reasons of the labour administration's objection, required when a filed
+    contract goes back to negotiating."""
     case = await check_move(uow, user, case_id, target, on, now, settings.zone, settings.legal)
+    if is_objection(case.stage, target) and not note.strip():
+        raise Problem("cases.objection_needs_reasons")
     if target is Stage.signed:
         if term_years is None:
             raise Problem("cases.term_needed")
@@ -203,6 +217,7 @@ async def move(
             on=on,
             by_id=user.id or 0,
             at=now,
+            note=note[:2000],
         )
     )
     case.stage, case.stage_on, case.updated_at = target, on, now
@@ -300,7 +315,7 @@ async def timeline(
         return moment.astimezone(zone).date()
 
     entries: list[TimelineEntry] = [
-        TimelineEntry(e.on, e.at, "stage", {"stage": e.to_stage, "on": e.on})
+        TimelineEntry(e.on, e.at, "stage", {"stage": e.to_stage, "on": e.on, "note": e.note})
         for e in await uow.cases.events(case_id)
     ]
     entries += [

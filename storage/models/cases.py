@@ -110,6 +110,9 @@ class StageEvent(SQLModel, table=True):
     on: date
     by_id: int = Field(foreign_key="app_user.id")
     at: datetime = Field(sa_type=UTCDateTime)
+    # The labour administration's objection (reasons, the articles named) when a filed
+    # contract goes back to negotiating.
+    note: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})
 
 
 class ReportStatus(StrEnum):
