@@ -275,6 +275,12 @@ class AdviceCB(CallbackData, prefix="ad"):
     case_id: int
 
 
+class CostingCB(CallbackData, prefix="co"):
+    """Cost a package of proposals on the case."""
+
+    case_id: int
+
+
 class TimelineCB(CallbackData, prefix="tl"):
     case_id: int
 

@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from aiogram import F
 from aiogram.types import CallbackQuery
 
-from bot.callbacks import AdviceCB, CaseCB, EnterpriseCB, FinanceCB, Menu, MenuCB
+from bot.callbacks import AdviceCB, CaseCB, CostingCB, EnterpriseCB, FinanceCB, Menu, MenuCB
 from bot.clock import Clock
 from bot.context import Ctx
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import advice, enterprises, research
+from bot.services import cases as cases_service
 from bot.services.errors import Problem
+from bot.services.money import parse_money, plain
+from bot.services.numbers import parse_int
 from bot.services.profiles import today_in
 from bot.settings import Settings
 from handlers.blueprint import Blueprint
@@ -181,11 +185,14 @@ async def show_advice(query: CallbackQuery, callback_data: AdviceCB, ctx: Ctx) -
         if found.suggestion
         else []
     )
+    case_id = callback_data.case_id
+    rows = [
+        [button(ctx.ui.label("labels.costing"), CostingCB(case_id=case_id))],
+        [button(ctx.ui.label("labels.back_to_case"), CaseCB(case_id=case_id))],
+    ]
     await ctx.ui.show(
         "research.advice",
-        keyboard(
-            [[button(ctx.ui.label("labels.back_to_case"), CaseCB(case_id=callback_data.case_id))]]
-        ),
+        keyboard(rows),
         enterprise=found.enterprise,
         year=found.year,
         region=found.region,
@@ -193,3 +200,104 @@ async def show_advice(query: CallbackQuery, callback_data: AdviceCB, ctx: Ctx) -
         reasons=reasons,
         region_missing=ctx.ui.text("research.no_guideline", year=found.year),
     )
+
+
+# ----- costing a package of proposals (a form) -----
+# rise → front-line rise → front-line people and their average → a new enterprise minimum →
+# people under it and their average → an allowance and how many get it → an overtime base
+# raise and the overtime hours → review (the package costed, against the guideline, the CPI
+# and the workers' expectation; missing figures named) → 提交 keeps it on the case.
+def _pct(text: str, _context: StepContext) -> str:
+    return str(research.parse_percent(text))
+
+
+def _money(text: str, _context: StepContext) -> str:
+    amount = parse_money(text, Decimal(0), Decimal(1_000_000))
+    if amount is None:
+        raise Problem("research.bad_costing_money")
+    return str(amount)
+
+
+def _people(text: str, _context: StepContext) -> str:
+    found = parse_int(text, 0, 10_000_000)
+    if found is None:
+        raise Problem("research.bad_costing_count")
+    return str(found)
+
+
+PARSERS = {"pct": _pct, "money": _money, "int": _people}
+
+
+async def _costing_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    ctx = context.ctx
+    assert ctx is not None
+    case_id = int(context.form["case_id"])
+    found = await advice.case_costing(
+        ctx.uow, ctx.member, case_id, context.form, ctx.now(), ctx.settings
+    )
+    return _costing_view(ui, found)
+
+
+def _costing_view(ui: Ui, found: advice.CaseCosting) -> dict[str, Any]:
+    g = found.guideline
+    share = found.package.share
+    where = ""
+    if g is not None and share is not None:
+        where = (
+            "above" if share > g.upper_pct else "below" if share < g.lower_pct
+            else "base" if share <= g.baseline_pct else "upper"
+        )  # fmt: skip
+    return {
+        "items": [
+            (
+                ui.label(f"labels.costing_{i.key}"),
+                i.cost,
+                [ui.label(f"labels.figure_{m}") for m in i.missing],
+            )
+            for i in found.package.items
+        ],
+        "total": found.package.total,
+        "share": share,
+        "where": where,
+        "lines": (plain(g.lower_pct), plain(g.baseline_pct), plain(g.upper_pct)) if g else None,
+        "cpi": plain(g.cpi_pct) if g else None,
+        "median": plain(found.median) if found.median is not None else None,
+        "missing": [ui.label(f"labels.figure_{m}") for m in found.package.missing],
+    }
+
+
+async def _save_costing(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    case_id = int((await ctx.form_state.get_data())["case_id"])
+    await advice.save_costing(ctx.uow, ctx.member, case_id, form, ctx.now())
+    found = await advice.case_costing(ctx.uow, ctx.member, case_id, form, ctx.now(), ctx.settings)
+    await ctx.form_state.clear()
+    back = keyboard([[button(ctx.ui.label("labels.back_to_case"), CaseCB(case_id=case_id))]])
+    ui = ctx.ui
+    text = ui.text("research.costing_review", **_costing_view(ui, found))
+    await ui.show_html(f"{text}\n{ui.text('research.costing_saved')}", back)
+
+
+COSTING = Form(
+    "co",
+    [
+        Step(
+            name,
+            f"research.ask_costing_{name}",
+            parse=PARSERS[kind],
+            optional=name != "rise_pct",
+            label=f"labels.figure_{name}",
+        )
+        for name, kind in advice.COSTING_FIELDS.items()
+    ],
+    review="research.costing_review",
+    summary=_costing_summary,
+    submit=_save_costing,
+)
+COSTING.register(router, INSTRUCTOR)
+
+
+@instructor.callback_query(CostingCB.filter())
+async def start_costing(query: CallbackQuery, callback_data: CostingCB, ctx: Ctx) -> None:
+    case = await cases_service.editable(ctx.uow, ctx.member, callback_data.case_id)  # first
+    earlier = {k: v for k, v in (case.costing or {}).items() if v not in ("", None)}
+    await COSTING.start(Env.of(ctx), {"case_id": callback_data.case_id, **earlier})

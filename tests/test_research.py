@@ -215,3 +215,68 @@ async def test_a_later_year_uses_the_latest_guideline_and_says_so(harness: Harne
         later = await advice.case_advice(uow, owner, case.id or 0, now, harness.app.settings)
         assert later.suggestion is not None
         assert later.suggestion.reasons[0][0] == "research.r_older_guideline"
+
+
+def test_a_package_is_costed_item_by_item_and_names_what_is_missing():
+    from bot.services.costing import Figures, Proposals, package
+
+    accounts = Figures(headcount=1200, average_wage=Decimal(6500), wage_bill=Decimal(9360))
+    # A band: 800 front-line workers at 5,200 get 8 %, the other 400 (at 9,100) get 6 %.
+    band = Figures(**{**accounts.__dict__, "frontline": 800, "frontline_average": Decimal(5200)})
+    found = package(band, Proposals(rise_pct=Decimal(6), frontline_rise_pct=Decimal(8)))
+    # 12 × (800 × 5,200 × 8 % + 400 × 9,100 × 6 %) = 661.4 万元
+    assert [(i.key, i.cost) for i in found.items] == [("rise", Decimal("661.4"))]
+    full = Figures(
+        **{**band.__dict__, "below_minimum": 50, "below_average": Decimal(2250),
+           "overtime_hours": 100_000},
+    )  # fmt: skip
+    proposals = Proposals(
+        rise_pct=Decimal(6), minimum_wage=Decimal(2400), allowance=Decimal(100),
+        allowance_people=300, overtime_base_raise=Decimal(435),
+    )  # fmt: skip
+    found = package(full, proposals)
+    costs = {i.key: i.cost for i in found.items}
+    assert costs["minimum"] == Decimal("9.0")  # 50 × 150 × 12
+    assert costs["allowance"] == Decimal("36.0")  # 100 × 300 × 12
+    assert costs["overtime"] == Decimal("37.5")  # 435 / 21.75 / 8 × 1.5 × 100,000
+    assert found.total == sum(costs.values())
+    assert found.share == (found.total / Decimal(9360) * 100).quantize(Decimal("0.1"))
+    assert found.missing == []
+    # Without the figures a proposal needs, it is named, not guessed.
+    bare = package(Figures(), Proposals(rise_pct=Decimal(6), minimum_wage=Decimal(2400)))
+    assert [i.cost for i in bare.items] == [None, None]
+    assert bare.missing == [
+        "headcount", "average_wage", "below_minimum", "below_average", "wage_bill",
+    ]  # fmt: skip
+
+
+async def test_costing_through_the_chat_reaches_the_plan(harness: Harness):
+    from tests.test_documents import _generate, _seeded
+
+    chat = await _seeded(harness)
+    await chat.click("更多")
+    await chat.click("工资增幅建议")
+    await chat.click("成本测算")
+    await chat.send("6")
+    await chat.send("8")
+    await chat.send("800")
+    await chat.send("5200元")
+    await chat.send("2400")
+    assert "整数" in (await chat.send("很多")).text
+    await chat.send("50人")
+    await chat.send("2250")
+    await chat.click("跳过")  # no allowance
+    await chat.click("跳过")
+    await chat.click("跳过")  # no overtime base change
+    reply = await chat.click("跳过")
+    assert "工资增长：661.4 万元" in reply.text
+    assert "企业最低工资：9 万元" in reply.text
+    assert "合计：670.4 万元" in reply.text
+    assert "占上年工资总额 7.2%" in reply.text
+    assert "职工期望增幅中位数" in reply.text
+    reply = await chat.click("提交")
+    assert "已保存到案件" in reply.text
+    await chat.click("返回案件")
+    _, text = await _generate(harness, chat, "plan")
+    assert "成本测算" in text
+    assert "合计 670.4 万元，占上年工资总额 7.2%" in text

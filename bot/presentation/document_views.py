@@ -16,6 +16,7 @@ from docx import Document
 from bot.presentation import enum_labels
 from bot.presentation.rendering import Renderer
 from bot.services import documents, filing
+from bot.services.advice import priced as price_proposals
 from bot.services.bargaining import deadlines, milestones
 from bot.services.contracts import Contract
 from bot.services.documents import Facts
@@ -124,6 +125,18 @@ def context(
             "high": plain(suggestion.high),
             "reasons": [_plain(renderer, key, **params) for key, params in suggestion.reasons],
         }
+    costing_lines = None
+    if (case.costing or {}).get("rise_pct"):
+        priced = price_proposals(facts.finance, case.costing)
+        costing_lines = {
+            "lines": [
+                f"{COSTING_ITEM[i.key]}："
+                + (f"{plain(i.cost)} 万元" if i.cost is not None else "缺数据")
+                for i in priced.items
+            ],
+            "total": plain(priced.total),
+            "share": plain(priced.share) if priced.share is not None else "",
+        }
     chosen_round = None
     names = {
         Side.workers: "、".join(r.name for r in workers) or "（未登记）",
@@ -218,6 +231,7 @@ def context(
         "rectifications": _rectifications(str(answers.get("rectifications") or "")),
         "checklist": checklist,
         "missing_materials": missing_materials,
+        "costing": costing_lines,
         "congress": congress,
         "signed_on": cn_date(case.signed_on),
         "filing_due": cn_date(due.filing_due) if due.filing_due else "签订后确定",
@@ -230,13 +244,19 @@ VARIABLES = frozenset(
         "instructor", "reps_w", "reps_e", "reps_w_names", "reps_e_names", "chief_w", "chief_e",
         "reps_per_side", "topics", "basis", "data_days", "reply_days", "accepted", "survey",
         "advice", "round", "rectifications", "checklist", "congress", "signed_on", "filing_due",
-        "missing_materials",
+        "missing_materials", "costing",
         "contract_title", "draft", "chapters", "open_topics", "article_count", "chief_w_post",
         "chief_e_post", "issuer", "issuer_note", "seal",
     }
 )  # fmt: skip
 
 
+COSTING_ITEM = {
+    "rise": "工资增长",
+    "minimum": "企业最低工资",
+    "allowance": "津贴",
+    "overtime": "加班工资基数",
+}
 # The filing package's materials, as the checklist prints them (filed in Chinese).
 MATERIAL = {
     "contract": "集体合同文本（正式文本）",

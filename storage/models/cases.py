@@ -85,6 +85,8 @@ class BargainingCase(SQLModel, table=True):
     # 公示: the contract in force published to all staff, when and how.
     published_on: date | None = None
     published_how: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    # The costing's proposals and the figures it was given (bot/services/costing.py).
+    costing: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -269,6 +269,15 @@ def plan() -> None:
     b.tag("{%p else %}")
     b.text("尚缺工资指导线或企业经营数据，测算待补充。")
     b.tag("{%p endif %}")
+    b.tag("{%p if costing %}")
+    b.text("（三）成本测算（按上年企业经营数据，每年增加的支出）", indent=False)
+    b.tag("{%p for line in costing.lines %}")
+    b.text("· {{ line }}")
+    b.tag("{%p endfor %}")
+    b.text(
+        "合计 {{ costing.total }} 万元{% if costing.share %}，占上年工资总额 {{ costing.share }}%{% endif %}。"
+    )
+    b.tag("{%p endif %}")
     b.text("{{ a.rationale|lines }}")
     b.heading("三、协商代表")
     b.text("我方首席代表：{{ chief_w }}。协商代表如下：")
