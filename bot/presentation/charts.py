@@ -11,15 +11,8 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-
-import matplotlib
-import segno
-
-matplotlib.use("Agg")
-
-from matplotlib import font_manager
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from types import ModuleType
+from typing import Any
 
 log = logging.getLogger(__name__)
 # It warns on every label when a CJK font has no "normal" weight (WenQuanYi is "medium").
@@ -38,7 +31,22 @@ _lock = threading.Lock()  # matplotlib's font cache is not thread-safe on first 
 
 
 @cache
+def _matplotlib() -> tuple[ModuleType, Any, Any]:
+    """matplotlib (about 60 MiB with numpy) loads with the first chart, not at start:
+    its font manager, Figure and MaxNLocator."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    return font_manager, Figure, MaxNLocator
+
+
+@cache
 def font_family() -> list[str]:
+    font_manager, _, _ = _matplotlib()
     found = _cjk_fonts()
     if not found:
         # matplotlib's font list is cached on disk; a font installed since is not in it.
@@ -52,6 +60,7 @@ def font_family() -> list[str]:
 
 
 def _cjk_fonts() -> list[str]:
+    font_manager, _, _ = _matplotlib()
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return [name for name in CJK_FONTS if name in installed]
 
@@ -74,6 +83,7 @@ def bar_charts(panels: Sequence[Bars], title: str) -> bytes:
 
 
 def _draw(panels: Sequence[Bars], title: str, family: list[str]) -> bytes:
+    _, Figure, MaxNLocator = _matplotlib()  # noqa: N806 (classes)
     shown = [p for p in panels if p.values]
     figure = Figure(figsize=(7, 2.6 * max(1, len(shown)) + 0.6), dpi=110)
     figure.suptitle(title, fontfamily=family, fontsize=13)
@@ -99,6 +109,8 @@ def _draw(panels: Sequence[Bars], title: str, family: list[str]) -> bytes:
 
 def qr_png(data: str, scale: int = 10) -> bytes:
     """A QR code (error correction M, quiet zone of 4 modules) as PNG."""
+    import segno
+
     out = io.BytesIO()
     segno.make(data, error="m", micro=False).save(out, kind="png", scale=scale, border=4)
     return out.getvalue()

@@ -11,8 +11,6 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from docx import Document
-
 from bot.presentation import enum_labels
 from bot.presentation.rendering import Renderer
 from bot.services import documents, filing
@@ -355,6 +353,8 @@ def _text_of(element: Any) -> str:
 
 def plain_text(content: bytes) -> str:
     """A generated document's text, paragraphs and table rows, for a quick look in chat."""
+    from docx import Document
+
     document = Document(io.BytesIO(content))
     lines: list[str] = []
     for child in document.element.body.iterchildren():

@@ -6,15 +6,12 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+if TYPE_CHECKING:  # openpyxl loads when the first workbook is made, not at start
+    from openpyxl.worksheet.worksheet import Worksheet
 
-HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
+HEADER_COLOUR = "DDE7F0"
 SHEET_TITLE_MAX = 31
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,6 +41,9 @@ def safe_cell(value: Any) -> Any:
 
 
 def _chart(sheet: Worksheet, spec: Chart, rows: int) -> None:
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.utils import get_column_letter
+
     chart: BarChart | LineChart
     if spec.kind == "line":
         chart = LineChart()
@@ -62,13 +62,18 @@ def _chart(sheet: Worksheet, spec: Chart, rows: int) -> None:
 
 
 def workbook(sheets: Sequence[Sheet]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header_fill = PatternFill("solid", fgColor=HEADER_COLOUR)
     book = Workbook()
     book.remove(book.active)
     for spec in sheets:
         sheet = book.create_sheet(spec.title[:SHEET_TITLE_MAX])
         sheet.append(list(spec.header))
         for cell in sheet[1]:
-            cell.font, cell.fill = Font(bold=True), HEADER_FILL
+            cell.font, cell.fill = Font(bold=True), header_fill
         for row in spec.rows:
             sheet.append([safe_cell(v) for v in row])
         for index, width in enumerate(spec.widths, start=1):

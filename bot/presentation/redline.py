@@ -14,8 +14,6 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
-from docx import Document
-
 ARTICLE = re.compile(r"^\s*(第[一二三四五六七八九十百千零〇两\d]+条)[\s\u3000]*(.*)$")
 END_OF_TEXT = ("（以下无正文）", "(以下无正文)", "附件", "甲方（盖章）")
 CHAPTER = re.compile(r"^\s*第[一二三四五六七八九十百千零〇两\d]+章")
@@ -49,6 +47,8 @@ def compare(before: bytes, after: bytes, author: str, at: datetime) -> bytes:
     content, _, _ = engine.run_redline(
         author, before, after, date_time=at.strftime("%Y-%m-%dT%H:%M:%SZ")
     )
+    from docx import Document
+
     Document(io.BytesIO(content))  # a file Word could not open is never sent
     return bytes(content)
 
@@ -56,6 +56,8 @@ def compare(before: bytes, after: bytes, author: str, at: datetime) -> bytes:
 def articles_of(content: bytes) -> list[tuple[str, str]]:
     """The articles of a contract as (第X条, text): an article runs from its number to the
     next article or chapter heading (items on lines of their own belong to it)."""
+    from docx import Document
+
     found: list[tuple[str, str]] = []
     for paragraph in Document(io.BytesIO(content)).paragraphs:
         text = paragraph.text.strip()

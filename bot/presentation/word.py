@@ -10,11 +10,8 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from docx import Document
-from docx.shared import Mm
-from docxtpl import DocxTemplate, InlineImage, Listing
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -24,8 +21,14 @@ SHIPPED = Path(__file__).resolve().parents[2] / "templates" / "documents"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+if TYPE_CHECKING:  # docxtpl, python-docx and lxml load with the first document, not at start
+    from docxtpl import Listing
+
+
 def _lines(value: Any) -> Listing:
     """Multi-line text as Word line breaks; Listing escapes it and marks it safe."""
+    from docxtpl import Listing
+
     return Listing(str(value))
 
 
@@ -68,6 +71,10 @@ class Documents:
 def render_file(
     path: Path, context: Mapping[str, Any], images: Mapping[str, tuple[bytes, float]] | None = None
 ) -> bytes:
+    from docx import Document
+    from docx.shared import Mm
+    from docxtpl import DocxTemplate, InlineImage
+
     template = DocxTemplate(path)
     values = dict(context)
     for key, (data, width) in (images or {}).items():
