@@ -187,3 +187,23 @@ def test_every_module_imports_alone() -> None:
             [sys.executable, "-c", f"import {name}"], cwd=ROOT, capture_output=True, text=True
         )
         assert done.returncode == 0, f"import {name}: {done.stderr[-400:]}"
+
+
+def test_heavy_libraries_load_on_first_use_not_at_start() -> None:
+    """Building the app imports no charting, spreadsheet or Word library: they cost tens of
+    MiB each and most processes of a day never draw a chart (issue 21's lighter process)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from bot.settings import Settings\n"
+        "from bot.app import create_app\n"
+        "create_app(Settings(), token='123:abc')\n"
+        "heavy = ('matplotlib', 'numpy', 'openpyxl', 'docxtpl', 'docx', 'lxml', 'segno', 'PIL')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert found.stdout.strip() == "", found.stdout
