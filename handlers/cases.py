@@ -180,10 +180,10 @@ async def show_card(
     await show_case(ctx.ui, ctx.ui.chat_id or 0, view, more, message)
 
 
-def _next_deadline(ui: Ui, view: cases.CaseView) -> str:
-    if not view.upcoming:
+def _next_deadline(ui: Ui, upcoming: list[tuple[str, date]]) -> str:
+    if not upcoming:
         return ""
-    name, day = view.upcoming[0]
+    name, day = upcoming[0]
     return f"{ui.text('cases.deadline_' + name)} {day.isoformat()}"
 
 
@@ -193,32 +193,31 @@ CASES_PER_PAGE = 10
 @router.callback_query(MenuCB.filter(F.action == Menu.cases))
 @router.callback_query(CaseListCB.filter())
 async def list_cases(query: CallbackQuery, callback_data: CaseListCB | MenuCB, ctx: Ctx) -> None:
-    views = await cases.my_cases(
-        ctx.uow, ctx.member, ctx.now(), ctx.settings.zone, ctx.settings.legal
+    wanted = callback_data.page if isinstance(callback_data, CaseListCB) else 1
+    settings = ctx.settings
+    found = await cases.case_page(
+        ctx.uow, ctx.member, wanted, CASES_PER_PAGE, ctx.now(), settings.zone, settings.legal
     )
-    pages = max(1, -(-len(views) // CASES_PER_PAGE))
-    page = callback_data.page if isinstance(callback_data, CaseListCB) else 1
-    page = min(max(page, 1), pages)
-    shown = views[(page - 1) * CASES_PER_PAGE : page * CASES_PER_PAGE]
+    page, pages = found.page, found.pages
     items = [
         {
-            "name": "、".join(e.name for e in v.enterprises),
-            "type": ctx.ui.enum(v.case.case_type),
-            "year": v.case.year,
-            "stage": ctx.ui.enum(v.case.stage),
-            "next": _next_deadline(ctx.ui, v),
+            "name": "、".join(e.name for e in row.enterprises),
+            "type": ctx.ui.enum(row.case.case_type),
+            "year": row.case.year,
+            "stage": ctx.ui.enum(row.case.stage),
+            "next": _next_deadline(ctx.ui, row.upcoming),
         }
-        for v in shown
+        for row in found.rows
     ]
     rows = [
         # The year tells two cases of one enterprise apart (this year's and last year's).
         [
             button(
                 f"{str(item['name'])[:36]} · {item['year']} · {item['stage']}",
-                CaseCB(case_id=v.case.id or 0),
+                CaseCB(case_id=row.case.id or 0),
             )
         ]
-        for item, v in zip(items, shown, strict=True)
+        for item, row in zip(items, found.rows, strict=True)
     ]
     nav = []
     if page > 1:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.callbacks import CaseCB, CaseEnterpriseCB, EnterpriseCB, MoveCB, ShareCB
@@ -284,6 +285,35 @@ async def test_case_list_paginates(harness: Harness):
     reply = await chat.click("下一页")
     assert "第 2/2 页" in reply.text
     assert len([b for b in chat.buttons() if b[1].startswith("c:")]) == 2
+
+    # O(page): the statements a page costs do not grow with the number of cases.
+    async def statements_for_a_page() -> int:
+        seen: list[str] = []
+
+        def count(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        engine = harness.app.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            await chat.send("/menu")
+            await chat.click("我的案件")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    few = await statements_for_a_page()
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        user = await uow.users.by_telegram_id(1101)
+        assert user is not None
+        for _ in range(40):
+            await cases.open_case(
+                uow, user, enterprise.id or 0, CaseType.wage, 2026, harness.clock.now(),
+                harness.app.settings.zone,
+            )  # fmt: skip
+        await uow.commit()
+    assert await statements_for_a_page() == few
+    assert "第 1/6 页" in chat.last_text
 
 
 async def test_industry_case_covers_several_enterprises(harness: Harness):

@@ -130,17 +130,53 @@ async def view(
     )
 
 
-async def my_cases(
-    uow: UnitOfWork, user: User, now: datetime, zone: ZoneInfo, legal: LegalSettings
-) -> list[CaseView]:
-    if user.role is Role.instructor:
-        found = [
-            *await uow.cases.owned_by(user.id or 0),
-            *await uow.cases.shared_with(user.id or 0),
-        ]
-    else:
-        found = list(await uow.cases.in_subtree((await orgs.org_of(uow, user)).path))
-    return [await view(uow, user, case.id or 0, now, zone, legal) for case in found]
+@dataclass(frozen=True)
+class CaseRow:
+    """A case as a list shows it: its enterprises and the deadlines still awaited."""
+
+    case: BargainingCase
+    enterprises: list[Enterprise]
+    upcoming: list[tuple[str, date]]
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[CaseRow]
+    page: int
+    pages: int
+    total: int
+
+
+async def case_page(
+    uow: UnitOfWork,
+    user: User,
+    page: int,
+    per_page: int,
+    now: datetime,
+    zone: ZoneInfo,
+    legal: LegalSettings,
+) -> CasePage:
+    """One page of the cases the user sees (an instructor's own and shared ones; a
+    liaison's subtree), in three queries however many cases there are; deadlines are
+    computed for the rows shown only."""
+    path = None if user.role is Role.instructor else (await orgs.org_of(uow, user)).path
+    page = max(page, 1)
+    found, total = await uow.cases.page(user.id, path, (page - 1) * per_page, per_page)
+    pages = max(1, -(-total // per_page))
+    if page > pages:  # the list shrank since the button was drawn
+        page = pages
+        found, total = await uow.cases.page(user.id, path, (page - 1) * per_page, per_page)
+    firms = await uow.cases.enterprises_of_many([c.id or 0 for c in found])
+    today = today_in(zone, now)
+    rows = [
+        CaseRow(
+            case,
+            firms.get(case.id or 0, []),
+            deadlines(case.case_type, milestones(case), legal).upcoming(today, case.stage),
+        )
+        for case in found
+    ]
+    return CasePage(rows, page, pages, total)
 
 
 async def check_move(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_
 from sqlalchemy.orm import defer, undefer
@@ -92,6 +93,51 @@ class CaseRepo(Repo):
             .order_by(col(BargainingCase.updated_at).desc())
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+    def _visible(self, user_id: int | None, path_prefix: str | None) -> Any:
+        """The filter of the cases a person sees: an instructor's own and those shared with
+        them; a liaison's union and those below it."""
+        if path_prefix is not None:
+            return col(BargainingCase.org_id).in_(
+                select(Org.id).where(col(Org.path).startswith(path_prefix))
+            )
+        shared = select(CaseShare.case_id).where(CaseShare.user_id == user_id)
+        return or_(col(BargainingCase.owner_id) == user_id, col(BargainingCase.id).in_(shared))
+
+    async def page(
+        self, user_id: int | None, path_prefix: str | None, offset: int, limit: int
+    ) -> tuple[Sequence[BargainingCase], int]:
+        """One page of the cases a person sees, most recently changed first, and how many
+        there are: two queries whatever the number of cases."""
+        where = self._visible(user_id, path_prefix)
+        total = (
+            await self.session.execute(
+                select(func.count()).select_from(BargainingCase).where(where)
+            )
+        ).scalar_one()
+        rows = await self.session.execute(
+            select(BargainingCase)
+            .where(where)
+            .order_by(col(BargainingCase.updated_at).desc(), col(BargainingCase.id).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return rows.scalars().all(), int(total)
+
+    async def enterprises_of_many(self, case_ids: Sequence[int]) -> dict[int, list[Enterprise]]:
+        """The enterprises of several cases, in one query."""
+        if not case_ids:
+            return {}
+        found = await self.session.execute(
+            select(CaseEnterprise.case_id, Enterprise)
+            .join(Enterprise, col(Enterprise.id) == CaseEnterprise.enterprise_id)
+            .where(col(CaseEnterprise.case_id).in_(case_ids))
+            .order_by(col(Enterprise.id))
+        )
+        by_case: dict[int, list[Enterprise]] = {case_id: [] for case_id in case_ids}
+        for case_id, enterprise in found.all():
+            by_case[case_id].append(enterprise)
+        return by_case
 
     async def in_subtree(self, path_prefix: str) -> Sequence[BargainingCase]:
         stmt = (
