@@ -104,3 +104,42 @@ async def test_quotas_export_and_access(harness: Harness):
         "没有权限"
         in (await outsider.press(RosterCB(action=RosterAct.file, user_id=2, page=0).pack())).text
     )
+
+
+async def test_the_roster_costs_the_same_statements_for_many_instructors(harness: Harness):
+    """No query per instructor: the profiles come with the instructors, in one query."""
+    from sqlalchemy import event
+
+    from storage.models import Org
+
+    await _demo(harness)
+    liaison = harness.user(1001, "王芳")
+
+    async def statements() -> int:
+        seen: list[object] = []
+
+        def count(*args: object) -> None:
+            seen.append(args[2])
+
+        engine = harness.app.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            await liaison.send("/menu")
+            await liaison.click("指导员名册")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    await statements()  # the conversation's state is made once, the first time
+    few = await statements()
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        county = (
+            await uow.session.execute(select(Org).where(Org.name == "洪山区总工会"))
+        ).scalar_one()
+    for telegram_id in range(2000, 2015):
+        await join(
+            harness, harness.user(telegram_id, f"指导员{telegram_id}"), county, Role.instructor
+        )
+    many = await statements()
+    assert many == few, (few, many)
+    assert "共 17 人" in liaison.last_text

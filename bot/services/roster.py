@@ -53,7 +53,16 @@ def _liaison(user: User) -> None:
 async def _entry(
     uow: UnitOfWork, user: User, unions: dict[int, Org], now: datetime, settings: Settings
 ) -> Entry:
-    profile = await uow.profiles.by_user(user.id or 0)
+    return _entry_of(user, await uow.profiles.by_user(user.id or 0), unions, now, settings)
+
+
+def _entry_of(
+    user: User,
+    profile: InstructorProfile | None,
+    unions: dict[int, Org],
+    now: datetime,
+    settings: Settings,
+) -> Entry:
     age = age_on(profile.birth_date, today_in(settings.zone, now)) if profile else None
     union = unions[user.org_id].name if user.org_id in unions else ""
     return Entry(user, profile, union, age, warnings_for(user, profile, age, settings))
@@ -68,8 +77,8 @@ async def roster(
     unions = {o.id or 0: o for o in await uow.orgs.subtree(root)}
     fragment = clean(query)
     found = []
-    for user in await uow.users.instructors_any(root.path):
-        entry = await _entry(uow, user, unions, now, settings)
+    for user, profile in await uow.users.instructors_with_profiles(root.path):
+        entry = _entry_of(user, profile, unions, now, settings)
         names = (user.display_name, entry.profile.name if entry.profile else "")
         if not fragment or any(fragment in name for name in names):
             found.append(entry)

@@ -89,15 +89,19 @@ class UserRepo(ModelRepo[User]):
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def instructors_any(self, path_prefix: str) -> Sequence[User]:
-        """Instructors of a union subtree, active or not (the roster)."""
+    async def instructors_with_profiles(
+        self, path_prefix: str
+    ) -> Sequence[tuple[User, InstructorProfile | None]]:
+        """Instructors of a union subtree, active or not, each with their profile: one query
+        (the roster), whatever their number."""
         stmt = (
-            select(User)
+            select(User, InstructorProfile)
             .join(Org, col(Org.id) == User.org_id)
+            .outerjoin(InstructorProfile, col(InstructorProfile.user_id) == User.id)
             .where(col(Org.path).startswith(path_prefix), User.role == Role.instructor)
-            .order_by(col(User.display_name))
+            .order_by(col(User.display_name), col(User.id))
         )
-        return (await self.session.execute(stmt)).scalars().all()
+        return [(u, p) for u, p in (await self.session.execute(stmt)).all()]
 
     async def active_instructors_per_org(self, path_prefix: str) -> dict[int, int]:
         """Active instructors with an approved profile, counted per union, in SQL."""
