@@ -45,10 +45,8 @@ async def show_page(
     message: Message | None = None,
 ) -> None:
     """A page of the roster; `message`: the page shown there is turned in place."""
-    entries = await roster.roster(uow, user, query, clock.now(), settings)
-    pages = max(1, -(-len(entries) // roster.PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = entries[page * roster.PAGE : (page + 1) * roster.PAGE]
+    found = await roster.roster_page(uow, user, query, page, clock.now(), settings)
+    page, pages, shown = found.page, found.pages, found.entries
     rows: list[list[Any]] = [
         [
             button(
@@ -77,11 +75,11 @@ async def show_page(
         chat_id,
         "roster.page",
         keyboard(rows),
-        total=len(entries),
+        total=found.total,
         page=page + 1,
         pages=pages,
         query=query,
-        warned=sum(1 for e in entries if e.warnings),
+        warned=found.warned,
     )
 
 

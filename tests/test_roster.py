@@ -143,3 +143,10 @@ async def test_the_roster_costs_the_same_statements_for_many_instructors(harness
     many = await statements()
     assert many == few, (few, many)
     assert "共 17 人" in liaison.last_text
+    assert "第 1/2 页" in liaison.last_text  # ten a page, counted and paged in SQL
+    reply = await liaison.click("➡️")
+    assert "第 2/2 页" in reply.text
+    people = [data for _, data in liaison.buttons() if data.startswith("rs:person:")]
+    assert len(people) == 7
+    reply = await liaison.send("2014")  # a search filters in SQL too
+    assert "共 1 人" in reply.text

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.services import access, orgs, profiles
+from bot.services.bargaining import add_months
 from bot.services.errors import AccessDenied, Problem
 from bot.services.profiles import AgeStatus, age_on, today_in
 from bot.services.text import clean
@@ -83,6 +84,41 @@ async def roster(
         if not fragment or any(fragment in name for name in names):
             found.append(entry)
     return found
+
+
+@dataclass(frozen=True)
+class RosterPage:
+    entries: list[Entry]
+    page: int  # from 0
+    pages: int
+    total: int
+    warned: int  # in the whole roster (or the search), not only on this page
+
+
+async def roster_page(
+    uow: UnitOfWork, liaison: User, query: str, page: int, now: datetime, settings: Settings
+) -> RosterPage:
+    """One page of the subtree's instructors, filtered by a name fragment, with the count of
+    those who need attention; paged and counted in SQL."""
+    _liaison(liaison)
+    root = await orgs.org_of(uow, liaison)
+    unions = {o.id or 0: o for o in await uow.orgs.subtree(root)}
+    fragment = clean(query)
+    today = today_in(settings.zone, now)
+    # At the normal age limit or past it: born on or before this day.
+    cutoff = add_months(today, -12 * settings.legal.age_normal_limit)
+    page = max(page, 0)
+    rows, total, warned = await uow.users.roster_page(
+        root.path, fragment, cutoff, page * PAGE, PAGE
+    )
+    pages = max(1, -(-total // PAGE))
+    if page >= pages:  # the roster shrank since the button was drawn
+        page = pages - 1
+        rows, total, warned = await uow.users.roster_page(
+            root.path, fragment, cutoff, page * PAGE, PAGE
+        )
+    entries = [_entry_of(user, profile, unions, now, settings) for user, profile in rows]
+    return RosterPage(entries, page, pages, total, warned)
 
 
 async def person(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import col, select
 
 from storage.models import (
@@ -102,6 +103,43 @@ class UserRepo(ModelRepo[User]):
             .order_by(col(User.display_name), col(User.id))
         )
         return [(u, p) for u, p in (await self.session.execute(stmt)).all()]
+
+    async def roster_page(
+        self, path_prefix: str, fragment: str, age_cutoff: date, offset: int, limit: int
+    ) -> tuple[Sequence[tuple[User, InstructorProfile | None]], int, int]:
+        """One page of a subtree's instructors (a name fragment filters them), how many there
+        are and how many need attention — inactive, no profile, awaiting approval, born on or
+        before `age_cutoff` (at the age limit or past it), or blocking the bot — in three
+        queries whatever their number."""
+        where: list[Any] = [col(Org.path).startswith(path_prefix), User.role == Role.instructor]
+        if fragment:
+            where.append(
+                or_(
+                    col(User.display_name).contains(fragment, autoescape=True),
+                    col(InstructorProfile.name).contains(fragment, autoescape=True),
+                )
+            )
+        base = (
+            select(User, InstructorProfile)
+            .join(Org, col(Org.id) == User.org_id)
+            .outerjoin(InstructorProfile, col(InstructorProfile.user_id) == User.id)
+            .where(*where)
+        )
+        warned = or_(
+            col(User.active).is_(False),
+            col(User.blocked_bot).is_(True),
+            col(InstructorProfile.id).is_(None),
+            col(InstructorProfile.status) == ProfileStatus.pending_approval,
+            col(InstructorProfile.birth_date) <= age_cutoff,
+        )
+        counted = select(func.count()).select_from(base.subquery())
+        total = (await self.session.execute(counted)).scalar_one()
+        flagged = select(func.count()).select_from(base.where(warned).subquery())
+        attention = (await self.session.execute(flagged)).scalar_one()
+        rows = await self.session.execute(
+            base.order_by(col(User.display_name), col(User.id)).offset(offset).limit(limit)
+        )
+        return [(u, p) for u, p in rows.all()], int(total), int(attention)
 
     async def active_instructors_per_org(self, path_prefix: str) -> dict[int, int]:
         """Active instructors with an approved profile, counted per union, in SQL."""
@@ -203,7 +241,7 @@ class ProfileRepo(ModelRepo[InstructorProfile]):
             .join(User, col(User.id) == InstructorProfile.user_id)
             .join(Org, col(Org.id) == User.org_id)
             .where(
-                InstructorProfile.status == ProfileStatus.pending_approval,
+                col(InstructorProfile.status) == ProfileStatus.pending_approval,
                 col(Org.path).startswith(org_paths_prefix),
             )
             .order_by(col(InstructorProfile.created_at))
