@@ -239,14 +239,7 @@ async def _costing_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
 
 
 def _costing_view(ui: Ui, found: advice.CaseCosting) -> dict[str, Any]:
-    g = found.guideline
-    share = found.package.share
-    where = ""
-    if g is not None and share is not None:
-        where = (
-            "above" if share > g.upper_pct else "below" if share < g.lower_pct
-            else "base" if share <= g.baseline_pct else "upper"
-        )  # fmt: skip
+    g, share = found.guideline, found.package.share
     return {
         "items": [
             (
@@ -258,7 +251,7 @@ def _costing_view(ui: Ui, found: advice.CaseCosting) -> dict[str, Any]:
         ],
         "total": found.package.total,
         "share": share,
-        "where": where,
+        "where": found.position,
         "lines": (plain(g.lower_pct), plain(g.baseline_pct), plain(g.upper_pct)) if g else None,
         "cpi": plain(g.cpi_pct) if g else None,
         "median": plain(found.median) if found.median is not None else None,

@@ -105,8 +105,7 @@ async def _apply_move(
 
 @instructor.callback_query(MoveCB.filter(F.when.in_({"today", "yesterday"})))
 async def move_on_quick_date(query: CallbackQuery, callback_data: MoveCB, ctx: Ctx) -> None:
-    back = 1 if callback_data.when == "yesterday" else 0
-    on = today_in(ctx.settings.zone, ctx.now()) - timedelta(days=back)
+    on = _quick_day(callback_data.when, today_in(ctx.settings.zone, ctx.now()))
     try:
         target = Stage(callback_data.stage)
     except ValueError:
@@ -137,11 +136,18 @@ async def move_needs_text(message: Message, ctx: Ctx) -> None:
 # ----- signing: the day and the term (a form: handlers/forms.py) -----
 # day (today / yesterday / typed) → term (1–3 years, wage contracts usually 1) → review →
 # 提交: the case moves to "signed", the filing deadline starts.
+# The quick picks of a day step: today or yesterday, or a day typed.
+DAY_PICKS = (("labels.today", "today"), ("labels.yesterday", "yesterday"))
+
+
+def _quick_day(pick: str, today: date) -> date:
+    return today - timedelta(days=1 if pick == "yesterday" else 0)
+
+
 def _sign_day(text: str, context: StepContext) -> str:
     today = today_in(context.settings.zone, context.now)
-    quick = {"today": 0, "yesterday": 1}
-    if text in quick:
-        return (today - timedelta(days=quick[text])).isoformat()
+    if text in ("today", "yesterday"):
+        return _quick_day(text, today).isoformat()
     return when.day_value(text, today).isoformat()
 
 
@@ -168,7 +174,7 @@ SIGN = Form(
             "on",
             "cases.ask_date",
             parse=_sign_day,
-            choices=(("labels.today", "today"), ("labels.yesterday", "yesterday")),
+            choices=DAY_PICKS,
         ),
         Step("term", "cases.ask_term", offers=_terms),
     ],
@@ -228,7 +234,7 @@ OBJECTION = Form(
             "on",
             "cases.ask_objection_on",
             parse=_sign_day,
-            choices=(("labels.today", "today"), ("labels.yesterday", "yesterday")),
+            choices=DAY_PICKS,
         ),
         Step("reasons", "cases.ask_objection_reasons", parse=_reasons),
         Step("articles", "cases.ask_objection_articles", parse=_articles, optional=True),
@@ -324,13 +330,10 @@ async def leave_input(message: Message, ctx: Ctx) -> None:
 # A form: day → how (notice board, intranet, staff assembly, or typed) → review → 提交.
 def _published_day(text: str, context: StepContext) -> str:
     today = today_in(context.settings.zone, context.now)
-    day = when.day_value(text, today)
-    if day > today:
-        raise Problem("cases.published_in_future")
     signed = context.form.get("_signed_on")
-    if signed and day < date.fromisoformat(signed):
-        raise Problem("cases.published_before_signed", signed=date.fromisoformat(signed))
-    return day.isoformat()
+    day = when.day_value(text, today)
+    signed_on = date.fromisoformat(signed) if signed else None
+    return cases.check_publication_day(day, today, signed_on).isoformat()
 
 
 def _way(text: str, context: StepContext) -> str:

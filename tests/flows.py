@@ -3,6 +3,7 @@ opened, representatives added, a case that got its reply; rows read back."""
 
 from __future__ import annotations
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.testing import ChatUser, Harness
@@ -99,3 +100,20 @@ async def meeting_at_attendance(
     await chat.click("今天 9:00")
     reply = await chat.send("公司三楼会议室")
     return chat, reply.text
+
+
+async def statements_to_open(h: Harness, chat: ChatUser, button: str) -> int:
+    """How many SQL statements opening a screen from the menu costs (for O(page) checks)."""
+    seen: list[object] = []
+
+    def count(*args: object) -> None:
+        seen.append(args[2])
+
+    engine = h.app.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await chat.send("/menu")
+        await chat.click(button)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)

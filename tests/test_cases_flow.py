@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import select
 
 from bot.callbacks import CaseCB, CaseEnterpriseCB, EnterpriseCB, MoveCB, ShareCB
@@ -17,7 +16,14 @@ from storage.models import BargainingCase, Enterprise, Role, Stage, StageEvent
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.factories import join, make_org
-from tests.flows import CODE, instructor, open_case, register_enterprise, table_rows
+from tests.flows import (
+    CODE,
+    instructor,
+    open_case,
+    register_enterprise,
+    statements_to_open,
+    table_rows,
+)
 
 
 @pytest.fixture
@@ -288,19 +294,7 @@ async def test_case_list_paginates(harness: Harness):
 
     # O(page): the statements a page costs do not grow with the number of cases.
     async def statements_for_a_page() -> int:
-        seen: list[str] = []
-
-        def count(*args: object) -> None:
-            seen.append(str(args[2]))
-
-        engine = harness.app.db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            await chat.send("/menu")
-            await chat.click("我的案件")
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        return len(seen)
+        return await statements_to_open(harness, chat, "我的案件")
 
     few = await statements_for_a_page()
     async with UnitOfWork(harness.app.db.sessions) as uow:

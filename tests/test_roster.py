@@ -16,6 +16,7 @@ from bot.testing import Harness
 from storage.models import InstructorProfile, OrgLevel, Role
 from storage.uow import UnitOfWork
 from tests.factories import join, make_org
+from tests.flows import statements_to_open
 
 
 async def _demo(h: Harness) -> None:
@@ -108,27 +109,13 @@ async def test_quotas_export_and_access(harness: Harness):
 
 async def test_the_roster_costs_the_same_statements_for_many_instructors(harness: Harness):
     """No query per instructor: the profiles come with the instructors, in one query."""
-    from sqlalchemy import event
-
     from storage.models import Org
 
     await _demo(harness)
     liaison = harness.user(1001, "王芳")
 
     async def statements() -> int:
-        seen: list[object] = []
-
-        def count(*args: object) -> None:
-            seen.append(args[2])
-
-        engine = harness.app.db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            await liaison.send("/menu")
-            await liaison.click("指导员名册")
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        return len(seen)
+        return await statements_to_open(harness, liaison, "指导员名册")
 
     await statements()  # the conversation's state is made once, the first time
     few = await statements()

@@ -20,8 +20,7 @@ async def case_advice(
     """The advice with the workers' median expected rise from the case's latest survey."""
     await cases.load(uow, user, case_id)  # who may see the case, before its survey is read
     found = await survey_results.latest_for_case(uow, case_id, now, settings)
-    median = Decimal(str(found.rise.median)) if found and found.rise else None
-    return await research.advice_for_case(uow, user, case_id, median)
+    return await research.advice_for_case(uow, user, case_id, survey_results.expected_rise(found))
 
 
 # ----- the costing of a case's proposals -----
@@ -78,6 +77,19 @@ class CaseCosting:
     guideline: WageGuideline | None
     median: Decimal | None  # the workers' expected rise
 
+    @property
+    def position(self) -> str:
+        """Where the package, as a share of the wage bill, sits against the guideline:
+        below, base (lower to baseline), upper (baseline to upper), above; "" when unknown."""
+        g, share = self.guideline, self.package.share
+        if g is None or share is None:
+            return ""
+        if share > g.upper_pct:
+            return "above"
+        if share < g.lower_pct:
+            return "below"
+        return "base" if share <= g.baseline_pct else "upper"
+
 
 async def case_costing(
     uow: UnitOfWork,
@@ -95,8 +107,8 @@ async def case_costing(
     org = await uow.orgs.get(case.org_id)
     found = await research.guideline_for(uow, org, case.year) if org else None
     results = await survey_results.latest_for_case(uow, case_id, now, settings)
-    median = Decimal(str(results.rise.median)) if results and results.rise else None
-    return CaseCosting(priced(finance, form), found[1] if found else None, median)
+    guideline = found[1] if found else None
+    return CaseCosting(priced(finance, form), guideline, survey_results.expected_rise(results))
 
 
 async def save_costing(

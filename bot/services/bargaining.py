@@ -15,6 +15,9 @@ from fractions import Fraction
 from bot.settings import LegalSettings
 from storage.models import BargainingCase, CaseType, Side, Stage
 
+# A contract in force: from the end of the review until it expires.
+IN_FORCE_STAGES = frozenset({Stage.in_force, Stage.performing, Stage.expiring})
+
 TRANSITIONS: dict[Stage, tuple[Stage, ...]] = {
     Stage.preparing: (Stage.offer_sent, Stage.terminated),
     Stage.offer_sent: (Stage.reply_received, Stage.terminated),

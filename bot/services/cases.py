@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.services import access, enterprises, orgs, reminders
 from bot.services.bargaining import (
+    IN_FORCE_STAGES,
     TRANSITIONS,
     CongressResult,
     Deadlines,
@@ -297,7 +298,7 @@ async def record_congress(
 
 # Where a contract in force is published to all staff (公示), or typed.
 PUBLICATION_WAYS = ("notice_board", "intranet", "assembly")
-PUBLISHED_STAGES = frozenset({Stage.in_force, Stage.performing, Stage.expiring})
+PUBLISHED_STAGES = IN_FORCE_STAGES
 
 
 def parse_publication_way(text: str) -> str:
@@ -312,6 +313,15 @@ async def may_publish(uow: UnitOfWork, user: User, case_id: int) -> BargainingCa
     return case
 
 
+def check_publication_day(on: date, today: date, signed_on: date | None) -> date:
+    """A contract is published after it was signed, and not on a day still to come."""
+    if on > today:
+        raise Problem("cases.published_in_future")
+    if signed_on and on < signed_on:
+        raise Problem("cases.published_before_signed", signed=signed_on)
+    return on
+
+
 async def record_publication(
     uow: UnitOfWork,
     user: User,
@@ -324,8 +334,7 @@ async def record_publication(
     """公示: when and how the contract was published; the publication deadline (and its
     reminders) end with it. Not before it was signed, not in the future."""
     case = await may_publish(uow, user, case_id)
-    if case.signed_on and on < case.signed_on:
-        raise Problem("cases.published_before_signed", signed=case.signed_on)
+    check_publication_day(on, today_in(settings.zone, now), case.signed_on)
     case.published_on, case.published_how = on, how
     case.updated_at = now
     await reminders.sync_case(uow, case_id, now, settings)

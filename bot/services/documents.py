@@ -253,7 +253,8 @@ async def gather(
     enterprises = list(await uow.cases.enterprises_of(case_id))
     org = await uow.orgs.get(case.org_id)
     found_survey = await survey_results.latest_for_case(uow, case_id, now, settings)
-    advice = await research.advice_for_case(uow, user, case_id, _median(found_survey))
+    expected = survey_results.expected_rise(found_survey)
+    advice = await research.advice_for_case(uow, user, case_id, expected)
     profile = await uow.profiles.by_user(user.id or 0)
     finance = await uow.research.finance(enterprises[0].id or 0, case.year - 1)
     region = await research.guideline_for(uow, org, case.year) if org else None
@@ -276,13 +277,6 @@ async def gather(
             default=None,
         ),
     )
-
-
-def _median(found: survey_results.Results | None) -> Decimal | None:
-    """The workers' median expected rise, when the survey asked and shows it."""
-    if found is None or found.rise is None:
-        return None
-    return Decimal(str(found.rise.median))
 
 
 def _reps_per_side(facts: Facts, settings: Settings) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.services.bargaining import IN_FORCE_STAGES
 from bot.services.contracts import kind_of_case
 from bot.settings import LegalSettings
 from storage.models import (
@@ -20,16 +21,7 @@ from storage.models import (
 
 SIGNED = "signed"  # the kind of an archived scan of the signed contract
 # From signing on, the signed contract's scan can be archived with the case.
-SIGNED_STAGES = frozenset(
-    {
-        Stage.signed,
-        Stage.filed,
-        Stage.in_force,
-        Stage.performing,
-        Stage.expiring,
-        Stage.renewed,
-    }
-)
+SIGNED_STAGES = frozenset({Stage.signed, Stage.filed, *IN_FORCE_STAGES, Stage.renewed})
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from bot.services import cases
@@ -226,3 +227,10 @@ async def latest_for_case(
             if found.enough:
                 return found
     return None
+
+
+def expected_rise(found: Results | None) -> Decimal | None:
+    """The workers' median expected rise, when a survey asked it and shows its results."""
+    if found is None or found.rise is None:
+        return None
+    return Decimal(str(found.rise.median))

@@ -86,14 +86,6 @@ class CaseRepo(Repo):
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def owned_by(self, user_id: int) -> Sequence[BargainingCase]:
-        stmt = (
-            select(BargainingCase)
-            .where(BargainingCase.owner_id == user_id)
-            .order_by(col(BargainingCase.updated_at).desc())
-        )
-        return (await self.session.execute(stmt)).scalars().all()
-
     def _visible(self, user_id: int | None, path_prefix: str | None) -> Any:
         """The filter of the cases a person sees: an instructor's own and those shared with
         them; a liaison's union and those below it."""
@@ -139,27 +131,9 @@ class CaseRepo(Repo):
             by_case[case_id].append(enterprise)
         return by_case
 
-    async def in_subtree(self, path_prefix: str) -> Sequence[BargainingCase]:
-        stmt = (
-            select(BargainingCase)
-            .join(Org, col(Org.id) == BargainingCase.org_id)
-            .where(col(Org.path).startswith(path_prefix))
-            .order_by(col(BargainingCase.updated_at).desc())
-        )
-        return (await self.session.execute(stmt)).scalars().all()
-
     async def add_enterprise(self, case_id: int, enterprise_id: int) -> None:
         self.session.add(CaseEnterprise(case_id=case_id, enterprise_id=enterprise_id))
         await self.session.flush()
-
-    async def shared_with(self, user_id: int) -> Sequence[BargainingCase]:
-        stmt = (
-            select(BargainingCase)
-            .join(CaseShare, col(CaseShare.case_id) == BargainingCase.id)
-            .where(CaseShare.user_id == user_id)
-            .order_by(col(BargainingCase.updated_at).desc())
-        )
-        return (await self.session.execute(stmt)).scalars().all()
 
     async def is_shared(self, case_id: int, user_id: int) -> bool:
         return await self.session.get(CaseShare, (case_id, user_id)) is not None
