@@ -184,8 +184,40 @@ class MoveCB(CallbackData, prefix="mv"):
     when: str = ""  # "", "today", "yesterday"
 
 
+class CongressAct(StrEnum):
+    menu = ""  # online or paper, or the open sitting's panel
+    paper = "paper"  # enter a paper count
+    convene = "convene"  # hold it online: the form
+    panel = "panel"
+    slips = "slips"  # the seats' links and QR codes, as a Word file
+    vote = "vote"  # open the vote (quorum present)
+    close = "close"  # ask to count
+    tally = "tally"  # count, confirmed
+    cancel = "cancel"  # ask to call it off
+    drop = "drop"  # call it off, confirmed
+
+
 class CongressCB(CallbackData, prefix="cg"):
+    """The instructor's congress screens; `congress_id` 0 on the case's menu."""
+
     case_id: int
+    act: CongressAct = CongressAct.menu
+    congress_id: int = 0
+
+
+class BallotAct(StrEnum):
+    show = ""  # the seat: the ballot once the vote is open, else where things stand
+    pick = "pick"  # a choice, to confirm
+    cast = "cast"  # the choice, confirmed
+    draft = "draft"  # the draft before the congress, as a file
+
+
+class BallotCB(CallbackData, prefix="bl"):
+    """A representative's seat of an online congress (found by who presses, not by id)."""
+
+    congress_id: int
+    act: BallotAct = BallotAct.show
+    choice: str = ""
 
 
 class PublishCB(CallbackData, prefix="pb"):

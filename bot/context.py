@@ -14,6 +14,7 @@ from aiogram.fsm.context import FSMContext
 
 from bot.clock import Clock
 from bot.presentation.ui import Ui
+from bot.services.anonymity import SurveyKeys
 from bot.services.errors import AccessDenied
 from bot.settings import Settings
 from storage.models import User
@@ -93,3 +94,9 @@ class Ctx:
     def offload(self) -> Offloader:
         offload: Offloader = self.data["offload"]
         return offload
+
+    @property
+    def keys(self) -> SurveyKeys:
+        """The anonymity keys (survey answers, congress ballots), kept outside the database."""
+        keys: SurveyKeys = self.data["survey_keys"]
+        return keys

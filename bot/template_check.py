@@ -27,8 +27,10 @@ from storage.uow import UnitOfWork
 POSTER_VARIABLES = frozenset(
     {"union", "heading", "enterprise", "question", "qr", "scan", "link", "closes", "privacy"}
 )
+SLIPS_VARIABLES = frozenset({"enterprise", "motion", "total", "slips"})
 OWN_VARIABLES = {  # templates not tied to a case, with their own variables
     "survey_poster": POSTER_VARIABLES,
+    "congress_slips": SLIPS_VARIABLES,
     "assessment": document_views.ASSESSMENT_VARIABLES,
 }
 SAMPLE = {
@@ -107,6 +109,9 @@ async def demo_contexts(settings: Settings, now: datetime) -> dict[str, dict[str
             async with UnitOfWork(db.sessions) as uow:
                 case = (await uow.session.execute(select(BargainingCase))).scalars().first()
                 assert case is not None
+                if case.congress_total is None:  # the resolution prints a counted vote
+                    case.congress_total, case.congress_present, case.congress_yes = 60, 52, 47
+                    case.congress_passed = True
                 owner = await uow.session.get(User, case.owner_id)
                 assert owner is not None
                 facts = await documents.gather(uow, owner, case.id or 0, now, settings)
@@ -126,6 +131,15 @@ def _sample(names: frozenset[str]) -> dict[str, Any]:
     values: dict[str, Any] = {name: f"示例{name}" for name in names}
     values["qr"] = ""
     values["rows"] = [{"label": "示例 & <指标>", "value": 3, "score": 75.0}]
+    values["slips"] = [
+        {
+            "number": n,
+            "qr": "",
+            "link": f"https://t.me/xieshang_bot?start=cg_{n:022d}",
+            "present": "",
+        }
+        for n in (1, 2)
+    ]
     return values
 
 

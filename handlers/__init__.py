@@ -14,6 +14,7 @@ def get_routers() -> list[Router]:
         broadcasts,
         cases,
         common,
+        congress,
         documents,
         enterprises,
         errors,
@@ -38,6 +39,7 @@ def get_routers() -> list[Router]:
     order = (
         errors,
         answers,
+        congress,
         onboarding,
         common,
         profile,

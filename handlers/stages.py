@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import (
     CaseCB,
+    CongressAct,
     CongressCB,
     MoveCB,
     PublishCB,
@@ -314,7 +315,7 @@ CONGRESS = Form(
 CONGRESS.register(router)
 
 
-@instructor.callback_query(CongressCB.filter())
+@instructor.callback_query(CongressCB.filter(F.act == CongressAct.paper))
 async def start_congress(query: CallbackQuery, callback_data: CongressCB, ctx: Ctx) -> None:
     env = Env.of(ctx)
     await CONGRESS.start(env, {"case_id": callback_data.case_id})

@@ -44,8 +44,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 # Tables whose deleted rows must not linger in the database files (who answered a survey,
-# unfinished and pending answers).
-SCRUBBED_TABLES = ("survey_voter", "survey_draft", "survey_pending")
+# unfinished and pending answers; who held a congress seat, and the sealed ballots).
+SCRUBBED_TABLES = (
+    "survey_voter",
+    "survey_draft",
+    "survey_pending",
+    "congress_seat",
+    "congress_ballot",
+)
 
 
 async def scrub(engine: AsyncEngine) -> None:

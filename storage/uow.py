@@ -15,6 +15,7 @@ from storage.repositories import (
     AssignmentRepo,
     BroadcastRepo,
     CaseRepo,
+    CongressRepo,
     DocumentRepo,
     DutyRepo,
     EnterpriseRepo,
@@ -70,6 +71,7 @@ class UnitOfWork:
         self.research = ResearchRepo(self.session)
         self.reminders = ReminderRepo(self.session)
         self.surveys = SurveyRepo(self.session)
+        self.congress = CongressRepo(self.session)
         self.documents = DocumentRepo(self.session)
         self.trainings = TrainingRepo(self.session)
         self.supervision = SupervisionRepo(self.session)

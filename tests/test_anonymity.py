@@ -74,22 +74,25 @@ def _wal_is_empty(database: str) -> bool:
     return not wal.exists() or wal.stat().st_size == 0
 
 
-async def _take_copy(h: Harness) -> Copy:
+SURVEY_TABLES = ("survey_voter", "survey_draft", "survey_pending", "survey_answer")
+
+
+async def _take_copy(h: Harness, tables: tuple[str, ...] = SURVEY_TABLES) -> Copy:
     url = make_url(h.app.settings.database_url)
     if url.get_backend_name() == "sqlite":
         return Copy(_sqlite_files(str(url.database)))
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return Copy(_pg_dump(libpq) + await _table_files(h))
+    return Copy(_pg_dump(libpq) + await _table_files(h, tables))
 
 
-async def _table_files(h: Harness) -> bytes:
-    """The survey tables' files on disk (dead rows included), if this user may read them."""
+async def _table_files(h: Harness, tables: tuple[str, ...]) -> bytes:
+    """The tables' files on disk (dead rows included), if this user may read them."""
     raw = b""
     async with h.app.db.engine.connect() as connection:
         auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
         await auto.exec_driver_sql("CHECKPOINT")
         folder = (await auto.execute(text("SHOW data_directory"))).scalar_one()
-        for table in ("survey_voter", "survey_draft", "survey_pending", "survey_answer"):
+        for table in tables:
             path = (
                 await auto.execute(text(f"SELECT pg_relation_filepath('{table}')"))
             ).scalar_one()

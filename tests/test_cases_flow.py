@@ -132,21 +132,24 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     assert "职工代表大会" in reply.text
     assert "返回案件" in " ".join(label for label, _ in chat.buttons())  # a way back
 
-    await chat.click("记录职代会表决")
+    await chat.click("职代会表决")
+    await chat.click("纸质表决")
     await chat.send("30")
     await chat.send("20")
     await chat.send("15")
     reply = await chat.click("提交")
     assert "未通过" in reply.text  # 15 is half of all, not more
 
-    await chat.click("记录职代会表决")
+    await chat.click("职代会表决")
+    await chat.click("纸质表决")
     await chat.send("30")
     await chat.send("19")
     await chat.send("19")
     assert "表决无效" in (await chat.click("提交")).text
 
     # Counts that cannot be are refused at their step, not after the whole form.
-    await chat.click("记录职代会表决")
+    await chat.click("职代会表决")
+    await chat.click("纸质表决")
     await chat.send("30")
     assert "不能超过职工代表总数（30 人）" in (await chat.send("39")).text
     await chat.send("29")
@@ -154,7 +157,8 @@ async def test_case_lifecycle_with_dates_and_congress(harness: Harness):
     await chat.send("/cancel")
     await chat.click("返回案件")  # a left form offers the way back to its case
 
-    await chat.click("记录职代会表决")
+    await chat.click("职代会表决")
+    await chat.click("纸质表决")
     await chat.send("30")
     await chat.send("25")
     await chat.send("16")

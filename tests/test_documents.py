@@ -47,6 +47,12 @@ KEY_TEXT = {
     "women": ["女职工权益保护专项集体合同", "同工同酬"],
     "safety": ["劳动安全卫生专项集体合同", "劳动防护用品"],
     "supervision": ["履约监督检查报告", "访谈职工 3 人"],
+    "resolution": [
+        "职工代表大会决议",
+        "应到职工代表 60 人，实到 52 人",
+        "赞成 47 票",
+        "大会决议：通过",
+    ],
     "filing": ["报送材料清单", "职工代表大会", "协商会议记录"],
 }
 
@@ -74,6 +80,17 @@ async def _put_in_force(h: Harness) -> None:
         case = await uow.session.get(BargainingCase, 1)
         assert case is not None
         case.stage = Stage.in_force
+        await uow.commit()
+
+
+async def _record_vote(h: Harness) -> None:
+    from storage.models import BargainingCase
+
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        case = await uow.session.get(BargainingCase, 1)
+        assert case is not None
+        case.congress_total, case.congress_present, case.congress_yes = 60, 52, 47
+        case.congress_passed = True
         await uow.commit()
 
 
@@ -115,7 +132,7 @@ async def _generate(h: Harness, chat: ChatUser, kind: str) -> tuple[str, str]:
     label = {"offer": "要约书", "reply": "要约回应书", "plan": "协商方案", "minutes": "会议纪要",
              "contract": "集体合同草案", "wage": "工资专项合同", "women": "女职工专项合同",
              "safety": "安全卫生专项合同", "supervision": "履约监督检查报告",
-             "filing": "报送材料清单"}[kind]  # fmt: skip
+             "resolution": "职代会决议", "filing": "报送材料清单"}[kind]  # fmt: skip
     await _documents(chat)
     await chat.click(label)
     await _fill(h, chat, kind)
@@ -126,9 +143,13 @@ async def _generate(h: Harness, chat: ChatUser, kind: str) -> tuple[str, str]:
     return sent.name, plain_text(sent.content)
 
 
-async def test_all_ten_documents(harness: Harness):
+async def test_every_document(harness: Harness):
     chat = await _seeded(harness)
     for kind, expected in KEY_TEXT.items():
+        if kind == "resolution":  # offered only once the congress vote is recorded
+            await chat.click("文书列表")
+            assert "职代会决议" not in " ".join(label for label, _ in chat.buttons())
+            await _record_vote(harness)
         if kind == "supervision":  # offered only once the contract is in force
             await chat.click("文书列表")
             assert "履约监督检查报告" not in " ".join(label for label, _ in chat.buttons())
@@ -291,7 +312,7 @@ def test_templates_check_command(tmp_path: Path):
     out = tmp_path / "samples"
     result = runner.invoke(cli, ["templates", "check", "--out", str(out)], env={"BOT_TOKEN": ""})
     assert result.exit_code == 0, result.output
-    assert "all 12 templates render" in result.output
+    assert "all 14 templates render" in result.output
     sample = Document(str(out / "wage-sample.docx"))
     assert any("光谷电子有限公司" in p.text for p in sample.paragraphs)
 

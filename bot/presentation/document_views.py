@@ -15,7 +15,7 @@ from bot.presentation import enum_labels
 from bot.presentation.rendering import Renderer
 from bot.services import documents, filing
 from bot.services.advice import priced as price_proposals
-from bot.services.bargaining import deadlines, milestones
+from bot.services.bargaining import congress_vote, deadlines, milestones
 from bot.services.contracts import Contract
 from bot.services.documents import Facts
 from bot.services.money import plain
@@ -175,6 +175,7 @@ def context(
             f"职工代表大会应到 {case.congress_total} 人，实到 {case.congress_present} 人，"
             f"赞成 {case.congress_yes} 人，{'通过' if case.congress_passed else '未通过'}。"
         )
+    vote = _vote(facts, settings)
     package = filing.materials(
         case,
         facts.versions,
@@ -231,6 +232,9 @@ def context(
         "missing_materials": missing_materials,
         "costing": costing_lines,
         "congress": congress,
+        "vote": vote,
+        "first_round_on": cn_date(case.first_round_on) if case.first_round_on else "",
+        "rounds_count": len(facts.rounds),
         "signed_on": cn_date(case.signed_on),
         "filing_due": cn_date(due.filing_due) if due.filing_due else "签订后确定",
     }
@@ -242,11 +246,37 @@ VARIABLES = frozenset(
         "instructor", "reps_w", "reps_e", "reps_w_names", "reps_e_names", "chief_w", "chief_e",
         "reps_per_side", "topics", "basis", "data_days", "reply_days", "accepted", "survey",
         "advice", "round", "rectifications", "checklist", "congress", "signed_on", "filing_due",
-        "missing_materials", "costing",
+        "missing_materials", "costing", "vote", "first_round_on", "rounds_count",
         "contract_title", "draft", "chapters", "open_topics", "article_count", "chief_w_post",
         "chief_e_post", "issuer", "issuer_note", "seal",
     }
 )  # fmt: skip
+
+
+def _vote(facts: Facts, settings: Settings) -> dict[str, Any] | None:
+    """The congress vote as the resolution prints it: the full count when it was held
+    online, the votes for and the rest when a paper count was entered."""
+    case = facts.case
+    if case.congress_total is None or case.congress_present is None or case.congress_yes is None:
+        return None
+    total, present, yes = case.congress_total, case.congress_present, case.congress_yes
+    result = congress_vote(total, present, yes, settings.legal)
+    online = documents.vote_online(facts)
+    if online is not None:
+        others = f"反对 {online.no or 0} 票，弃权 {online.abstain or 0} 票"
+    else:
+        others = f"反对和弃权共 {present - yes} 票"
+    return {
+        "total": total,
+        "present": present,
+        "yes": yes,
+        "others": others,
+        "quorum": result.quorum,
+        "passed": result.passed,
+        "needed_present": result.needed_present,
+        "needed_yes": result.needed_yes,
+        "method": "线上无记名投票" if online is not None else "无记名投票",
+    }
 
 
 COSTING_ITEM = {

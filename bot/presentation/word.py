@@ -8,7 +8,7 @@ fails loudly instead of printing nothing), and runs off the event loop."""
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,10 @@ def environment() -> SandboxedEnvironment:
     return env
 
 
+# A list variable whose rows each carry a picture: (rows, the field holding PNG bytes, mm).
+RowImages = tuple[Sequence[Mapping[str, Any]], str, float]
+
+
 class Documents:
     def __init__(self, offload: Offloader, override_dir: Path | None = None) -> None:
         self.offload = offload
@@ -55,21 +59,27 @@ class Documents:
         name: str,
         context: Mapping[str, Any],
         images: Mapping[str, tuple[bytes, float]] | None = None,
+        rows: Mapping[str, RowImages] | None = None,
     ) -> bytes:
-        """`images`: variable name → (PNG bytes, width in millimetres)."""
-        return render_file(self.path(name), context, images)
+        """`images`: variable name → (PNG bytes, width in millimetres); `rows`: a list
+        variable → (its rows, the field of each holding PNG bytes, width in millimetres)."""
+        return render_file(self.path(name), context, images, rows)
 
     async def render(
         self,
         name: str,
         context: Mapping[str, Any],
         images: Mapping[str, tuple[bytes, float]] | None = None,
+        rows: Mapping[str, RowImages] | None = None,
     ) -> bytes:
-        return await self.offload.run(self.render_sync, name, context, images)
+        return await self.offload.run(self.render_sync, name, context, images, rows)
 
 
 def render_file(
-    path: Path, context: Mapping[str, Any], images: Mapping[str, tuple[bytes, float]] | None = None
+    path: Path,
+    context: Mapping[str, Any],
+    images: Mapping[str, tuple[bytes, float]] | None = None,
+    rows: Mapping[str, RowImages] | None = None,
 ) -> bytes:
     from docx import Document
     from docx.shared import Mm
@@ -79,6 +89,11 @@ def render_file(
     values = dict(context)
     for key, (data, width) in (images or {}).items():
         values[key] = InlineImage(template, io.BytesIO(data), width=Mm(width))
+    for key, (items, field, width) in (rows or {}).items():
+        values[key] = [
+            {**item, field: InlineImage(template, io.BytesIO(item[field]), width=Mm(width))}
+            for item in items
+        ]
     template.render(values, jinja_env=environment(), autoescape=True)
     out = io.BytesIO()
     template.save(out)

@@ -8,6 +8,9 @@ of the database: the key kept outside it, and the scrubber for comments.
   submitted answer until it is released into the results. Without the key, a copy of the
   database cannot test a candidate Telegram id against anything it holds, nor read an
   unfinished or unreleased answer.
+- The online workers' congress uses the same key: a seat is found by HMAC(key, its link),
+  who checked in on it by HMAC(key, congress, Telegram id), and each ballot is sealed until
+  the count (bot/services/congress.py).
 - `scrub` removes contact details from comments in whatever digit form they are typed.
 
 Pure apart from reading or creating the key file.
@@ -40,6 +43,8 @@ class SurveyKeys:
             raise ValueError("the survey key is too short")
         self._voter = hmac.new(key, b"xieshang survey voter", hashlib.sha256).digest()
         self._draft = hmac.new(key, b"xieshang survey draft", hashlib.sha256).digest()
+        self._seat = hmac.new(key, b"xieshang congress seat", hashlib.sha256).digest()
+        self._holder = hmac.new(key, b"xieshang congress holder", hashlib.sha256).digest()
         seal = hmac.new(key, b"xieshang survey seal", hashlib.sha256).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(seal))
 
@@ -76,6 +81,15 @@ class SurveyKeys:
 
     def draft(self, telegram_id: int) -> str:
         return hmac.new(self._draft, str(telegram_id).encode(), hashlib.sha256).hexdigest()
+
+    def seat(self, token: str) -> str:
+        """Finds a congress seat by its link, which the database does not hold in clear."""
+        return hmac.new(self._seat, token.encode(), hashlib.sha256).hexdigest()
+
+    def holder(self, congress_id: int, telegram_id: int) -> str:
+        """Who checked in on a seat of this congress (one person, one seat)."""
+        message = f"{congress_id}:{telegram_id}".encode()
+        return hmac.new(self._holder, message, hashlib.sha256).hexdigest()
 
     def seal(self, data: dict[str, Any]) -> bytes:
         return self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode())

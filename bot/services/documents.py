@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.services import (
     cases,
     clauses,
+    congress,
     contracts,
     filing,
     research,
@@ -34,6 +35,7 @@ from storage.models import (
     CaseDocument,
     CaseRepresentative,
     CaseTopic,
+    Congress,
     Enterprise,
     EnterpriseFinance,
     NegotiationRound,
@@ -54,6 +56,7 @@ KINDS = (
     "women",
     "safety",
     "supervision",
+    "resolution",
     "filing",
 )
 CONTRACTS = ("contract", "wage", "women", "safety")
@@ -157,6 +160,12 @@ ASKS: dict[str, tuple[Ask, ...]] = {
         Ask("satisfaction", "percent"),
         Ask("rectifications", "long", optional=True),
     ),
+    "resolution": (
+        Ask("union_name"),
+        Ask("held_on", "date"),
+        Ask("session", optional=True),  # 第三届职工代表大会第二次会议
+        Ask("presiding", optional=True),
+    ),
     "filing": (
         Ask("union_name"),
         Ask("submitted_to"),
@@ -236,6 +245,7 @@ class Facts:
     versions: list[CaseDocument]
     findings: supervision.Findings | None = None
     effective_on: date | None = None  # when review ended and the contract took effect
+    sitting: Congress | None = None  # the last congress held online, with its full count
 
     @property
     def enterprise(self) -> Enterprise:
@@ -272,11 +282,24 @@ async def gather(
         instructor=(profile.name, profile.phone) if profile else (user.display_name, ""),
         versions=list(await uow.documents.of_case(case_id)),
         findings=await supervision.latest_findings(uow, case_id),
+        sitting=await congress.latest_closed(uow, case_id),
         effective_on=max(
             (e.on for e in await uow.cases.events(case_id) if e.to_stage is Stage.in_force),
             default=None,
         ),
     )
+
+
+def vote_online(facts: Facts) -> Congress | None:
+    """The online sitting whose count is the one on the case (not a later paper count)."""
+    c, case = facts.sitting, facts.case
+    if c is None or (c.total, c.present, c.yes) != (
+        case.congress_total,
+        case.congress_present,
+        case.congress_yes,
+    ):
+        return None
+    return c
 
 
 def _reps_per_side(facts: Facts, settings: Settings) -> int:
@@ -322,6 +345,8 @@ def prefill(kind: str, facts: Facts, now: datetime, settings: Settings) -> dict[
         known["last_year_avg"] = plain(facts.finance.average_wage)
     if facts.findings is not None:
         known.update(_from_findings(facts.findings))
+    if vote_online(facts) is not None and facts.sitting and facts.sitting.held_on:
+        known["held_on"] = facts.sitting.held_on.isoformat()
     # A new version starts from the last one's answers (the edition is asked each time).
     earlier = [d for d in facts.versions if d.kind == kind]
     if earlier:
@@ -414,6 +439,8 @@ def check_ready(kind: str, facts: Facts) -> None:
         raise Problem("documents.no_rounds")
     if kind == "supervision" and facts.case.stage not in IN_FORCE:
         raise Problem("documents.supervision_needs_force")
+    if kind == "resolution" and facts.case.congress_total is None:
+        raise Problem("documents.resolution_needs_vote")
 
 
 # A monthly wage below this is a slip of the keyboard (7 for 1,700), whatever the local
@@ -521,9 +548,15 @@ class Shelf:
 
 async def versions(uow: UnitOfWork, user: User, case_id: int) -> Shelf:
     """Whether the user may draft, the versions made, and the kinds that fit the case now
-    (the supervision report only once the contract is in force)."""
+    (the supervision report only once the contract is in force, the congress resolution
+    once the vote is recorded)."""
     case, editable = await cases.load(uow, user, case_id)
-    offered = tuple(k for k in KINDS if k != "supervision" or case.stage in IN_FORCE)
+    offered = tuple(
+        k
+        for k in KINDS
+        if (k != "supervision" or case.stage in IN_FORCE)
+        and (k != "resolution" or case.congress_total is not None)
+    )
     made = await uow.documents.of_case(case_id)
     return Shelf(editable, made, offered, editable and case.stage in filing.SIGNED_STAGES)
 

@@ -57,6 +57,15 @@ class Reply:
     def errors(self) -> list[Call]:
         return [c for c in self.calls if c.error is not None]
 
+    @property
+    def alerts(self) -> list[str]:
+        """Texts of the callback answers (a toast or an alert) this action caused."""
+        return [
+            str(c.params.get("text"))
+            for c in self.calls
+            if c.error is None and c.method == "answerCallbackQuery" and c.params.get("text")
+        ]
+
     def answered_callback(self) -> bool:
         return any(c.method == "answerCallbackQuery" for c in self.calls if c.error is None)
 

@@ -24,6 +24,7 @@ from storage.models.cases import (
     TopicStatus,
     WageGuideline,
 )
+from storage.models.congress import Congress, CongressBallot, CongressSeat, CongressStatus
 from storage.models.people import (
     FsmRecord,
     HiringRoute,
@@ -87,6 +88,10 @@ __all__ = [
     "CaseTopic",
     "CaseType",
     "CheckItem",
+    "Congress",
+    "CongressBallot",
+    "CongressSeat",
+    "CongressStatus",
     "DeliveryStatus",
     "Duty",
     "Enterprise",

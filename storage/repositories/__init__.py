@@ -13,6 +13,7 @@ from storage.repositories.cases import (
     RoundRepo,
     TopicRepo,
 )
+from storage.repositories.congress import CongressRepo
 from storage.repositories.outreach import AssignmentRepo, BroadcastJob, BroadcastRepo
 from storage.repositories.people import InviteRepo, OrgRepo, ProfileRepo, UserRepo
 from storage.repositories.reminders import DutyRepo, ReminderRepo
@@ -29,6 +30,7 @@ __all__ = [
     "BroadcastJob",
     "BroadcastRepo",
     "CaseRepo",
+    "CongressRepo",
     "DocumentRepo",
     "DutyRepo",
     "EnterpriseRepo",

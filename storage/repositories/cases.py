@@ -302,6 +302,17 @@ class DocumentRepo(ModelRepo[CaseDocument]):
         unique = {d.id: d for d in found.scalars().all()}  # a case of two listed enterprises
         return list(unique.values())
 
+    async def latest_of_kinds(self, case_id: int, kinds: Sequence[str]) -> CaseDocument | None:
+        """The case's newest document of one of `kinds`, with its file."""
+        found = await self.session.execute(
+            select(CaseDocument)
+            .options(undefer(CaseDocument.content))  # type: ignore[arg-type]
+            .where(CaseDocument.case_id == case_id, col(CaseDocument.kind).in_(kinds))
+            .order_by(col(CaseDocument.id).desc())
+            .limit(1)
+        )
+        return found.scalars().first()
+
     async def of_case(self, case_id: int) -> Sequence[CaseDocument]:
         """Newest first, without loading the files themselves."""
         found = await self.session.execute(

@@ -424,6 +424,63 @@ def filing() -> None:
     b.save("filing", "集体合同报送材料清单")
 
 
+def resolution() -> None:
+    b = Builder("{{ enterprise.name }}职工代表大会决议")
+    b.line(
+        "（{{ a.held_on }}{% if a.session %}{{ a.session }}{% else %}职工代表大会{% endif %}通过）"
+    )
+    b.text(
+        "{{ a.held_on }}，{{ enterprise.name }}{% if a.session %}{{ a.session }}{% else %}"
+        "职工代表大会{% endif %}审议了《{{ year }}年度{{ case_type }}（草案）》。"
+        "{{ enterprise.name }}与{{ a.union_name }}{% if first_round_on %}自{{ first_round_on }}起{% endif %}经 {{ rounds_count }} 次"
+        "协商形成该草案，双方首席代表{{ chief_e }}、{{ chief_w }}向大会作了说明。"
+    )
+    b.text(
+        "会议应到职工代表 {{ vote.total }} 人，实到 {{ vote.present }} 人，"
+        "{% if vote.quorum %}达到全体职工代表的三分之二以上（至少 {{ vote.needed_present }} 人），"
+        "符合法定人数{% else %}不足全体职工代表的三分之二（至少需要 {{ vote.needed_present }} 人），"
+        "不符合法定人数{% endif %}。"
+    )
+    b.text(
+        "大会以{{ vote.method }}方式进行表决：赞成 {{ vote.yes }} 票，{{ vote.others }}。"
+        "{% if vote.passed %}赞成票超过全体职工代表的半数（至少 {{ vote.needed_yes }} 票）。"
+        "{% else %}赞成票未超过全体职工代表的半数（至少需要 {{ vote.needed_yes }} 票）。{% endif %}"
+    )
+    b.tag("{%p if vote.passed %}")
+    b.text(
+        "根据《集体合同规定》第三十六条，大会决议：通过《{{ year }}年度{{ case_type }}（草案）》，"
+        "同意由双方首席代表签字，并按规定报送劳动保障行政部门审查。"
+    )
+    b.tag("{%p else %}")
+    b.text(
+        "根据《集体合同规定》第三十六条，该草案未获通过。大会要求双方协商代表就职工代表提出的意见"
+        "重新协商，修改后再次提交职工代表大会审议。"
+    )
+    b.tag("{%p endif %}")
+    b.signatures(
+        "{{ enterprise.name }}职工代表大会{% if a.presiding %}（执行主席：{{ a.presiding }}）{% endif %}",
+        "{{ a.held_on }}",
+    )
+    b.save("resolution", "职工代表大会决议")
+
+
+def congress_slips() -> None:
+    b = Builder("职工代表大会表决凭证")
+    b.line("企业：{{ enterprise }}")
+    b.line("议题：{{ motion }}")
+    b.text(
+        "每张凭证对应一个代表席位（共 {{ total }} 席），请沿表格线裁开，一人一张。"
+        "代表用手机相机扫码、在 Telegram 中打开即完成签到；表决开始后点“投票”进行无记名表决。"
+        "链接仅限本人使用一次，请勿转发。"
+    )
+    b.table(
+        ("席位", "扫码签到并投票", "链接"),
+        "s in slips",
+        ("第 {{ s.number }} 席", "{{ s.qr }}", "{{ s.link }}\n{{ s.present }}"),
+    )
+    b.save("congress_slips", "职工代表大会表决凭证")
+
+
 def assessment() -> None:
     b = Builder("{{ year }}年度专职集体协商指导员考核表")
     b.line("姓名：{{ name }}　　所属工会：{{ union }}")
@@ -460,6 +517,8 @@ if __name__ == "__main__":
         supervision,
         filing,
         assessment,
+        resolution,
+        congress_slips,
     ):
         build()
         print("built", build.__name__)
