@@ -190,6 +190,7 @@ class CongressAct(StrEnum):
     convene = "convene"  # hold it online: the form
     panel = "panel"
     slips = "slips"  # the seats' links and QR codes, as a Word file
+    links = "links"  # the seats' links as text, to send each privately
     vote = "vote"  # open the vote (quorum present)
     close = "close"  # ask to count
     tally = "tally"  # count, confirmed

@@ -142,12 +142,14 @@ def _panel_markup(ui: Ui, live: Live) -> InlineKeyboardMarkup:
     rows: list[list[Any]] = []
     refresh = button(ui.label("labels.refresh"), _cb(case_id, CongressAct.panel, cid))
     slips = button(ui.label("labels.congress_slips"), _cb(case_id, CongressAct.slips, cid))
+    links = button(ui.label("labels.congress_links"), _cb(case_id, CongressAct.links, cid))
     if c.status is CongressStatus.checkin:
         if live.quorate:
             rows.append(
                 [button(ui.label("labels.congress_vote"), _cb(case_id, CongressAct.vote, cid))]
             )
-        rows.append([refresh, slips])
+        rows.append([refresh])
+        rows.append([slips, links])
         rows.append(
             [button(ui.label("labels.congress_cancel"), _cb(case_id, CongressAct.cancel, cid))]
         )
@@ -155,7 +157,8 @@ def _panel_markup(ui: Ui, live: Live) -> InlineKeyboardMarkup:
         rows.append(
             [button(ui.label("labels.congress_close"), _cb(case_id, CongressAct.close, cid))]
         )
-        rows.append([refresh, slips])
+        rows.append([refresh])
+        rows.append([slips, links])
         rows.append(
             [button(ui.label("labels.congress_cancel"), _cb(case_id, CongressAct.cancel, cid))]
         )
@@ -275,20 +278,30 @@ async def send_slips(
     )
 
 
+@instructor.callback_query(CongressCB.filter(F.act == CongressAct.links))
+async def send_links(query: CallbackQuery, callback_data: CongressCB, bot: Bot, ctx: Ctx) -> None:
+    sitting, _, found = await congress.slips(
+        ctx.uow, ctx.member, callback_data.congress_id, ctx.keys
+    )
+    seats = [
+        {"number": s.number, "link": await create_start_link(bot, s.token), "present": s.present}
+        for s in found
+    ]
+    await ctx.ui.reply("congress.links", total=sitting.total, seats=seats)
+
+
 # ----- the representative -----
 def _seat_markup(ui: Ui, view: SeatView) -> InlineKeyboardMarkup:
     cid = view.congress.id or 0
-    rows = [
+    # Before voting: the ballot; after: the result, once counted (the same press).
+    vote = "labels.congress_result" if view.voted else "labels.congress_to_ballot"
+    draft = BallotCB(congress_id=cid, act=BallotAct.draft)
+    return keyboard(
         [
-            button(
-                ui.label("labels.congress_read_draft"),
-                BallotCB(congress_id=cid, act=BallotAct.draft),
-            )
+            [button(ui.label(vote), BallotCB(congress_id=cid))],
+            [button(ui.label("labels.congress_read_draft"), draft)],
         ]
-    ]
-    if not view.voted:
-        rows.insert(0, [button(ui.label("labels.congress_to_ballot"), BallotCB(congress_id=cid))])
-    return keyboard(rows)
+    )
 
 
 def _seat_context(view: SeatView) -> dict[str, Any]:
@@ -339,8 +352,10 @@ async def show_ballot(
             ctx.uow, survey_keys, callback_data.congress_id, query.from_user.id
         )
     except Problem as problem:
-        if problem.key == "congress.not_yet":  # a press too early: say so, keep the page
-            callback_answer.text = ctx.ui.text("congress.not_yet_alert")
+        if problem.key in ("congress.not_yet", "congress.already_voted"):
+            # Too early, or voted and not counted yet: say so, keep the page.
+            alert = "not_yet" if problem.key == "congress.not_yet" else "not_counted"
+            callback_answer.text = ctx.ui.text(f"congress.{alert}_alert")
             callback_answer.show_alert = True
             return
         await _refuse(ctx, query.from_user.id, problem)

@@ -186,6 +186,9 @@ async def test_one_person_one_seat_one_vote(harness: Harness):
     await chat.click("刷新")
     await chat.click("开始表决")
     await _vote([alice], cid, Choice.yes)
+    early = await alice.click("表决结果")  # voted, not counted yet
+    assert early.alerts
+    assert "计票结束后" in early.alerts[0]
     # A second vote is refused, pressed again or forged with another choice.
     again = BallotCB(congress_id=cid, act=BallotAct.cast, choice=Choice.no.value)
     assert "只能投一次" in (await alice.press(again.pack())).text
@@ -204,6 +207,8 @@ async def test_one_person_one_seat_one_vote(harness: Harness):
     # After the count, a late link says the vote is over and how it ended.
     await chat.click("结束表决并计票")
     await chat.click("结束并计票")
+    counted = await alice.click("表决结果")
+    assert "赞成 1 票" in counted.text
     reply = await carol.send(f"/start {tokens[2]}")
     assert "已经结束" in reply.text
     assert "赞成 1 票" in reply.text

@@ -197,3 +197,22 @@ async def test_web_chat_api(env):
         await bot.send_message(2002, "x")
     index = await client.get("/")
     assert "Playground" in await index.text()
+
+
+async def test_the_web_chat_sees_the_answer_to_a_press(env):
+    """A press returns its query id; the web chat reads the bot's answer (a toast or an
+    alert) from it, as Telegram's app shows it."""
+    _, bot, client = env
+    await client.post("/api/personas", json={"name": "Sam", "language": "en", "id": 2003})
+    sent = await bot.send_message(2003, "pick")
+    pressed = await (
+        await client.post(
+            "/api/chat/2003/click", json={"message_id": sent.message_id, "data": "x:1"}
+        )
+    ).json()
+    query = pressed["query"]
+    before = await (await client.get(f"/api/callbacks/{query}")).json()
+    assert before == {"answered": False, "text": "", "show_alert": False}
+    await bot.answer_callback_query(query, text="not yet", show_alert=True)
+    after = await (await client.get(f"/api/callbacks/{query}")).json()
+    assert after == {"answered": True, "text": "not yet", "show_alert": True}

@@ -137,7 +137,8 @@ class Emulator:
             "message": message,
             "data": data,
         }
-        return self.push("callback_query", payload)
+        self.push("callback_query", payload)
+        return {"query": query_id}
 
     async def wait_change(self, version: int, wait: float) -> None:
         if self.telegram.version != version:
@@ -292,8 +293,19 @@ def web_chat_routes(emulator: Emulator) -> list[web.RouteDef]:
     async def click(request: web.Request) -> web.Response:
         user_id = int(request.match_info["user_id"])
         body = await request.json()
-        emulator.click(user_id, int(body["message_id"]), str(body["data"]))
-        return web.json_response({"ok": True})
+        pushed = emulator.click(user_id, int(body["message_id"]), str(body["data"]))
+        return web.json_response({"ok": True, **pushed})
+
+    async def callback_answer(request: web.Request) -> web.Response:
+        """What the bot answered to a button press (a toast or an alert), once it has."""
+        found = emulator.telegram.callback_answers.get(request.match_info["query_id"], {})
+        return web.json_response(
+            {
+                "answered": bool(found),
+                "text": str(found.get("text") or ""),
+                "show_alert": bool(found.get("show_alert")),
+            }
+        )
 
     async def block(request: web.Request) -> web.Response:
         user_id = int(request.match_info["user_id"])
@@ -334,6 +346,7 @@ def web_chat_routes(emulator: Emulator) -> list[web.RouteDef]:
         web.get("/api/chat/{user_id:-?\\d+}", chat),
         web.post("/api/chat/{user_id:-?\\d+}/send", send),
         web.post("/api/chat/{user_id:-?\\d+}/click", click),
+        web.get("/api/callbacks/{query_id:\\d+}", callback_answer),
         web.post("/api/chat/{user_id:-?\\d+}/block", block),
         web.get("/api/files/{file_id}", download),
         web.get("/api/errors", errors),

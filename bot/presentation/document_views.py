@@ -214,6 +214,7 @@ def context(
         "reps_e_names": names[Side.employer],
         "chief_w": chief[Side.workers],
         "chief_e": chief[Side.employer],
+        "chiefs_known": all(any(r.chief for r in facts.side(side)) for side in Side),
         "chief_w_post": chief_post[Side.workers],
         "chief_e_post": chief_post[Side.employer],
         "reps_per_side": answers.get("reps_per_side") or max(len(workers), legal.min_reps_per_side),
@@ -246,7 +247,7 @@ VARIABLES = frozenset(
         "instructor", "reps_w", "reps_e", "reps_w_names", "reps_e_names", "chief_w", "chief_e",
         "reps_per_side", "topics", "basis", "data_days", "reply_days", "accepted", "survey",
         "advice", "round", "rectifications", "checklist", "congress", "signed_on", "filing_due",
-        "missing_materials", "costing", "vote", "first_round_on", "rounds_count",
+        "missing_materials", "costing", "vote", "first_round_on", "rounds_count", "chiefs_known",
         "contract_title", "draft", "chapters", "open_topics", "article_count", "chief_w_post",
         "chief_e_post", "issuer", "issuer_note", "seal",
     }

@@ -51,6 +51,11 @@ PERSONAS = (
     Persona(1102, "Zhang Hua", "en", "instructor of 洪山区总工会 (English)"),
     Persona(1201, "职工小陈", "zh", "worker"),
     Persona(1301, "新来的指导员", "zh", "not yet invited: ask 王芳 for an invite"),
+    # Workers' congress representatives: each opens a voting link of 李明's online congress.
+    Persona(1401, "职工代表 赵师傅", "zh", "congress representative"),
+    Persona(1402, "职工代表 钱工", "zh", "congress representative"),
+    Persona(1403, "职工代表 孙班长", "zh", "congress representative"),
+    Persona(1404, "职工代表 周姐", "zh", "congress representative"),
 )
 
 

@@ -431,15 +431,14 @@ def resolution() -> None:
     )
     b.text(
         "{{ a.held_on }}，{{ enterprise.name }}{% if a.session %}{{ a.session }}{% else %}"
-        "职工代表大会{% endif %}审议了《{{ year }}年度{{ case_type }}（草案）》。"
+        "职工代表大会{% endif %}审议了《{{ year }}年度{{ case_type }}集体合同（草案）》。"
         "{{ enterprise.name }}与{{ a.union_name }}{% if first_round_on %}自{{ first_round_on }}起{% endif %}经 {{ rounds_count }} 次"
-        "协商形成该草案，双方首席代表{{ chief_e }}、{{ chief_w }}向大会作了说明。"
+        "协商形成该草案{% if chiefs_known %}，双方首席代表{{ chief_e }}、{{ chief_w }}向大会作了说明{% endif %}。"
     )
     b.text(
         "会议应到职工代表 {{ vote.total }} 人，实到 {{ vote.present }} 人，"
-        "{% if vote.quorum %}达到全体职工代表的三分之二以上（至少 {{ vote.needed_present }} 人），"
-        "符合法定人数{% else %}不足全体职工代表的三分之二（至少需要 {{ vote.needed_present }} 人），"
-        "不符合法定人数{% endif %}。"
+        "{% if vote.quorum %}达到法定出席人数（至少 {{ vote.needed_present }} 人）"
+        "{% else %}不足法定出席人数（至少需要 {{ vote.needed_present }} 人），表决无效{% endif %}。"
     )
     b.text(
         "大会以{{ vote.method }}方式进行表决：赞成 {{ vote.yes }} 票，{{ vote.others }}。"
@@ -448,7 +447,7 @@ def resolution() -> None:
     )
     b.tag("{%p if vote.passed %}")
     b.text(
-        "根据《集体合同规定》第三十六条，大会决议：通过《{{ year }}年度{{ case_type }}（草案）》，"
+        "根据《集体合同规定》第三十六条，大会决议：通过《{{ year }}年度{{ case_type }}集体合同（草案）》，"
         "同意由双方首席代表签字，并按规定报送劳动保障行政部门审查。"
     )
     b.tag("{%p else %}")
@@ -478,6 +477,19 @@ def congress_slips() -> None:
         "s in slips",
         ("第 {{ s.number }} 席", "{{ s.qr }}", "{{ s.link }}\n{{ s.present }}"),
     )
+    # The QR code needs room: single line spacing in the table (the body's is exactly 28 pt,
+    # which would crop a picture to one line), columns sized for it, a smaller font.
+    table = b.doc.tables[-1]
+    for column, width in zip(table.columns, (Mm(22), Mm(40), Mm(94)), strict=True):
+        for cell in column.cells:
+            cell.width = width
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # a slip stays whole
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.line_spacing = 1.0
+                for run in paragraph.runs:
+                    run.font.size = Pt(12)
     b.save("congress_slips", "职工代表大会表决凭证")
 
 
