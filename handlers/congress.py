@@ -182,6 +182,7 @@ def _panel_context(live: Live, ctx: Ctx) -> dict[str, Any]:
         "attendance": str(ctx.settings.legal.congress_attendance),
         "c": c,
         "status": c.status.value,
+        "status_label": ctx.ui.enum(c.status),
         "present": live.present,
         "voted": live.voted,
         "needs": live.needs,

@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from aiogram import F
-from aiogram.types import CallbackQuery
+from aiogram.types import BufferedInputFile, CallbackQuery
 
 from bot.callbacks import AdviceCB, CaseCB, CostingCB, EnterpriseCB, FinanceCB, Menu, MenuCB
 from bot.clock import Clock
 from bot.context import Ctx
+from bot.presentation import charts
 from bot.presentation.keyboards import back_to_menu
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import advice, enterprises, research
@@ -259,6 +260,43 @@ def _costing_view(ui: Ui, found: advice.CaseCosting) -> dict[str, Any]:
     }
 
 
+def costing_chart(ui: Ui, found: advice.CaseCosting) -> list[charts.Bars]:
+    """Two panels: each proposal's yearly cost and the total; the package as a share of
+    last year's wage bill beside the guideline's lines, the CPI and the workers' median."""
+    costed = [i for i in found.package.items if i.cost is not None]
+    cost = charts.Bars(
+        ui.label("labels.costing_chart_cost"),
+        [ui.label(f"labels.costing_{i.key}") for i in costed] + [ui.label("labels.costing_total")],
+        [float(i.cost or 0) for i in costed] + [float(found.package.total)],
+        horizontal=True,
+        colors=["#2c7fb8"] * len(costed) + ["#c0392b"],
+        unit=f" {ui.label('labels.costing_unit')}",
+    )
+    g, share = found.guideline, found.package.share
+    marks: list[tuple[str, Decimal, str]] = []
+    if share is not None:
+        marks.append((ui.label("labels.costing_package"), share, "#c0392b"))
+    if g is not None:
+        marks += [
+            (ui.label("labels.guideline_lower"), g.lower_pct, "#95a5a6"),
+            (ui.label("labels.guideline_baseline"), g.baseline_pct, "#7f8c8d"),
+            (ui.label("labels.guideline_upper"), g.upper_pct, "#95a5a6"),
+        ]
+        if g.cpi_pct is not None:
+            marks.append(("CPI", g.cpi_pct, "#27ae60"))
+    if found.median is not None:
+        marks.append((ui.label("labels.costing_median"), found.median, "#8e44ad"))
+    shares = charts.Bars(
+        ui.label("labels.costing_chart_share"),
+        [label for label, _, _ in marks],
+        [float(value) for _, value, _ in marks],
+        horizontal=True,
+        colors=[colour for _, _, colour in marks],
+        unit="%",
+    )
+    return [cost, shares]
+
+
 async def _save_costing(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
     case_id = int((await ctx.form_state.get_data())["case_id"])
     await advice.save_costing(ctx.uow, ctx.member, case_id, form, ctx.now())
@@ -268,6 +306,10 @@ async def _save_costing(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) ->
     ui = ctx.ui
     text = ui.text("research.costing_review", **_costing_view(ui, found))
     await ui.show_html(f"{text}\n{ui.text('research.costing_saved')}", back)
+    panels = [p for p in costing_chart(ui, found) if p.values]
+    if panels:
+        png = await ctx.offload.run(charts.bar_charts, panels, ui.label("labels.costing_chart"))
+        await ctx.bot.send_photo(query.from_user.id, BufferedInputFile(png, filename="costing.png"))
 
 
 COSTING = Form(

@@ -13,7 +13,7 @@ from bot.callbacks import CaseCB, ClauseAct, ClauseCB, EditCB, LedgerCB, TopicCB
 from bot.context import Ctx
 from bot.presentation.exports import Sheet, workbook
 from bot.presentation.ui import Ui, button, keyboard
-from bot.services import clauses, topics
+from bot.services import advice, clauses, topics
 from bot.services.clauses import Library
 from bot.services.errors import Problem
 from bot.services.topics import Side, Source
@@ -78,8 +78,9 @@ async def show_table(ui: Ui, ctx: Ctx, case_id: int) -> None:
 
 
 async def show_topic(ui: Ui, uow: UnitOfWork, user: User, topic_id: int) -> None:
-    shown = await topics.view(uow, user, topic_id)
+    shown = await topics.view(uow, user, topic_id)  # who may see it, first
     topic = shown.topic
+    costed = await advice.topic_costing(uow, topic.case_id, topic.key)
     history = [
         {
             "at": change.at,
@@ -137,7 +138,28 @@ async def show_topic(ui: Ui, uow: UnitOfWork, user: User, topic_id: int) -> None
         ta_at=topic.ta_at,
         history=history,
         earlier=max(0, len(shown.history) - HISTORY_SHOWN),
+        costing=_costing_lines(ui, costed),
     )
+
+
+def _costing_lines(ui: Ui, found: advice.TopicCosting | None) -> dict[str, Any] | None:
+    """The proposals this wage topic carries, each with its yearly cost, and the package."""
+    if found is None:
+        return None
+    package = found.case.package
+    return {
+        "lines": [
+            (
+                ui.label(f"labels.costing_{i.key}"),
+                i.cost,
+                [ui.label(f"labels.figure_{m}") for m in i.missing],
+            )
+            for i in found.items
+        ],
+        "total": package.total,
+        "share": package.share,
+        "where": found.case.position,
+    }
 
 
 @router.callback_query(TopicsCB.filter(F.add == ""))

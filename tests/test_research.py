@@ -276,6 +276,16 @@ async def test_costing_through_the_chat_reaches_the_plan(harness: Harness):
     assert "职工期望增幅中位数" in reply.text
     reply = await chat.click("提交")
     assert "已保存到案件" in reply.text
+    chart = chat.last_file("photo")  # the costing as a chart
+    assert chart.content.startswith(b"\x89PNG")
+    # The pay topic's card shows what its proposals cost, and the package.
+    await chat.click("返回案件")
+    await chat.click("议题")
+    card = await chat.click("劳动报酬")
+    assert "成本测算" in card.text
+    assert "工资增长：661.4 万元" in card.text
+    assert "整套方案合计 670.4 万元，占上年工资总额 7.2%" in card.text
+    await chat.click("议题列表")
     await chat.click("返回案件")
     _, text = await _generate(harness, chat, "plan")
     assert "成本测算" in text

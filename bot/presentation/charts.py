@@ -71,6 +71,8 @@ class Bars:
     labels: Sequence[str]
     values: Sequence[float]
     horizontal: bool = False
+    colors: Sequence[str] = ()  # one per bar; default one colour for all
+    unit: str = ""  # with it, each bar is labelled with its value and the unit
 
 
 def bar_charts(panels: Sequence[Bars], title: str) -> bytes:
@@ -91,7 +93,13 @@ def _draw(panels: Sequence[Bars], title: str, family: list[str]) -> bytes:
         axes = figure.add_subplot(len(shown), 1, index)
         positions = range(len(panel.values))
         if panel.horizontal:
-            axes.barh(list(positions), list(panel.values), color="#c0392b")
+            bars = axes.barh(
+                list(positions), list(panel.values), color=list(panel.colors) or "#c0392b"
+            )
+            if panel.unit:
+                values = [f"{v:g}{panel.unit}" for v in panel.values]
+                axes.bar_label(bars, labels=values, fontsize=8, padding=3)
+                axes.margins(x=0.15)
             axes.set_yticks(list(positions), list(panel.labels), fontfamily=family, fontsize=9)
             axes.invert_yaxis()
             axes.xaxis.set_major_locator(MaxNLocator(integer=True))

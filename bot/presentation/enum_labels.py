@@ -10,6 +10,7 @@ from storage.models import (
     AssignmentKind,
     BroadcastStatus,
     CaseType,
+    CongressStatus,
     DeliveryStatus,
     ExpenseStatus,
     HiringRoute,
@@ -42,6 +43,7 @@ PREFIXES: dict[type[StrEnum], str] = {
     Side: "side",
     Stage: "stage",
     SurveyStatus: "survey_status",
+    CongressStatus: "congress_status",
     TopicStatus: "topic_status",
     TrainingKind: "training_kind",
 }

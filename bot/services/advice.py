@@ -111,6 +111,39 @@ async def case_costing(
     return CaseCosting(priced(finance, form), guideline, survey_results.expected_rise(results))
 
 
+# The topics whose clauses the costed proposals change (wage contracts' chapters and the
+# comprehensive contract's 劳动报酬): their cards show those proposals' yearly cost.
+COSTED_TOPICS: dict[str, tuple[str, ...]] = {
+    "pay": ("rise", "minimum", "allowance", "overtime"),
+    "pay_adjust": ("rise",),
+    "pay_extra": ("allowance", "overtime"),
+}
+
+
+@dataclass(frozen=True)
+class TopicCosting:
+    items: list[costing.Item]  # the proposals this topic carries
+    case: CaseCosting  # the whole package, against the guideline
+
+
+async def topic_costing(uow: UnitOfWork, case_id: int, topic_key: str) -> TopicCosting | None:
+    """The saved costing as a wage topic's card shows it; None for a topic no proposal
+    changes, or before anything is costed. The caller has checked the case is visible."""
+    keys = COSTED_TOPICS.get(topic_key)
+    case = await uow.cases.get(case_id)
+    if keys is None or case is None or not (case.costing or {}).get("rise_pct"):
+        return None
+    [enterprise, *_] = await uow.cases.enterprises_of(case_id)
+    finance = await uow.research.finance(enterprise.id or 0, case.year - 1)
+    org = await uow.orgs.get(case.org_id)
+    found = await research.guideline_for(uow, org, case.year) if org else None
+    package = priced(finance, case.costing)
+    items = [i for i in package.items if i.key in keys]
+    if not items:
+        return None
+    return TopicCosting(items, CaseCosting(package, found[1] if found else None, None))
+
+
 async def save_costing(
     uow: UnitOfWork, user: User, case_id: int, form: Mapping[str, object], now: datetime
 ) -> None:
