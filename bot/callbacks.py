@@ -247,6 +247,12 @@ class TopicsCB(CallbackData, prefix="tp"):
     add: str = ""  # "", "menu", a section key of the case's contract, or "custom"
 
 
+class PackageCB(CallbackData, prefix="tk"):
+    """Record several topics passed across the table as one package."""
+
+    case_id: int
+
+
 class TopicCB(CallbackData, prefix="to"):
     topic_id: int
     status: str = ""  # "": the topic's card; a TopicStatus: move it there

@@ -9,7 +9,16 @@ from aiogram import F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot.callbacks import CaseCB, ClauseAct, ClauseCB, EditCB, LedgerCB, TopicCB, TopicsCB
+from bot.callbacks import (
+    CaseCB,
+    ClauseAct,
+    ClauseCB,
+    EditCB,
+    LedgerCB,
+    PackageCB,
+    TopicCB,
+    TopicsCB,
+)
 from bot.context import Ctx
 from bot.presentation.exports import Sheet, workbook
 from bot.presentation.ui import Ui, button, keyboard
@@ -19,6 +28,7 @@ from bot.services.errors import Problem
 from bot.services.topics import Side, Source
 from handlers.blueprint import Blueprint
 from handlers.filters import SENDS_FILE, TEXT_INPUT, RoleFilter
+from handlers.forms import Env, Form, Step, StepContext
 from storage.models import CaseTopic, Role, TopicStatus, User
 from storage.uow import UnitOfWork
 
@@ -71,6 +81,8 @@ async def show_table(ui: Ui, ctx: Ctx, case_id: int) -> None:
         buttons.append(
             [button(ui.label("labels.add_topic"), TopicsCB(case_id=case_id, add="menu"))]
         )
+    if found.editable and len(topics.packable(found.topics)) >= topics.PACKAGE_MIN:
+        buttons.append([button(ui.label("labels.topic_package"), PackageCB(case_id=case_id))])
     if found.topics:
         buttons.append([button(ui.label("labels.topic_ledger"), LedgerCB(case_id=case_id))])
     buttons.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
@@ -353,10 +365,10 @@ async def ledger(query: CallbackQuery, callback_data: LedgerCB, ctx: Ctx) -> Non
             [
                 p.round_no or "",
                 ui.renderer.format_datetime(p.at),
-                title_of(ui, p.topic),
+                "、".join(title_of(ui, t) for t in p.topics),
                 ui.label(f"labels.ledger_side_{p.side}"),
                 p.text,
-                ui.enum(p.status),
+                ui.enum(p.status) if p.status is not None else "",
                 p.by,
             ]
             for p in rows
@@ -366,6 +378,81 @@ async def ledger(query: CallbackQuery, callback_data: LedgerCB, ctx: Ctx) -> Non
     content = await ctx.offload.run(workbook, [sheet])
     name = f"议价台账-{callback_data.case_id}.xlsx"
     await ctx.bot.send_document(query.from_user.id, BufferedInputFile(content, filename=name))
+
+
+# ----- a package: several topics passed as one (a form) -----
+# which side → the topics (ticked, at least two still on the table) → the terms (optional)
+# → review → 提交: kept on the case, in the ledger.
+def _package_topics(context: StepContext) -> list[tuple[str, str]]:
+    return [(str(title), str(topic_id)) for topic_id, title in context.form.get("_topics") or []]
+
+
+def _collect_package(picked: list[tuple[str, str]], context: StepContext) -> dict[str, Any]:
+    if len(picked) < topics.PACKAGE_MIN:
+        raise Problem("topics.package_too_small", least=topics.PACKAGE_MIN)
+    return {"topics": [int(value) for _, value in picked]}
+
+
+def _package_note(text: str, _context: StepContext) -> str:
+    return topics.parse_note(text)
+
+
+def _package_summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+    form = context.form
+    titles = dict((str(i), t) for i, t in form.get("_topics") or [])
+    return {
+        "side": ui.label(f"labels.ledger_side_{form['side']}"),
+        "titles": [titles.get(str(i), "") for i in form.get("topics") or []],
+        "note": form.get("note") or "",
+    }
+
+
+async def _save_package(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None:
+    case_id = int((await ctx.form_state.get_data())["case_id"])
+    await topics.add_package(
+        ctx.uow,
+        ctx.member,
+        case_id,
+        Side(form["side"]),
+        [int(i) for i in form["topics"]],
+        str(form.get("note") or ""),
+        ctx.now(),
+    )
+    await ctx.form_state.clear()
+    await ctx.ui.reply("topics.package_saved")
+    await show_table(ctx.ui, ctx, case_id)
+
+
+PACKAGE = Form(
+    "pk",
+    [
+        Step(
+            "side",
+            "topics.ask_package_side",
+            choices=(("labels.ledger_side_ours", "ours"), ("labels.ledger_side_theirs", "theirs")),
+        ),
+        Step(
+            "topics",
+            "topics.ask_package_topics",
+            options=_package_topics,
+            collect=_collect_package,
+        ),
+        Step("note", "topics.ask_package_note", parse=_package_note, optional=True),
+    ],
+    review="topics.package_review",
+    summary=_package_summary,
+    submit=_save_package,
+)
+PACKAGE.register(router, INSTRUCTOR)
+
+
+@instructor.callback_query(PackageCB.filter())
+async def start_package(query: CallbackQuery, callback_data: PackageCB, ctx: Ctx) -> None:
+    found = await topics.tracker(ctx.uow, ctx.member, callback_data.case_id)
+    if not found.editable:
+        raise Problem("common.not_allowed")
+    on_table = [[t.id, title_of(ctx.ui, t)] for t in topics.packable(found.topics)]
+    await PACKAGE.start(Env.of(ctx), {"case_id": callback_data.case_id, "_topics": on_table})
 
 
 @instructor.message(TopicInput.custom, TEXT_INPUT)

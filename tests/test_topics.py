@@ -150,3 +150,64 @@ async def test_tracker_access(harness: Harness):
     [topic] = await _rows(harness, CaseTopic)
     assert topic.status is TopicStatus.proposed
     assert len(await _rows(harness, CaseTopic)) == 1
+
+
+async def test_several_topics_passed_as_one_package(harness: Harness):
+    from bot.callbacks import PackageCB
+    from handlers.forms import FormAct, FormCB
+    from storage.models import TopicPackage
+
+    chat = await instructor(harness)
+    await register_enterprise(chat)
+    await open_case(chat)
+    await chat.click("📋 议题")
+    await chat.click("添加议题")
+    await chat.click("劳动报酬")
+    # One topic on the table: no package to make yet.
+    assert "一揽子提议" not in " ".join(label for label, _ in chat.buttons())
+    await chat.click("添加议题")
+    await chat.click("工资调整办法")
+    await chat.click("添加议题")
+    await chat.click("工资支付办法")
+    await chat.click("一揽子提议")
+    await chat.click("企业方提出")
+    await chat.click("▫️ 劳动报酬")
+    assert "至少包含 2 个议题" in (await chat.click("完成（已选")).text
+    await chat.click("▫️ 工资调整办法")
+    await chat.click("完成（已选")
+    await chat.send("增长 3%，以取消年中调整为条件")
+    review = chat.last_text
+    assert "企业方提出" in review
+    assert "劳动报酬、工资调整办法" in review
+    assert "已记录" in (await chat.click("提交")).text
+    [package] = await _rows(harness, TopicPackage)
+    assert package.side == "theirs"
+    assert len(package.topic_ids) == 2
+    assert package.note == "增长 3%，以取消年中调整为条件"
+
+    # A forged topic (another case's, or none) is refused at the tick and at the submit.
+    await chat.click("一揽子提议")
+    await chat.click("职工方提出")
+    forged = FormCB(form="pk", action=FormAct.tick, value="999")
+    await chat.press(forged.pack())
+    await chat.click("▫️ 劳动报酬")
+    reply = await chat.click("完成（已选")
+    assert "至少包含 2 个议题" in reply.text
+    await chat.send("/cancel")
+
+    # In the ledger, the package is a row of its own with its topics and terms.
+    await chat.send("/menu")
+    await chat.click("我的案件")
+    await chat.click("光谷电子有限公司")
+    await chat.click("📋 议题")
+    await chat.click("议价台账")
+    ledger = chat.last_file("document")
+    rows = list(load_workbook(io.BytesIO(ledger.content)).active.iter_rows(values_only=True))
+    assert ("劳动报酬、工资调整办法", "企业方一揽子提议", "增长 3%，以取消年中调整为条件") in [
+        (row[2], row[3], row[4]) for row in rows[1:]
+    ]
+    # Another instructor cannot make one on this case.
+    other = await instructor(harness, telegram_id=1199, org_name="武昌区总工会")
+    [case] = await _rows(harness, BargainingCase)
+    reply = await other.press(PackageCB(case_id=case.id).pack())
+    assert "没有权限" in reply.text

@@ -16,7 +16,14 @@ from bot.services.errors import AccessDenied, Problem
 from bot.services.money import plain
 from bot.services.text import short_diff, text_value
 from bot.settings import Settings
-from storage.models import BargainingCase, CaseTopic, TopicEvent, TopicStatus, User
+from storage.models import (
+    BargainingCase,
+    CaseTopic,
+    TopicEvent,
+    TopicPackage,
+    TopicStatus,
+    User,
+)
 from storage.uow import UnitOfWork
 
 # Art. 8 of the Collective Contract Provisions, in the statute's order (the comprehensive
@@ -346,24 +353,71 @@ async def view(uow: UnitOfWork, user: User, topic_id: int) -> TopicView:
     return TopicView(topic, editable, await uow.topics.history(topic_id))
 
 
+# ----- packages: several topics passed as one -----
+NOTE_MAX = 500
+PACKAGE_MIN = 2
+
+
+def parse_note(text: str) -> str:
+    return text_value(text, 2, NOTE_MAX, "topics.bad_package_note", lines=True)
+
+
+def packable(tracker_topics: Sequence[CaseTopic]) -> list[CaseTopic]:
+    """The topics that may go into a package: those still on the table."""
+    return [t for t in tracker_topics if t.status not in (TopicStatus.agreed, TopicStatus.dropped)]
+
+
+async def add_package(
+    uow: UnitOfWork,
+    user: User,
+    case_id: int,
+    side: Side,
+    topic_ids: Sequence[int],
+    note: str,
+    now: datetime,
+) -> TopicPackage:
+    """Record that one side put these topics across the table together: each stands only
+    with the others. At least two of the case's topics still on the table."""
+    await cases.editable(uow, user, case_id)
+    open_ids = {t.id for t in packable(await uow.topics.of_case(case_id))}
+    chosen = list(dict.fromkeys(topic_ids))
+    if any(i not in open_ids for i in chosen):
+        raise Problem("common.expired_button")
+    if len(chosen) < PACKAGE_MIN:
+        raise Problem("topics.package_too_small", least=PACKAGE_MIN)
+    return await uow.topics.add_package(
+        TopicPackage(
+            case_id=case_id,
+            round_no=await uow.rounds.last_number(case_id) or None,
+            side=Side(side).value,
+            topic_ids=chosen,
+            note=parse_note(note) if note else "",
+            by_id=user.id or 0,
+            at=now,
+        )
+    )
+
+
 # ----- the ledger: every pass across the table, by round -----
 @dataclass(frozen=True)
 class Pass:
     round_no: int | None
     at: datetime
-    topic: CaseTopic
-    side: str  # ours, theirs, agreed, tentative (a sign-off)
+    topics: tuple[CaseTopic, ...]  # one, or a package's
+    side: str  # ours, theirs, agreed, tentative (a sign-off), package_ours, package_theirs
     text: str
-    status: TopicStatus
+    status: TopicStatus | None  # None for a package
     by: str
 
 
 async def ledger(uow: UnitOfWork, user: User, case_id: int) -> list[Pass]:
-    """Each side's text as it was put across the table, each sign-off and agreement, in
-    order: one query for the events, one for their authors."""
+    """Each side's text as it was put across the table, each package, sign-off and
+    agreement, in order: a query each for the events, the packages, their topics, authors."""
     await cases.load(uow, user, case_id)
     events = sorted(await uow.topics.events_of_case(case_id), key=lambda et: et[0].id or 0)
-    names = {u.id: u.display_name for u in await uow.users.many({e.by_id for e, _ in events})}
+    packages = await uow.topics.packages(case_id)
+    authors = {e.by_id for e, _ in events} | {p.by_id for p in packages}
+    names = {u.id: u.display_name for u in await uow.users.many(authors)}
     before: dict[int, TopicEvent] = {}
     rows: list[Pass] = []
     for event, topic in events:
@@ -375,13 +429,33 @@ async def ledger(uow: UnitOfWork, user: User, case_id: int) -> list[Pass]:
             ("agreed", last.agreed_text if last else "", event.agreed_text),
         ):
             if new and new != old:
-                rows.append(Pass(event.round_no, event.at, topic, side, new, event.status, by))
+                rows.append(Pass(event.round_no, event.at, (topic,), side, new, event.status, by))
         moved = last is None or last.status is not event.status
         if moved and event.status is TopicStatus.tentative and event.signed_by:
             rows.append(
                 Pass(
-                    event.round_no, event.at, topic, "tentative", event.signed_by, event.status, by
+                    event.round_no,
+                    event.at,
+                    (topic,),
+                    "tentative",
+                    event.signed_by,
+                    event.status,
+                    by,
                 )
             )
         before[topic.id or 0] = event
-    return rows
+    by_id = {t.id: t for t in await uow.topics.of_case(case_id)} if packages else {}
+    for package in packages:
+        members = tuple(by_id[i] for i in package.topic_ids if i in by_id)
+        rows.append(
+            Pass(
+                package.round_no,
+                package.at,
+                members,
+                f"package_{package.side}",
+                package.note,
+                None,
+                names.get(package.by_id, ""),
+            )
+        )
+    return sorted(rows, key=lambda p: p.at)

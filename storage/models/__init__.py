@@ -21,6 +21,7 @@ from storage.models.cases import (
     Stage,
     StageEvent,
     TopicEvent,
+    TopicPackage,
     TopicStatus,
     WageGuideline,
 )
@@ -130,6 +131,7 @@ __all__ = [
     "SurveyStatus",
     "SurveyVoter",
     "TopicEvent",
+    "TopicPackage",
     "TopicStatus",
     "Training",
     "TrainingInvite",

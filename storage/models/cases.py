@@ -206,6 +206,23 @@ class TopicEvent(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
+class TopicPackage(SQLModel, table=True):
+    """Several topics put across the table together, by one side: each stands only with the
+    others (一揽子方案). The topics' texts are their own passes (TopicEvent); this records
+    that they go as one, after which meeting, and on what terms."""
+
+    __tablename__ = "topic_package"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="bargaining_case.id", index=True)
+    round_no: int | None = None
+    side: str = Field(max_length=6)  # ours, theirs
+    topic_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    note: str = Field(default="", max_length=500)
+    by_id: int = Field(foreign_key="app_user.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
 class NegotiationRound(SQLModel, table=True):
     """One logged negotiation meeting (协商会议)."""
 

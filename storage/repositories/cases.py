@@ -25,6 +25,7 @@ from storage.models import (
     Stage,
     StageEvent,
     TopicEvent,
+    TopicPackage,
     User,
     WageGuideline,
 )
@@ -185,6 +186,19 @@ class TopicRepo(ModelRepo[CaseTopic]):
     async def history(self, topic_id: int) -> Sequence[TopicEvent]:
         stmt = (
             select(TopicEvent).where(TopicEvent.topic_id == topic_id).order_by(col(TopicEvent.id))
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def add_package(self, package: TopicPackage) -> TopicPackage:
+        self.session.add(package)
+        await self.session.flush()
+        return package
+
+    async def packages(self, case_id: int) -> Sequence[TopicPackage]:
+        stmt = (
+            select(TopicPackage)
+            .where(TopicPackage.case_id == case_id)
+            .order_by(col(TopicPackage.id))
         )
         return (await self.session.execute(stmt)).scalars().all()
 
