@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
 
 from bot.app import App, create_app
+from bot.clock import ShiftedClock
 from bot.emulator.server import Emulator, create_emulator_app
 from bot.emulator.telegram import FakeTelegram
 from bot.services import demo
@@ -33,6 +36,15 @@ async def last_update_id(app: App) -> int:
     this database handled, or a restarted playground would skip its first messages."""
     async with UnitOfWork(app.db.sessions) as uow:
         return await uow.updates.last()
+
+
+def clock_file(settings: Settings) -> Path | None:
+    """Where the playground keeps how many days its clock was moved on: beside its SQLite
+    database (none for another database)."""
+    url = make_url(settings.playground_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    return Path(f"{url.database}.days")
 
 
 def playground_settings(settings: Settings, host: str, port: int) -> Settings:
@@ -67,7 +79,9 @@ async def start_emulator(
 
 async def run_playground(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> None:
     emulator, runner = await start_emulator(host, port, rate_limit=TELEGRAM_RATE)
-    app = create_app(playground_settings(settings, host, port), token=PLAYGROUND_TOKEN)
+    clock = ShiftedClock(clock_file(settings))
+    emulator.clock = clock  # the web chat's "⏩" moves the bot's day on
+    app = create_app(playground_settings(settings, host, port), clock=clock, token=PLAYGROUND_TOKEN)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -216,3 +216,24 @@ async def test_the_web_chat_sees_the_answer_to_a_press(env):
     await bot.answer_callback_query(query, text="not yet", show_alert=True)
     after = await (await client.get(f"/api/callbacks/{query}")).json()
     assert after == {"answered": True, "text": "not yet", "show_alert": True}
+
+
+async def test_the_playground_moves_the_bots_day_on(env, tmp_path):
+    """⏩ in the web chat: the bot's clock moves on by whole days, never back, and a
+    restarted playground stays on the day it reached."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.clock import ShiftedClock
+
+    emulator, _, client = env
+    assert (await client.get("/api/clock")).status == 404  # not a playground's emulator
+    kept = tmp_path / "playground.db.days"
+    emulator.clock = ShiftedClock(kept)
+    assert (await (await client.get("/api/clock")).json())["days"] == 0
+    moved = await (await client.post("/api/clock", json={"days": 15})).json()
+    assert moved["days"] == 15
+    ahead = datetime.fromisoformat(moved["now"]) - datetime.now(UTC)
+    assert timedelta(days=14, hours=23) < ahead < timedelta(days=15, hours=1)
+    for wrong in (0, -3, 400, "x"):
+        assert (await client.post("/api/clock", json={"days": wrong})).status == 400
+    assert ShiftedClock(kept).days == 15

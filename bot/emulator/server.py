@@ -39,6 +39,8 @@ class Emulator:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _http: aiohttp.ClientSession | None = None
+    # The playground's bot clock, when it may be moved on (bot/clock.py ShiftedClock).
+    clock: Any = None
 
     def __post_init__(self) -> None:
         self.telegram.listeners.append(self._changed.set)
@@ -331,6 +333,19 @@ def web_chat_routes(emulator: Emulator) -> list[web.RouteDef]:
             },
         )
 
+    async def clock(request: web.Request) -> web.Response:
+        """The bot's day, and moving it on (POST {"days": n}) when the playground allows."""
+        moving = emulator.clock
+        if moving is None:
+            raise web.HTTPNotFound(text="this emulator's bot clock cannot be moved")
+        if request.method == "POST":
+            body = await request.json()
+            try:
+                moving.shift(int(body.get("days", 0)))
+            except (TypeError, ValueError) as exc:
+                raise web.HTTPBadRequest(text=str(exc)) from None
+        return web.json_response({"now": moving.now().isoformat(), "days": moving.days})
+
     async def errors(request: web.Request) -> web.Response:
         return web.json_response(
             [
@@ -350,6 +365,7 @@ def web_chat_routes(emulator: Emulator) -> list[web.RouteDef]:
         web.post("/api/chat/{user_id:-?\\d+}/block", block),
         web.get("/api/files/{file_id}", download),
         web.get("/api/errors", errors),
+        web.route("*", "/api/clock", clock),
     ]
 
 
