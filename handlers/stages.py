@@ -332,7 +332,7 @@ async def leave_input(message: Message, ctx: Ctx) -> None:
 def _published_day(text: str, context: StepContext) -> str:
     today = today_in(context.settings.zone, context.now)
     signed = context.form.get("_signed_on")
-    day = when.day_value(text, today)
+    day = _quick_day(text, today) if text in ("today", "yesterday") else when.day_value(text, today)
     signed_on = date.fromisoformat(signed) if signed else None
     return cases.check_publication_day(day, today, signed_on).isoformat()
 
@@ -366,7 +366,7 @@ async def _publish(query: CallbackQuery, form: dict[str, Any], ctx: Ctx) -> None
 PUBLISH = Form(
     "pb",
     [
-        Step("on", "cases.ask_published_on", parse=_published_day),
+        Step("on", "cases.ask_published_on", parse=_published_day, choices=DAY_PICKS),
         Step(
             "how",
             "cases.ask_published_how",

@@ -254,6 +254,10 @@ async def test_costing_through_the_chat_reaches_the_plan(harness: Harness):
     from tests.test_documents import _generate, _seeded
 
     chat = await _seeded(harness)
+    async with UnitOfWork(harness.app.db.sessions) as uow:  # the demo's costing, cleared
+        [case] = (await uow.session.execute(select(BargainingCase))).scalars().all()
+        case.costing = {}
+        await uow.commit()
     await chat.click("更多")
     await chat.click("工资增幅建议")
     await chat.click("成本测算")

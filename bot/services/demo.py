@@ -207,6 +207,16 @@ async def _seed_case(
             first_round_on=offer + timedelta(days=15),
             created_at=now,
             updated_at=now,
+            # The workers' package, costed (💰 成本测算): on the pay topic's card and the plan.
+            costing={
+                "rise_pct": "6",
+                "frontline_rise_pct": "8",
+                "frontline": "800",
+                "frontline_average": "5200",
+                "minimum_wage": "2400",
+                "below_minimum": "50",
+                "below_average": "2250",
+            },
         ),
         [firms[0].id or 0],
     )
