@@ -139,37 +139,28 @@ async def convene(query: CallbackQuery, callback_data: CongressCB, ctx: Ctx) -> 
 def _panel_markup(ui: Ui, live: Live) -> InlineKeyboardMarkup:
     c = live.congress
     case_id, cid = c.case_id, c.id or 0
+
+    def act(label: str, what: CongressAct) -> Any:
+        return button(ui.label(label), _cb(case_id, what, cid))
+
     rows: list[list[Any]] = []
-    refresh = button(ui.label("labels.refresh"), _cb(case_id, CongressAct.panel, cid))
-    slips = button(ui.label("labels.congress_slips"), _cb(case_id, CongressAct.slips, cid))
-    links = button(ui.label("labels.congress_links"), _cb(case_id, CongressAct.links, cid))
-    if c.status is CongressStatus.checkin:
-        if live.quorate:
-            rows.append(
-                [button(ui.label("labels.congress_vote"), _cb(case_id, CongressAct.vote, cid))]
-            )
-        rows.append([refresh])
-        rows.append([slips, links])
-        rows.append(
-            [button(ui.label("labels.congress_cancel"), _cb(case_id, CongressAct.cancel, cid))]
-        )
-    elif c.status is CongressStatus.voting:
-        rows.append(
-            [button(ui.label("labels.congress_close"), _cb(case_id, CongressAct.close, cid))]
-        )
-        rows.append([refresh])
-        rows.append([slips, links])
-        rows.append(
-            [button(ui.label("labels.congress_cancel"), _cb(case_id, CongressAct.cancel, cid))]
-        )
-    elif c.status is CongressStatus.closed:
+    if c.status in (CongressStatus.checkin, CongressStatus.voting):
+        # Checking in: the vote opens once the quorum is present. Voting: the count.
+        if c.status is CongressStatus.voting:
+            rows.append([act("labels.congress_close", CongressAct.close)])
+        elif live.quorate:
+            rows.append([act("labels.congress_vote", CongressAct.vote)])
+        rows.append([act("labels.refresh", CongressAct.panel)])
         rows.append(
             [
-                button(
-                    ui.label("labels.doc_resolution"), DocNewCB(case_id=case_id, kind="resolution")
-                )
+                act("labels.congress_slips", CongressAct.slips),
+                act("labels.congress_links", CongressAct.links),
             ]
         )
+        rows.append([act("labels.congress_cancel", CongressAct.cancel)])
+    elif c.status is CongressStatus.closed:
+        resolution = DocNewCB(case_id=case_id, kind="resolution")
+        rows.append([button(ui.label("labels.doc_resolution"), resolution)])
     rows.append([button(ui.label("labels.back_to_case"), CaseCB(case_id=case_id))])
     return keyboard(rows)
 
