@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
 from bot.services import invites, orgs
@@ -39,8 +41,10 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 
-async def _with_db(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    """Run `work` in one committed unit of work; migrate first on the embedded default."""
+async def _with_sessions(
+    settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+) -> T:
+    """Run `work` on the database's sessions; migrate first on the embedded default."""
     db = Database(settings.database_url)
     try:
         if db.is_sqlite:
@@ -49,14 +53,23 @@ async def _with_db(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]
             raise click.ClickException(
                 "The database schema is not current: run `xieshang db upgrade`."
             )
-        async with UnitOfWork(db.sessions) as uow:
-            result = await work(uow)
-            await uow.commit()
-            return result
+        return await work(db.sessions)
     except Problem as problem:
         raise click.ClickException(CLI_MESSAGES[problem.key].format(**problem.params)) from None
     finally:
         await db.dispose()
+
+
+async def _with_db(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run `work` in one committed unit of work."""
+
+    async def once(sessions: async_sessionmaker[AsyncSession]) -> T:
+        async with UnitOfWork(sessions) as uow:
+            result = await work(uow)
+            await uow.commit()
+            return result
+
+    return await _with_sessions(settings, once)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,19 +111,22 @@ def run(settings: Settings) -> None:
     asyncio.run(main())
 
 
-def _playground(settings: Settings, host: str, port: int) -> None:
+def _playground(settings: Settings, host: str, port: int, province: bool = False) -> None:
     from bot.playground import run_playground
 
-    asyncio.run(run_playground(settings, host, port))
+    asyncio.run(run_playground(settings, host, port, province=province))
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--province", is_flag=True, help="Seed the province data set (on a new playground database)."
+)
 @click.pass_obj
-def playground(settings: Settings, host: str, port: int) -> None:
+def playground(settings: Settings, host: str, port: int, province: bool) -> None:
     """Chat with the real bot in a browser, on a local Bot API emulator and demo data."""
-    _playground(settings, host, port)
+    _playground(settings, host, port, province)
 
 
 @cli.group()
@@ -119,16 +135,43 @@ def demo() -> None:
 
 
 @demo.command("seed")
+@click.option(
+    "--province",
+    is_flag=True,
+    help="A province union (liaison 1000), 15 cities, 100 counties, 300 instructors, 6,000 "
+    "cases with their meetings and topics, 50 surveys and a year of work, around the demo.",
+)
 @click.pass_obj
-def demo_seed(settings: Settings) -> None:
+def demo_seed(settings: Settings, province: bool) -> None:
     """Create the demo unions, liaison and instructors on an empty database."""
     from bot.services import demo as demo_data
+
+    if province:
+        _seed_province(settings)
+        return
 
     async def work(uow: UnitOfWork) -> bool:
         return await demo_data.seed(uow, SystemClock().now(), settings)
 
     created = asyncio.run(_with_db(settings, work))
     click.echo("demo data created" if created else "the database has data already; nothing done")
+
+
+def _seed_province(settings: Settings) -> None:
+    from bot.services.province import seed_province
+
+    started = time.monotonic()
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> object:
+        return await seed_province(
+            sessions, SystemClock().now(), settings, progress=lambda line: click.echo(line)
+        )
+
+    counts = asyncio.run(_with_sessions(settings, work))
+    if counts is None:
+        click.echo("the database has data already; nothing done")
+        return
+    click.echo(f"province data set created in {time.monotonic() - started:.0f} s: {counts}")
 
 
 @cli.group()

@@ -24,7 +24,12 @@ PLAYGROUND_TOKEN = "1000000001:PLAYGROUND-local-emulator-token"
 TELEGRAM_RATE = 30.0  # the playground enforces Telegram's flood limits, as production meets them
 
 
-async def seed_if_empty(app: App) -> bool:
+async def seed_if_empty(app: App, province: bool = False) -> bool:
+    if province:
+        from bot.services.province import seed_province
+
+        made = await seed_province(app.db.sessions, app.clock.now(), app.settings, progress=print)
+        return made is not None
     async with UnitOfWork(app.db.sessions) as uow:
         created = await demo.seed(uow, app.clock.now(), app.settings)
         await uow.commit()
@@ -77,7 +82,9 @@ async def start_emulator(
     return emulator, runner
 
 
-async def run_playground(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> None:
+async def run_playground(
+    settings: Settings, host: str = "127.0.0.1", port: int = 8080, province: bool = False
+) -> None:
     emulator, runner = await start_emulator(host, port, rate_limit=TELEGRAM_RATE)
     clock = ShiftedClock(clock_file(settings))
     emulator.clock = clock  # the web chat's "⏩" moves the bot's day on
@@ -89,7 +96,7 @@ async def run_playground(settings: Settings, host: str = "127.0.0.1", port: int 
     try:
         await app.ensure_schema()
         emulator.resume_updates_after(await last_update_id(app))
-        if await seed_if_empty(app):
+        if await seed_if_empty(app, province):
             log.info("demo data created")
         print(
             f"\n  Xieshang playground: open http://{host}:{port}/  (Ctrl+C to stop)\n", flush=True

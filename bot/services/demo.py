@@ -59,11 +59,14 @@ PERSONAS = (
 )
 
 
-async def seed(uow: UnitOfWork, now: datetime, settings: Settings) -> bool:
-    """Create the demo records on an empty database; False if there was data already."""
-    if await uow.orgs.count() > 0:
+async def seed(
+    uow: UnitOfWork, now: datetime, settings: Settings, under: str | None = None
+) -> bool:
+    """Create the demo records on an empty database (`under`: beneath that union, which
+    the province data set made first); False if there was data already."""
+    if under is None and await uow.orgs.count() > 0:
         return False
-    city = await orgs.add_org(uow, CITY, OrgLevel.city, None, now)
+    city = await orgs.add_org(uow, CITY, OrgLevel.city, under, now)
     county = await orgs.add_org(uow, COUNTY, OrgLevel.county, CITY, now)
     assert city.id is not None
     assert county.id is not None

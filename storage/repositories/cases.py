@@ -159,6 +159,11 @@ class CaseRepo(Repo):
         self.session.add(event)
         await self.session.flush()
 
+    async def first(self, limit: int) -> Sequence[BargainingCase]:
+        """The oldest cases (the province data set puts its surveys on them)."""
+        stmt = select(BargainingCase).order_by(col(BargainingCase.id)).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
     async def events(self, case_id: int) -> Sequence[StageEvent]:
         stmt = select(StageEvent).where(StageEvent.case_id == case_id).order_by(col(StageEvent.id))
         return (await self.session.execute(stmt)).scalars().all()
