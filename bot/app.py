@@ -43,7 +43,7 @@ from bot.services.anonymity import SurveyKeys
 from bot.settings import TELEGRAM_API_URL, Settings
 from handlers import get_routers
 from storage import migrate
-from storage.db import Database
+from storage.db import Database, optimize
 from storage.fsm import SQLModelStorage
 from storage.uow import UnitOfWork, current_uow
 
@@ -73,6 +73,7 @@ class App:
         """Apply migrations on the embedded default; elsewhere insist they were applied."""
         if self.db.is_sqlite:
             await self.migrate()
+            await optimize(self.db.engine)
             return
         if await migrate.current(self.db.engine) != migrate.revisions()[-1]:
             raise SystemExit("The database schema is not current: run `xieshang db upgrade`.")

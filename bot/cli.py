@@ -167,6 +167,8 @@ def _seed_province(settings: Settings) -> None:
             sessions, SystemClock().now(), settings, progress=lambda line: click.echo(line)
         )
 
+    # The planner's statistics are made when the bot starts (bot/app.py ensure_schema).
+
     counts = asyncio.run(_with_sessions(settings, work))
     if counts is None:
         click.echo("the database has data already; nothing done")

@@ -31,6 +31,7 @@ from bot.presentation.notify import report_to_liaisons
 from bot.presentation.ui import button, keyboard
 from bot.sender import Delivery
 from bot.services import broadcasts, duties, housekeeping, reminders, reports
+from storage.db import optimize
 from storage.models import User
 from storage.repositories import BroadcastJob
 from storage.uow import UnitOfWork
@@ -74,6 +75,7 @@ async def housekeeping_tick(app: Deps) -> None:
     async with UnitOfWork(app.db.sessions) as uow:
         await housekeeping.prune(uow, app.clock.now(), app.settings, app.survey_keys)
         await uow.commit()
+    await optimize(app.db.engine)
 
 
 async def escalation_tick(app: Deps) -> int:

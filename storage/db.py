@@ -71,6 +71,24 @@ async def scrub(engine: AsyncEngine) -> None:
         log.exception("could not scrub the database files")
 
 
+async def optimize(engine: AsyncEngine) -> None:
+    """Keep the query planner's statistics: SQLite has none until ANALYZE, and without
+    them it sorts a whole subtree for a page instead of reading the list's index (then
+    `PRAGMA optimize` refreshes what changed). PostgreSQL's autovacuum does this itself."""
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        async with engine.connect() as connection:
+            found = await connection.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            )
+            command = "PRAGMA optimize" if found.first() else "ANALYZE"
+            await connection.exec_driver_sql(command)
+            await connection.commit()
+    except Exception:  # statistics are an optimisation; the next tick retries
+        log.exception("could not refresh the query planner's statistics")
+
+
 class Database:
     def __init__(self, url: str, **kwargs: Any) -> None:
         self.url = url

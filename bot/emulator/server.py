@@ -139,8 +139,7 @@ class Emulator:
             "message": message,
             "data": data,
         }
-        self.push("callback_query", payload)
-        return {"query": query_id}
+        return self.push("callback_query", payload)
 
     async def wait_change(self, version: int, wait: float) -> None:
         if self.telegram.version != version:
@@ -296,7 +295,7 @@ def web_chat_routes(emulator: Emulator) -> list[web.RouteDef]:
         user_id = int(request.match_info["user_id"])
         body = await request.json()
         pushed = emulator.click(user_id, int(body["message_id"]), str(body["data"]))
-        return web.json_response({"ok": True, **pushed})
+        return web.json_response({"ok": True, "query": pushed["callback_query"]["id"]})
 
     async def callback_answer(request: web.Request) -> web.Response:
         """What the bot answered to a button press (a toast or an alert), once it has."""

@@ -65,6 +65,8 @@ class BargainingCase(SQLModel, table=True):
     """One round of collective bargaining, from preparation to the contract's end."""
 
     __tablename__ = "bargaining_case"
+    # The case list's order: a page is read off the index, not sorted from the whole subtree.
+    __table_args__ = (sa.Index("ix_bargaining_case_recent", "updated_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="org.id", index=True)
