@@ -154,7 +154,8 @@ async def to_review(query: CallbackQuery, ctx: Ctx) -> None:
         [button(ctx.ui.label("labels.expense_export"), ExpenseCB(action=ExpenseAct.export))]
     )
     rows.append([button(ctx.ui.label("labels.back_to_menu"), MenuCB(action=Menu.home))])
-    await ctx.ui.show("expenses.pending", keyboard(rows), count=len(found))
+    count = await expenses.pending_count(ctx.uow, ctx.member)
+    await ctx.ui.show("expenses.pending", keyboard(rows), count=count)
 
 
 @router.callback_query(ExpenseCB.filter(F.action == ExpenseAct.show))
@@ -212,8 +213,7 @@ async def approve(query: CallbackQuery, callback_data: ExpenseCB, sender: Sender
 
 
 async def to_review_list(ui: Ui, chat_id: int, uow: UnitOfWork, user: User) -> None:
-    found = await expenses.pending(uow, user)
-    await ui.show("expenses.pending_left", count=len(found))
+    await ui.show("expenses.pending_left", count=await expenses.pending_count(uow, user))
 
 
 @liaison.callback_query(ExpenseCB.filter(F.action == ExpenseAct.return_))

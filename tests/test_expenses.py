@@ -120,3 +120,31 @@ async def test_access(harness: Harness):
             await instructor.press(ExpenseCB(action=ExpenseAct.approve, expense_id=1).pack())
         ).text
     )
+
+
+async def test_the_count_of_claims_to_review_is_not_the_page(harness: Harness):
+    """The review list shows the oldest 30 claims; the count says how many there are."""
+    from datetime import date
+
+    from storage.models import Expense, ExpenseStatus, User
+    from storage.uow import UnitOfWork
+    from tests.flows import table_rows
+
+    liaison, instructor = await _people(harness)
+    await instructor.send("/menu")
+    [person] = [u for u in await table_rows(harness, User) if u.telegram_id == 1101]
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        uow.session.add_all(
+            Expense(user_id=person.id or 0, org_id=person.org_id or 0, category="transport",
+                    amount_fen=1000 + n, spent_on=date(2026, 11, 20), note="", receipt="",
+                    status=ExpenseStatus.pending, created_at=harness.clock.now())
+            for n in range(35)
+        )  # fmt: skip
+        await uow.commit()
+    await liaison.send("/menu")
+    reply = await liaison.click("经费审核")
+    assert "35 笔待审核" in reply.text
+    assert len([b for b, _ in liaison.buttons() if "交通费" in b]) == 30
+    await liaison.click("交通费")
+    reply = await liaison.click("批准")
+    assert "还有 34 笔待审核" in reply.text

@@ -112,6 +112,13 @@ async def pending(uow: UnitOfWork, liaison: User) -> list[tuple[Expense, User]]:
     return await uow.expenses.pending_under(root.path)
 
 
+async def pending_count(uow: UnitOfWork, liaison: User) -> int:
+    """How many claims of the subtree await review (the list shows the oldest 30)."""
+    access.liaison(liaison)
+    root = await orgs.org_of(uow, liaison)
+    return await uow.expenses.count_pending_under(root.path)
+
+
 async def _reviewable(uow: UnitOfWork, liaison: User, expense_id: int) -> Expense:
     access.liaison(liaison)
     expense = await uow.expenses.get(expense_id)

@@ -224,11 +224,10 @@ async def pending(
 ) -> list[tuple[InstructorProfile, Org, int]]:
     root = await orgs.org_of(uow, liaison)
     today = today_in(zone, now)
-    result = []
-    for profile, user in await uow.profiles.pending_in(root.path):
-        org = await orgs.org_of(uow, user)
-        result.append((profile, org, age_on(profile.birth_date, today)))
-    return result
+    return [
+        (profile, org, age_on(profile.birth_date, today))
+        for profile, _, org in await uow.profiles.pending_in(root.path)
+    ]
 
 
 def as_form(profile: InstructorProfile) -> dict[str, Any]:

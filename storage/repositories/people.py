@@ -235,9 +235,13 @@ class ProfileRepo(ModelRepo[InstructorProfile]):
         await self.session.flush()
         return profile
 
-    async def pending_in(self, org_paths_prefix: str) -> Sequence[tuple[InstructorProfile, User]]:
+    async def pending_in(
+        self, org_paths_prefix: str, limit: int = 30
+    ) -> Sequence[tuple[InstructorProfile, User, Org]]:
+        """Profiles awaiting approval in a subtree, oldest first, with their unions: one
+        query for the page."""
         stmt = (
-            select(InstructorProfile, User)
+            select(InstructorProfile, User, Org)
             .join(User, col(User.id) == InstructorProfile.user_id)
             .join(Org, col(Org.id) == User.org_id)
             .where(
@@ -245,5 +249,6 @@ class ProfileRepo(ModelRepo[InstructorProfile]):
                 col(Org.path).startswith(org_paths_prefix),
             )
             .order_by(col(InstructorProfile.created_at))
+            .limit(limit)
         )
-        return [(p, u) for p, u in (await self.session.execute(stmt)).all()]
+        return [(p, u, o) for p, u, o in (await self.session.execute(stmt)).all()]

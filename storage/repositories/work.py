@@ -256,6 +256,15 @@ class ExpenseRepo(ModelRepo[Expense]):
         )
         return [(e, u) for e, u in found.all()]
 
+    async def count_pending_under(self, path_prefix: str) -> int:
+        found = await self.session.execute(
+            select(func.count())
+            .select_from(Expense)
+            .join(Org, col(Org.id) == col(Expense.org_id))
+            .where(col(Org.path).startswith(path_prefix), Expense.status == ExpenseStatus.pending)
+        )
+        return int(found.scalar_one())
+
     async def under(self, path_prefix: str, start: date, end: date) -> list[tuple[Expense, User]]:
         found = await self.session.execute(
             select(Expense, User)
