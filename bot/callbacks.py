@@ -117,6 +117,7 @@ class ExpenseAct(StrEnum):
 
 
 class AssessAct(StrEnum):
+    page = "page"  # a page of the ranking
     score = "score"
     summary = "summary"
     export = "export"
@@ -441,3 +442,4 @@ class ExpenseCB(CallbackData, prefix="ex"):
 class AssessCB(CallbackData, prefix="ae"):
     action: AssessAct
     user_id: int = 0
+    page: int = 0

@@ -88,6 +88,11 @@ async def run_playground(
     settings: Settings, host: str = "127.0.0.1", port: int = 8080, province: bool = False
 ) -> None:
     emulator, runner = await start_emulator(host, port, rate_limit=TELEGRAM_RATE)
+    if province:
+        from bot.services.province import FIRST_INSTRUCTOR, PROVINCE_LIAISON
+
+        emulator.persona(PROVINCE_LIAISON, "省总工会联络员", "zh")
+        emulator.persona(FIRST_INSTRUCTOR, "全省数据指导员", "zh")
     clock = ShiftedClock(clock_file(settings))
     emulator.clock = clock  # the web chat's "⏩" moves the bot's day on
     app = create_app(playground_settings(settings, host, port), clock=clock, token=PLAYGROUND_TOKEN)

@@ -41,11 +41,28 @@ def _year(clock: Clock, settings: Settings) -> int:
     return clock.now().astimezone(settings.zone).year
 
 
+RANKING_PAGE = 20  # people a ranking page lists, each with their two buttons
+
+
 @liaison.callback_query(MenuCB.filter(F.action == Menu.assessment))
 async def ranking(query: CallbackQuery, ctx: Ctx) -> None:
     await ctx.form_state.clear()
+    await _ranking_page(ctx, 0)
+
+
+@liaison.callback_query(AssessCB.filter(F.action == AssessAct.page))
+async def ranking_page(query: CallbackQuery, callback_data: AssessCB, ctx: Ctx) -> None:
+    await _ranking_page(ctx, callback_data.page)
+
+
+async def _ranking_page(ctx: Ctx, page: int) -> None:
+    """The ranking a page at a time: a province's 300 instructors are fifteen pages, not
+    one wall of text (the ranking itself needs everyone's figures: grouped queries)."""
     year = _year(ctx.clock, ctx.settings)
     found = await assessment.results(ctx.uow, ctx.member, year, ctx.settings)
+    pages = max(1, -(-len(found) // RANKING_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = found[page * RANKING_PAGE : (page + 1) * RANKING_PAGE]
     rows = [
         [
             button(
@@ -57,8 +74,19 @@ async def ranking(query: CallbackQuery, ctx: Ctx) -> None:
                 AssessCB(action=AssessAct.summary, user_id=r.user.id or 0),
             ),
         ]
-        for r in found[:20]
+        for r in shown
     ]
+    turn = []
+    if page > 0:
+        turn.append(
+            button(ctx.ui.label("labels.prev_page"), AssessCB(action=AssessAct.page, page=page - 1))
+        )
+    if page + 1 < pages:
+        turn.append(
+            button(ctx.ui.label("labels.next_page"), AssessCB(action=AssessAct.page, page=page + 1))
+        )
+    if turn:
+        rows.append(turn)
     rows.append(
         [button(ctx.ui.label("labels.assessment_export"), AssessCB(action=AssessAct.export))]
     )
@@ -67,6 +95,9 @@ async def ranking(query: CallbackQuery, ctx: Ctx) -> None:
         "assessment.ranking",
         keyboard(rows),
         year=year,
+        count=len(found),
+        page=page + 1,
+        pages=pages,
         rows=[
             {
                 "rank": r.rank,
@@ -75,7 +106,7 @@ async def ranking(query: CallbackQuery, ctx: Ctx) -> None:
                 "records": r.records,
                 "evaluation": r.evaluation,
             }
-            for r in found
+            for r in shown
         ],
     )
 

@@ -130,3 +130,19 @@ def test_the_cli_seeds_the_province(tmp_path, monkeypatch):
     assert "province data set created" in first.output
     second = CliRunner().invoke(cli, ["demo", "seed", "--province"])
     assert "nothing done" in second.output
+
+
+async def test_the_ranking_of_a_big_union_is_paged(harness: Harness):
+    scale = Scale(cities=2, counties=5, instructors_per_county=5, cases_per_instructor=2,
+                  surveys=1, answers_per_survey=5, tasks=1, trainings=1)  # fmt: skip
+    await seed_province(harness.app.db.sessions, harness.clock.now(), harness.app.settings, scale)
+    liaison = harness.user(PROVINCE_LIAISON, "省总")
+    await liaison.send("/menu")
+    first = await liaison.click("考核")
+    assert "共 27 人，第 1/2 页" in first.text  # 25 of the data set and the demo's two
+    assert len([b for b, _ in liaison.buttons() if b.startswith("📝")]) == 20
+    second = await liaison.click("下一页")
+    assert "第 2/2 页" in second.text
+    assert "21. " in second.text
+    assert len([b for b, _ in liaison.buttons() if b.startswith("📝")]) == 7
+    assert "上一页" in " ".join(b for b, _ in liaison.buttons())
