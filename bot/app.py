@@ -72,10 +72,11 @@ class App:
     async def ensure_schema(self) -> None:
         """Apply migrations on the embedded default; elsewhere insist they were applied."""
         if self.db.is_sqlite:
-            await self.migrate()
+            if not await migrate.is_current(self.db.engine):
+                await self.migrate()
             await optimize(self.db.engine)
             return
-        if await migrate.current(self.db.engine) != migrate.revisions()[-1]:
+        if not await migrate.is_current(self.db.engine):
             raise SystemExit("The database schema is not current: run `xieshang db upgrade`.")
 
     async def close(self) -> None:

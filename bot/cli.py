@@ -48,8 +48,9 @@ async def _with_sessions(
     db = Database(settings.database_url)
     try:
         if db.is_sqlite:
-            await migrate.upgrade(db.engine)
-        elif await migrate.current(db.engine) != migrate.revisions()[-1]:
+            if not await migrate.is_current(db.engine):
+                await migrate.upgrade(db.engine)
+        elif not await migrate.is_current(db.engine):
             raise click.ClickException(
                 "The database schema is not current: run `xieshang db upgrade`."
             )

@@ -50,7 +50,6 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
-from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +195,10 @@ class RedisBudget:
     """The global budget shared by every process of one bot through Redis."""
 
     def __init__(self, redis: Any, bot_id: int | str, rate: float, paid_rate: float) -> None:
+        # redis is imported only by a process that shares its budget through it.
+        from redis.exceptions import RedisError
+
+        self._errors: type[Exception] = RedisError
         self._redis = redis
         prefix = f"xieshang:flow:{bot_id}"
         self._keys = {False: f"{prefix}:next", True: f"{prefix}:paid"}
@@ -211,7 +214,7 @@ class RedisBudget:
     async def reserve(self, paid: bool) -> float:
         try:
             micros = await self._script(keys=[self._keys[paid]], args=[self._gaps[paid], 0])
-        except RedisError as exc:
+        except self._errors as exc:
             self._down(exc)
             return await self._fallback.reserve(paid)
         return int(micros) / 1e6
@@ -222,7 +225,7 @@ class RedisBudget:
         try:
             for key in self._keys.values():
                 await self._script(keys=[key], args=[0, micros])
-        except RedisError as exc:
+        except self._errors as exc:
             self._down(exc)
 
     async def people_waiting(self) -> None:
@@ -231,7 +234,7 @@ class RedisBudget:
             self._told = now
             try:
                 await self._redis.set(self._busy_key, self._token, px=1500)
-            except RedisError as exc:
+            except self._errors as exc:
                 self._down(exc)
 
     def _down(self, exc: Exception) -> None:
@@ -244,7 +247,7 @@ class RedisBudget:
     async def others_waiting(self) -> bool:
         try:
             holder = await self._redis.get(self._busy_key)
-        except RedisError as exc:
+        except self._errors as exc:
             self._down(exc)
             return False
         if holder is None:

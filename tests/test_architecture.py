@@ -200,10 +200,33 @@ def test_heavy_libraries_load_on_first_use_not_at_start() -> None:
         "from bot.settings import Settings\n"
         "from bot.app import create_app\n"
         "create_app(Settings(), token='123:abc')\n"
-        "heavy = ('matplotlib', 'numpy', 'openpyxl', 'docxtpl', 'docx', 'lxml', 'segno', 'PIL')\n"
+        "heavy = ('matplotlib', 'numpy', 'openpyxl', 'docxtpl', 'docx', 'lxml', 'segno', 'PIL',\n"
+        "         'alembic', 'mako', 'pygments', 'redis', 'cryptography')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     found = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert found.stdout.strip() == "", found.stdout
+
+
+def test_a_current_schema_is_checked_without_alembic(tmp_path) -> None:
+    """Starting on a database already migrated reads its revision with one query: Alembic,
+    Mako and Pygments (about 20 MiB) load only when there is something to migrate."""
+    import subprocess
+    import sys
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/current.db"
+    probe = (
+        "import asyncio, sys\n"
+        "from bot.settings import Settings\n"
+        "from bot.app import create_app\n"
+        f"app = create_app(Settings(_env_file=None, database_url={url!r}), token='123:abc')\n"
+        "asyncio.run(app.ensure_schema())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    run = [sys.executable, "-c", probe]
+    first = subprocess.run(run, capture_output=True, text=True, check=True, timeout=120)
+    assert first.stdout.strip().endswith("True")  # an empty database is migrated
+    again = subprocess.run(run, capture_output=True, text=True, check=True, timeout=120)
+    assert again.stdout.strip().endswith("False"), again.stdout + again.stderr

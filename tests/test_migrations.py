@@ -33,13 +33,17 @@ async def test_stairway(tmp_path, request):
     for url in urls:
         db = await _fresh(url)
         try:
+            assert await migrate.applied(db.engine) is None  # read without Alembic
+            assert migrate.head() == migrate.revisions()[-1]  # the files' names agree
             previous = "base"
             for revision in migrate.revisions():
                 await migrate.upgrade(db.engine, revision)
                 await migrate.downgrade(db.engine, previous)
                 await migrate.upgrade(db.engine, revision)
                 assert await migrate.current(db.engine) == revision
+                assert await migrate.applied(db.engine) == revision
                 previous = revision
+            assert await migrate.is_current(db.engine)
         finally:
             await db.dispose()
     # Leave PostgreSQL for the other tests to rebuild.

@@ -29,8 +29,6 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-
 from bot.services.numbers import CHINESE_DIGITS
 
 log = logging.getLogger(__name__)
@@ -45,8 +43,18 @@ class SurveyKeys:
         self._draft = hmac.new(key, b"xieshang survey draft", hashlib.sha256).digest()
         self._seat = hmac.new(key, b"xieshang congress seat", hashlib.sha256).digest()
         self._holder = hmac.new(key, b"xieshang congress holder", hashlib.sha256).digest()
-        seal = hmac.new(key, b"xieshang survey seal", hashlib.sha256).digest()
-        self._fernet = Fernet(base64.urlsafe_b64encode(seal))
+        self._seal_key = base64.urlsafe_b64encode(
+            hmac.new(key, b"xieshang survey seal", hashlib.sha256).digest()
+        )
+        self._sealer: Any = None  # cryptography's Fernet, loaded with the first seal
+
+    @property
+    def _fernet(self) -> Any:
+        if self._sealer is None:
+            from cryptography.fernet import Fernet
+
+            self._sealer = Fernet(self._seal_key)
+        return self._sealer
 
     @classmethod
     def from_secret(cls, secret: str) -> SurveyKeys:
@@ -92,10 +100,12 @@ class SurveyKeys:
         return hmac.new(self._holder, message, hashlib.sha256).hexdigest()
 
     def seal(self, data: dict[str, Any]) -> bytes:
-        return self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode())
+        return bytes(self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode()))
 
     def unseal(self, blob: bytes) -> dict[str, Any] | None:
         """None when the blob was sealed under another key (the key was changed)."""
+        from cryptography.fernet import InvalidToken
+
         try:
             found = json.loads(self._fernet.decrypt(bytes(blob)))
         except (InvalidToken, ValueError):
