@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.surveys import Row, ratio
 from bot.callbacks import Menu, MenuCB
-from bot.runner import settle
+from bot.memory import settle
 from bot.services import demo
 from bot.services.province import PROVINCE_LIAISON, Scale, seed_province
 from bot.settings import Settings
@@ -83,7 +83,7 @@ async def _screens(
                 await demo.seed(uow, h.clock.now(), h.app.settings)
                 await uow.commit()
         await optimize(h.app.db.engine)  # as the bot does at start and every ten minutes
-        settle()  # as the running bot does once built (bot/runner.py)
+        settle()  # as the running bot does once started (bot/memory.py)
         liaison = h.user(PROVINCE_LIAISON if province else 1001, "联络员")
         return {screen: await _press_times(liaison, screen) for screen in SCREENS}
     finally:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import broadcasts, documents, flow, province, reminders, steps, surveys
+from bench import broadcasts, documents, flow, memory, province, reminders, steps, surveys
 from bench.surveys import Row
 from bot.settings import Settings
 
@@ -133,6 +133,8 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
         sections.append(flow.SECTION + "\n\n" + "\n".join(_table(paced)))
         rows = await documents.renders(_settings(f"sqlite+aiosqlite:///{tmp}/documents.db"))
         sections.append("## Word documents\n\n" + "\n".join(_table(rows)))
+        idle = await memory.idle(Path(tmp))
+        sections.append("## Idle memory (processes)\n\n" + "\n".join(_table(idle)))
         screens = _in_child(province.screens, Path(tmp))
         sections.append(province.SECTION + "\n\n" + "\n".join(_table(screens)))
     header = (

@@ -23,6 +23,7 @@ from bot import jobs
 from bot.clock import Clock, SystemClock
 from bot.commands import set_default_commands
 from bot.flow import Budget, FlowController, FlowLaneMiddleware, LocalBudget, RedisBudget
+from bot.memory import settle
 from bot.middlewares import (
     AnswerScopeMiddleware,
     AnswerTracker,
@@ -271,6 +272,7 @@ def create_app(
 
     async def on_startup() -> None:
         await set_default_commands(bot, renderer)
+        settle()  # the start-up's objects frozen, its peak handed back (bot/memory.py)
         if not scheduler.running:
             scheduler.start()
 

@@ -15,7 +15,6 @@ from bot.app import App, create_app
 from bot.clock import ShiftedClock
 from bot.emulator.server import Emulator, create_emulator_app
 from bot.emulator.telegram import FakeTelegram
-from bot.runner import settle
 from bot.services import demo
 from bot.settings import Settings
 from storage.db import optimize
@@ -106,7 +105,6 @@ async def run_playground(
         if await seed_if_empty(app, province):
             log.info("demo data created")
             await optimize(app.db.engine)
-        settle()
         print(
             f"\n  Xieshang playground: open http://{host}:{port}/  (Ctrl+C to stop)\n", flush=True
         )

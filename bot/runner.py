@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import logging
 import signal
@@ -20,18 +19,8 @@ from bot.app import App
 log = logging.getLogger(__name__)
 
 
-def settle() -> None:
-    """Once the app is built: move everything made so far (modules, routers, templates,
-    the ORM's mappers) out of the collector's reach. A full collection then walks only what
-    the running bot makes, so it stays short: on a warm heap one took about 230 ms, the
-    whole of a reply's budget, at random."""
-    gc.collect()
-    gc.freeze()
-
-
 async def run_polling(app: App) -> None:
     await app.ensure_schema()
-    settle()
     me = await app.bot.me()
     log.info("polling as @%s", me.username)
     await app.bot.delete_webhook(drop_pending_updates=False)
@@ -85,7 +74,6 @@ def webhook_application(app: App) -> web.Application:
 async def run_webhook(app: App, register: bool = True) -> None:
     settings = app.settings
     await app.ensure_schema()
-    settle()
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
     web_app = webhook_application(app)
