@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
+from bot import webapp
 from bot.app import App, create_app
 from bot.clock import ShiftedClock
 from bot.emulator.server import Emulator, create_emulator_app
@@ -60,6 +61,10 @@ def playground_settings(settings: Settings, host: str, port: int) -> Settings:
         update={
             "bot_api_url": f"http://{host}:{port}",
             "webhook_url": None,
+            # The Mini App on the next port but one (the web chat opens it in an overlay).
+            "public_url": f"http://{host}:{port + 2}",
+            "webapp_host": host,
+            "webapp_port": port + 2,
             "database_url": settings.playground_database_url,
         }
     )
@@ -108,12 +113,15 @@ async def run_playground(
         print(
             f"\n  Xieshang playground: open http://{host}:{port}/  (Ctrl+C to stop)\n", flush=True
         )
+        mini_app = await webapp.serve(app)
         polling = asyncio.create_task(
             app.dispatcher.start_polling(app.bot, handle_signals=False, polling_timeout=20)
         )
         await stop.wait()
         await app.dispatcher.stop_polling()
         await polling
+        if mini_app is not None:
+            await mini_app.cleanup()
     finally:
         await app.close()
         await runner.cleanup()

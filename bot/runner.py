@@ -14,6 +14,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot import webapp
 from bot.app import App
 
 log = logging.getLogger(__name__)
@@ -21,12 +22,17 @@ log = logging.getLogger(__name__)
 
 async def run_polling(app: App) -> None:
     await app.ensure_schema()
+    mini_app = await webapp.serve(app)  # the survey page, when PUBLIC_URL is set
     me = await app.bot.me()
     log.info("polling as @%s", me.username)
     await app.bot.delete_webhook(drop_pending_updates=False)
-    await app.dispatcher.start_polling(
-        app.bot, allowed_updates=app.dispatcher.resolve_used_update_types()
-    )
+    try:
+        await app.dispatcher.start_polling(
+            app.bot, allowed_updates=app.dispatcher.resolve_used_update_types()
+        )
+    finally:
+        if mini_app is not None:
+            await mini_app.cleanup()
 
 
 UPDATE_ID_MAX = 2**63 - 1  # what the processed-update guard can store
@@ -68,6 +74,8 @@ def webhook_application(app: App) -> web.Application:
         dispatcher=app.dispatcher, bot=app.bot, secret_token=secret, handle_in_background=False
     ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
+    if settings.public_url:
+        web_app.add_routes(webapp.routes(app))  # the Mini App beside the webhook
     return web_app
 
 

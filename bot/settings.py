@@ -124,6 +124,15 @@ class Settings(BaseSettings):
     webhook_port: int = Field(8081, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
 
+    # The Mini App (the survey as a page inside Telegram): where Telegram reaches it. Served
+    # beside the webhook in webhook mode, on webapp_host:webapp_port when polling.
+    public_url: str | None = Field(None, description="public HTTPS base URL of the Mini App")
+    webapp_host: str = "127.0.0.1"
+    webapp_port: int = Field(8082, ge=1, le=65535)
+    webapp_max_age: int = Field(
+        86_400, ge=60, description="seconds a Mini App's signed initData stays valid"
+    )
+
     sender_global_rate: float = Field(30.0, gt=0, description="messages per second, all chats")
     sender_chat_rate: float = Field(1.0, gt=0, description="messages per second, one chat")
     sender_chat_burst: int = Field(
@@ -280,7 +289,7 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
         return value
 
-    @field_validator("bot_api_url", "webhook_url")
+    @field_validator("bot_api_url", "webhook_url", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

@@ -13,7 +13,13 @@ from typing import Any
 
 from aiogram import F
 from aiogram.filters import BaseFilter, CommandObject, CommandStart, StateFilter
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    WebAppInfo,
+)
 
 from bot.callbacks import AnswerCB, SurveyAct, SurveyCB, SurveyGoCB
 from bot.context import Ctx
@@ -52,9 +58,14 @@ async def show_invitation(
 ) -> None:
     survey = found.survey
     start = SurveyGoCB(token=survey.token, start=True)
+    rows = [[button(ui.label("labels.start_survey"), start)]]
+    if settings.public_url and not preview and not found.answered:
+        # The whole survey as one page inside Telegram: no message per question.
+        page = WebAppInfo(url=f"{settings.public_url}/app/survey?t={survey.token}")
+        rows.insert(0, [InlineKeyboardButton(text=ui.label("labels.survey_page"), web_app=page)])
     await ui.show(
         "surveys.intro",
-        keyboard([[button(ui.label("labels.start_survey"), start)]]),
+        keyboard(rows),
         preview=preview,
         enterprises="、".join(found.enterprises),
         count=len(survey.questions),

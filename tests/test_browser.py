@@ -7,8 +7,11 @@ import asyncio
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -54,10 +57,24 @@ async def _wait_port(port: int, seconds: float = 30.0) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
-async def test_web_chat_in_chromium(tmp_path: Path, artifacts: Path):
-    _browser_available()
-    from playwright.async_api import async_playwright
+async def _demo_survey_token(database: Path, seconds: float = 30.0) -> str:
+    """The demo survey's link token, once the playground has seeded its database."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(database) as db:
+                found = db.execute("SELECT token FROM survey").fetchall()
+            if found:
+                return str(found[0][0])
+        except sqlite3.OperationalError:  # not migrated yet
+            pass
+        await asyncio.sleep(0.3)
+    raise TimeoutError("the playground made no demo survey")
 
+
+@asynccontextmanager
+async def _playground(tmp_path: Path) -> AsyncIterator[int]:
+    """The playground (`xieshang playground`) on a free port; yields the port."""
     port = free_port()
     env = {
         **os.environ,
@@ -79,20 +96,7 @@ async def test_web_chat_in_chromium(tmp_path: Path, artifacts: Path):
     )
     try:
         await _wait_port(port)
-        async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            page = await browser.new_page(viewport={"width": 400, "height": 780})
-            await page.goto(f"http://127.0.0.1:{port}/?persona=1001")
-            await page.fill("#text", "/menu")
-            await page.keyboard.press("Enter")
-            button = page.get_by_role("button", name="➕ 邀请成员")
-            await button.wait_for(timeout=20_000)
-            await button.click()
-            await page.get_by_text("要邀请谁加入").wait_for(timeout=20_000)
-            await page.get_by_role("button", name="指导员").click()
-            await page.get_by_text("洪山区总工会").first.wait_for(timeout=20_000)
-            await page.screenshot(path=str(artifacts / "webchat.png"), full_page=True)
-            await browser.close()
+        yield port
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -101,4 +105,59 @@ async def test_web_chat_in_chromium(tmp_path: Path, artifacts: Path):
             process.kill()
             await process.wait()
     assert process.returncode == 0
+
+
+async def test_web_chat_in_chromium(tmp_path: Path, artifacts: Path):
+    _browser_available()
+    from playwright.async_api import async_playwright
+
+    async with _playground(tmp_path) as port, async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page(viewport={"width": 400, "height": 780})
+        await page.goto(f"http://127.0.0.1:{port}/?persona=1001")
+        await page.fill("#text", "/menu")
+        await page.keyboard.press("Enter")
+        button = page.get_by_role("button", name="➕ 邀请成员")
+        await button.wait_for(timeout=20_000)
+        await button.click()
+        await page.get_by_text("要邀请谁加入").wait_for(timeout=20_000)
+        await page.get_by_role("button", name="指导员").click()
+        await page.get_by_text("洪山区总工会").first.wait_for(timeout=20_000)
+        await page.screenshot(path=str(artifacts / "webchat.png"), full_page=True)
+        await browser.close()
     assert (artifacts / "webchat.png").stat().st_size > 5_000
+
+
+async def test_a_worker_answers_the_survey_in_the_mini_app(tmp_path: Path, artifacts: Path):
+    """The demo worker opens the survey's link in the web chat, taps 📱, answers every
+    question on one page in the overlay (initData signed by the emulator as Telegram does)
+    and submits: the answer counts, and the bot sent no message per question."""
+    _browser_available()
+    from playwright.async_api import async_playwright
+
+    async with _playground(tmp_path) as port, async_playwright() as p:
+        token = await _demo_survey_token(tmp_path / "playground.db")
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        await page.goto(f"http://127.0.0.1:{port}/?persona=1201")
+        await page.fill("#text", f"/start {token}")
+        await page.keyboard.press("Enter")
+        open_page = page.get_by_role("button", name="📱 在一页中作答（推荐）")
+        await open_page.wait_for(timeout=20_000)
+        await open_page.click()
+        app = page.frame_locator("#webapp")
+        await app.get_by_role("button", name="劳动报酬").first.click(timeout=20_000)
+        await app.get_by_role("button", name="工作时间").first.click()
+        await app.locator("#rankbox button").nth(1).click()
+        await app.locator("#rankbox button").nth(0).click()
+        await app.locator("input[type=range]").fill("80")
+        await app.get_by_role("button", name="一线职工").click()
+        await page.screenshot(path=str(artifacts / "miniapp-survey.png"))
+        await app.locator("#submit").click()
+        await app.get_by_text("谢谢").wait_for(timeout=20_000)
+        await page.screenshot(path=str(artifacts / "miniapp-thanks.png"))
+        await browser.close()
+        with sqlite3.connect(tmp_path / "playground.db") as db:
+            [(pending,)] = db.execute("SELECT count(*) FROM survey_pending").fetchall()
+            [(released,)] = db.execute("SELECT count(*) FROM survey_answer").fetchall()
+    assert pending + released == 12  # the demo's eleven and this one

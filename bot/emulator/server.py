@@ -345,6 +345,17 @@ def web_chat_routes(emulator: Emulator) -> list[web.RouteDef]:
                 raise web.HTTPBadRequest(text=str(exc)) from None
         return web.json_response({"now": moving.now().isoformat(), "days": moving.days})
 
+    async def webapp_init(request: web.Request) -> web.Response:
+        """What Telegram hands a Mini App it opens for a user: initData signed with the
+        bot's token (https://core.telegram.org/bots/webapps#validating-data-received-via-the-mini-app)."""
+        body = await request.json()
+        user = emulator.telegram.users.get(int(body.get("user_id", 0)))
+        if user is None:
+            raise web.HTTPNotFound(text="no such user")
+        return web.json_response(
+            {"init_data": sign_init_data(emulator.token, user, str(body.get("start_param") or ""))}
+        )
+
     async def errors(request: web.Request) -> web.Response:
         return web.json_response(
             [
@@ -365,7 +376,33 @@ def web_chat_routes(emulator: Emulator) -> list[web.RouteDef]:
         web.get("/api/files/{file_id}", download),
         web.get("/api/errors", errors),
         web.route("*", "/api/clock", clock),
+        web.post("/api/webapp/init", webapp_init),
     ]
+
+
+def sign_init_data(
+    token: str, user: dict[str, Any], start_param: str = "", auth_date: int | None = None
+) -> str:
+    """Mini App initData for `user`, signed as Telegram signs it (`auth_date`: now)."""
+    import hashlib
+    import hmac
+    import json
+    import secrets
+    import time
+    from urllib.parse import urlencode
+
+    who = {k: user[k] for k in ("id", "first_name", "language_code") if k in user}
+    fields = {
+        "auth_date": str(int(time.time()) if auth_date is None else auth_date),
+        "query_id": secrets.token_urlsafe(12),
+        "user": json.dumps(who, ensure_ascii=False, separators=(",", ":")),
+    }
+    if start_param:
+        fields["start_param"] = start_param
+    check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    return urlencode(fields)
 
 
 def _quote(name: str) -> str:

@@ -265,19 +265,62 @@ def rise_choices(rise_max: int) -> list[int]:
     return [p * 10 for p in (0, 3, 5, 8, 10, 15, 20) if p <= rise_max]
 
 
-async def submit(
+def whole(survey: Survey, given: dict[str, Any]) -> Answer:
+    """A whole answer sent at once (the Mini App's page), put through the same rules as the
+    chat's one question at a time; anything missing, out of range or of the wrong kind is
+    refused. `given`: topics and rank (topic indexes), rise (tenths of a percent, or null
+    for "prefer not to say"), stratum (or null), comment (optional)."""
+    answer = Answer()
+
+    def items(name: str) -> list[int]:
+        raw = given.get(name) or []
+        if not isinstance(raw, list) or len(raw) > len(survey.topics):
+            raise Problem("surveys.stale")
+        found = [button_int(str(v), 0, len(survey.topics) - 1) for v in raw]
+        if any(v is None for v in found):
+            raise Problem("surveys.stale")
+        return [v for v in found if v is not None]
+
+    for question in survey.questions:
+        if question == "topics":
+            for item in dict.fromkeys(items("topics")):
+                toggle_pick(survey, answer, item)
+            finish_picks(answer)
+        elif question == "rank":
+            if next_question(survey, answer) != "rank":
+                continue  # nothing to rank
+            for item in items("rank"):
+                if "rank" not in answer.done:
+                    add_rank(survey, answer, item)
+        elif question in ("rise", "stratum") and question not in given:
+            raise Problem("surveys.incomplete")  # null is "prefer not to say"; absent is unanswered
+        elif question == "rise":
+            rise = given.get("rise")
+            set_value(survey, answer, "rise", None if rise is None else _tenths(str(rise)))
+        elif question == "stratum":
+            stratum = given.get("stratum")
+            set_value(survey, answer, "stratum", None if stratum is None else str(stratum))
+        elif question == "comment":
+            text = str(given.get("comment") or "").strip()
+            set_value(survey, answer, "comment", parse_comment(text) if text else None)
+    if next_question(survey, answer) is not None:
+        raise Problem("surveys.incomplete")
+    return answer
+
+
+async def record(
     uow: UnitOfWork,
     keys: SurveyKeys,
     telegram_id: int,
     survey: Survey,
-    draft: Draft,
+    answer: Answer,
     now: datetime,
     settings: Settings,
 ) -> None:
     """Record that this worker answered (a keyed hash, apart from the answer), put the answer
-    sealed among the pending ones, count the day, forget the draft, and release a batch
-    when k are pending. A second answer from the same worker is refused."""
-    answer, sid = draft.answer, survey.id or 0
+    sealed among the pending ones, count the day, forget any unfinished page, and release a
+    batch when k are pending. A second answer from the same worker is refused."""
+    sid = survey.id or 0
     if next_question(survey, answer) is not None:
         raise Problem("surveys.stale")
     tag = keys.voter(sid, telegram_id)
@@ -296,3 +339,22 @@ async def submit(
     await uow.surveys.count_day(sid, today_in(settings.zone, now))
     await drop_draft(uow, keys, telegram_id)
     await release(uow, survey, keys, settings)
+
+
+async def submit(
+    uow: UnitOfWork,
+    keys: SurveyKeys,
+    telegram_id: int,
+    survey: Survey,
+    draft: Draft,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """The chat page's confirm: its draft's answer, recorded."""
+    await record(uow, keys, telegram_id, survey, draft.answer, now, settings)
+
+
+async def by_link(uow: UnitOfWork, token: str, now: datetime) -> Survey:
+    """The open survey a link names (the Mini App's page opens with it)."""
+    survey = await uow.surveys.by_token(token) if TOKEN_RE.match(token) else None
+    return await _open_survey(uow, survey, now)

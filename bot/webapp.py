@@ -1,0 +1,206 @@
+"""The Mini App: the survey as one page inside Telegram (issue 22).
+
+A worker taps 📱 on the survey's invitation (or opens a `startapp` link): Telegram opens
+`PUBLIC_URL/app/survey` with signed `initData`. The page asks for the survey (`open`) and
+sends the whole answer at once (`submit`); every request carries the `initData` it was
+given, checked here against the bot's token and its age — there is no other login, no
+cookie, so nothing to forge across sites. The answer goes through the chat survey's rules
+and the same anonymity (bot/services/survey_answers.py `whole` and `record`): a keyed hash
+of the Telegram id apart from a sealed answer, released in batches of k. One page costs the
+bot no Telegram message at all, where the chat survey sends about ten.
+
+Served beside the webhook in webhook mode, on WEBAPP_HOST:WEBAPP_PORT when polling (and in
+the playground), with no access log: a request line names the survey, never the person.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
+from aiohttp import web
+
+from bot.services import survey_answers, surveys
+from bot.services.errors import Problem
+from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+PAGE = Path(__file__).resolve().parents[1] / "templates" / "webapp" / "survey.html"
+BODY_MAX = 16 * 1024  # a whole answer is well under this
+CLOCK_SKEW = timedelta(seconds=60)
+
+
+class Unauthorised(Exception):
+    pass
+
+
+def check_init_data(token: str, raw: str, now: datetime, max_age: int) -> WebAppInitData:
+    """The signed initData Telegram gave the page: its signature against the bot's token,
+    not older than `max_age` seconds (nor from the future), with a user."""
+    try:
+        data = safe_parse_webapp_init_data(token, raw)
+    except ValueError:
+        raise Unauthorised("bad signature") from None
+    signed = data.auth_date if data.auth_date.tzinfo else data.auth_date.replace(tzinfo=UTC)
+    if now - signed > timedelta(seconds=max_age) or signed - now > CLOCK_SKEW:
+        raise Unauthorised("expired")
+    if data.user is None:
+        raise Unauthorised("no user")
+    return data
+
+
+def survey_texts(app: App, locale: str) -> dict[str, str]:
+    """The page's words, rendered from templates/messages/<locale>/webapp.j2."""
+    names = (
+        "title", "intro", "q_topics", "q_rank", "q_rise", "q_stratum", "q_comment", "skip",
+        "submit", "sending", "thanks", "already", "privacy", "pick_one", "rank_all", "closed",
+        "unauthorised", "error", "prefer_not", "rise_unit",
+    )  # fmt: skip
+    return {name: app.renderer.text(locale, f"webapp.{name}") for name in names}
+
+
+def _survey_view(app: App, survey: Any, locale: str) -> dict[str, Any]:
+    label = app.renderer.label
+    return {
+        "token": survey.token,
+        "questions": list(survey.questions),
+        "topics": [
+            {
+                "i": i,
+                "title": t["title"]
+                if t["key"] == "custom"
+                else label(locale, f"labels.topic_{t['key']}"),
+            }
+            for i, t in enumerate(survey.topics)
+        ],
+        "rise_max": survey.rise_max,
+        "strata": [
+            {"value": s, "label": label(locale, f"labels.stratum_{s}")} for s in surveys.STRATA
+        ],
+        "closes": app.renderer.format_datetime(survey.closes_at),
+        "comment_max": surveys.COMMENT_MAX,
+    }
+
+
+def routes(app: App) -> list[web.RouteDef]:
+    settings = app.settings
+    token = app.bot.token
+
+    async def body_of(request: web.Request) -> tuple[dict[str, Any], WebAppInitData, str]:
+        if request.content_length is not None and request.content_length > BODY_MAX:
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=BODY_MAX, actual_size=request.content_length
+            )
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            raise web.HTTPBadRequest(text="not JSON") from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="not an object")
+        try:
+            data = check_init_data(
+                token, str(body.get("init_data") or ""), app.clock.now(), settings.webapp_max_age
+            )
+        except Unauthorised:
+            locale = app.renderer.locale(None)
+            return_text = app.renderer.text(locale, "webapp.unauthorised")
+            raise web.HTTPUnauthorized(
+                text=json.dumps({"error": return_text}, ensure_ascii=False),
+                content_type="application/json",
+            ) from None
+        assert data.user is not None
+        locale = app.renderer.locale(data.user.language_code or settings.default_locale)
+        return body, data, locale
+
+    def refused(problem: Problem, locale: str, status: int = 400) -> web.Response:
+        text = app.renderer.text(locale, problem.key, **problem.params)
+        return web.json_response({"error": text, "key": problem.key}, status=status)
+
+    async def page(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(
+            PAGE,
+            headers={
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+                "Content-Security-Policy": (
+                    "default-src 'self'; script-src 'unsafe-inline' 'self'; "
+                    "style-src 'unsafe-inline' 'self'; frame-ancestors *"
+                ),
+            },
+        )
+
+    async def open_(request: web.Request) -> web.Response:
+        body, data, locale = await body_of(request)
+        assert data.user is not None
+        link = str(body.get("token") or data.start_param or "")
+        keys = app.survey_keys
+        async with UnitOfWork(app.db.sessions) as uow:
+            try:
+                survey = await survey_answers.by_link(uow, link, app.clock.now())
+            except Problem as problem:
+                return refused(problem, locale, 404)
+            sid = survey.id or 0
+            answered = await uow.surveys.has_voted(sid, keys.voter(sid, data.user.id))
+            names = [e.name for e in await uow.cases.enterprises_of(survey.case_id)]
+        return web.json_response(
+            {
+                "survey": _survey_view(app, survey, locale),
+                "enterprises": "、".join(names),
+                "answered": answered,
+                "k": settings.survey_min_answers,
+                "texts": survey_texts(app, locale),
+            }
+        )
+
+    async def submit(request: web.Request) -> web.Response:
+        body, data, locale = await body_of(request)
+        assert data.user is not None
+        answer = body.get("answer")
+        if not isinstance(answer, dict):
+            raise web.HTTPBadRequest(text="no answer")
+        keys = app.survey_keys
+        async with UnitOfWork(app.db.sessions) as uow:
+            try:
+                survey = await survey_answers.by_link(
+                    uow, str(body.get("token") or ""), app.clock.now()
+                )
+                whole = survey_answers.whole(survey, answer)
+                await survey_answers.record(
+                    uow, keys, data.user.id, survey, whole, app.clock.now(), settings
+                )
+            except Problem as problem:
+                status = 409 if problem.key == "surveys.already_answered" else 400
+                return refused(problem, locale, status)
+            await uow.commit()
+        return web.json_response({"ok": True, "text": app.renderer.text(locale, "webapp.thanks")})
+
+    return [
+        web.get("/app/survey", page),
+        web.post("/app/api/survey/open", open_),
+        web.post("/app/api/survey/submit", submit),
+    ]
+
+
+def application(app: App) -> web.Application:
+    web_app = web.Application(client_max_size=BODY_MAX)
+    web_app.add_routes(routes(app))
+    return web_app
+
+
+async def serve(app: App) -> web.AppRunner | None:
+    """The Mini App on its own port (polling mode, the playground); None without PUBLIC_URL."""
+    if not app.settings.public_url:
+        return None
+    runner = web.AppRunner(application(app), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, app.settings.webapp_host, app.settings.webapp_port).start()
+    log.info("Mini App at %s/app/survey", app.settings.public_url)
+    return runner

@@ -1,0 +1,154 @@
+"""The survey as a Mini App (issue 22): the page's API checks Telegram's signed initData
+(forged, expired and other bots' refused), takes a whole answer through the chat survey's
+rules, once per worker, with the same anonymity; the chat invitation offers the page."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot import webapp
+from bot.emulator.server import sign_init_data
+from bot.settings import Settings
+from bot.testing import Harness
+from bot.testing.client import TEST_TOKEN
+from storage.uow import UnitOfWork
+from tests.conftest import make_settings
+from tests.test_anonymity import _links, _take_copy
+from tests.test_surveys import _published
+
+WORKERS = [8_323_456_700 + n for n in range(6)]
+PAGE_URL = "https://survey.example.org"
+
+
+@pytest.fixture
+def settings(any_db_url: str) -> Settings:
+    return make_settings(any_db_url, public_url=PAGE_URL, survey_min_answers=3)
+
+
+def _user(telegram_id: int, language: str = "zh") -> dict[str, Any]:
+    return {"id": telegram_id, "first_name": "工人", "language_code": language}
+
+
+def _signed(h: Harness, telegram_id: int, ago: int = 0) -> str:
+    """initData signed `ago` seconds before the bot's clock (negative: in its future)."""
+    moment = int(h.clock.now().timestamp()) - ago
+    return sign_init_data(TEST_TOKEN, _user(telegram_id), auth_date=moment)
+
+
+ANSWER = {"topics": [0, 1], "rank": [1, 0], "rise": 65, "stratum": "frontline", "comment": ""}
+
+
+async def _client(h: Harness) -> TestClient[Any, Any]:
+    client = TestClient(TestServer(webapp.application(h.app)))
+    await client.start_server()
+    return client
+
+
+async def test_a_worker_answers_on_one_page(harness: Harness, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO)
+    _, token = await _published(harness)
+    # The chat's invitation offers the page (and the chat survey beside it).
+    worker = harness.user(WORKERS[0], "工人")
+    reply = await worker.send(f"/start {token}")
+    [page] = [
+        b
+        for row in reply.messages[-1]["reply_markup"]["inline_keyboard"]
+        for b in row
+        if "web_app" in b
+    ]
+    assert page["web_app"]["url"] == f"{PAGE_URL}/app/survey?t={token}"
+
+    client = await _client(harness)
+    try:
+        html = await client.get("/app/survey")
+        assert html.status == 200
+        assert "frame-ancestors" in html.headers["Content-Security-Policy"]
+        opened = await client.post(
+            "/app/api/survey/open", json={"init_data": _signed(harness, WORKERS[0]), "token": token}
+        )
+        assert opened.status == 200
+        survey = (await opened.json())["survey"]
+        assert [t["title"] for t in survey["topics"]][:2] == ["劳动报酬", "工作时间"]
+        assert "高温津贴 & <夏季>" in [
+            t["title"] for t in survey["topics"]
+        ]  # as text, for the page
+        # Missing questions, unknown topics, a rise out of range: refused, with the reason.
+        for wrong in (
+            {"topics": [0]},
+            {**ANSWER, "topics": [0, 99]},
+            {**ANSWER, "rise": 9999},
+            {**ANSWER, "stratum": "boss"},
+            {**ANSWER, "rank": "01"},
+        ):
+            refused = await client.post(
+                "/app/api/survey/submit",
+                json={"init_data": _signed(harness, WORKERS[0]), "token": token, "answer": wrong},
+            )
+            assert refused.status == 400, wrong
+            assert (await refused.json())["error"]
+        for telegram_id in WORKERS:
+            sent = await client.post(
+                "/app/api/survey/submit",
+                json={"init_data": _signed(harness, telegram_id), "token": token, "answer": ANSWER},
+            )
+            assert sent.status == 200, await sent.text()
+            assert "谢谢" in (await sent.json())["text"]
+        # One answer per worker: a second is refused, and the page says so on opening.
+        again = await client.post(
+            "/app/api/survey/submit",
+            json={"init_data": _signed(harness, WORKERS[0]), "token": token, "answer": ANSWER},
+        )
+        assert again.status == 409
+        reopened = await client.post(
+            "/app/api/survey/open", json={"init_data": _signed(harness, WORKERS[0]), "token": token}
+        )
+        assert (await reopened.json())["answered"] is True
+    finally:
+        await client.close()
+
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        [survey_row] = await uow.surveys.of_case(1)
+        counts = await uow.surveys.counts([survey_row.id or 0])
+    assert counts[survey_row.id or 0] == len(WORKERS)
+    # The same guarantee as the chat survey: nothing in a copy of the database, nor in the
+    # logs, links an answer to a worker.
+    copy = await _take_copy(harness)
+    for telegram_id in WORKERS:
+        assert _links(copy, survey_row.id or 0, telegram_id) == []
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert not [i for i in WORKERS if str(i) in logged]
+
+
+async def test_forged_expired_and_foreign_init_data_are_refused(harness: Harness):
+    _, token = await _published(harness)
+    client = await _client(harness)
+    good = _signed(harness, WORKERS[1])
+    forged = good.replace(str(WORKERS[1]), str(WORKERS[2]))  # another person, same hash
+    expired = _signed(harness, WORKERS[1], ago=2 * 86_400)
+    future = _signed(harness, WORKERS[1], ago=-3_600)
+    other_bot = sign_init_data(
+        "123:another-bot", _user(WORKERS[1]), auth_date=int(harness.clock.now().timestamp())
+    )
+    try:
+        for init_data in ("", "user=1", forged, expired, future, other_bot):
+            for path in ("/app/api/survey/open", "/app/api/survey/submit"):
+                found = await client.post(
+                    path, json={"init_data": init_data, "token": token, "answer": ANSWER}
+                )
+                assert found.status == 401, (init_data[:40], path)
+        assert (await client.post("/app/api/survey/open", data=b"[not json")).status == 400
+        unknown = await client.post(
+            "/app/api/survey/open", json={"init_data": good, "token": "sv_nosuchsurvey00"}
+        )
+        assert unknown.status == 404
+        huge = await client.post(
+            "/app/api/survey/submit", data=b"{" + b" " * 40_000 + b"}",
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        assert huge.status == 413
+    finally:
+        await client.close()
