@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, description="public HTTPS base URL of the Mini App")
     webapp_host: str = "127.0.0.1"
     webapp_port: int = Field(8082, ge=1, le=65535)
+    webapp_name: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_]{3,30}$",
+        description="the Mini App's short name at @BotFather: survey links open it (startapp)",
+    )
     webapp_max_age: int = Field(
         86_400, ge=60, description="seconds a Mini App's signed initData stays valid"
     )

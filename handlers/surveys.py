@@ -25,6 +25,7 @@ from bot.services.anonymity import SurveyKeys
 from bot.services.errors import Problem
 from bot.services.numbers import button_int
 from bot.services.topics import ART8
+from bot.settings import Settings
 from handlers.blueprint import Blueprint
 from handlers.filters import SENDS_FILE, SENDS_PHOTO, RoleFilter
 from handlers.forms import Env, Form, Step, StepContext
@@ -313,7 +314,7 @@ async def publish(query: CallbackQuery, callback_data: SurveyCB, bot: Bot, ctx: 
         ctx.uow, ctx.member, callback_data.survey_id, ctx.now(), ctx.settings
     )
     await show_card(
-        ctx.ui, query.from_user.id, card, await create_start_link(bot, card.survey.token)
+        ctx.ui, query.from_user.id, card, await survey_link(bot, card.survey.token, ctx.settings)
     )
 
 
@@ -336,12 +337,27 @@ async def discard(query: CallbackQuery, callback_data: SurveyCB, ctx: Ctx) -> No
 
 
 # ----- sharing -----
+async def survey_link(bot: Bot, token: str, settings: Settings) -> str:
+    """The link a worker opens: the Mini App itself (t.me/<bot>/<app>?startapp=…) when it is
+    registered with @BotFather and served, else the chat (?start=…), which offers the page."""
+    if settings.webapp_name and settings.public_url:
+        me = await bot.me()
+        return f"https://t.me/{me.username}/{settings.webapp_name}?startapp={token}"
+    return await create_start_link(bot, token)
+
+
 async def _with_qr(
-    uow: UnitOfWork, user: User, survey_id: int, clock: Clock, bot: Bot, offload: Offloader
+    uow: UnitOfWork,
+    user: User,
+    survey_id: int,
+    clock: Clock,
+    bot: Bot,
+    offload: Offloader,
+    settings: Settings,
 ) -> tuple[surveys.SurveyCard, str, bytes]:
     """The survey's card, its deep link, and the link as a QR code image."""
     card = await surveys.card(uow, user, survey_id, clock.now())
-    link = await create_start_link(bot, card.survey.token)
+    link = await survey_link(bot, card.survey.token, settings)
     return card, link, await offload.run(charts.qr_png, link)
 
 
@@ -350,7 +366,7 @@ async def share(
     query: CallbackQuery, callback_data: SurveyCB, bot: Bot, offload: Offloader, ctx: Ctx
 ) -> None:
     card, link, png = await _with_qr(
-        ctx.uow, ctx.member, callback_data.survey_id, ctx.clock, bot, offload
+        ctx.uow, ctx.member, callback_data.survey_id, ctx.clock, bot, offload, ctx.settings
     )
     await bot.send_photo(
         query.from_user.id,
@@ -369,7 +385,7 @@ async def poster(
     ctx: Ctx,
 ) -> None:
     card, link, png = await _with_qr(
-        ctx.uow, ctx.member, callback_data.survey_id, ctx.clock, bot, offload
+        ctx.uow, ctx.member, callback_data.survey_id, ctx.clock, bot, offload, ctx.settings
     )
     enterprise = "、".join(card.enterprises)
     context = {

@@ -5,6 +5,7 @@ rules, once per worker, with the same anonymity; the chat invitation offers the 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -17,8 +18,9 @@ from bot.testing import Harness
 from bot.testing.client import TEST_TOKEN
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
+from tests.flows import instructor, open_case, register_enterprise
 from tests.test_anonymity import _links, _take_copy
-from tests.test_surveys import _published
+from tests.test_surveys import _design, _published
 
 WORKERS = [8_323_456_700 + n for n in range(6)]
 PAGE_URL = "https://survey.example.org"
@@ -152,3 +154,30 @@ async def test_forged_expired_and_foreign_init_data_are_refused(harness: Harness
         assert huge.status == 413
     finally:
         await client.close()
+
+
+async def test_a_registered_mini_app_is_what_the_link_opens(any_db_url: str):
+    """With the Mini App's short name set, the survey's link and QR open the page itself
+    (startapp); the page finds the survey by the start parameter Telegram signs in."""
+    settings = make_settings(any_db_url, public_url=PAGE_URL, webapp_name="survey")
+    h = await Harness.start(settings)
+    try:
+        chat = await instructor(h)
+        await register_enterprise(chat)
+        await open_case(chat)
+        await _design(chat)
+        reply = await chat.click("发布")
+        found = re.search(r"https://t\.me/(\w+)/survey\?startapp=(sv_[A-Za-z0-9_-]+)", reply.text)
+        assert found, reply.text
+        token = found.group(2)
+        client = await _client(h)
+        try:
+            moment = int(h.clock.now().timestamp())
+            signed = sign_init_data(TEST_TOKEN, _user(WORKERS[3]), token, auth_date=moment)
+            opened = await client.post("/app/api/survey/open", json={"init_data": signed})
+            assert opened.status == 200
+            assert (await opened.json())["survey"]["token"] == token
+        finally:
+            await client.close()
+    finally:
+        await h.close()
