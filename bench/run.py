@@ -21,7 +21,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import broadcasts, documents, flow, memory, province, reminders, steps, surveys
+from bench import (
+    broadcasts,
+    documents,
+    flow,
+    memory,
+    province,
+    reminders,
+    steps,
+    surveys,
+    webapp,
+)
 from bench.surveys import Row
 from bot.settings import Settings
 
@@ -133,6 +143,8 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
         sections.append(flow.SECTION + "\n\n" + "\n".join(_table(paced)))
         rows = await documents.renders(_settings(f"sqlite+aiosqlite:///{tmp}/documents.db"))
         sections.append("## Word documents\n\n" + "\n".join(_table(rows)))
+        pages = await webapp.submissions(Path(tmp))
+        sections.append("## The survey as a Mini App (HTTP)\n\n" + "\n".join(_table(pages)))
         idle = await memory.idle(Path(tmp))
         sections.append("## Idle memory (processes)\n\n" + "\n".join(_table(idle)))
         screens = _in_child(province.screens, Path(tmp))
