@@ -196,7 +196,7 @@ def create_app(
         UnitOfWorkMiddleware(db.sessions, clock, settings.db_concurrency)
     )
     dispatcher.update.outer_middleware(LoadStateMiddleware())
-    dispatcher.update.outer_middleware(UserMiddleware(renderer))
+    dispatcher.update.outer_middleware(UserMiddleware(renderer, settings.public_url))
     # Every button press is answered before its handler runs (a handler with its own toast
     # opts out: handlers/filters.OWN_ANSWER); a handler flagged with a chat action shows
     # "sending a file…" while it renders.

@@ -147,8 +147,9 @@ class LoadStateMiddleware(BaseMiddleware):
 class UserMiddleware(BaseMiddleware):
     """Loads the sender's User row (None for strangers), their locale, and the presenter."""
 
-    def __init__(self, renderer: Renderer) -> None:
+    def __init__(self, renderer: Renderer, web_base: str | None = None) -> None:
         self.renderer = renderer
+        self.web_base = web_base  # the Mini App's PUBLIC_URL, for its menu button
 
     async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         uow: UnitOfWork = data["uow"]
@@ -167,7 +168,7 @@ class UserMiddleware(BaseMiddleware):
             pressed = event.callback_query.message
             origin = pressed if isinstance(pressed, Message) else None
         chat_id = chat.id if chat is not None else (sender.id if sender else None)
-        data["ui"] = Ui(data["bot"], self.renderer, locale, chat_id, origin)
+        data["ui"] = Ui(data["bot"], self.renderer, locale, chat_id, origin, self.web_base)
         data["ctx"] = Ctx.of(data)
         return await handler(event, data)
 

@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
 from aiohttp import web
 
-from bot.services import survey_answers, surveys
-from bot.services.errors import Problem
+from bot.presentation import enum_labels
+from bot.services import cases, survey_answers, surveys
+from bot.services.errors import AccessDenied, Problem
+from storage.models import CaseType, Stage
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -35,6 +37,31 @@ log = logging.getLogger(__name__)
 PAGE = Path(__file__).resolve().parents[1] / "templates" / "webapp" / "survey.html"
 BODY_MAX = 16 * 1024  # a whole answer is well under this
 CLOCK_SKEW = timedelta(seconds=60)
+
+
+BOARD = PAGE.with_name("board.html")
+BOARD_PAGE = 20  # cases a dashboard page shows
+BOARD_TEXTS = (
+    "title", "all", "union", "stage", "type", "year", "order", "recent", "by_year",
+    "by_stage", "enterprise", "instructor", "next", "total", "prev", "more", "empty", "stage_col",
+)  # fmt: skip
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'unsafe-inline' 'self'; "
+        "style-src 'unsafe-inline' 'self'; frame-ancestors *"
+    ),
+}
+
+
+def _whole(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError("not a whole number")
+    return int(value)
 
 
 class Unauthorised(Exception):
@@ -124,18 +151,7 @@ def routes(app: App) -> list[web.RouteDef]:
         return web.json_response({"error": text, "key": problem.key}, status=status)
 
     async def page(_request: web.Request) -> web.FileResponse:
-        return web.FileResponse(
-            PAGE,
-            headers={
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "no-referrer",
-                "Content-Security-Policy": (
-                    "default-src 'self'; script-src 'unsafe-inline' 'self'; "
-                    "style-src 'unsafe-inline' 'self'; frame-ancestors *"
-                ),
-            },
-        )
+        return web.FileResponse(PAGE, headers=PAGE_HEADERS)
 
     async def open_(request: web.Request) -> web.Response:
         body, data, locale = await body_of(request)
@@ -182,7 +198,79 @@ def routes(app: App) -> list[web.RouteDef]:
             await uow.commit()
         return web.json_response({"ok": True, "text": app.renderer.text(locale, "webapp.thanks")})
 
+    async def board_page(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(BOARD, headers=PAGE_HEADERS)
+
+    async def board_cases(request: web.Request) -> web.Response:
+        """A page of the cases dashboard: the member the initData names, their cases only
+        (a liaison's subtree, an instructor's own), filtered, ordered and paged in SQL."""
+        body, data, locale = await body_of(request)
+        assert data.user is not None
+        try:
+            filters = cases.CaseFilter(
+                org_id=_whole(body.get("org_id")),
+                stage=Stage(body["stage"]) if body.get("stage") else None,
+                case_type=CaseType(body["type"]) if body.get("type") else None,
+                year=_whole(body.get("year")),
+            )
+            order = str(body.get("order") or "recent")
+            page_no = _whole(body.get("page")) or 1
+        except (ValueError, TypeError):
+            raise web.HTTPBadRequest(text="bad filter") from None
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await uow.users.by_telegram_id(data.user.id)
+            if member is None or not member.active:
+                raise web.HTTPForbidden(text="members only")
+            try:
+                found = await cases.board(
+                    uow, member, filters, order, page_no, BOARD_PAGE, app.clock.now(),
+                    settings.zone, settings.legal,
+                )  # fmt: skip
+            except AccessDenied:
+                raise web.HTTPForbidden(text="not in your unions") from None
+        label = app.renderer.label
+        rows = [
+            {
+                "id": r.case.id,
+                "enterprises": "、".join(e.name for e in r.enterprises),
+                "union": found.unions.get(r.case.org_id, ""),
+                "instructor": found.owners.get(r.case.owner_id, ""),
+                "type": label(locale, enum_labels.key(r.case.case_type)),
+                "year": r.case.year,
+                "stage": label(locale, enum_labels.key(r.case.stage)),
+                "next": (
+                    f"{label(locale, f'cases.deadline_{r.upcoming[0][0]}')} {r.upcoming[0][1]}"
+                    if r.upcoming
+                    else ""
+                ),
+            }
+            for r in found.page.rows
+        ]
+        return web.json_response(
+            {
+                "rows": rows,
+                "page": found.page.page,
+                "pages": found.page.pages,
+                "total": found.page.total,
+                "choices": {
+                    "unions": [{"id": i, "name": n} for i, n in found.union_choices],
+                    "stages": [
+                        {"value": s.value, "label": label(locale, enum_labels.key(s))}
+                        for s in Stage
+                    ],
+                    "types": [
+                        {"value": t.value, "label": label(locale, enum_labels.key(t))}
+                        for t in CaseType
+                    ],
+                    "years": found.years,
+                },
+                "texts": {k: app.renderer.text(locale, f"webapp.board_{k}") for k in BOARD_TEXTS},
+            }
+        )
+
     return [
+        web.get("/app/board", board_page),
+        web.post("/app/api/board/cases", board_cases),
         web.get("/app/survey", page),
         web.post("/app/api/survey/open", open_),
         web.post("/app/api/survey/submit", submit),

@@ -161,3 +161,32 @@ async def test_a_worker_answers_the_survey_in_the_mini_app(tmp_path: Path, artif
             [(pending,)] = db.execute("SELECT count(*) FROM survey_pending").fetchall()
             [(released,)] = db.execute("SELECT count(*) FROM survey_answer").fetchall()
     assert pending + released == 12  # the demo's eleven and this one
+
+
+async def test_a_liaison_uses_the_dashboard(tmp_path: Path, artifacts: Path):
+    """The demo liaison opens 📊 看板 from the menu in the web chat: the cases of the union's
+    subtree as a table, filtered by stage and ordered, inside the overlay."""
+    _browser_available()
+    from playwright.async_api import async_playwright
+
+    async with _playground(tmp_path) as port, async_playwright() as p:
+        await _demo_survey_token(tmp_path / "playground.db")  # the demo is seeded
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        await page.goto(f"http://127.0.0.1:{port}/?persona=1001")
+        await page.fill("#text", "/menu")
+        await page.keyboard.press("Enter")
+        board = page.get_by_role("button", name="📊 看板")
+        await board.wait_for(timeout=20_000)
+        await board.click()
+        app = page.frame_locator("#webapp")
+        await app.get_by_text("光谷电子有限公司").wait_for(timeout=20_000)
+        await app.get_by_text("共 1 件").wait_for()
+        await page.screenshot(path=str(artifacts / "dashboard.png"))
+        await app.locator("#stage").select_option("draft")
+        await app.get_by_text("没有符合条件的案件").wait_for(timeout=20_000)
+        await app.locator("#stage").select_option("negotiating")
+        await app.get_by_text("光谷电子有限公司").wait_for(timeout=20_000)
+        await app.locator("#order").select_option("stage")
+        await app.get_by_text("共 1 件").wait_for()
+        await browser.close()

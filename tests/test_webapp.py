@@ -181,3 +181,73 @@ async def test_a_registered_mini_app_is_what_the_link_opens(any_db_url: str):
             await client.close()
     finally:
         await h.close()
+
+
+async def test_the_dashboard_shows_each_member_their_own_cases(harness: Harness):
+    """📊 看板: the cases a member sees, filtered, ordered and paged in SQL; a liaison cannot
+    read another union's cases by editing the request, an instructor sees only their own,
+    someone who is not a member nothing."""
+    from bot.services.province import FIRST_INSTRUCTOR, PROVINCE_LIAISON, Scale, seed_province
+    from storage.models import BargainingCase, Org, OrgLevel, Stage
+    from tests.flows import table_rows
+
+    scale = Scale(cities=3, counties=5, instructors_per_county=2, cases_per_instructor=12,
+                  surveys=1, answers_per_survey=3, tasks=1, trainings=1)  # fmt: skip
+    await seed_province(harness.app.db.sessions, harness.clock.now(), harness.app.settings, scale)
+    all_cases = await table_rows(harness, BargainingCase)
+    orgs = await table_rows(harness, Org)
+    by_id = {o.id: o for o in orgs}
+
+    liaison = harness.user(PROVINCE_LIAISON, "省总")
+    await liaison.send("/menu")
+    assert any(
+        "web_app" in b for row in liaison.last()["reply_markup"]["inline_keyboard"] for b in row
+    )
+
+    client = await _client(harness)
+
+    async def board(telegram_id: int, **body: Any) -> Any:
+        found = await client.post(
+            "/app/api/board/cases", json={"init_data": _signed(harness, telegram_id), **body}
+        )
+        return found.status, (await found.json() if found.status == 200 else None)
+
+    try:
+        status, first = await board(PROVINCE_LIAISON)
+        assert status == 200
+        assert first["total"] == len(all_cases)
+        assert len(first["rows"]) == 20
+        assert first["pages"] == -(-len(all_cases) // 20)
+        status, second = await board(PROVINCE_LIAISON, page=2)
+        assert {r["id"] for r in second["rows"]}.isdisjoint({r["id"] for r in first["rows"]})
+        # Filters, in SQL: a stage, a county union (and what is below it), a year.
+        status, drafts = await board(PROVINCE_LIAISON, stage="draft")
+        assert drafts["total"] == sum(c.stage is Stage.draft for c in all_cases)
+        assert {r["stage"] for r in drafts["rows"]} == {"草案提交职代会"}
+        county = next(o for o in orgs if o.level is OrgLevel.county and o.name != "洪山区总工会")
+        status, one = await board(PROVINCE_LIAISON, org_id=county.id)
+        assert one["total"] == sum(c.org_id == county.id for c in all_cases) > 0
+        status, ordered = await board(PROVINCE_LIAISON, order="stage")
+        stages = [r["stage"] for r in ordered["rows"]]
+        assert stages[0] == "准备中"
+        # The demo's city liaison may not read another city's county union.
+        foreign = next(
+            o
+            for o in orgs
+            if o.level is OrgLevel.county and by_id[o.parent_id].name != "武汉市总工会"
+        )
+        assert (await board(1001, org_id=foreign.id))[0] == 403
+        status, wuhan = await board(1001)
+        assert wuhan["total"] == sum(
+            by_id[c.org_id].path.startswith(next(o.path for o in orgs if o.name == "武汉市总工会"))
+            for c in all_cases
+        )
+        # An instructor: their own cases only, no union filter; a stranger: nothing.
+        status, own = await board(FIRST_INSTRUCTOR)
+        assert own["total"] == 12
+        assert (await board(FIRST_INSTRUCTOR, org_id=county.id))[0] == 403
+        assert (await board(WORKERS[0]))[0] == 403
+        assert (await board(PROVINCE_LIAISON, stage="nonsense"))[0] == 400
+        assert (await board(PROVINCE_LIAISON, page={"x": 1}))[0] == 400
+    finally:
+        await client.close()

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.callbacks import (
     CaseCB,
@@ -28,7 +28,10 @@ PAGE_SIZE = 8
 
 
 def main_menu(ui: Ui, role: Role, has_profile: bool) -> InlineKeyboardMarkup:
-    rows = []
+    rows: list[list[InlineKeyboardButton]] = []
+    if ui.web_base:  # the dashboard, a page inside Telegram (the Mini App)
+        board = WebAppInfo(url=f"{ui.web_base}/app/board")
+        rows.append([InlineKeyboardButton(text=ui.label("labels.menu_board"), web_app=board)])
     if role is Role.liaison:
         rows += [
             [button(ui.label("labels.menu_invite"), MenuCB(action=Menu.invite))],

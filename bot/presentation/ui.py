@@ -30,7 +30,9 @@ class Ui:
         locale: str,
         chat_id: int | None = None,
         origin: Message | None = None,
+        web_base: str | None = None,
     ) -> None:
+        self.web_base = web_base  # PUBLIC_URL: the Mini App's pages, when served
         self.bot = bot
         self.renderer = renderer
         self.locale = locale
@@ -38,7 +40,14 @@ class Ui:
         self.origin = origin
 
     def for_locale(self, locale: str) -> Ui:
-        return Ui(self.bot, self.renderer, self.renderer.locale(locale), self.chat_id, self.origin)
+        return Ui(
+            self.bot,
+            self.renderer,
+            self.renderer.locale(locale),
+            self.chat_id,
+            self.origin,
+            self.web_base,
+        )
 
     def _chat(self) -> int:
         if self.chat_id is None:

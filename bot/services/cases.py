@@ -148,6 +148,19 @@ class CasePage:
     total: int
 
 
+@dataclass(frozen=True)
+class CaseFilter:
+    """A dashboard's filters; None: any."""
+
+    org_id: int | None = None  # a union of the liaison's subtree (and those below it)
+    stage: Stage | None = None
+    case_type: CaseType | None = None
+    year: int | None = None
+
+
+ORDERS = ("recent", "year", "stage")
+
+
 async def case_page(
     uow: UnitOfWork,
     user: User,
@@ -156,17 +169,38 @@ async def case_page(
     now: datetime,
     zone: ZoneInfo,
     legal: LegalSettings,
+    filters: CaseFilter | None = None,
+    order: str = "recent",
 ) -> CasePage:
     """One page of the cases the user sees (an instructor's own and shared ones; a
-    liaison's subtree), in three queries however many cases there are; deadlines are
-    computed for the rows shown only."""
+    liaison's subtree, or one union of it), filtered and ordered in SQL, in three queries
+    however many cases there are; deadlines are computed for the rows shown only."""
+    found_filters = filters or CaseFilter()
     path = None if user.role is Role.instructor else (await orgs.org_of(uow, user)).path
+    if found_filters.org_id is not None:
+        if user.role is Role.instructor:
+            raise AccessDenied()
+        path = (await orgs.require_within(uow, user, found_filters.org_id)).path
+    where = [
+        condition
+        for value, condition in (
+            (found_filters.stage, BargainingCase.stage == found_filters.stage),
+            (found_filters.case_type, BargainingCase.case_type == found_filters.case_type),
+            (found_filters.year, BargainingCase.year == found_filters.year),
+        )
+        if value is not None
+    ]
+    order = order if order in ORDERS else "recent"
     page = max(page, 1)
-    found, total = await uow.cases.page(user.id, path, (page - 1) * per_page, per_page)
+    found, total = await uow.cases.page(
+        user.id, path, (page - 1) * per_page, per_page, where, order
+    )
     pages = max(1, -(-total // per_page))
     if page > pages:  # the list shrank since the button was drawn
         page = pages
-        found, total = await uow.cases.page(user.id, path, (page - 1) * per_page, per_page)
+        found, total = await uow.cases.page(
+            user.id, path, (page - 1) * per_page, per_page, where, order
+        )
     firms = await uow.cases.enterprises_of_many([c.id or 0 for c in found])
     today = today_in(zone, now)
     rows = [
@@ -178,6 +212,47 @@ async def case_page(
         for case in found
     ]
     return CasePage(rows, page, pages, total)
+
+
+@dataclass(frozen=True)
+class Board:
+    """The cases dashboard: a page, who owns each row and under which union, and what the
+    filters may choose from."""
+
+    page: CasePage
+    owners: dict[int, str]
+    unions: dict[int, str]
+    union_choices: list[tuple[int, str]]
+    years: list[int]
+
+
+async def board(
+    uow: UnitOfWork,
+    user: User,
+    filters: CaseFilter,
+    order: str,
+    page: int,
+    per_page: int,
+    now: datetime,
+    zone: ZoneInfo,
+    legal: LegalSettings,
+) -> Board:
+    shown = await case_page(uow, user, page, per_page, now, zone, legal, filters, order)
+    cases_shown = [r.case for r in shown.rows]
+    owners = {
+        u.id or 0: u.display_name for u in await uow.users.many(c.owner_id for c in cases_shown)
+    }
+    if user.role is Role.instructor:
+        choices: list[tuple[int, str]] = []
+        path = None
+    else:
+        subtree = await orgs.visible_orgs(uow, user)
+        choices = [(o.id or 0, o.name) for o in subtree]
+        path = (await orgs.org_of(uow, user)).path
+    names = dict(choices)
+    if user.role is Role.instructor:
+        names = {o.id or 0: o.name for o in await uow.orgs.many(c.org_id for c in cases_shown)}
+    return Board(shown, owners, names, choices, await uow.cases.years(user.id, path))
 
 
 async def check_move(

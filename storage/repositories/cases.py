@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
+from sqlalchemy import case as sa_case
 from sqlalchemy.orm import defer, undefer
 from sqlmodel import col, select
 
@@ -59,6 +60,12 @@ class EnterpriseRepo(ModelRepo[Enterprise]):
         return (await self.session.execute(stmt)).scalars().all()
 
 
+# Stages in the procedure's order, for sorting in SQL.
+_STAGE_ORDER = sa_case(
+    {stage.value: n for n, stage in enumerate(Stage)}, value=col(BargainingCase.stage), else_=99
+)
+
+
 class CaseRepo(Repo):
     async def get(self, case_id: int) -> BargainingCase | None:
         return await self.session.get(BargainingCase, case_id)
@@ -98,24 +105,46 @@ class CaseRepo(Repo):
         return or_(col(BargainingCase.owner_id) == user_id, col(BargainingCase.id).in_(shared))
 
     async def page(
-        self, user_id: int | None, path_prefix: str | None, offset: int, limit: int
+        self,
+        user_id: int | None,
+        path_prefix: str | None,
+        offset: int,
+        limit: int,
+        where: Sequence[Any] = (),
+        order: str = "recent",
     ) -> tuple[Sequence[BargainingCase], int]:
-        """One page of the cases a person sees, most recently changed first, and how many
-        there are: two queries whatever the number of cases."""
-        where = self._visible(user_id, path_prefix)
+        """One page of the cases a person sees, and how many there are: two queries whatever
+        the number of cases. `where`: more conditions (a dashboard's filters); `order`:
+        recent (last changed first), year, or stage (in the procedure's order)."""
+        visible = and_(self._visible(user_id, path_prefix), *where)
         total = (
             await self.session.execute(
-                select(func.count()).select_from(BargainingCase).where(where)
+                select(func.count()).select_from(BargainingCase).where(visible)
             )
         ).scalar_one()
+        newest = (col(BargainingCase.updated_at).desc(), col(BargainingCase.id).desc())
+        orders = {
+            "recent": newest,
+            "year": (col(BargainingCase.year).desc(), *newest),
+            "stage": (_STAGE_ORDER, *newest),
+        }
         rows = await self.session.execute(
             select(BargainingCase)
-            .where(where)
-            .order_by(col(BargainingCase.updated_at).desc(), col(BargainingCase.id).desc())
+            .where(visible)
+            .order_by(*orders.get(order, newest))
             .offset(offset)
             .limit(limit)
         )
         return rows.scalars().all(), int(total)
+
+    async def years(self, user_id: int | None, path_prefix: str | None) -> list[int]:
+        found = await self.session.execute(
+            select(BargainingCase.year)
+            .where(self._visible(user_id, path_prefix))
+            .distinct()
+            .order_by(col(BargainingCase.year).desc())
+        )
+        return [int(y) for y in found.scalars().all()]
 
     async def enterprises_of_many(self, case_ids: Sequence[int]) -> dict[int, list[Enterprise]]:
         """The enterprises of several cases, in one query."""
