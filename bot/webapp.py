@@ -21,13 +21,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aiogram.types import BufferedInputFile
 from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
 from aiohttp import web
 
-from bot.presentation import enum_labels
+from bot.presentation import enum_labels, exports
 from bot.services import cases, survey_answers, surveys
 from bot.services.errors import AccessDenied, Problem
-from storage.models import CaseType, Stage
+from storage.models import CaseType, Stage, User
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ BOARD_PAGE = 20  # cases a dashboard page shows
 BOARD_TEXTS = (
     "title", "all", "union", "stage", "type", "year", "order", "recent", "by_year",
     "by_stage", "enterprise", "instructor", "next", "total", "prev", "more", "empty", "stage_col",
+    "export",
 )  # fmt: skip
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -54,6 +56,25 @@ PAGE_HEADERS = {
         "style-src 'unsafe-inline' 'self'; frame-ancestors *"
     ),
 }
+
+
+EXPORT_COLUMNS = (
+    "enterprise",
+    "union_col",
+    "instructor",
+    "type_col",
+    "year_col",
+    "stage_col",
+    "next",
+)
+
+
+def _next(app: App, locale: str, upcoming: list[tuple[str, Any]]) -> str:
+    """The next deadline still awaited, as the list shows it."""
+    if not upcoming:
+        return ""
+    key, day = upcoming[0]
+    return f"{app.renderer.label(locale, f'cases.deadline_{key}')} {day}"
 
 
 def _whole(value: Any) -> int | None:
@@ -201,11 +222,7 @@ def routes(app: App) -> list[web.RouteDef]:
     async def board_page(_request: web.Request) -> web.FileResponse:
         return web.FileResponse(BOARD, headers=PAGE_HEADERS)
 
-    async def board_cases(request: web.Request) -> web.Response:
-        """A page of the cases dashboard: the member the initData names, their cases only
-        (a liaison's subtree, an instructor's own), filtered, ordered and paged in SQL."""
-        body, data, locale = await body_of(request)
-        assert data.user is not None
+    def filters_of(body: dict[str, Any]) -> tuple[cases.CaseFilter, str, int]:
         try:
             filters = cases.CaseFilter(
                 org_id=_whole(body.get("org_id")),
@@ -213,14 +230,66 @@ def routes(app: App) -> list[web.RouteDef]:
                 case_type=CaseType(body["type"]) if body.get("type") else None,
                 year=_whole(body.get("year")),
             )
-            order = str(body.get("order") or "recent")
-            page_no = _whole(body.get("page")) or 1
+            return filters, str(body.get("order") or "recent"), _whole(body.get("page")) or 1
         except (ValueError, TypeError):
             raise web.HTTPBadRequest(text="bad filter") from None
+
+    async def member_of(uow: UnitOfWork, data: WebAppInitData) -> User:
+        """The member the initData vouches for, as the chat loads them; others get 403."""
+        assert data.user is not None
+        member = await uow.users.by_telegram_id(data.user.id)
+        if member is None or not member.active:
+            raise web.HTTPForbidden(text="members only")
+        return member
+
+    async def board_export(request: web.Request) -> web.Response:
+        """The dashboard's cases (its filters, every page) as a workbook, sent to the
+        member's chat through the bot (and so through the flow controller)."""
+        body, data, locale = await body_of(request)
+        assert data.user is not None
+        filters, order, _ = filters_of(body)
         async with UnitOfWork(app.db.sessions) as uow:
-            member = await uow.users.by_telegram_id(data.user.id)
-            if member is None or not member.active:
-                raise web.HTTPForbidden(text="members only")
+            member = await member_of(uow, data)
+            try:
+                found = await cases.export_rows(
+                    uow, member, filters, order, app.clock.now(), settings.zone, settings.legal
+                )
+            except AccessDenied:
+                raise web.HTTPForbidden(text="not in your unions") from None
+        label = app.renderer.label
+        header = [app.renderer.text(locale, f"webapp.board_{k}") for k in EXPORT_COLUMNS]
+        sheet = exports.Sheet(
+            app.renderer.text(locale, "webapp.board_title").replace("📊 ", ""),
+            header,
+            [
+                [
+                    "、".join(e.name for e in r.enterprises),
+                    found.unions.get(r.case.org_id, ""),
+                    found.owners.get(r.case.owner_id, ""),
+                    label(locale, enum_labels.key(r.case.case_type)),
+                    r.case.year,
+                    label(locale, enum_labels.key(r.case.stage)),
+                    _next(app, locale, r.upcoming),
+                ]
+                for r in found.rows
+            ],
+            widths=(30, 18, 10, 16, 6, 14, 28),
+        )
+        content = await app.offload.run(exports.workbook, [sheet])
+        name = f"{app.renderer.text(locale, 'webapp.board_file')}.xlsx"
+        await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
+        return web.json_response(
+            {"ok": True, "text": app.renderer.text(locale, "webapp.board_sent", n=len(found.rows))}
+        )
+
+    async def board_cases(request: web.Request) -> web.Response:
+        """A page of the cases dashboard: the member the initData names, their cases only
+        (a liaison's subtree, an instructor's own), filtered, ordered and paged in SQL."""
+        body, data, locale = await body_of(request)
+        assert data.user is not None
+        filters, order, page_no = filters_of(body)
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await member_of(uow, data)
             try:
                 found = await cases.board(
                     uow, member, filters, order, page_no, BOARD_PAGE, app.clock.now(),
@@ -238,11 +307,7 @@ def routes(app: App) -> list[web.RouteDef]:
                 "type": label(locale, enum_labels.key(r.case.case_type)),
                 "year": r.case.year,
                 "stage": label(locale, enum_labels.key(r.case.stage)),
-                "next": (
-                    f"{label(locale, f'cases.deadline_{r.upcoming[0][0]}')} {r.upcoming[0][1]}"
-                    if r.upcoming
-                    else ""
-                ),
+                "next": _next(app, locale, r.upcoming),
             }
             for r in found.page.rows
         ]
@@ -271,6 +336,7 @@ def routes(app: App) -> list[web.RouteDef]:
     return [
         web.get("/app/board", board_page),
         web.post("/app/api/board/cases", board_cases),
+        web.post("/app/api/board/export", board_export),
         web.get("/app/survey", page),
         web.post("/app/api/survey/open", open_),
         web.post("/app/api/survey/submit", submit),

@@ -251,3 +251,43 @@ async def test_the_dashboard_shows_each_member_their_own_cases(harness: Harness)
         assert (await board(PROVINCE_LIAISON, page={"x": 1}))[0] == 400
     finally:
         await client.close()
+
+
+async def test_the_dashboard_exports_what_it_shows(harness: Harness):
+    """📥 in the dashboard: every case its filters select, as a workbook sent to the member's
+    chat; another union's filter refused as for the table."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from bot.services.province import PROVINCE_LIAISON, Scale, seed_province
+    from storage.models import BargainingCase, Stage
+    from tests.flows import table_rows
+
+    scale = Scale(cities=2, counties=3, instructors_per_county=2, cases_per_instructor=18,
+                  surveys=1, answers_per_survey=3, tasks=1, trainings=1)  # fmt: skip
+    await seed_province(harness.app.db.sessions, harness.clock.now(), harness.app.settings, scale)
+    liaison = harness.user(PROVINCE_LIAISON, "省总")
+    await liaison.send("/menu")
+    client = await _client(harness)
+    try:
+        sent = await client.post(
+            "/app/api/board/export",
+            json={"init_data": _signed(harness, PROVINCE_LIAISON), "stage": "negotiating"},
+        )
+        assert sent.status == 200
+        wanted = sum(
+            c.stage is Stage.negotiating for c in await table_rows(harness, BargainingCase)
+        )
+        assert f"已把 {wanted} 件案件" in (await sent.json())["text"]
+        book = load_workbook(io.BytesIO(liaison.last_file().content))
+        rows = list(book.active.iter_rows(values_only=True))
+        assert rows[0][:2] == ("企业", "工会")
+        assert len(rows) - 1 == wanted
+        assert {row[5] for row in rows[1:]} == {"协商中"}
+        refused = await client.post(
+            "/app/api/board/export", json={"init_data": _signed(harness, WORKERS[0])}
+        )
+        assert refused.status == 403
+    finally:
+        await client.close()
