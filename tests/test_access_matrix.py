@@ -58,7 +58,7 @@ MATRIX = (
         RosterCB(action=RosterAct.file, user_id=2, page=0).pack(), "工作档案", frozenset({LIAISON})
     ),
     # Any liaison may export their own subtree; the outsider's holds none of this data.
-    Screen("ae:export:0", "李明", frozenset({LIAISON}), document=True),
+    Screen("ae:export:0:0", "李明", frozenset({LIAISON}), document=True),
     Screen(
         RosterCB(action=RosterAct.export, user_id=0, page=0).pack(),
         "李明",
