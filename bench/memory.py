@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.surveys import Row, ratio
+from bench.surveys import Row, print_rows, ratio
 from bot.playground import PLAYGROUND_TOKEN, start_emulator
 
 SETTLE = 12.0  # seconds after start: imports done, first polls made, the scheduler ticking
@@ -107,9 +107,7 @@ async def idle(folder: Path) -> list[Row]:
 
 async def _main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        for row in await idle(Path(tmp)):
-            cells = (row.name, row.value, row.reference, row.ratio, row.target, row.note)
-            print("| " + " | ".join(cells) + " |")
+        print_rows(await idle(Path(tmp)))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.surveys import Row, ratio
+from bench.surveys import UNPACED, Row, bench_settings, print_rows, ratio
 from bot.callbacks import Menu, MenuCB
 from bot.memory import settle
 from bot.services import demo
@@ -91,20 +91,7 @@ async def _screens(
 
 
 def _settings(url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=url,
-        bot_token=None,
-        redis_url=None,
-        throttle_rate=1000.0,
-        throttle_burst=1000,
-        # One liaison presses as fast as the bench can: Telegram's per-chat pace would time
-        # the flow controller, not the screen.
-        sender_chat_rate=10_000.0,
-        sender_chat_burst=10_000,
-        sender_global_rate=10_000.0,
-        survey_key="bench-survey-key",
-    )
+    return bench_settings(url, **UNPACED)
 
 
 async def screens(folder: Path, scale: Scale | None = None) -> list[Row]:
@@ -129,9 +116,7 @@ async def screens(folder: Path, scale: Scale | None = None) -> list[Row]:
 
 async def _main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        for row in await screens(Path(tmp)):
-            cells = (row.name, row.value, row.reference, row.ratio, row.target, row.note)
-            print("| " + " | ".join(cells) + " |")
+        print_rows(await screens(Path(tmp)))
 
 
 if __name__ == "__main__":

@@ -32,22 +32,14 @@ from bench import (
     surveys,
     webapp,
 )
-from bench.surveys import Row
+from bench.surveys import Row, bench_settings
 from bot.settings import Settings
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
 def _settings(url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=url,
-        bot_token=None,
-        redis_url=None,
-        throttle_rate=1000.0,
-        throttle_burst=1000,
-        survey_key="bench-survey-key",
-    )
+    return bench_settings(url)
 
 
 async def _postgres_url(base: str) -> str:

@@ -11,6 +11,7 @@ import time
 import tracemalloc
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import select
@@ -44,6 +45,36 @@ def ratio(value: float, reference: float) -> str:
         return "—"
     found = value / reference
     return f"1/{1 / found:,.0f}×" if 0 < found < 0.05 else f"{found:.2f}×".replace(".00×", "×")
+
+
+def bench_settings(url: str, **overrides: Any) -> Settings:
+    """The bot's settings for a benchmark: its own database, no Redis, no throttling."""
+    values: dict[str, Any] = {
+        "database_url": url,
+        "bot_token": None,
+        "redis_url": None,
+        "throttle_rate": 1000.0,
+        "throttle_burst": 1000,
+        "survey_key": "bench-survey-key",
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+# One liaison or worker pressing as fast as a bench can: Telegram's per-chat pace would time
+# the flow controller, not the step.
+UNPACED = {
+    "sender_chat_rate": 10_000.0,
+    "sender_chat_burst": 10_000,
+    "sender_global_rate": 10_000.0,
+}
+
+
+def print_rows(rows: list[Row]) -> None:
+    """A section's rows as Markdown, for a bench run on its own."""
+    for row in rows:
+        cells = (row.name, row.value, row.reference, row.ratio, row.target, row.note)
+        print("| " + " | ".join(cells) + " |")
 
 
 @dataclass

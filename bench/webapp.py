@@ -19,7 +19,15 @@ from pathlib import Path
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
-from bench.surveys import Row, _one_worker, open_demo_survey, ratio
+from bench.surveys import (
+    UNPACED,
+    Row,
+    _one_worker,
+    bench_settings,
+    open_demo_survey,
+    print_rows,
+    ratio,
+)
 from bot import webapp
 from bot.emulator.server import sign_init_data
 from bot.settings import Settings
@@ -35,19 +43,7 @@ SENDS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto"
 
 
 def _settings(url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=url,
-        bot_token=None,
-        redis_url=None,
-        throttle_rate=1000.0,
-        throttle_burst=1000,
-        sender_chat_rate=10_000.0,
-        sender_chat_burst=10_000,
-        sender_global_rate=10_000.0,
-        survey_key="bench-survey-key",
-        public_url="https://bench.example.org",
-    )
+    return bench_settings(url, public_url="https://bench.example.org", **UNPACED)
 
 
 async def _chat_messages_per_answer(h: Harness, survey: Survey) -> float:
@@ -119,9 +115,7 @@ async def submissions(folder: Path, workers: int = WORKERS) -> list[Row]:
 
 async def _main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        for row in await submissions(Path(tmp)):
-            cells = (row.name, row.value, row.reference, row.ratio, row.target, row.note)
-            print("| " + " | ".join(cells) + " |")
+        print_rows(await submissions(Path(tmp)))
 
 
 if __name__ == "__main__":
