@@ -26,7 +26,7 @@ from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
 from aiohttp import web
 
 from bot.presentation import enum_labels, exports
-from bot.services import cases, survey_answers, surveys
+from bot.services import cases, roster, survey_answers, surveys
 from bot.services.errors import AccessDenied, Problem
 from storage.models import CaseType, Stage, User
 from storage.uow import UnitOfWork
@@ -45,7 +45,7 @@ BOARD_PAGE = 20  # cases a dashboard page shows
 BOARD_TEXTS = (
     "title", "all", "union", "stage", "type", "year", "order", "recent", "by_year",
     "by_stage", "enterprise", "instructor", "next", "total", "prev", "more", "empty", "stage_col",
-    "export",
+    "export", "cases_tab", "roster_tab", "search", "warned", "short", "age",
 )  # fmt: skip
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -259,7 +259,7 @@ def routes(app: App) -> list[web.RouteDef]:
         label = app.renderer.label
         header = [app.renderer.text(locale, f"webapp.board_{k}") for k in EXPORT_COLUMNS]
         sheet = exports.Sheet(
-            app.renderer.text(locale, "webapp.board_title").replace("📊 ", ""),
+            app.renderer.text(locale, "webapp.board_file"),
             header,
             [
                 [
@@ -280,6 +280,46 @@ def routes(app: App) -> list[web.RouteDef]:
         await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
         return web.json_response(
             {"ok": True, "text": app.renderer.text(locale, "webapp.board_sent", n=len(found.rows))}
+        )
+
+    async def board_roster(request: web.Request) -> web.Response:
+        """The roster tab (liaisons): a page of the subtree's instructors, searched by name,
+        with their warnings, the count needing attention and the unions short of their quota;
+        paged and counted in SQL (roster.roster_page)."""
+        body, data, locale = await body_of(request)
+        try:
+            page_no = max((_whole(body.get("page")) or 1) - 1, 0)
+        except (ValueError, TypeError):
+            raise web.HTTPBadRequest(text="bad page") from None
+        query = str(body.get("q") or "")[:50]
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await member_of(uow, data)
+            try:
+                found = await roster.roster_page(
+                    uow, member, query, page_no, app.clock.now(), settings
+                )
+                short = [q for q in await roster.quotas(uow, member, settings) if q.short]
+            except AccessDenied:
+                raise web.HTTPForbidden(text="liaisons only") from None
+        label = app.renderer.label
+        return web.json_response(
+            {
+                "rows": [
+                    {
+                        "name": (e.profile.name if e.profile else "") or e.user.display_name,
+                        "union": e.union,
+                        "age": e.age,
+                        "active": e.user.active,
+                        "warnings": [label(locale, key) for key in e.warnings],
+                    }
+                    for e in found.entries
+                ],
+                "page": found.page + 1,
+                "pages": found.pages,
+                "total": found.total,
+                "warned": found.warned,
+                "short": [{"union": q.org.name, "active": q.active, "low": q.low} for q in short],
+            }
         )
 
     async def board_cases(request: web.Request) -> web.Response:
@@ -337,6 +377,7 @@ def routes(app: App) -> list[web.RouteDef]:
         web.get("/app/board", board_page),
         web.post("/app/api/board/cases", board_cases),
         web.post("/app/api/board/export", board_export),
+        web.post("/app/api/board/roster", board_roster),
         web.get("/app/survey", page),
         web.post("/app/api/survey/open", open_),
         web.post("/app/api/survey/submit", submit),

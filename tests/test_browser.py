@@ -189,6 +189,11 @@ async def test_a_liaison_uses_the_dashboard(tmp_path: Path, artifacts: Path):
         await app.get_by_text("光谷电子有限公司").wait_for(timeout=20_000)
         await app.locator("#order").select_option("stage")
         await app.get_by_text("共 1 件").wait_for()
+        # The roster tab: the union's instructors.
+        await app.get_by_role("button", name="名册").click()
+        await app.locator("#r-rows").get_by_text("李明").wait_for(timeout=20_000)
+        await page.screenshot(path=str(artifacts / "dashboard-roster.png"))
+        await app.get_by_role("button", name="案件").click()
         # Export: the same cases as a workbook, in the liaison's chat.
         await app.get_by_role("button", name="📥 导出 Excel").click()
         await app.get_by_text("已把 1 件案件的表格发到聊天里").wait_for(timeout=20_000)

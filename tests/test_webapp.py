@@ -249,6 +249,25 @@ async def test_the_dashboard_shows_each_member_their_own_cases(harness: Harness)
         assert (await board(WORKERS[0]))[0] == 403
         assert (await board(PROVINCE_LIAISON, stage="nonsense"))[0] == 400
         assert (await board(PROVINCE_LIAISON, page={"x": 1}))[0] == 400
+
+        # The roster tab: the subtree's instructors, searched and paged in SQL; liaisons only.
+        async def people(telegram_id: int, **body: Any) -> Any:
+            found = await client.post(
+                "/app/api/board/roster", json={"init_data": _signed(harness, telegram_id), **body}
+            )
+            return found.status, (await found.json() if found.status == 200 else None)
+
+        status, listed = await people(PROVINCE_LIAISON)
+        assert status == 200
+        assert listed["total"] == 5 * 2 + 2  # the data set's and the demo's two
+        assert len(listed["rows"]) == 10
+        assert listed["pages"] == 2
+        status, found_li = await people(PROVINCE_LIAISON, q="李明")
+        assert [r["name"] for r in found_li["rows"]] == ["李明"]
+        status, wuhan_people = await people(1001)
+        assert wuhan_people["total"] < listed["total"]
+        assert (await people(FIRST_INSTRUCTOR))[0] == 403
+        assert (await people(WORKERS[0]))[0] == 403
     finally:
         await client.close()
 
