@@ -5,7 +5,6 @@ across processes through Redis."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 import uuid
@@ -66,8 +65,10 @@ async def test_slots_are_spaced_evenly_and_a_429_pauses_everyone():
     started = time.monotonic()
     await asyncio.gather(*(send(controller, wire, str(i), chat_id=i + 1) for i in range(10)))
     moments = [at - started for at, _ in wire.sent]
-    gaps = [b - a for a, b in itertools.pairwise(moments)]
-    assert min(gaps) >= 0.019
+    # Never faster than the rate: the k-th send after the first at least k slots after it.
+    # (Compared with the first, not the one before: slots are kept on a fixed schedule, so a
+    # send the event loop ran late — a garbage collection — is followed by one on time.)
+    assert all(moments[k] - moments[0] >= k * 0.0195 for k in range(1, len(moments)))
     assert moments[-1] < 0.3  # no drift: nine gaps, not nine sleeps plus their lateness
 
     # A 429 on one call: it is sent again, and the sends waiting behind it wait too.
