@@ -28,6 +28,7 @@ from bench import (
     memory,
     province,
     reminders,
+    scaleout,
     steps,
     surveys,
     webapp,
@@ -137,6 +138,10 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
         sections.append("## Word documents\n\n" + "\n".join(_table(rows)))
         pages = await webapp.submissions(Path(tmp))
         sections.append("## The survey as a Mini App (HTTP)\n\n" + "\n".join(_table(pages)))
+        postgres, redis = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
+        if postgres and redis:
+            out = await scaleout.scale_out(postgres, redis)
+            sections.append(scaleout.SECTION + "\n\n" + "\n".join(_table(out)))
         idle = await memory.idle(Path(tmp))
         sections.append("## Idle memory (processes)\n\n" + "\n".join(_table(idle)))
         screens = _in_child(province.screens, Path(tmp))
