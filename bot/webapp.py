@@ -25,8 +25,9 @@ from aiogram.types import BufferedInputFile
 from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
 from aiohttp import web
 
-from bot.presentation import enum_labels, exports
-from bot.services import cases, roster, survey_answers, surveys
+from bot.presentation import enum_labels, exports, liaison_views
+from bot.presentation.ui import Ui
+from bot.services import assessment, cases, orgs, roster, survey_answers, surveys
 from bot.services.errors import AccessDenied, Problem
 from storage.models import CaseType, Stage, User
 from storage.uow import UnitOfWork
@@ -45,7 +46,8 @@ BOARD_PAGE = 20  # cases a dashboard page shows
 BOARD_TEXTS = (
     "title", "all", "union", "stage", "type", "year", "order", "recent", "by_year",
     "by_stage", "enterprise", "instructor", "next", "total", "prev", "more", "empty", "stage_col",
-    "export", "cases_tab", "roster_tab", "search", "warned", "short", "age",
+    "export", "cases_tab", "roster_tab", "search", "warned", "short", "age", "assess_tab",
+    "score_total", "score_records", "score_evaluation", "by_name",
 )  # fmt: skip
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -322,6 +324,78 @@ def routes(app: App) -> list[web.RouteDef]:
             }
         )
 
+    async def ranked(
+        request: web.Request,
+    ) -> tuple[Any, str, WebAppInitData, list[Any], dict[int, str], int]:
+        """The liaison's subtree ranked for this year (assessment.results: one grouped query
+        per indicator), with the unions' names; instructors and strangers get 403."""
+        body, data, locale = await body_of(request)
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await member_of(uow, data)
+            year = app.clock.now().astimezone(settings.zone).year
+            try:
+                found = await assessment.results(uow, member, year, settings)
+                unions = {o.id or 0: o.name for o in await orgs.visible_orgs(uow, member)}
+            except AccessDenied:
+                raise web.HTTPForbidden(text="liaisons only") from None
+        return body, locale, data, found, unions, year
+
+    async def board_assessment(request: web.Request) -> web.Response:
+        """The assessment tab: the ranking a page at a time, ordered by a column."""
+        body, _, _, found, unions, year = await ranked(request)
+        order = str(body.get("order") or "total")
+        keys = {
+            "total": lambda r: (-r.total, r.rank),
+            "records": lambda r: (-r.records, r.rank),
+            "evaluation": lambda r: (r.evaluation is None, -(r.evaluation or 0), r.rank),
+            "name": lambda r: (r.user.display_name, r.rank),
+        }
+        try:
+            page_no = max(_whole(body.get("page")) or 1, 1)
+        except (ValueError, TypeError):
+            raise web.HTTPBadRequest(text="bad page") from None
+        ordered = sorted(found, key=keys.get(order, keys["total"]))
+        pages = max(1, -(-len(ordered) // BOARD_PAGE))
+        page_no = min(page_no, pages)
+        shown = ordered[(page_no - 1) * BOARD_PAGE : page_no * BOARD_PAGE]
+        return web.json_response(
+            {
+                "year": year,
+                "rows": [
+                    {
+                        "rank": r.rank,
+                        "name": r.user.display_name,
+                        "union": unions.get(r.user.org_id, ""),
+                        "total": round(r.total, 1),
+                        "records": round(r.records, 1),
+                        "evaluation": None if r.evaluation is None else round(r.evaluation, 1),
+                    }
+                    for r in shown
+                ],
+                "page": page_no,
+                "pages": pages,
+                "total": len(ordered),
+            }
+        )
+
+    async def board_assessment_export(request: web.Request) -> web.Response:
+        """The same workbook as the chat's 📥 (the ranking with every indicator), sent to the
+        liaison's chat through the bot."""
+        _, locale, data, found, unions, year = await ranked(request)
+        assert data.user is not None
+        ui = Ui(app.bot, app.renderer, locale)
+        content = await app.offload.run(
+            exports.workbook, liaison_views.assessment_sheets(ui, found, unions)
+        )
+        name = f"{app.renderer.label(locale, 'labels.assessment_file')}-{year}.xlsx"
+        await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
+        return web.json_response(
+            {
+                "ok": True,
+                "text": app.renderer.text(locale, "webapp.board_sent_people", n=len(found)),
+            }
+        )
+
     async def board_cases(request: web.Request) -> web.Response:
         """A page of the cases dashboard: the member the initData names, their cases only
         (a liaison's subtree, an instructor's own), filtered, ordered and paged in SQL."""
@@ -378,6 +452,8 @@ def routes(app: App) -> list[web.RouteDef]:
         web.post("/app/api/board/cases", board_cases),
         web.post("/app/api/board/export", board_export),
         web.post("/app/api/board/roster", board_roster),
+        web.post("/app/api/board/assessment", board_assessment),
+        web.post("/app/api/board/assessment/export", board_assessment_export),
         web.get("/app/survey", page),
         web.post("/app/api/survey/open", open_),
         web.post("/app/api/survey/submit", submit),

@@ -193,6 +193,10 @@ async def test_a_liaison_uses_the_dashboard(tmp_path: Path, artifacts: Path):
         await app.get_by_role("button", name="名册").click()
         await app.locator("#r-rows").get_by_text("李明").wait_for(timeout=20_000)
         await page.screenshot(path=str(artifacts / "dashboard-roster.png"))
+        # The assessment tab: the year's ranking.
+        await app.get_by_role("button", name="考核").click()
+        await app.locator("#a-rows").get_by_text("李明").wait_for(timeout=20_000)
+        await page.screenshot(path=str(artifacts / "dashboard-assessment.png"))
         await app.get_by_role("button", name="案件").click()
         # Export: the same cases as a workbook, in the liaison's chat.
         await app.get_by_role("button", name="📥 导出 Excel").click()

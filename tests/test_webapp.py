@@ -310,3 +310,48 @@ async def test_the_dashboard_exports_what_it_shows(harness: Harness):
         assert refused.status == 403
     finally:
         await client.close()
+
+
+async def test_the_dashboard_ranks_the_assessment(harness: Harness):
+    """The assessment tab (liaisons): the year's ranking a page at a time, ordered by a
+    column; 📥 sends the chat's workbook; instructors and strangers get 403."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from bot.services.province import FIRST_INSTRUCTOR, PROVINCE_LIAISON, Scale, seed_province
+
+    scale = Scale(cities=2, counties=5, instructors_per_county=5, cases_per_instructor=2,
+                  surveys=1, answers_per_survey=3, tasks=1, trainings=1)  # fmt: skip
+    await seed_province(harness.app.db.sessions, harness.clock.now(), harness.app.settings, scale)
+    liaison = harness.user(PROVINCE_LIAISON, "省总")
+    await liaison.send("/menu")
+    client = await _client(harness)
+
+    async def ranking(telegram_id: int, path: str = "", **body: Any) -> Any:
+        found = await client.post(
+            f"/app/api/board/assessment{path}",
+            json={"init_data": _signed(harness, telegram_id), **body},
+        )
+        return found.status, (await found.json() if found.status == 200 else None)
+
+    try:
+        status, first = await ranking(PROVINCE_LIAISON)
+        assert status == 200
+        assert first["total"] == 27
+        assert [r["rank"] for r in first["rows"]] == sorted(r["rank"] for r in first["rows"])
+        assert len(first["rows"]) == 20
+        status, second = await ranking(PROVINCE_LIAISON, page=2)
+        assert len(second["rows"]) == 7
+        status, by_name = await ranking(PROVINCE_LIAISON, order="name")
+        names = [r["name"] for r in by_name["rows"]]
+        assert names == sorted(names)
+        status, sent = await ranking(PROVINCE_LIAISON, "/export")
+        assert "27 名指导员" in sent["text"]
+        book = load_workbook(io.BytesIO(liaison.last_file().content))
+        assert book.active.max_row >= 28
+        assert (await ranking(FIRST_INSTRUCTOR))[0] == 403
+        assert (await ranking(FIRST_INSTRUCTOR, "/export"))[0] == 403
+        assert (await ranking(WORKERS[0]))[0] == 403
+    finally:
+        await client.close()
