@@ -15,6 +15,7 @@ the playground), with no access log: a request line names the survey, never the 
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -25,9 +26,17 @@ from aiogram.types import BufferedInputFile
 from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
 from aiohttp import web
 
-from bot.presentation import enum_labels, exports, liaison_views
+from bot.presentation import charts, enum_labels, exports, liaison_views, survey_views
 from bot.presentation.ui import Ui
-from bot.services import assessment, cases, orgs, roster, survey_answers, surveys
+from bot.services import (
+    assessment,
+    cases,
+    orgs,
+    roster,
+    survey_answers,
+    survey_results,
+    surveys,
+)
 from bot.services.errors import AccessDenied, Problem
 from storage.models import CaseType, Stage, User
 from storage.uow import UnitOfWork
@@ -47,14 +56,14 @@ BOARD_TEXTS = (
     "title", "all", "union", "stage", "type", "year", "order", "recent", "by_year",
     "by_stage", "enterprise", "instructor", "next", "total", "prev", "more", "empty", "stage_col",
     "export", "cases_tab", "roster_tab", "search", "warned", "short", "age", "assess_tab",
-    "score_total", "score_records", "score_evaluation", "by_name",
+    "score_total", "score_records", "score_evaluation", "by_name", "surveys_tab", "answers",
 )  # fmt: skip
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'unsafe-inline' 'self'; "
+        "default-src 'self'; script-src 'unsafe-inline' 'self'; img-src 'self' data:; "
         "style-src 'unsafe-inline' 'self'; frame-ancestors *"
     ),
 }
@@ -396,6 +405,63 @@ def routes(app: App) -> list[web.RouteDef]:
             }
         )
 
+    async def board_surveys(request: web.Request) -> web.Response:
+        """The surveys tab: the surveys whose results the member may read, a page at a time."""
+        body, data, locale = await body_of(request)
+        try:
+            page_no = _whole(body.get("page")) or 1
+        except (ValueError, TypeError):
+            raise web.HTTPBadRequest(text="bad page") from None
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await member_of(uow, data)
+            found = await survey_results.listing(uow, member, page_no, BOARD_PAGE)
+        now = app.clock.now()
+        label = app.renderer.label
+        return web.json_response(
+            {
+                "rows": [
+                    {
+                        "id": sv.id,
+                        "enterprises": "、".join(found.enterprises.get(sv.case_id, [])),
+                        "phase": label(locale, f"labels.survey_{surveys.phase(sv, now)}"),
+                        "answers": found.answers.get(sv.id or 0, 0),
+                        "closes": app.renderer.format_datetime(sv.closes_at),
+                    }
+                    for sv in found.surveys
+                ],
+                "page": found.page,
+                "pages": found.pages,
+                "total": found.total,
+            }
+        )
+
+    async def board_survey(request: web.Request) -> web.Response:
+        """One survey's results as the chat shows them (released answers only, in steps of
+        k), with the chart; for its case's instructor or a liaison above it."""
+        body, data, locale = await body_of(request)
+        try:
+            survey_id = _whole(body.get("survey_id")) or 0
+        except (ValueError, TypeError):
+            raise web.HTTPBadRequest(text="bad survey") from None
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await member_of(uow, data)
+            try:
+                found = await survey_results.results(
+                    uow, member, survey_id, app.clock.now(), settings
+                )
+            except AccessDenied:
+                raise web.HTTPForbidden(text="not your survey") from None
+        ui = Ui(app.bot, app.renderer, locale)
+        html = ui.text("surveys.results", **survey_views.results_context(ui, found))
+        panels = survey_views.chart_panels(ui, found)
+        chart = ""
+        if panels:
+            png = await app.offload.run(
+                charts.bar_charts, panels, survey_views.chart_title(ui, found)
+            )
+            chart = "data:image/png;base64," + base64.b64encode(png).decode()
+        return web.json_response({"html": html, "chart": chart})
+
     async def board_cases(request: web.Request) -> web.Response:
         """A page of the cases dashboard: the member the initData names, their cases only
         (a liaison's subtree, an instructor's own), filtered, ordered and paged in SQL."""
@@ -453,6 +519,8 @@ def routes(app: App) -> list[web.RouteDef]:
         web.post("/app/api/board/export", board_export),
         web.post("/app/api/board/roster", board_roster),
         web.post("/app/api/board/assessment", board_assessment),
+        web.post("/app/api/board/surveys", board_surveys),
+        web.post("/app/api/board/survey", board_survey),
         web.post("/app/api/board/assessment/export", board_assessment_export),
         web.get("/app/survey", page),
         web.post("/app/api/survey/open", open_),

@@ -197,6 +197,11 @@ async def test_a_liaison_uses_the_dashboard(tmp_path: Path, artifacts: Path):
         await app.get_by_role("button", name="考核").click()
         await app.locator("#a-rows").get_by_text("李明").wait_for(timeout=20_000)
         await page.screenshot(path=str(artifacts / "dashboard-assessment.png"))
+        # The surveys tab: the demo survey's results with the chart.
+        await app.get_by_role("button", name="问卷").click()
+        await app.locator("#s-rows tr").first.click(timeout=20_000)
+        await app.locator("#s-result img").wait_for(timeout=20_000)
+        await page.screenshot(path=str(artifacts / "dashboard-survey.png"))
         await app.get_by_role("button", name="案件").click()
         # Export: the same cases as a workbook, in the liaison's chat.
         await app.get_by_role("button", name="📥 导出 Excel").click()

@@ -355,3 +355,45 @@ async def test_the_dashboard_ranks_the_assessment(harness: Harness):
         assert (await ranking(WORKERS[0]))[0] == 403
     finally:
         await client.close()
+
+
+async def test_the_dashboard_shows_survey_results(harness: Harness):
+    """The surveys tab: the surveys a member may read results of, and one's results as the
+    chat shows them (released answers only) with its chart; another union's refused."""
+    chat, token = await _published(harness)
+    client = await _client(harness)
+    try:
+        for telegram_id in WORKERS[:3]:  # k = 3 here: one batch released
+            sent = await client.post(
+                "/app/api/survey/submit",
+                json={"init_data": _signed(harness, telegram_id), "token": token, "answer": ANSWER},
+            )
+            assert sent.status == 200
+        listed = await client.post(
+            "/app/api/board/surveys", json={"init_data": _signed(harness, 1101)}
+        )
+        [row] = (await listed.json())["rows"]
+        assert row["answers"] == 3
+        shown = await client.post(
+            "/app/api/board/survey",
+            json={"init_data": _signed(harness, 1101), "survey_id": row["id"]},
+        )
+        found = await shown.json()
+        assert "3" in found["html"]
+        assert "劳动报酬" in found["html"]
+        assert found["chart"].startswith("data:image/png;base64,")
+        # Another county's instructor sees neither the survey nor its results.
+        other = await instructor(harness, telegram_id=1199, org_name="武昌区总工会")
+        await other.send("/menu")
+        theirs = await client.post(
+            "/app/api/board/surveys", json={"init_data": _signed(harness, 1199)}
+        )
+        assert (await theirs.json())["total"] == 0
+        refused = await client.post(
+            "/app/api/board/survey",
+            json={"init_data": _signed(harness, 1199), "survey_id": row["id"]},
+        )
+        assert refused.status == 403
+    finally:
+        await client.close()
+    assert chat.id == 1101

@@ -8,11 +8,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.services import cases
+from bot.services import cases, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.services.surveys import COMMENTS_SHOWN, RISE_BUCKET, STRATA, phase
 from bot.settings import Settings
 from storage.models import (
+    Role,
     Survey,
     User,
 )
@@ -137,6 +138,36 @@ async def results(
         raise AccessDenied()
     await cases.load(uow, user, survey.case_id)
     return await aggregate(uow, survey, now, settings)
+
+
+@dataclass(frozen=True)
+class SurveyListing:
+    surveys: list[Survey]
+    enterprises: dict[int, list[str]]  # by case
+    answers: dict[int, int]  # by survey
+    page: int
+    pages: int
+    total: int
+
+
+async def listing(uow: UnitOfWork, user: User, page: int, per_page: int) -> SurveyListing:
+    """The surveys a person may read results of (a liaison's subtree, an instructor's own
+    cases), newest first, a page at a time: a query for the page, one for its count, one for
+    the enterprises, one for the answer counts."""
+    path = None if user.role is Role.instructor else (await orgs.org_of(uow, user)).path
+    condition = uow.cases.visible(user.id, path)
+    page = max(page, 1)
+    found, total = await uow.surveys.page_where(condition, (page - 1) * per_page, per_page)
+    firms = await uow.cases.enterprises_of_many([s.case_id for s in found])
+    counts = await uow.surveys.counts([s.id or 0 for s in found])
+    return SurveyListing(
+        list(found),
+        {cid: [e.name for e in names] for cid, names in firms.items()},
+        counts,
+        page,
+        max(1, -(-total // per_page)),
+        total,
+    )
 
 
 async def aggregate(uow: UnitOfWork, survey: Survey, now: datetime, settings: Settings) -> Results:

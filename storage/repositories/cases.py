@@ -94,6 +94,10 @@ class CaseRepo(Repo):
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    def visible(self, user_id: int | None, path_prefix: str | None) -> Any:
+        """The condition on bargaining_case of what a person sees (for joins elsewhere)."""
+        return self._visible(user_id, path_prefix)
+
     def _visible(self, user_id: int | None, path_prefix: str | None) -> Any:
         """The filter of the cases a person sees: an instructor's own and those shared with
         them; a liaison's union and those below it."""

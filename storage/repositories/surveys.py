@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from storage.models import (
+    BargainingCase,
     Survey,
     SurveyDay,
     SurveyDraft,
@@ -45,6 +46,24 @@ class SurveyRepo(ModelRepo[Survey]):
     async def by_token(self, token: str) -> Survey | None:
         found = await self.session.execute(select(Survey).where(Survey.token == token))
         return found.scalars().first()
+
+    async def page_where(
+        self, case_condition: Any, offset: int, limit: int
+    ) -> tuple[Sequence[Survey], int]:
+        """Published surveys of the cases `case_condition` selects, newest first: a page and
+        the count, two queries."""
+        joined = (
+            select(Survey)
+            .join(BargainingCase, col(BargainingCase.id) == col(Survey.case_id))
+            .where(case_condition, Survey.status != SurveyStatus.draft)
+        )
+        total = (
+            await self.session.execute(select(func.count()).select_from(joined.subquery()))
+        ).scalar_one()
+        rows = await self.session.execute(
+            joined.order_by(col(Survey.id).desc()).offset(offset).limit(limit)
+        )
+        return rows.scalars().all(), int(total)
 
     async def of_case(self, case_id: int) -> Sequence[Survey]:
         found = await self.session.execute(
