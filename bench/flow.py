@@ -311,9 +311,9 @@ async def broadcast_under_use(settings: Settings) -> list[Row]:
     ]
 
 
-async def two_processes(postgres_url: str, redis_url: str, workers: int = WORKERS) -> list[Row]:
-    """Two `xieshang run` webhook processes; the bench delivers the updates alternately,
-    as a load balancer would."""
+async def fresh_services(postgres_url: str, redis_url: str) -> None:
+    """An empty PostgreSQL schema and an empty Redis database for a multi-process run."""
+    from redis.asyncio import Redis
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -322,11 +322,25 @@ async def two_processes(postgres_url: str, redis_url: str, workers: int = WORKER
         await connection.execute(text("DROP SCHEMA public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
-    from redis.asyncio import Redis
-
     redis = Redis.from_url(redis_url)
     await redis.flushdb()
     await redis.aclose()
+
+
+async def listening(port: int) -> None:
+    """Wait until a process listens on `port` (30 s at most)."""
+    for _ in range(300):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+async def two_processes(postgres_url: str, redis_url: str, workers: int = WORKERS) -> list[Row]:
+    """Two `xieshang run` webhook processes; the bench delivers the updates alternately,
+    as a load balancer would."""
+    await fresh_services(postgres_url, redis_url)
 
     port = _port()
     emulator, runner = await start_emulator("127.0.0.1", port, rate_limit=LIMIT)
@@ -367,11 +381,7 @@ async def two_processes(postgres_url: str, redis_url: str, workers: int = WORKER
     ]
     try:
         for p in ports:
-            for _ in range(300):
-                with socket.socket() as probe:
-                    if probe.connect_ex(("127.0.0.1", p)) == 0:
-                        break
-                await asyncio.sleep(0.1)
+            await listening(p)
         await asyncio.sleep(1.0)
         emulator.telegram.webhook.clear()  # the bench delivers, alternately
         emulator.updates.clear()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import sys
 import time
@@ -20,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.flow import _open_survey, _port
+from bench.flow import _open_survey, _port, fresh_services, listening
 from bench.surveys import Row, bench_settings, print_rows, ratio
 from bot.app import create_app
 from bot.playground import PLAYGROUND_TOKEN, start_emulator
@@ -39,33 +38,9 @@ WORKER_BASE = 7_300_000_000
 SECRET = "bench-scale-out"
 
 
-async def _fresh(postgres_url: str, redis_url: str) -> None:
-    from redis.asyncio import Redis
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(postgres_url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-    redis = Redis.from_url(redis_url)
-    await redis.flushdb()
-    await redis.aclose()
-
-
-async def _ready(port: int) -> None:
-    for _ in range(300):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"no webhook on {port}")
-
-
 async def _run(postgres_url: str, redis_url: str, processes: int) -> tuple[float, float]:
     """Steps per second and p99 seconds with `processes` webhook processes."""
-    await _fresh(postgres_url, redis_url)
+    await fresh_services(postgres_url, redis_url)
     port = _port()
     emulator, runner = await start_emulator("127.0.0.1", port, rate_limit=None)
     setup = create_app(
@@ -107,7 +82,7 @@ async def _run(postgres_url: str, redis_url: str, processes: int) -> tuple[float
     ]
     try:
         for p in ports:
-            await _ready(p)
+            await listening(p)
         await asyncio.sleep(1.0)
         emulator.telegram.webhook.clear()  # the bench delivers
         for i in range(UPDATES):
