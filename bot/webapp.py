@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 PAGE = Path(__file__).resolve().parents[1] / "templates" / "webapp" / "survey.html"
 BODY_MAX = 16 * 1024  # a whole answer is well under this
 CLOCK_SKEW = timedelta(seconds=60)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 BOARD = PAGE.with_name("board.html")
@@ -98,6 +100,19 @@ def _whole(value: Any) -> int | None:
 
 class Unauthorised(Exception):
     pass
+
+
+def refusing(handler: Handler) -> Handler:
+    """A page's endpoint with the services' refusals as HTTP: AccessDenied (another union,
+    not a liaison, not the case's) is 403, wherever in the endpoint it is raised."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except AccessDenied:
+            raise web.HTTPForbidden(text="not yours to see") from None
+
+    return wrapped
 
 
 def check_init_data(token: str, raw: str, now: datetime, max_age: int) -> WebAppInitData:
@@ -261,12 +276,9 @@ def routes(app: App) -> list[web.RouteDef]:
         filters, order, _ = filters_of(body)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
-            try:
-                found = await cases.export_rows(
-                    uow, member, filters, order, app.clock.now(), settings.zone, settings.legal
-                )
-            except AccessDenied:
-                raise web.HTTPForbidden(text="not in your unions") from None
+            found = await cases.export_rows(
+                uow, member, filters, order, app.clock.now(), settings.zone, settings.legal
+            )
         label = app.renderer.label
         header = [app.renderer.text(locale, f"webapp.board_{k}") for k in EXPORT_COLUMNS]
         sheet = exports.Sheet(
@@ -305,13 +317,8 @@ def routes(app: App) -> list[web.RouteDef]:
         query = str(body.get("q") or "")[:50]
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
-            try:
-                found = await roster.roster_page(
-                    uow, member, query, page_no, app.clock.now(), settings
-                )
-                short = [q for q in await roster.quotas(uow, member, settings) if q.short]
-            except AccessDenied:
-                raise web.HTTPForbidden(text="liaisons only") from None
+            found = await roster.roster_page(uow, member, query, page_no, app.clock.now(), settings)
+            short = [q for q in await roster.quotas(uow, member, settings) if q.short]
         label = app.renderer.label
         return web.json_response(
             {
@@ -342,31 +349,20 @@ def routes(app: App) -> list[web.RouteDef]:
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
             year = app.clock.now().astimezone(settings.zone).year
-            try:
-                found = await assessment.results(uow, member, year, settings)
-                unions = {o.id or 0: o.name for o in await orgs.visible_orgs(uow, member)}
-            except AccessDenied:
-                raise web.HTTPForbidden(text="liaisons only") from None
+            found = await assessment.results(uow, member, year, settings)
+            unions = {o.id or 0: o.name for o in await orgs.visible_orgs(uow, member)}
         return body, locale, data, found, unions, year
 
     async def board_assessment(request: web.Request) -> web.Response:
         """The assessment tab: the ranking a page at a time, ordered by a column."""
         body, _, _, found, unions, year = await ranked(request)
-        order = str(body.get("order") or "total")
-        keys = {
-            "total": lambda r: (-r.total, r.rank),
-            "records": lambda r: (-r.records, r.rank),
-            "evaluation": lambda r: (r.evaluation is None, -(r.evaluation or 0), r.rank),
-            "name": lambda r: (r.user.display_name, r.rank),
-        }
         try:
-            page_no = max(_whole(body.get("page")) or 1, 1)
+            page_no = _whole(body.get("page")) or 1
         except (ValueError, TypeError):
             raise web.HTTPBadRequest(text="bad page") from None
-        ordered = sorted(found, key=keys.get(order, keys["total"]))
-        pages = max(1, -(-len(ordered) // BOARD_PAGE))
-        page_no = min(page_no, pages)
-        shown = ordered[(page_no - 1) * BOARD_PAGE : page_no * BOARD_PAGE]
+        shown, page_no, pages = assessment.ranking_page(
+            found, str(body.get("order") or "total"), page_no, BOARD_PAGE
+        )
         return web.json_response(
             {
                 "year": year,
@@ -383,7 +379,7 @@ def routes(app: App) -> list[web.RouteDef]:
                 ],
                 "page": page_no,
                 "pages": pages,
-                "total": len(ordered),
+                "total": len(found),
             }
         )
 
@@ -445,12 +441,7 @@ def routes(app: App) -> list[web.RouteDef]:
             raise web.HTTPBadRequest(text="bad survey") from None
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
-            try:
-                found = await survey_results.results(
-                    uow, member, survey_id, app.clock.now(), settings
-                )
-            except AccessDenied:
-                raise web.HTTPForbidden(text="not your survey") from None
+            found = await survey_results.results(uow, member, survey_id, app.clock.now(), settings)
         ui = Ui(app.bot, app.renderer, locale)
         html = ui.text("surveys.results", **survey_views.results_context(ui, found))
         panels = survey_views.chart_panels(ui, found)
@@ -470,13 +461,10 @@ def routes(app: App) -> list[web.RouteDef]:
         filters, order, page_no = filters_of(body)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
-            try:
-                found = await cases.board(
-                    uow, member, filters, order, page_no, BOARD_PAGE, app.clock.now(),
-                    settings.zone, settings.legal,
-                )  # fmt: skip
-            except AccessDenied:
-                raise web.HTTPForbidden(text="not in your unions") from None
+            found = await cases.board(
+                uow, member, filters, order, page_no, BOARD_PAGE, app.clock.now(),
+                settings.zone, settings.legal,
+            )  # fmt: skip
         label = app.renderer.label
         rows = [
             {
@@ -515,13 +503,13 @@ def routes(app: App) -> list[web.RouteDef]:
 
     return [
         web.get("/app/board", board_page),
-        web.post("/app/api/board/cases", board_cases),
-        web.post("/app/api/board/export", board_export),
-        web.post("/app/api/board/roster", board_roster),
-        web.post("/app/api/board/assessment", board_assessment),
-        web.post("/app/api/board/surveys", board_surveys),
-        web.post("/app/api/board/survey", board_survey),
-        web.post("/app/api/board/assessment/export", board_assessment_export),
+        web.post("/app/api/board/cases", refusing(board_cases)),
+        web.post("/app/api/board/export", refusing(board_export)),
+        web.post("/app/api/board/roster", refusing(board_roster)),
+        web.post("/app/api/board/assessment", refusing(board_assessment)),
+        web.post("/app/api/board/surveys", refusing(board_surveys)),
+        web.post("/app/api/board/survey", refusing(board_survey)),
+        web.post("/app/api/board/assessment/export", refusing(board_assessment_export)),
         web.get("/app/survey", page),
         web.post("/app/api/survey/open", open_),
         web.post("/app/api/survey/submit", submit),

@@ -60,9 +60,8 @@ async def _ranking_page(ctx: Ctx, page: int) -> None:
     one wall of text (the ranking itself needs everyone's figures: grouped queries)."""
     year = _year(ctx.clock, ctx.settings)
     found = await assessment.results(ctx.uow, ctx.member, year, ctx.settings)
-    pages = max(1, -(-len(found) // RANKING_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = found[page * RANKING_PAGE : (page + 1) * RANKING_PAGE]
+    shown, page, pages = assessment.ranking_page(found, "total", page + 1, RANKING_PAGE)
+    page -= 1  # the buttons count pages from 0
     rows = [
         [
             button(

@@ -246,17 +246,17 @@ async def send_slips(
     sitting, names, found = await congress.slips(
         ctx.uow, ctx.member, callback_data.congress_id, ctx.keys
     )
-    rows = []
-    for slip in found:
-        link = await create_start_link(bot, slip.token)
-        rows.append(
-            {
-                "number": slip.number,
-                "link": link,
-                "qr": await offload.run(charts.qr_png, link, 6),
-                "present": "✔ 已签到" if slip.present else "",
-            }
-        )
+    links = [await create_start_link(bot, slip.token) for slip in found]
+    codes = await offload.run(lambda: [charts.qr_png(link, 6) for link in links])
+    rows = [
+        {
+            "number": slip.number,
+            "link": link,
+            "qr": code,
+            "present": "✔ 已签到" if slip.present else "",
+        }
+        for slip, link, code in zip(found, links, codes, strict=True)
+    ]
     context = {
         "enterprise": "、".join(names),
         "motion": sitting.motion,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
@@ -116,6 +118,26 @@ async def _cohort(
             )
         )
     return rank(results, settings)
+
+
+# How a ranking may be ordered besides its rank: by a column, the rank breaking ties.
+RANKING_ORDERS: dict[str, Callable[[Result], tuple[Any, ...]]] = {
+    "total": lambda r: (-r.total, r.rank),
+    "records": lambda r: (-r.records, r.rank),
+    "evaluation": lambda r: (r.evaluation is None, -(r.evaluation or 0), r.rank),
+    "name": lambda r: (r.user.display_name, r.rank),
+}
+
+
+def ranking_page(
+    ranked: list[Result], order: str, page: int, per_page: int
+) -> tuple[list[Result], int, int]:
+    """One page (from 1, kept within the pages there are) of a ranking in `order` (an
+    unknown order is the rank's): the page's results, the page, the number of pages."""
+    ordered = sorted(ranked, key=RANKING_ORDERS.get(order, RANKING_ORDERS["total"]))
+    pages = max(1, -(-len(ordered) // per_page))
+    page = min(max(page, 1), pages)
+    return ordered[(page - 1) * per_page : page * per_page], page, pages
 
 
 async def results(uow: UnitOfWork, liaison: User, year: int, settings: Settings) -> list[Result]:
