@@ -27,6 +27,7 @@ from aiogram.types import BufferedInputFile
 from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
 from aiohttp import web
 
+from bot.flow import Priority, lane
 from bot.presentation import charts, enum_labels, exports, liaison_views, survey_views
 from bot.presentation.ui import Ui
 from bot.services import (
@@ -300,7 +301,8 @@ def routes(app: App) -> list[web.RouteDef]:
         )
         content = await app.offload.run(exports.workbook, [sheet])
         name = f"{app.renderer.text(locale, 'webapp.board_file')}.xlsx"
-        await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
+        with lane(Priority.reply):  # the answer to a tap, paced as a chat reply is
+            await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
         return web.json_response(
             {"ok": True, "text": app.renderer.text(locale, "webapp.board_sent", n=len(found.rows))}
         )
@@ -393,7 +395,8 @@ def routes(app: App) -> list[web.RouteDef]:
             exports.workbook, liaison_views.assessment_sheets(ui, found, unions)
         )
         name = f"{app.renderer.label(locale, 'labels.assessment_file')}-{year}.xlsx"
-        await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
+        with lane(Priority.reply):  # the answer to a tap, paced as a chat reply is
+            await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
         return web.json_response(
             {
                 "ok": True,
