@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile
 from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
 from aiohttp import web
@@ -32,6 +33,8 @@ from bot.presentation import charts, enum_labels, exports, liaison_views, survey
 from bot.presentation.ui import Ui
 from bot.services import (
     assessment,
+    assignments,
+    broadcasts,
     cases,
     orgs,
     roster,
@@ -40,7 +43,7 @@ from bot.services import (
     surveys,
 )
 from bot.services.errors import AccessDenied, Problem
-from storage.models import CaseType, Stage, User
+from storage.models import CaseType, RecipientStatus, Stage, User
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -60,6 +63,8 @@ BOARD_TEXTS = (
     "by_stage", "enterprise", "instructor", "next", "total", "prev", "more", "empty", "stage_col",
     "export", "cases_tab", "roster_tab", "search", "warned", "short", "age", "assess_tab",
     "score_total", "score_records", "score_evaluation", "by_name", "surveys_tab", "answers",
+    "tasks_tab", "notices_tab", "overdue_only", "tasks_total", "due", "no_tasks", "no_notices",
+    "undelivered", "all_reached", "notices_total", "overdue", "back",
 )  # fmt: skip
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -97,6 +102,15 @@ def _whole(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError("not a whole number")
     return int(value)
+
+
+def _number(body: dict[str, Any], key: str, default: int = 0) -> int:
+    """A whole number the page sent (a page, an id); anything else is a bad request."""
+    try:
+        value = _whole(body.get(key))
+    except (ValueError, TypeError):
+        raise web.HTTPBadRequest(text=f"bad {key}") from None
+    return default if value is None else value
 
 
 class Unauthorised(Exception):
@@ -246,6 +260,22 @@ def routes(app: App) -> list[web.RouteDef]:
             await uow.commit()
         return web.json_response({"ok": True, "text": app.renderer.text(locale, "webapp.thanks")})
 
+    async def deliver(
+        data: WebAppInitData, locale: str, sheets: Any, name: str, said: str, n: int
+    ) -> web.Response:
+        """A workbook sent to the member's chat through the bot, in the flow controller's
+        reply lane (the answer to a tap). A person who opened the page from a link without
+        ever starting the bot has no chat with it yet (or has blocked it): told so, 409."""
+        assert data.user is not None
+        content = await app.offload.run(exports.workbook, sheets)
+        try:
+            with lane(Priority.reply):
+                await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
+        except (TelegramForbiddenError, TelegramBadRequest):
+            text = app.renderer.text(locale, "webapp.board_no_chat")
+            return web.json_response({"error": text, "text": text}, status=409)
+        return web.json_response({"ok": True, "text": app.renderer.text(locale, said, n=n)})
+
     async def board_page(_request: web.Request) -> web.FileResponse:
         return web.FileResponse(BOARD, headers=PAGE_HEADERS)
 
@@ -299,23 +329,15 @@ def routes(app: App) -> list[web.RouteDef]:
             ],
             widths=(30, 18, 10, 16, 6, 14, 28),
         )
-        content = await app.offload.run(exports.workbook, [sheet])
         name = f"{app.renderer.text(locale, 'webapp.board_file')}.xlsx"
-        with lane(Priority.reply):  # the answer to a tap, paced as a chat reply is
-            await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
-        return web.json_response(
-            {"ok": True, "text": app.renderer.text(locale, "webapp.board_sent", n=len(found.rows))}
-        )
+        return await deliver(data, locale, [sheet], name, "webapp.board_sent", len(found.rows))
 
     async def board_roster(request: web.Request) -> web.Response:
         """The roster tab (liaisons): a page of the subtree's instructors, searched by name,
         with their warnings, the count needing attention and the unions short of their quota;
         paged and counted in SQL (roster.roster_page)."""
         body, data, locale = await body_of(request)
-        try:
-            page_no = max((_whole(body.get("page")) or 1) - 1, 0)
-        except (ValueError, TypeError):
-            raise web.HTTPBadRequest(text="bad page") from None
+        page_no = max(_number(body, "page", 1) - 1, 0)
         query = str(body.get("q") or "")[:50]
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
@@ -358,10 +380,7 @@ def routes(app: App) -> list[web.RouteDef]:
     async def board_assessment(request: web.Request) -> web.Response:
         """The assessment tab: the ranking a page at a time, ordered by a column."""
         body, _, _, found, unions, year = await ranked(request)
-        try:
-            page_no = _whole(body.get("page")) or 1
-        except (ValueError, TypeError):
-            raise web.HTTPBadRequest(text="bad page") from None
+        page_no = _number(body, "page", 1)
         shown, page_no, pages = assessment.ranking_page(
             found, str(body.get("order") or "total"), page_no, BOARD_PAGE
         )
@@ -391,26 +410,14 @@ def routes(app: App) -> list[web.RouteDef]:
         _, locale, data, found, unions, year = await ranked(request)
         assert data.user is not None
         ui = Ui(app.bot, app.renderer, locale)
-        content = await app.offload.run(
-            exports.workbook, liaison_views.assessment_sheets(ui, found, unions)
-        )
+        sheets = liaison_views.assessment_sheets(ui, found, unions)
         name = f"{app.renderer.label(locale, 'labels.assessment_file')}-{year}.xlsx"
-        with lane(Priority.reply):  # the answer to a tap, paced as a chat reply is
-            await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
-        return web.json_response(
-            {
-                "ok": True,
-                "text": app.renderer.text(locale, "webapp.board_sent_people", n=len(found)),
-            }
-        )
+        return await deliver(data, locale, sheets, name, "webapp.board_sent_people", len(found))
 
     async def board_surveys(request: web.Request) -> web.Response:
         """The surveys tab: the surveys whose results the member may read, a page at a time."""
         body, data, locale = await body_of(request)
-        try:
-            page_no = _whole(body.get("page")) or 1
-        except (ValueError, TypeError):
-            raise web.HTTPBadRequest(text="bad page") from None
+        page_no = _number(body, "page", 1)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
             found = await survey_results.listing(uow, member, page_no, BOARD_PAGE)
@@ -438,10 +445,7 @@ def routes(app: App) -> list[web.RouteDef]:
         """One survey's results as the chat shows them (released answers only, in steps of
         k), with the chart; for its case's instructor or a liaison above it."""
         body, data, locale = await body_of(request)
-        try:
-            survey_id = _whole(body.get("survey_id")) or 0
-        except (ValueError, TypeError):
-            raise web.HTTPBadRequest(text="bad survey") from None
+        survey_id = _number(body, "survey_id")
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
             found = await survey_results.results(uow, member, survey_id, app.clock.now(), settings)
@@ -504,8 +508,149 @@ def routes(app: App) -> list[web.RouteDef]:
             }
         )
 
+    async def board_tasks(request: web.Request) -> web.Response:
+        """The tasks tab: a liaison's subtree's tasks with their recipients counted by
+        answer, an instructor's own with their answer; only the overdue ones if asked;
+        paged in SQL (assignments.board)."""
+        body, data, locale = await body_of(request)
+        page_no = _number(body, "page", 1)
+        today = app.clock.now().astimezone(settings.zone).date()
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await member_of(uow, data)
+            found = await assignments.board(
+                uow, member, bool(body.get("overdue")), page_no, BOARD_PAGE, today
+            )
+        label = app.renderer.label
+        return web.json_response(
+            {
+                "rows": [
+                    {
+                        "id": r.assignment.id,
+                        "kind": label(locale, enum_labels.key(r.assignment.kind)),
+                        "due": r.assignment.due_on.isoformat(),
+                        "text": r.assignment.description[:120],
+                        "enterprise": r.enterprise,
+                        "overdue": r.overdue,
+                        "mine": None
+                        if r.line is None
+                        else label(locale, enum_labels.key(r.line.status)),
+                        "counts": [
+                            {"label": label(locale, enum_labels.key(s)), "n": r.counts.get(s, 0)}
+                            for s in RecipientStatus
+                            if r.line is None
+                        ],
+                    }
+                    for r in found.rows
+                ],
+                "page": found.page,
+                "pages": found.pages,
+                "total": found.total,
+            }
+        )
+
+    async def board_task(request: web.Request) -> web.Response:
+        """One task's ledger (liaisons of its union or above): each recipient's delivery
+        and answer, as the chat's status board shows them."""
+        body, data, locale = await body_of(request)
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await member_of(uow, data)
+            found = await assignments.ledger(uow, member, _number(body, "assignment_id"))
+        label = app.renderer.label
+        return web.json_response(
+            {
+                "rows": [
+                    {
+                        "name": person.display_name,
+                        "status": label(locale, enum_labels.key(line.status)),
+                        "delivery": label(locale, f"labels.delivery_{delivery}"),
+                        "reason": line.reason,
+                    }
+                    for person, line, delivery in found.rows
+                ]
+            }
+        )
+
+    async def board_task_export(request: web.Request) -> web.Response:
+        """The chat's ledger workbook of one task, sent to the liaison's chat."""
+        body, data, locale = await body_of(request)
+        assert data.user is not None
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await member_of(uow, data)
+            found = await assignments.ledger(uow, member, _number(body, "assignment_id"))
+        ui = Ui(app.bot, app.renderer, locale)
+        task = found.assignment
+        name = f"{ui.label('labels.assignment_file')}-{task.id}-{task.due_on}.xlsx"
+        sheets = liaison_views.ledger_sheets(ui, found)
+        return await deliver(
+            data, locale, sheets, name, "webapp.board_sent_ledger", len(found.rows)
+        )
+
+    async def board_notices(request: web.Request) -> web.Response:
+        """The notices tab (liaisons): the notices to the subtree, newest first, each with
+        its deliveries counted (broadcasts.board)."""
+        body, data, locale = await body_of(request)
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await member_of(uow, data)
+            found = await broadcasts.board(uow, member, _number(body, "page", 1), BOARD_PAGE)
+        label = app.renderer.label
+        return web.json_response(
+            {
+                "rows": [
+                    {
+                        "id": r.broadcast.id,
+                        "when": app.renderer.format_datetime(r.broadcast.created_at),
+                        "author": r.author,
+                        "text": r.broadcast.text[:120],
+                        "status": label(locale, enum_labels.key(r.broadcast.status)),
+                        "total": r.broadcast.total,
+                        "counts": [
+                            {
+                                "label": label(locale, f"labels.delivery_{s}"),
+                                "n": r.counts.get(s, 0),
+                            }
+                            for s in ("sent", "pending", "failed", "blocked")
+                        ],
+                        "missed": r.counts.get("failed", 0) + r.counts.get("blocked", 0),
+                    }
+                    for r in found.rows
+                ],
+                "page": found.page,
+                "pages": found.pages,
+                "total": found.total,
+            }
+        )
+
+    async def board_notice(request: web.Request) -> web.Response:
+        """Whom one notice did not reach, a page at a time, for the liaison to call."""
+        body, data, locale = await body_of(request)
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await member_of(uow, data)
+            found = await broadcasts.undelivered(
+                uow, member, _number(body, "broadcast_id"), _number(body, "page", 1), BOARD_PAGE
+            )
+        label = app.renderer.label
+        return web.json_response(
+            {
+                "rows": [
+                    {
+                        "name": person.display_name,
+                        "status": label(locale, f"labels.delivery_{d.status}"),
+                    }
+                    for person, d in found.rows
+                ],
+                "page": found.page,
+                "pages": found.pages,
+                "total": found.total,
+            }
+        )
+
     return [
         web.get("/app/board", board_page),
+        web.post("/app/api/board/tasks", refusing(board_tasks)),
+        web.post("/app/api/board/task", refusing(board_task)),
+        web.post("/app/api/board/task/export", refusing(board_task_export)),
+        web.post("/app/api/board/notices", refusing(board_notices)),
+        web.post("/app/api/board/notice", refusing(board_notice)),
         web.post("/app/api/board/cases", refusing(board_cases)),
         web.post("/app/api/board/export", refusing(board_export)),
         web.post("/app/api/board/roster", refusing(board_roster)),

@@ -164,8 +164,9 @@ async def test_a_worker_answers_the_survey_in_the_mini_app(tmp_path: Path, artif
 
 
 async def test_a_liaison_uses_the_dashboard(tmp_path: Path, artifacts: Path):
-    """The demo liaison opens 📊 看板 from the menu in the web chat: the cases of the union's
-    subtree as a table, filtered by stage and ordered, inside the overlay."""
+    """The demo liaison gives a task in the web chat, then opens 📊 看板 from the menu: the
+    cases of the union's subtree as a table, filtered by stage and ordered, inside the
+    overlay; the roster, the assessment, a survey's results, the task's ledger; exports."""
     _browser_available()
     from playwright.async_api import async_playwright
 
@@ -174,6 +175,20 @@ async def test_a_liaison_uses_the_dashboard(tmp_path: Path, artifacts: Path):
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = await browser.new_page(viewport={"width": 390, "height": 844})
         await page.goto(f"http://127.0.0.1:{port}/?persona=1001")
+        await page.fill("#text", "/menu")
+        await page.keyboard.press("Enter")
+        # A task for the union's instructors, given in the chat, for the tasks tab.
+        for press in ("📌 派遣任务", "➕ 新任务", "协商", "跳过"):
+            await page.get_by_role("button", name=press).last.click(timeout=20_000)
+            await asyncio.sleep(0.3)
+        for typed in ("12月10日", "请汇总光谷电子职工意见"):
+            await page.get_by_text("（", exact=False).last.wait_for(timeout=20_000)
+            await page.fill("#text", typed)
+            await page.keyboard.press("Enter")
+            await asyncio.sleep(0.6)
+        await page.get_by_role("button", name="本工会及下级工会的全部指导员").last.click()
+        await page.get_by_role("button", name="✅ 提交").last.click(timeout=20_000)
+        await page.get_by_text("任务已派出").wait_for(timeout=20_000)
         await page.fill("#text", "/menu")
         await page.keyboard.press("Enter")
         board = page.get_by_role("button", name="📊 看板")
@@ -202,6 +217,13 @@ async def test_a_liaison_uses_the_dashboard(tmp_path: Path, artifacts: Path):
         await app.locator("#s-rows tr").first.click(timeout=20_000)
         await app.locator("#s-result img").wait_for(timeout=20_000)
         await page.screenshot(path=str(artifacts / "dashboard-survey.png"))
+        # The tasks tab: the task just given, its ledger, and the ledger's workbook.
+        await app.get_by_role("button", name="任务").click()
+        await app.locator("#t-rows").get_by_text("请汇总光谷电子职工意见").click(timeout=20_000)
+        await app.locator("#t-people").get_by_text("李明").wait_for(timeout=20_000)
+        await app.locator("#t-export").click()
+        await app.get_by_text("已把这项任务的台账（2 人）发到聊天里").wait_for(timeout=20_000)
+        await page.screenshot(path=str(artifacts / "dashboard-tasks.png"))
         await app.get_by_role("button", name="案件").click()
         # Export: the same cases as a workbook, in the liaison's chat.
         await app.get_by_role("button", name="📥 导出 Excel").click()

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import webapp
@@ -397,3 +398,256 @@ async def test_the_dashboard_shows_survey_results(harness: Harness):
     finally:
         await client.close()
     assert chat.id == 1101
+
+
+async def test_the_dashboard_shows_tasks_and_notices(harness: Harness):
+    """The tasks tab: a liaison's subtree's tasks, newest first, with each one's recipients
+    counted by answer and only the overdue ones if asked, paged in SQL; a task opens to its
+    ledger and 📥 sends the chat's ledger workbook; an instructor sees their own with their
+    answer. The notices tab (liaisons): the notices to the subtree with their deliveries,
+    each opening to whom it did not reach. Another union's task or notice is refused."""
+    import io
+    from datetime import timedelta
+
+    from openpyxl import load_workbook
+
+    from bot.services.province import FIRST_INSTRUCTOR, PROVINCE_LIAISON, Scale, seed_province
+    from storage.models import (
+        Assignment,
+        AssignmentRecipient,
+        Broadcast,
+        BroadcastDelivery,
+        BroadcastStatus,
+        DeliveryStatus,
+        User,
+    )
+    from tests.flows import table_rows
+
+    scale = Scale(cities=2, counties=2, instructors_per_county=3, cases_per_instructor=1,
+                  surveys=1, answers_per_survey=3, tasks=25, trainings=1)  # fmt: skip
+    await seed_province(harness.app.db.sessions, harness.clock.now(), harness.app.settings, scale)
+    tasks = await table_rows(harness, Assignment)
+    lines = await table_rows(harness, AssignmentRecipient)
+    people = {u.id: u for u in await table_rows(harness, User)}
+    today = harness.clock.now().astimezone(harness.app.settings.zone).date()
+    unfinished = {line.assignment_id for line in lines if line.status in ("open", "accepted")}
+    overdue = [t for t in tasks if t.due_on < today and t.id in unfinished]
+    assert 0 < len(overdue) < len(tasks)
+
+    # Notices: one from the province to everyone, reaching all but three.
+    province_liaison = next(u for u in people.values() if u.telegram_id == PROVINCE_LIAISON)
+    instructors = [u for u in people.values() if u.telegram_id >= FIRST_INSTRUCTOR]
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        notice = Broadcast(
+            org_id=province_liaison.org_id, audience_role="instructor",
+            created_by_id=province_liaison.id or 0, text="请于本周五前报送季度台账",
+            status=BroadcastStatus.done, total=len(instructors),
+            created_at=harness.clock.now() - timedelta(days=1),
+        )  # fmt: skip
+        await uow.broadcasts.add(notice)
+        missed = {
+            instructors[0].id: DeliveryStatus.blocked,
+            instructors[1].id: DeliveryStatus.failed,
+            instructors[2].id: DeliveryStatus.failed,
+        }
+        for person in instructors:
+            uow.session.add(
+                BroadcastDelivery(
+                    broadcast_id=notice.id or 0,
+                    user_id=person.id or 0,
+                    status=missed.get(person.id, DeliveryStatus.sent),
+                )
+            )
+        await uow.commit()
+
+    liaison = harness.user(PROVINCE_LIAISON, "省总")
+    await liaison.send("/menu")
+    client = await _client(harness)
+
+    async def ask(path: str, telegram_id: int = PROVINCE_LIAISON, **body: Any) -> Any:
+        found = await client.post(
+            f"/app/api/board/{path}", json={"init_data": _signed(harness, telegram_id), **body}
+        )
+        return found.status, (await found.json() if found.status == 200 else None)
+
+    try:
+        status, first = await ask("tasks")
+        assert status == 200
+        assert first["total"] == 25
+        assert first["pages"] == 2
+        assert len(first["rows"]) == 20
+        ids = [r["id"] for r in first["rows"]]
+        assert ids == sorted((t.id for t in tasks), reverse=True)[:20]
+        newest = next(t for t in tasks if t.id == ids[0])
+        counted = {c["label"]: c["n"] for c in first["rows"][0]["counts"]}
+        assert counted["已完成"] == sum(
+            1 for line in lines if line.assignment_id == newest.id and line.status == "done"
+        )
+        assert sum(counted.values()) == len(instructors)
+        status, second = await ask("tasks", page=2)
+        assert len(second["rows"]) == 5
+        status, past_end = await ask("tasks", page=99)
+        assert past_end["page"] == 2
+        assert len(past_end["rows"]) == 5
+        status, late = await ask("tasks", overdue=True)
+        assert late["total"] == len(overdue)
+        assert all(r["overdue"] for r in late["rows"])
+        # A task's ledger and its workbook.
+        status, ledger = await ask("task", assignment_id=newest.id)
+        assert len(ledger["rows"]) == len(instructors)
+        status, sent = await ask("task/export", assignment_id=newest.id)
+        assert f"（{len(instructors)} 人）" in sent["text"]
+        book = load_workbook(io.BytesIO(liaison.last_file().content))
+        assert book.active.max_row == len(instructors) + 1
+        # The demo's city liaison: the province's tasks are not theirs.
+        status, city = await ask("tasks", 1001)
+        assert status == 200
+        assert city["total"] == 0
+        assert (await ask("task", 1001, assignment_id=newest.id))[0] == 403
+        assert (await ask("task/export", 1001, assignment_id=newest.id))[0] == 403
+        assert (await ask("task", FIRST_INSTRUCTOR, assignment_id=newest.id))[0] == 403
+        assert (await ask("task", assignment_id="x"))[0] == 400
+        # An instructor: their own tasks, each with their own answer.
+        me = next(u for u in instructors if u.telegram_id == FIRST_INSTRUCTOR)
+        status, own = await ask("tasks", FIRST_INSTRUCTOR)
+        assert own["total"] == sum(1 for line in lines if line.user_id == me.id)
+        answer = {"done": "已完成", "open": "未回复", "accepted": "已接受", "declined": "已拒绝"}
+        mine = {line.assignment_id: answer[line.status] for line in lines if line.user_id == me.id}
+        assert {r["id"]: r["mine"] for r in own["rows"]} == {
+            r["id"]: mine[r["id"]] for r in own["rows"]
+        }
+        assert not any(r["counts"] for r in own["rows"])
+        status, own_late = await ask("tasks", FIRST_INSTRUCTOR, overdue=True)
+        assert own_late["total"] == sum(
+            1 for t in tasks if t.due_on < today and mine.get(t.id) in ("未回复", "已接受")
+        )
+        assert (await ask("tasks", WORKERS[0]))[0] == 403
+
+        # Notices: counted, and whom the notice missed, by name.
+        status, listed = await ask("notices")
+        assert listed["total"] == 1
+        row = listed["rows"][0]
+        assert row["missed"] == 3
+        assert row["total"] == len(instructors)
+        assert {c["label"]: c["n"] for c in row["counts"]}["已送达"] == len(instructors) - 3
+        status, whom = await ask("notice", broadcast_id=notice.id)
+        assert sorted(r["name"] for r in whom["rows"]) == sorted(
+            people[i].display_name for i in missed
+        )
+        assert {r["status"] for r in whom["rows"]} == {"发送失败", "已屏蔽机器人"}
+        # The province's notice and its ledger are the province's: a city liaison below
+        # neither lists nor opens it.
+        assert (await ask("notice", 1001, broadcast_id=notice.id))[0] == 403
+        assert (await ask("notices", FIRST_INSTRUCTOR))[0] == 403
+        assert (await ask("notice", FIRST_INSTRUCTOR, broadcast_id=notice.id))[0] == 403
+        status, none_here = await ask("notices", 1001)
+        assert none_here["total"] == 0
+    finally:
+        await client.close()
+
+
+async def test_every_web_endpoint_checks_who_asks(harness: Harness):
+    """The access matrix over HTTP: every endpoint the Mini App serves, asked by the province
+    liaison, a city liaison below, an instructor, a worker who is no member, with forged and
+    expired initData and with none. A new endpoint without a row here fails the test. No
+    answer carries a Telegram id (the members' own included: the page never needs one)."""
+    from bot.services.province import FIRST_INSTRUCTOR, PROVINCE_LIAISON, Scale, seed_province
+    from storage.models import (
+        Assignment,
+        BargainingCase,
+        Broadcast,
+        BroadcastStatus,
+        Org,
+        Survey,
+        User,
+    )
+    from tests.flows import table_rows
+
+    scale = Scale(cities=2, counties=2, instructors_per_county=2, cases_per_instructor=2,
+                  surveys=1, answers_per_survey=3, tasks=1, trainings=1)  # fmt: skip
+    await seed_province(harness.app.db.sessions, harness.clock.now(), harness.app.settings, scale)
+    people = await table_rows(harness, User)
+    province = next(u for u in people if u.telegram_id == PROVINCE_LIAISON)
+    async with UnitOfWork(harness.app.db.sessions) as uow:
+        notice = Broadcast(
+            org_id=province.org_id, audience_role="all", created_by_id=province.id or 0,
+            text="通知", status=BroadcastStatus.done, created_at=harness.clock.now(),
+        )  # fmt: skip
+        await uow.broadcasts.add(notice)
+        await uow.commit()
+    [task] = await table_rows(harness, Assignment)
+    orgs = {o.id: o for o in await table_rows(harness, Org)}
+    cases_by_id = {c.id: c for c in await table_rows(harness, BargainingCase)}
+    wuhan = next(o.path for o in orgs.values() if o.name == "武汉市总工会")
+    first = next(u for u in people if u.telegram_id == FIRST_INSTRUCTOR)
+    survey = next(s for s in await table_rows(harness, Survey) if s.case_id in cases_by_id)
+    case = cases_by_id[survey.case_id]
+    city_reads = orgs[case.org_id].path.startswith(wuhan)
+    own = case.owner_id == first.id
+
+    prov, city, inst, worker = PROVINCE_LIAISON, 1001, FIRST_INSTRUCTOR, WORKERS[0]
+    ok = {prov: 200, city: 200, inst: 200, worker: 403}
+    liaisons = {prov: 200, city: 200, inst: 403, worker: 403}
+    province_only = {prov: 200, city: 403, inst: 403, worker: 403}
+    matrix: dict[str, tuple[dict[str, Any], dict[int, int]]] = {
+        "/app/api/board/cases": ({}, ok),
+        "/app/api/board/export": ({}, ok),
+        "/app/api/board/roster": ({}, liaisons),
+        "/app/api/board/assessment": ({}, liaisons),
+        "/app/api/board/assessment/export": ({}, liaisons),
+        "/app/api/board/surveys": ({}, ok),
+        "/app/api/board/survey": (
+            {"survey_id": survey.id},
+            {prov: 200, city: 200 if city_reads else 403, inst: 200 if own else 403, worker: 403},
+        ),
+        "/app/api/board/tasks": ({}, ok),
+        "/app/api/board/task": ({"assignment_id": task.id}, province_only),
+        "/app/api/board/task/export": ({"assignment_id": task.id}, province_only),
+        "/app/api/board/notices": ({}, liaisons),
+        "/app/api/board/notice": ({"broadcast_id": notice.id}, province_only),
+        # The worker's pages: anyone Telegram vouches for; a link that is no survey's is 404,
+        # an answer to it 400.
+        "/app/api/survey/open": (
+            {"token": "nosuchlink"},
+            {prov: 404, city: 404, inst: 404, worker: 404},
+        ),
+        "/app/api/survey/submit": (
+            {"token": "nosuchlink", "answer": ANSWER},
+            {prov: 400, city: 400, inst: 400, worker: 400},
+        ),
+    }
+    served = {
+        r.path
+        for r in webapp.routes(harness.app)
+        if isinstance(r, web.RouteDef) and r.method == "POST"
+    }
+    assert served == set(matrix), "every endpoint needs a row in the access matrix"
+    ids = [str(u.telegram_id) for u in people if u.telegram_id >= 1_000]
+    for member in (prov, city, inst):  # members who have a chat with the bot, for the exports
+        await harness.user(member, "成员").send("/menu")
+    client = await _client(harness)
+    try:
+        for path, (body, expected) in matrix.items():
+            for who, status in expected.items():
+                found = await client.post(path, json={"init_data": _signed(harness, who), **body})
+                text = await found.text()
+                assert found.status == status, (path, who, found.status, text[:200])
+                numbers = set(re.findall(r"\d{4,}", text))
+                assert numbers.isdisjoint(ids), (path, who, numbers & set(ids))
+            for init_data in (
+                "",
+                _signed(harness, prov).replace("hash=", "hash=0"),
+                _signed(harness, prov, ago=harness.app.settings.webapp_max_age + 5),
+                sign_init_data("123:other", _user(prov)),
+            ):
+                refused = await client.post(path, json={"init_data": init_data, **body})
+                assert refused.status == 401, (path, init_data[:20])
+        # A member who opened the page from a link but never started the bot: the file
+        # has no chat to go to, and the page says so.
+        no_chat = await client.post(
+            "/app/api/board/export", json={"init_data": _signed(harness, FIRST_INSTRUCTOR + 1)}
+        )
+        assert no_chat.status == 409
+        assert "点“开始”" in (await no_chat.json())["text"]
+    finally:
+        await client.close()

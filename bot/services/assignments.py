@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from bot.services import access, enterprises, orgs, reminders
 from bot.services.errors import AccessDenied, Problem
+from bot.services.paging import Paged, read_page
 from bot.services.text import text_value
 from bot.services.when import day_value
 from bot.settings import Settings
@@ -276,3 +277,62 @@ async def listing(
         root = await orgs.org_of(uow, user)
         return [(a, None) for a in await uow.assignments.in_subtree(root.path)]
     return [(a, line) for a, line in await uow.assignments.of_recipient(user.id or 0)]
+
+
+TaskLine = tuple[Assignment, AssignmentRecipient | None]
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A task as the dashboard lists it: for a liaison, its recipients counted by answer;
+    for an instructor, their own line."""
+
+    assignment: Assignment
+    enterprise: str
+    counts: dict[str, int]
+    line: AssignmentRecipient | None
+    overdue: bool
+
+
+async def board(
+    uow: UnitOfWork, user: User, overdue_only: bool, page: int, per_page: int, today: date
+) -> Paged[TaskRow]:
+    """The tasks dashboard: a liaison's subtree's tasks, or an instructor's own, newest
+    first; `overdue_only`: past their day and not finished by someone. Paged in SQL, with
+    the page's counts and enterprises in one query each."""
+    before = today if overdue_only else None
+
+    async def fetch(offset: int, limit: int) -> tuple[list[TaskLine], int]:
+        if user.role is Role.liaison:
+            root = await orgs.org_of(uow, user)
+            tasks, total = await uow.assignments.page_in_subtree(root.path, offset, limit, before)
+            return [(a, None) for a in tasks], total
+        if user.role is Role.instructor:
+            own, total = await uow.assignments.page_of_recipient(
+                user.id or 0, offset, limit, before
+            )
+            return [(a, line) for a, line in own], total
+        raise AccessDenied()
+
+    listed = await read_page(fetch, page, per_page)
+    found = listed.rows
+    ids = [a.id or 0 for a, _ in found]
+    tally = await uow.assignments.status_counts(ids) if user.role is Role.liaison else {}
+    names = await uow.enterprises.names([a.enterprise_id for a, _ in found if a.enterprise_id])
+    unfinished = (RecipientStatus.open, RecipientStatus.accepted)
+    rows = [
+        TaskRow(
+            a,
+            names.get(a.enterprise_id or 0, ""),
+            tally.get(a.id or 0, {}),
+            line,
+            a.due_on < today
+            and (
+                line.status in unfinished
+                if line is not None
+                else any(tally.get(a.id or 0, {}).get(s, 0) for s in unfinished)
+            ),
+        )
+        for a, line in found
+    ]
+    return Paged(rows, listed.page, listed.pages, listed.total)

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 
 from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
+from bot.services.paging import Paged, read_page
 from bot.services.text import clean_lines, has_content
 from bot.settings import Settings
-from storage.models import Broadcast, BroadcastStatus, Org, User
+from storage.models import Broadcast, BroadcastDelivery, BroadcastStatus, Org, User
 from storage.repositories import BroadcastJob
 from storage.uow import UnitOfWork
 
@@ -201,3 +202,38 @@ async def counts(uow: UnitOfWork, liaison: User, broadcast_id: int) -> Progress:
     await orgs.require_within(uow, liaison, broadcast.org_id)
     tally = Counter(await uow.broadcasts.counts(broadcast_id))
     return Progress(broadcast, tally, broadcast.status is BroadcastStatus.done)
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    broadcast: Broadcast
+    author: str
+    counts: dict[str, int]  # deliveries by status
+
+
+async def board(uow: UnitOfWork, liaison: User, page: int, per_page: int) -> Paged[NoticeRow]:
+    """The notices dashboard: the notices to the liaison's subtree (their own and those of
+    liaisons above), newest first, each with its deliveries counted; paged in SQL."""
+    _liaison(liaison)
+    root = await orgs.org_of(uow, liaison)
+    listed = await read_page(
+        lambda offset, limit: uow.broadcasts.page_in_subtree(root.path, offset, limit),
+        page,
+        per_page,
+    )
+    tally = await uow.broadcasts.counts_of([b.id or 0 for b, _ in listed.rows])
+    rows = [NoticeRow(b, author, tally.get(b.id or 0, {})) for b, author in listed.rows]
+    return Paged(rows, listed.page, listed.pages, listed.total)
+
+
+async def undelivered(
+    uow: UnitOfWork, liaison: User, broadcast_id: int, page: int, per_page: int
+) -> Paged[tuple[User, BroadcastDelivery]]:
+    """Whom a notice did not reach (failed, or the bot blocked), for the liaison to reach
+    another way; the same rule as its counts: a liaison of the notice's union or above."""
+    await counts(uow, liaison, broadcast_id)  # refuses a stranger's notice
+    return await read_page(
+        lambda offset, limit: uow.broadcasts.undelivered(broadcast_id, offset, limit),
+        page,
+        per_page,
+    )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from typing import Generic, TypeVar
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -21,6 +23,27 @@ class Repo:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def page_of(self, query: Any, offset: int, limit: int) -> tuple[Sequence[Any], int]:
+        """A page of an ordered query's rows and how many it has in all: two statements,
+        whatever the size of the table."""
+        total = await self.session.execute(select(func.count()).select_from(query.subquery()))
+        rows = await self.session.execute(query.offset(offset).limit(limit))
+        return rows.all(), int(total.scalar_one())
+
+    async def counts_by(
+        self, key: Any, status: Any, ids: Sequence[int]
+    ) -> dict[int, dict[str, int]]:
+        """For each of `ids`, how many rows have each `status`: one grouped query."""
+        if not ids:
+            return {}
+        found = await self.session.execute(
+            select(key, status, func.count()).where(key.in_(ids)).group_by(key, status)
+        )
+        counts: dict[int, dict[str, int]] = {}
+        for row_id, value, n in found.all():
+            counts.setdefault(int(row_id), {})[str(value)] = int(n)
+        return counts
 
 
 class ModelRepo(Repo, Generic[M]):

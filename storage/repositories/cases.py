@@ -36,6 +36,13 @@ from storage.repositories.base import ModelRepo, Repo
 class EnterpriseRepo(ModelRepo[Enterprise]):
     model = Enterprise
 
+    async def names(self, ids: Sequence[int]) -> dict[int, str]:
+        """The names of these enterprises, in one query."""
+        if not ids:
+            return {}
+        stmt = select(Enterprise.id, Enterprise.name).where(col(Enterprise.id).in_(set(ids)))
+        return {int(i): str(n) for i, n in (await self.session.execute(stmt)).all()}
+
     async def by_code(self, credit_code: str) -> Enterprise | None:
         stmt = select(Enterprise).where(Enterprise.credit_code == credit_code)
         return (await self.session.execute(stmt)).scalars().first()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, insert, tuple_
+from sqlalchemy import exists, func, insert, tuple_
 from sqlmodel import col, select
 
 from storage.models import (
@@ -15,7 +16,9 @@ from storage.models import (
     Broadcast,
     BroadcastDelivery,
     BroadcastStatus,
+    DeliveryStatus,
     Org,
+    RecipientStatus,
     User,
 )
 from storage.repositories.base import ModelRepo
@@ -51,6 +54,43 @@ class BroadcastRepo(ModelRepo[Broadcast]):
             .limit(10)
         )
         return found.scalars().all()
+
+    async def page_in_subtree(
+        self, path_prefix: str, offset: int, limit: int
+    ) -> tuple[list[tuple[Broadcast, str]], int]:
+        """The notices to a subtree's unions, newest first, with their authors' names: a
+        page and the count."""
+        query = (
+            select(Broadcast, User.display_name)
+            .join(Org, col(Org.id) == col(Broadcast.org_id))
+            .join(User, col(User.id) == col(Broadcast.created_by_id))
+            .where(col(Org.path).startswith(path_prefix))
+            .order_by(col(Broadcast.id).desc())
+        )
+        rows, total = await self.page_of(query, offset, limit)
+        return [(b, str(name)) for b, name in rows], total
+
+    async def counts_of(self, broadcast_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """Each notice's deliveries by status, in one grouped query."""
+        delivery = BroadcastDelivery
+        return await self.counts_by(col(delivery.broadcast_id), col(delivery.status), broadcast_ids)
+
+    async def undelivered(
+        self, broadcast_id: int, offset: int, limit: int
+    ) -> tuple[list[tuple[User, BroadcastDelivery]], int]:
+        """Who a notice did not reach (failed, or the bot blocked), by name: a page and
+        the count."""
+        query = (
+            select(User, BroadcastDelivery)
+            .join(BroadcastDelivery, col(BroadcastDelivery.user_id) == col(User.id))
+            .where(
+                BroadcastDelivery.broadcast_id == broadcast_id,
+                col(BroadcastDelivery.status).in_([DeliveryStatus.failed, DeliveryStatus.blocked]),
+            )
+            .order_by(col(User.display_name), col(User.id))
+        )
+        rows, total = await self.page_of(query, offset, limit)
+        return [(u, d) for u, d in rows], total
 
     async def sending(self) -> Sequence[Broadcast]:
         found = await self.session.execute(
@@ -137,6 +177,52 @@ class AssignmentRepo(ModelRepo[Assignment]):
             .limit(20)
         )
         return found.scalars().all()
+
+    async def page_in_subtree(
+        self, path_prefix: str, offset: int, limit: int, unfinished_due_before: date | None
+    ) -> tuple[Sequence[Assignment], int]:
+        """A subtree's tasks, newest first: a page and the count. With a day, only tasks
+        due before it that someone has not finished (open or accepted)."""
+        query = (
+            select(Assignment)
+            .join(Org, col(Org.id) == col(Assignment.org_id))
+            .where(col(Org.path).startswith(path_prefix))
+        )
+        if unfinished_due_before is not None:
+            query = query.where(col(Assignment.due_on) < unfinished_due_before, self._unfinished())
+        rows, total = await self.page_of(query.order_by(col(Assignment.id).desc()), offset, limit)
+        return [row[0] for row in rows], total
+
+    def _unfinished(self) -> Any:
+        line = AssignmentRecipient
+        return exists().where(
+            col(line.assignment_id) == col(Assignment.id),
+            col(line.status).in_([RecipientStatus.open, RecipientStatus.accepted]),
+        )
+
+    async def page_of_recipient(
+        self, user_id: int, offset: int, limit: int, unfinished_due_before: date | None
+    ) -> tuple[list[tuple[Assignment, AssignmentRecipient]], int]:
+        """An instructor's tasks with their own line, newest first: a page and the count."""
+        query = (
+            select(Assignment, AssignmentRecipient)
+            .join(AssignmentRecipient, col(AssignmentRecipient.assignment_id) == col(Assignment.id))
+            .where(AssignmentRecipient.user_id == user_id)
+        )
+        if unfinished_due_before is not None:
+            query = query.where(
+                col(Assignment.due_on) < unfinished_due_before,
+                col(AssignmentRecipient.status).in_(
+                    [RecipientStatus.open, RecipientStatus.accepted]
+                ),
+            )
+        rows, total = await self.page_of(query.order_by(col(Assignment.id).desc()), offset, limit)
+        return [(a, line) for a, line in rows], total
+
+    async def status_counts(self, assignment_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """Each task's recipients by status, in one grouped query."""
+        line = AssignmentRecipient
+        return await self.counts_by(col(line.assignment_id), col(line.status), assignment_ids)
 
     async def of_recipient(self, user_id: int) -> list[tuple[Assignment, AssignmentRecipient]]:
         found = await self.session.execute(

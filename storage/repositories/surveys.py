@@ -57,13 +57,8 @@ class SurveyRepo(ModelRepo[Survey]):
             .join(BargainingCase, col(BargainingCase.id) == col(Survey.case_id))
             .where(case_condition, Survey.status != SurveyStatus.draft)
         )
-        total = (
-            await self.session.execute(select(func.count()).select_from(joined.subquery()))
-        ).scalar_one()
-        rows = await self.session.execute(
-            joined.order_by(col(Survey.id).desc()).offset(offset).limit(limit)
-        )
-        return rows.scalars().all(), int(total)
+        rows, total = await self.page_of(joined.order_by(col(Survey.id).desc()), offset, limit)
+        return [row[0] for row in rows], total
 
     async def of_case(self, case_id: int) -> Sequence[Survey]:
         found = await self.session.execute(
