@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     webapp_max_age: int = Field(
         86_400, ge=60, description="seconds a Mini App's signed initData stays valid"
     )
+    webapp_session_minutes: int = Field(
+        120, ge=1, le=1440, description="how long a dashboard opened once stays signed in"
+    )
 
     sender_global_rate: float = Field(30.0, gt=0, description="messages per second, all chats")
     sender_chat_rate: float = Field(1.0, gt=0, description="messages per second, one chat")

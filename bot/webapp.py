@@ -16,9 +16,12 @@ the playground), with no access log: a request line names the survey, never the 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,6 +133,44 @@ def refusing(handler: Handler) -> Handler:
     return wrapped
 
 
+SESSION_SALT = b"xieshang-board-session"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a dashboard request comes from: the Telegram id and language its session names."""
+
+    id: int
+    language: str
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def issue_session(key: bytes, caller: Caller, expires: datetime) -> str:
+    """A dashboard session: who and until when, signed with a key only the bot derives
+    (from its token). Kept in the page's memory, never in a cookie: no other site's request
+    can carry it."""
+    claims = {"u": caller.id, "l": caller.language, "e": int(expires.timestamp())}
+    body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    return body + "." + _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+
+
+def check_session(key: bytes, session: str, now: datetime) -> Caller:
+    body, _, mac = session.partition(".")
+    try:
+        expected = _b64(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest())
+        if not hmac.compare_digest(expected, mac):
+            raise Unauthorised("bad session")
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        if int(claims["e"]) < now.timestamp():
+            raise Unauthorised("expired session")
+        return Caller(int(claims["u"]), str(claims["l"]))
+    except (UnicodeError, ValueError, KeyError, TypeError):
+        raise Unauthorised("bad session") from None
+
+
 def check_init_data(token: str, raw: str, now: datetime, max_age: int) -> WebAppInitData:
     """The signed initData Telegram gave the page: its signature against the bot's token,
     not older than `max_age` seconds (nor from the future), with a user."""
@@ -181,8 +222,9 @@ def _survey_view(app: App, survey: Any, locale: str) -> dict[str, Any]:
 def routes(app: App) -> list[web.RouteDef]:
     settings = app.settings
     token = app.bot.token
+    session_key = hmac.new(SESSION_SALT, token.encode(), hashlib.sha256).digest()
 
-    async def body_of(request: web.Request) -> tuple[dict[str, Any], WebAppInitData, str]:
+    async def json_of(request: web.Request) -> dict[str, Any]:
         if request.content_length is not None and request.content_length > BODY_MAX:
             raise web.HTTPRequestEntityTooLarge(
                 max_size=BODY_MAX, actual_size=request.content_length
@@ -193,20 +235,58 @@ def routes(app: App) -> list[web.RouteDef]:
             raise web.HTTPBadRequest(text="not JSON") from None
         if not isinstance(body, dict):
             raise web.HTTPBadRequest(text="not an object")
+        return body
+
+    def unauthorised(key: str = "webapp.unauthorised") -> web.HTTPUnauthorized:
+        text = app.renderer.text(app.renderer.locale(None), key)
+        return web.HTTPUnauthorized(
+            text=json.dumps({"error": text}, ensure_ascii=False), content_type="application/json"
+        )
+
+    async def body_of(request: web.Request) -> tuple[dict[str, Any], WebAppInitData, str]:
+        """The body of a request that carries Telegram's signed initData (the survey page)."""
+        body = await json_of(request)
         try:
             data = check_init_data(
                 token, str(body.get("init_data") or ""), app.clock.now(), settings.webapp_max_age
             )
         except Unauthorised:
-            locale = app.renderer.locale(None)
-            return_text = app.renderer.text(locale, "webapp.unauthorised")
-            raise web.HTTPUnauthorized(
-                text=json.dumps({"error": return_text}, ensure_ascii=False),
-                content_type="application/json",
-            ) from None
+            raise unauthorised() from None
         assert data.user is not None
         locale = app.renderer.locale(data.user.language_code or settings.default_locale)
         return body, data, locale
+
+    async def caller_of(request: web.Request) -> tuple[dict[str, Any], Caller, str]:
+        """The body of a dashboard request and who sends it: its session, which the page got
+        for the initData Telegram gave it (`sign_in`), signed here and not yet expired."""
+        body = await json_of(request)
+        try:
+            caller = check_session(session_key, str(body.get("session") or ""), app.clock.now())
+        except Unauthorised:
+            raise unauthorised("webapp.board_expired") from None
+        return body, caller, app.renderer.locale(caller.language or settings.default_locale)
+
+    async def sign_in(request: web.Request) -> web.Response:
+        """The dashboard's start: the initData Telegram gave the page, checked and used once
+        (the same initData again is a replay, 401), for a session that lasts
+        WEBAPP_SESSION_MINUTES; only members get one."""
+        _, data, _ = await body_of(request)
+        assert data.user is not None
+        now = app.clock.now()
+        signed = data.auth_date if data.auth_date.tzinfo else data.auth_date.replace(tzinfo=UTC)
+        async with UnitOfWork(app.db.sessions) as uow:
+            member = await uow.users.by_telegram_id(data.user.id)
+            if member is None or not member.active:
+                raise web.HTTPForbidden(text="members only")
+            digest = hashlib.sha256(data.hash.encode()).hexdigest()
+            expiry = signed + timedelta(seconds=settings.webapp_max_age) + CLOCK_SKEW
+            if not await uow.sign_ins.claim(digest, expiry):
+                raise unauthorised("webapp.board_replayed")
+            await uow.commit()
+        minutes = settings.webapp_session_minutes
+        caller = Caller(data.user.id, data.user.language_code or "")
+        session = issue_session(session_key, caller, now + timedelta(minutes=minutes))
+        return web.json_response({"session": session, "minutes": minutes})
 
     def refused(problem: Problem, locale: str, status: int = 400) -> web.Response:
         text = app.renderer.text(locale, problem.key, **problem.params)
@@ -261,16 +341,15 @@ def routes(app: App) -> list[web.RouteDef]:
         return web.json_response({"ok": True, "text": app.renderer.text(locale, "webapp.thanks")})
 
     async def deliver(
-        data: WebAppInitData, locale: str, sheets: Any, name: str, said: str, n: int
+        data: Caller, locale: str, sheets: Any, name: str, said: str, n: int
     ) -> web.Response:
         """A workbook sent to the member's chat through the bot, in the flow controller's
         reply lane (the answer to a tap). A person who opened the page from a link without
         ever starting the bot has no chat with it yet (or has blocked it): told so, 409."""
-        assert data.user is not None
         content = await app.offload.run(exports.workbook, sheets)
         try:
             with lane(Priority.reply):
-                await app.bot.send_document(data.user.id, BufferedInputFile(content, filename=name))
+                await app.bot.send_document(data.id, BufferedInputFile(content, filename=name))
         except (TelegramForbiddenError, TelegramBadRequest):
             text = app.renderer.text(locale, "webapp.board_no_chat")
             return web.json_response({"error": text, "text": text}, status=409)
@@ -291,10 +370,9 @@ def routes(app: App) -> list[web.RouteDef]:
         except (ValueError, TypeError):
             raise web.HTTPBadRequest(text="bad filter") from None
 
-    async def member_of(uow: UnitOfWork, data: WebAppInitData) -> User:
-        """The member the initData vouches for, as the chat loads them; others get 403."""
-        assert data.user is not None
-        member = await uow.users.by_telegram_id(data.user.id)
+    async def member_of(uow: UnitOfWork, data: Caller) -> User:
+        """The member the session names, as the chat loads them; others get 403."""
+        member = await uow.users.by_telegram_id(data.id)
         if member is None or not member.active:
             raise web.HTTPForbidden(text="members only")
         return member
@@ -302,8 +380,7 @@ def routes(app: App) -> list[web.RouteDef]:
     async def board_export(request: web.Request) -> web.Response:
         """The dashboard's cases (its filters, every page) as a workbook, sent to the
         member's chat through the bot (and so through the flow controller)."""
-        body, data, locale = await body_of(request)
-        assert data.user is not None
+        body, data, locale = await caller_of(request)
         filters, order, _ = filters_of(body)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
@@ -336,7 +413,7 @@ def routes(app: App) -> list[web.RouteDef]:
         """The roster tab (liaisons): a page of the subtree's instructors, searched by name,
         with their warnings, the count needing attention and the unions short of their quota;
         paged and counted in SQL (roster.roster_page)."""
-        body, data, locale = await body_of(request)
+        body, data, locale = await caller_of(request)
         page_no = max(_number(body, "page", 1) - 1, 0)
         query = str(body.get("q") or "")[:50]
         async with UnitOfWork(app.db.sessions) as uow:
@@ -366,10 +443,10 @@ def routes(app: App) -> list[web.RouteDef]:
 
     async def ranked(
         request: web.Request,
-    ) -> tuple[Any, str, WebAppInitData, list[Any], dict[int, str], int]:
+    ) -> tuple[Any, str, Caller, list[Any], dict[int, str], int]:
         """The liaison's subtree ranked for this year (assessment.results: one grouped query
         per indicator), with the unions' names; instructors and strangers get 403."""
-        body, data, locale = await body_of(request)
+        body, data, locale = await caller_of(request)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
             year = app.clock.now().astimezone(settings.zone).year
@@ -408,7 +485,6 @@ def routes(app: App) -> list[web.RouteDef]:
         """The same workbook as the chat's 📥 (the ranking with every indicator), sent to the
         liaison's chat through the bot."""
         _, locale, data, found, unions, year = await ranked(request)
-        assert data.user is not None
         ui = Ui(app.bot, app.renderer, locale)
         sheets = liaison_views.assessment_sheets(ui, found, unions)
         name = f"{app.renderer.label(locale, 'labels.assessment_file')}-{year}.xlsx"
@@ -416,7 +492,7 @@ def routes(app: App) -> list[web.RouteDef]:
 
     async def board_surveys(request: web.Request) -> web.Response:
         """The surveys tab: the surveys whose results the member may read, a page at a time."""
-        body, data, locale = await body_of(request)
+        body, data, locale = await caller_of(request)
         page_no = _number(body, "page", 1)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
@@ -444,7 +520,7 @@ def routes(app: App) -> list[web.RouteDef]:
     async def board_survey(request: web.Request) -> web.Response:
         """One survey's results as the chat shows them (released answers only, in steps of
         k), with the chart; for its case's instructor or a liaison above it."""
-        body, data, locale = await body_of(request)
+        body, data, locale = await caller_of(request)
         survey_id = _number(body, "survey_id")
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
@@ -463,8 +539,7 @@ def routes(app: App) -> list[web.RouteDef]:
     async def board_cases(request: web.Request) -> web.Response:
         """A page of the cases dashboard: the member the initData names, their cases only
         (a liaison's subtree, an instructor's own), filtered, ordered and paged in SQL."""
-        body, data, locale = await body_of(request)
-        assert data.user is not None
+        body, data, locale = await caller_of(request)
         filters, order, page_no = filters_of(body)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
@@ -512,7 +587,7 @@ def routes(app: App) -> list[web.RouteDef]:
         """The tasks tab: a liaison's subtree's tasks with their recipients counted by
         answer, an instructor's own with their answer; only the overdue ones if asked;
         paged in SQL (assignments.board)."""
-        body, data, locale = await body_of(request)
+        body, data, locale = await caller_of(request)
         page_no = _number(body, "page", 1)
         today = app.clock.now().astimezone(settings.zone).date()
         async with UnitOfWork(app.db.sessions) as uow:
@@ -551,7 +626,7 @@ def routes(app: App) -> list[web.RouteDef]:
     async def board_task(request: web.Request) -> web.Response:
         """One task's ledger (liaisons of its union or above): each recipient's delivery
         and answer, as the chat's status board shows them."""
-        body, data, locale = await body_of(request)
+        body, data, locale = await caller_of(request)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
             found = await assignments.ledger(uow, member, _number(body, "assignment_id"))
@@ -572,8 +647,7 @@ def routes(app: App) -> list[web.RouteDef]:
 
     async def board_task_export(request: web.Request) -> web.Response:
         """The chat's ledger workbook of one task, sent to the liaison's chat."""
-        body, data, locale = await body_of(request)
-        assert data.user is not None
+        body, data, locale = await caller_of(request)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
             found = await assignments.ledger(uow, member, _number(body, "assignment_id"))
@@ -588,7 +662,7 @@ def routes(app: App) -> list[web.RouteDef]:
     async def board_notices(request: web.Request) -> web.Response:
         """The notices tab (liaisons): the notices to the subtree, newest first, each with
         its deliveries counted (broadcasts.board)."""
-        body, data, locale = await body_of(request)
+        body, data, locale = await caller_of(request)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
             found = await broadcasts.board(uow, member, _number(body, "page", 1), BOARD_PAGE)
@@ -622,7 +696,7 @@ def routes(app: App) -> list[web.RouteDef]:
 
     async def board_notice(request: web.Request) -> web.Response:
         """Whom one notice did not reach, a page at a time, for the liaison to call."""
-        body, data, locale = await body_of(request)
+        body, data, locale = await caller_of(request)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
             found = await broadcasts.undelivered(
@@ -646,6 +720,7 @@ def routes(app: App) -> list[web.RouteDef]:
 
     return [
         web.get("/app/board", board_page),
+        web.post("/app/api/board/session", refusing(sign_in)),
         web.post("/app/api/board/tasks", refusing(board_tasks)),
         web.post("/app/api/board/task", refusing(board_task)),
         web.post("/app/api/board/task/export", refusing(board_task_export)),

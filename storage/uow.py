@@ -29,6 +29,7 @@ from storage.repositories import (
     RepresentativeRepo,
     ResearchRepo,
     RoundRepo,
+    SignInRepo,
     SupervisionRepo,
     SurveyRepo,
     TopicRepo,
@@ -61,6 +62,7 @@ class UnitOfWork:
         self.invites = InviteRepo(self.session)
         self.profiles = ProfileRepo(self.session)
         self.updates = UpdateLogRepo(self.session)
+        self.sign_ins = SignInRepo(self.session)
         self.fsm = FsmRepo(self.session)
         self.enterprises = EnterpriseRepo(self.session)
         self.cases = CaseRepo(self.session)

@@ -4,8 +4,11 @@ rules, once per worker, with the same anonymity; the chat invitation offers the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -43,6 +46,13 @@ def _signed(h: Harness, telegram_id: int, ago: int = 0) -> str:
 
 
 ANSWER = {"topics": [0, 1], "rank": [1, 0], "rise": 65, "stratum": "frontline", "comment": ""}
+
+
+async def _session(client: TestClient[Any, Any], h: Harness, telegram_id: int) -> str:
+    """A dashboard session, as the page gets one for the initData Telegram gave it; "" for
+    someone who is not a member (refused, 403)."""
+    found = await client.post("/app/api/board/session", json={"init_data": _signed(h, telegram_id)})
+    return str((await found.json())["session"]) if found.status == 200 else ""
 
 
 async def _client(h: Harness) -> TestClient[Any, Any]:
@@ -209,7 +219,8 @@ async def test_the_dashboard_shows_each_member_their_own_cases(harness: Harness)
 
     async def board(telegram_id: int, **body: Any) -> Any:
         found = await client.post(
-            "/app/api/board/cases", json={"init_data": _signed(harness, telegram_id), **body}
+            "/app/api/board/cases",
+            json={"session": await _session(client, harness, telegram_id), **body},
         )
         return found.status, (await found.json() if found.status == 200 else None)
 
@@ -247,14 +258,20 @@ async def test_the_dashboard_shows_each_member_their_own_cases(harness: Harness)
         status, own = await board(FIRST_INSTRUCTOR)
         assert own["total"] == 12
         assert (await board(FIRST_INSTRUCTOR, org_id=county.id))[0] == 403
-        assert (await board(WORKERS[0]))[0] == 403
+        # Someone who is no member gets no session (sign-in 403), so nothing here (401).
+        signed_in = await client.post(
+            "/app/api/board/session", json={"init_data": _signed(harness, WORKERS[0])}
+        )
+        assert signed_in.status == 403
+        assert (await board(WORKERS[0]))[0] == 401
         assert (await board(PROVINCE_LIAISON, stage="nonsense"))[0] == 400
         assert (await board(PROVINCE_LIAISON, page={"x": 1}))[0] == 400
 
         # The roster tab: the subtree's instructors, searched and paged in SQL; liaisons only.
         async def people(telegram_id: int, **body: Any) -> Any:
             found = await client.post(
-                "/app/api/board/roster", json={"init_data": _signed(harness, telegram_id), **body}
+                "/app/api/board/roster",
+                json={"session": await _session(client, harness, telegram_id), **body},
             )
             return found.status, (await found.json() if found.status == 200 else None)
 
@@ -268,7 +285,7 @@ async def test_the_dashboard_shows_each_member_their_own_cases(harness: Harness)
         status, wuhan_people = await people(1001)
         assert wuhan_people["total"] < listed["total"]
         assert (await people(FIRST_INSTRUCTOR))[0] == 403
-        assert (await people(WORKERS[0]))[0] == 403
+        assert (await people(WORKERS[0]))[0] == 401
     finally:
         await client.close()
 
@@ -293,7 +310,10 @@ async def test_the_dashboard_exports_what_it_shows(harness: Harness):
     try:
         sent = await client.post(
             "/app/api/board/export",
-            json={"init_data": _signed(harness, PROVINCE_LIAISON), "stage": "negotiating"},
+            json={
+                "session": await _session(client, harness, PROVINCE_LIAISON),
+                "stage": "negotiating",
+            },
         )
         assert sent.status == 200
         wanted = sum(
@@ -306,9 +326,9 @@ async def test_the_dashboard_exports_what_it_shows(harness: Harness):
         assert len(rows) - 1 == wanted
         assert {row[5] for row in rows[1:]} == {"协商中"}
         refused = await client.post(
-            "/app/api/board/export", json={"init_data": _signed(harness, WORKERS[0])}
+            "/app/api/board/export", json={"session": await _session(client, harness, WORKERS[0])}
         )
-        assert refused.status == 403
+        assert refused.status == 401
     finally:
         await client.close()
 
@@ -332,7 +352,7 @@ async def test_the_dashboard_ranks_the_assessment(harness: Harness):
     async def ranking(telegram_id: int, path: str = "", **body: Any) -> Any:
         found = await client.post(
             f"/app/api/board/assessment{path}",
-            json={"init_data": _signed(harness, telegram_id), **body},
+            json={"session": await _session(client, harness, telegram_id), **body},
         )
         return found.status, (await found.json() if found.status == 200 else None)
 
@@ -353,7 +373,7 @@ async def test_the_dashboard_ranks_the_assessment(harness: Harness):
         assert book.active.max_row >= 28
         assert (await ranking(FIRST_INSTRUCTOR))[0] == 403
         assert (await ranking(FIRST_INSTRUCTOR, "/export"))[0] == 403
-        assert (await ranking(WORKERS[0]))[0] == 403
+        assert (await ranking(WORKERS[0]))[0] == 401
     finally:
         await client.close()
 
@@ -371,13 +391,13 @@ async def test_the_dashboard_shows_survey_results(harness: Harness):
             )
             assert sent.status == 200
         listed = await client.post(
-            "/app/api/board/surveys", json={"init_data": _signed(harness, 1101)}
+            "/app/api/board/surveys", json={"session": await _session(client, harness, 1101)}
         )
         [row] = (await listed.json())["rows"]
         assert row["answers"] == 3
         shown = await client.post(
             "/app/api/board/survey",
-            json={"init_data": _signed(harness, 1101), "survey_id": row["id"]},
+            json={"session": await _session(client, harness, 1101), "survey_id": row["id"]},
         )
         found = await shown.json()
         assert "3" in found["html"]
@@ -387,12 +407,12 @@ async def test_the_dashboard_shows_survey_results(harness: Harness):
         other = await instructor(harness, telegram_id=1199, org_name="武昌区总工会")
         await other.send("/menu")
         theirs = await client.post(
-            "/app/api/board/surveys", json={"init_data": _signed(harness, 1199)}
+            "/app/api/board/surveys", json={"session": await _session(client, harness, 1199)}
         )
         assert (await theirs.json())["total"] == 0
         refused = await client.post(
             "/app/api/board/survey",
-            json={"init_data": _signed(harness, 1199), "survey_id": row["id"]},
+            json={"session": await _session(client, harness, 1199), "survey_id": row["id"]},
         )
         assert refused.status == 403
     finally:
@@ -466,7 +486,8 @@ async def test_the_dashboard_shows_tasks_and_notices(harness: Harness):
 
     async def ask(path: str, telegram_id: int = PROVINCE_LIAISON, **body: Any) -> Any:
         found = await client.post(
-            f"/app/api/board/{path}", json={"init_data": _signed(harness, telegram_id), **body}
+            f"/app/api/board/{path}",
+            json={"session": await _session(client, harness, telegram_id), **body},
         )
         return found.status, (await found.json() if found.status == 200 else None)
 
@@ -521,7 +542,7 @@ async def test_the_dashboard_shows_tasks_and_notices(harness: Harness):
         assert own_late["total"] == sum(
             1 for t in tasks if t.due_on < today and mine.get(t.id) in ("未回复", "已接受")
         )
-        assert (await ask("tasks", WORKERS[0]))[0] == 403
+        assert (await ask("tasks", WORKERS[0]))[0] == 401
 
         # Notices: counted, and whom the notice missed, by name.
         status, listed = await ask("notices")
@@ -586,10 +607,12 @@ async def test_every_web_endpoint_checks_who_asks(harness: Harness):
     own = case.owner_id == first.id
 
     prov, city, inst, worker = PROVINCE_LIAISON, 1001, FIRST_INSTRUCTOR, WORKERS[0]
-    ok = {prov: 200, city: 200, inst: 200, worker: 403}
-    liaisons = {prov: 200, city: 200, inst: 403, worker: 403}
-    province_only = {prov: 200, city: 403, inst: 403, worker: 403}
+    # Someone who is no member gets no session (403 at sign-in), so no dashboard answer (401).
+    ok = {prov: 200, city: 200, inst: 200, worker: 401}
+    liaisons = {prov: 200, city: 200, inst: 403, worker: 401}
+    province_only = {prov: 200, city: 403, inst: 403, worker: 401}
     matrix: dict[str, tuple[dict[str, Any], dict[int, int]]] = {
+        "/app/api/board/session": ({}, {prov: 200, city: 200, inst: 200, worker: 403}),
         "/app/api/board/cases": ({}, ok),
         "/app/api/board/export": ({}, ok),
         "/app/api/board/roster": ({}, liaisons),
@@ -598,7 +621,7 @@ async def test_every_web_endpoint_checks_who_asks(harness: Harness):
         "/app/api/board/surveys": ({}, ok),
         "/app/api/board/survey": (
             {"survey_id": survey.id},
-            {prov: 200, city: 200 if city_reads else 403, inst: 200 if own else 403, worker: 403},
+            {prov: 200, city: 200 if city_reads else 403, inst: 200 if own else 403, worker: 401},
         ),
         "/app/api/board/tasks": ({}, ok),
         "/app/api/board/task": ({"assignment_id": task.id}, province_only),
@@ -616,6 +639,7 @@ async def test_every_web_endpoint_checks_who_asks(harness: Harness):
             {prov: 400, city: 400, inst: 400, worker: 400},
         ),
     }
+    signed_in = {"/app/api/board/session", "/app/api/survey/open", "/app/api/survey/submit"}
     served = {
         r.path
         for r in webapp.routes(harness.app)
@@ -625,27 +649,66 @@ async def test_every_web_endpoint_checks_who_asks(harness: Harness):
     ids = [str(u.telegram_id) for u in people if u.telegram_id >= 1_000]
     for member in (prov, city, inst):  # members who have a chat with the bot, for the exports
         await harness.user(member, "成员").send("/menu")
+    key = hmac.new(webapp.SESSION_SALT, TEST_TOKEN.encode(), hashlib.sha256).digest()
+    now = harness.clock.now()
     client = await _client(harness)
     try:
+        sessions = {who: await _session(client, harness, who) for who in (prov, city, inst, worker)}
+        genuine = sessions[prov]
+        forged_sessions = (
+            "",
+            "garbage",
+            "é.é",
+            genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB"),  # its seal broken
+            webapp.issue_session(
+                b"another key", webapp.Caller(prov, "zh"), now + timedelta(hours=1)
+            ),
+            webapp.issue_session(key, webapp.Caller(prov, "zh"), now - timedelta(seconds=1)),
+        )
         for path, (body, expected) in matrix.items():
             for who, status in expected.items():
-                found = await client.post(path, json={"init_data": _signed(harness, who), **body})
+                if path in signed_in:
+                    credential = {"init_data": _signed(harness, who)}
+                else:
+                    credential = {"session": sessions[who]}
+                found = await client.post(path, json={**credential, **body})
                 text = await found.text()
                 assert found.status == status, (path, who, found.status, text[:200])
                 numbers = set(re.findall(r"\d{4,}", text))
                 assert numbers.isdisjoint(ids), (path, who, numbers & set(ids))
-            for init_data in (
-                "",
-                _signed(harness, prov).replace("hash=", "hash=0"),
-                _signed(harness, prov, ago=harness.app.settings.webapp_max_age + 5),
-                sign_init_data("123:other", _user(prov)),
-            ):
-                refused = await client.post(path, json={"init_data": init_data, **body})
-                assert refused.status == 401, (path, init_data[:20])
+            if path in signed_in:
+                refusals = [
+                    {"init_data": init_data}
+                    for init_data in (
+                        "",
+                        _signed(harness, prov).replace("hash=", "hash=0"),
+                        _signed(harness, prov, ago=harness.app.settings.webapp_max_age + 5),
+                        sign_init_data("123:other", _user(prov)),
+                    )
+                ]
+            else:  # the initData itself is no session; nor is a forged or expired one
+                refusals = [{"init_data": _signed(harness, prov)}]
+                refusals += [{"session": forged} for forged in forged_sessions]
+            for refusal in refusals:
+                refused = await client.post(path, json={**refusal, **body})
+                assert refused.status == 401, (path, str(refusal)[:40])
+        # Replayed: an initData signs in once; the same again is refused.
+        once = _signed(harness, prov)
+        first_time = await client.post("/app/api/board/session", json={"init_data": once})
+        assert first_time.status == 200
+        again = await client.post("/app/api/board/session", json={"init_data": once})
+        assert again.status == 401
+        assert "已经用过" in (await again.json())["error"]
+        # A session ends after WEBAPP_SESSION_MINUTES.
+        harness.clock.advance(minutes=harness.app.settings.webapp_session_minutes + 1)
+        late = await client.post("/app/api/board/cases", json={"session": genuine})
+        assert late.status == 401
+        assert "重新打开" in (await late.json())["error"]
         # A member who opened the page from a link but never started the bot: the file
         # has no chat to go to, and the page says so.
         no_chat = await client.post(
-            "/app/api/board/export", json={"init_data": _signed(harness, FIRST_INSTRUCTOR + 1)}
+            "/app/api/board/export",
+            json={"session": await _session(client, harness, FIRST_INSTRUCTOR + 1)},
         )
         assert no_chat.status == 409
         assert "点“开始”" in (await no_chat.json())["text"]

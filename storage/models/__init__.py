@@ -38,6 +38,7 @@ from storage.models.people import (
     ProfileStatus,
     Role,
     User,
+    WebAppSignIn,
 )
 from storage.models.surveys import (
     Survey,
@@ -138,4 +139,5 @@ __all__ = [
     "TrainingKind",
     "User",
     "WageGuideline",
+    "WebAppSignIn",
 ]

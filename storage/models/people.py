@@ -125,6 +125,17 @@ class ProcessedUpdate(SQLModel, table=True):
     processed_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
+class WebAppSignIn(SQLModel, table=True):
+    """A Mini App's initData already exchanged for a dashboard session: the same initData
+    again is a replay. Only a one-way digest of its signature is kept, never who it was,
+    until it would have expired anyway."""
+
+    __tablename__ = "webapp_sign_in"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
 class FsmRecord(SQLModel, table=True):
     """A conversation's state and form data, so half-filled forms survive restarts."""
 

@@ -18,7 +18,7 @@ from storage.repositories.outreach import AssignmentRepo, BroadcastJob, Broadcas
 from storage.repositories.people import InviteRepo, OrgRepo, ProfileRepo, UserRepo
 from storage.repositories.reminders import DutyRepo, ReminderRepo
 from storage.repositories.reports import ReportRepo
-from storage.repositories.runtime import FsmRepo, UpdateLogRepo
+from storage.repositories.runtime import FsmRepo, SignInRepo, UpdateLogRepo
 from storage.repositories.surveys import ReleasedAnswer, SurveyRepo
 from storage.repositories.training import SupervisionRepo, TrainingRepo
 from storage.repositories.work import ActivityRepo, AssessmentRepo, ExpenseRepo
@@ -46,6 +46,7 @@ __all__ = [
     "RepresentativeRepo",
     "ResearchRepo",
     "RoundRepo",
+    "SignInRepo",
     "SupervisionRepo",
     "SurveyRepo",
     "TopicRepo",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,23 +14,28 @@ from sqlmodel import col, select
 from storage.models import (
     FsmRecord,
     ProcessedUpdate,
+    WebAppSignIn,
 )
 from storage.repositories.base import Repo
 
 
-class UpdateLogRepo(Repo):
-    async def claim(self, update_id: int, at: datetime) -> bool:
-        """Record the update id in this transaction; False when it was handled before."""
+class FirstTime(Repo):
+    async def first(self, model: type[Any], key: str, values: dict[str, Any]) -> bool:
+        """Insert the row unless its key is there already, in this transaction: True the
+        first time, False after (on either database, concurrent callers included)."""
         insert = (
             pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         )
-        stmt = (
-            insert(ProcessedUpdate)
-            .values(update_id=update_id, processed_at=at)
-            .on_conflict_do_nothing(index_elements=["update_id"])
-        )
+        stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
         result = await self.session.execute(stmt)
         return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+class UpdateLogRepo(FirstTime):
+    async def claim(self, update_id: int, at: datetime) -> bool:
+        """Record the update id in this transaction; False when it was handled before."""
+        values = {"update_id": update_id, "processed_at": at}
+        return await self.first(ProcessedUpdate, "update_id", values)
 
     async def prune(self, before: datetime) -> None:
         await self.session.execute(
@@ -40,6 +46,16 @@ class UpdateLogRepo(Repo):
         """The highest update id handled (0: none)."""
         found = await self.session.execute(select(func.max(col(ProcessedUpdate.update_id))))
         return int(found.scalar_one() or 0)
+
+
+class SignInRepo(FirstTime):
+    async def claim(self, digest: str, expires_at: datetime) -> bool:
+        """Record a Mini App sign-in; False when the same one was used before (a replay)."""
+        values = {"digest": digest, "expires_at": expires_at}
+        return await self.first(WebAppSignIn, "digest", values)
+
+    async def prune(self, now: datetime) -> None:
+        await self.session.execute(delete(WebAppSignIn).where(col(WebAppSignIn.expires_at) < now))
 
 
 class FsmRepo(Repo):
