@@ -243,15 +243,18 @@ def routes(app: App) -> list[web.RouteDef]:
             text=json.dumps({"error": text}, ensure_ascii=False), content_type="application/json"
         )
 
-    async def body_of(request: web.Request) -> tuple[dict[str, Any], WebAppInitData, str]:
-        """The body of a request that carries Telegram's signed initData (the survey page)."""
+    async def body_of(
+        request: web.Request, refusal: str = "webapp.unauthorised"
+    ) -> tuple[dict[str, Any], WebAppInitData, str]:
+        """The body of a request that carries Telegram's signed initData (the survey page,
+        the dashboard's sign-in); `refusal` says where to open the page from again."""
         body = await json_of(request)
         try:
             data = check_init_data(
                 token, str(body.get("init_data") or ""), app.clock.now(), settings.webapp_max_age
             )
         except Unauthorised:
-            raise unauthorised() from None
+            raise unauthorised(refusal) from None
         assert data.user is not None
         locale = app.renderer.locale(data.user.language_code or settings.default_locale)
         return body, data, locale
@@ -270,7 +273,7 @@ def routes(app: App) -> list[web.RouteDef]:
         """The dashboard's start: the initData Telegram gave the page, checked and used once
         (the same initData again is a replay, 401), for a session that lasts
         WEBAPP_SESSION_MINUTES; only members get one."""
-        _, data, _ = await body_of(request)
+        _, data, _ = await body_of(request, "webapp.board_unauthorised")
         assert data.user is not None
         now = app.clock.now()
         signed = data.auth_date if data.auth_date.tzinfo else data.auth_date.replace(tzinfo=UTC)
