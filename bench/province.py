@@ -16,7 +16,16 @@ import time
 from pathlib import Path
 
 from bench.surveys import UNPACED, Row, bench_settings, print_rows, ratio
-from bot.callbacks import Menu, MenuCB
+from bot.callbacks import (
+    AssessAct,
+    AssessCB,
+    ExpenseAct,
+    ExpenseCB,
+    Menu,
+    MenuCB,
+    RosterAct,
+    RosterCB,
+)
 from bot.memory import settle
 from bot.services import demo
 from bot.services.province import PROVINCE_LIAISON, Scale, seed_province
@@ -48,6 +57,33 @@ SCREENS = (
 )
 PRESSES, WARM = 60, 3
 TARGET = 1.5
+EXPORTS = {  # the chat's 📥 buttons whose file grows with the subtree
+    "roster": RosterCB(action=RosterAct.export).pack(),
+    "assessment": AssessCB(action=AssessAct.export).pack(),
+    "expenses": ExpenseCB(action=ExpenseAct.export).pack(),
+}
+EXPORT_SECONDS, EXPORT_MIB = 5.0, 64.0  # a press to the file in the chat; its peak heap
+
+
+async def _export(liaison: ChatUser, data: str) -> tuple[float, float, int, str]:
+    """Seconds from the press to the file, the Python heap's peak over the press (MiB,
+    tracemalloc, a second press), the file's size, and what went wrong."""
+    import tracemalloc
+
+    await liaison.send("/menu")
+    started = time.perf_counter()
+    reply = await liaison.press(data)
+    seconds = time.perf_counter() - started
+    files = [m for m in reply.messages if m.get("document")]
+    wrong = "" if files else (reply.text or str(reply.errors))[:80]
+    tracemalloc.start()
+    try:
+        await liaison.press(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    size = len(liaison.last_file().content) if files else 0
+    return seconds, peak / 2**20, size, wrong
 
 
 def _p95(times: list[float]) -> float:
@@ -72,7 +108,10 @@ async def _press_times(liaison: ChatUser, screen: Menu) -> tuple[float, str]:
 
 
 async def _screens(
-    settings: Settings, province: bool, scale: Scale
+    settings: Settings,
+    province: bool,
+    scale: Scale,
+    exported: dict[str, tuple[float, float, int, str]],
 ) -> dict[Menu, tuple[float, str]]:
     h = await Harness.start(settings)
     try:
@@ -85,7 +124,11 @@ async def _screens(
         await optimize(h.app.db.engine)  # as the bot does at start and every ten minutes
         settle()  # as the running bot does once started (bot/memory.py)
         liaison = h.user(PROVINCE_LIAISON if province else 1001, "联络员")
-        return {screen: await _press_times(liaison, screen) for screen in SCREENS}
+        pressed = {screen: await _press_times(liaison, screen) for screen in SCREENS}
+        if province:
+            for name, data in EXPORTS.items():
+                exported[name] = await _export(liaison, data)
+        return pressed
     finally:
         await h.close()
 
@@ -96,8 +139,11 @@ def _settings(url: str) -> Settings:
 
 async def screens(folder: Path, scale: Scale | None = None) -> list[Row]:
     scale = scale or Scale()
-    small = await _screens(_settings(f"sqlite+aiosqlite:///{folder}/demo.db"), False, scale)
-    big = await _screens(_settings(f"sqlite+aiosqlite:///{folder}/province.db"), True, scale)
+    exported: dict[str, tuple[float, float, int, str]] = {}
+    small = await _screens(_settings(f"sqlite+aiosqlite:///{folder}/demo.db"), False, scale, {})
+    big = await _screens(
+        _settings(f"sqlite+aiosqlite:///{folder}/province.db"), True, scale, exported
+    )
     rows = []
     for screen in SCREENS:
         (value, wrong), (reference, small_wrong) = big[screen], small[screen]
@@ -109,6 +155,17 @@ async def screens(folder: Path, scale: Scale | None = None) -> list[Row]:
                 ratio(value, reference),
                 wrong or small_wrong,
                 f"≤ {TARGET}×",
+            )
+        )
+    for name, (seconds, peak, size, wrong) in exported.items():
+        rows.append(
+            Row(
+                f"📥 {name} export at province scale: press to file, and the heap's peak",
+                f"{seconds:.2f} s, {peak:.1f} MiB",
+                f"{size / 1024:.0f} KiB file",
+                "—",
+                wrong,
+                f"≤ {EXPORT_SECONDS:.0f} s, ≤ {EXPORT_MIB:.0f} MiB",
             )
         )
     return rows

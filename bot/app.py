@@ -226,7 +226,7 @@ def create_app(
         jobs.housekeeping_tick,
         "interval",
         args=[app],
-        minutes=10,
+        minutes=settings.housekeeping_minutes,
         id="housekeeping",
         coalesce=True,
         max_instances=1,

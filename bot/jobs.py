@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import math
 import time
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
 
+from bot import memory
 from bot.callbacks import (
     AssignAct,
     AssignCB,
@@ -76,6 +78,8 @@ async def housekeeping_tick(app: Deps) -> None:
         await housekeeping.prune(uow, app.clock.now(), app.settings, app.survey_keys)
         await uow.commit()
     await optimize(app.db.engine)
+    gc.collect()  # what a burst left (the start-up heap is frozen out of the walk)
+    memory.trim()
 
 
 async def escalation_tick(app: Deps) -> int:

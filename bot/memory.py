@@ -18,6 +18,13 @@ def settle() -> None:
     start-up's peak (compiling the message templates, about 20 MiB) would stay resident."""
     gc.collect()
     gc.freeze()
+    trim()
+
+
+def trim() -> None:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim): after a burst
+    (a shift meeting answering at once) the freed memory would otherwise stay resident.
+    Run at start and with every housekeeping round."""
     library = ctypes.util.find_library("c")
     if library is None:
         return

@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     webapp_max_age: int = Field(
         86_400, ge=60, description="seconds a Mini App's signed initData stays valid"
     )
+    housekeeping_minutes: int = Field(
+        10, ge=1, le=1440, description="minutes between pruning, planner statistics and trims"
+    )
     webapp_session_minutes: int = Field(
         120, ge=1, le=1440, description="how long a dashboard opened once stays signed in"
     )

@@ -33,6 +33,7 @@ from aiohttp import web
 
 from bot.flow import Priority, lane
 from bot.presentation import charts, enum_labels, exports, liaison_views, survey_views
+from bot.presentation.progress import ChatProgress
 from bot.presentation.ui import Ui
 from bot.services import (
     assessment,
@@ -385,32 +386,38 @@ def routes(app: App) -> list[web.RouteDef]:
         member's chat through the bot (and so through the flow controller)."""
         body, data, locale = await caller_of(request)
         filters, order, _ = filters_of(body)
+        label = app.renderer.label
+        rows: list[list[Any]] = []  # the table's cells only; a batch of cases at a time
+        progress = ChatProgress(app.bot, app.renderer, data.id, locale, "webapp.board_progress")
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
-            found = await cases.export_rows(
+            batches = cases.export_batches(
                 uow, member, filters, order, app.clock.now(), settings.zone, settings.legal
             )
-        label = app.renderer.label
+            async for batch in batches:
+                rows += [
+                    [
+                        "、".join(e.name for e in r.enterprises),
+                        batch.unions.get(r.case.org_id, ""),
+                        batch.owners.get(r.case.owner_id, ""),
+                        label(locale, enum_labels.key(r.case.case_type)),
+                        r.case.year,
+                        label(locale, enum_labels.key(r.case.stage)),
+                        _next(app, locale, r.upcoming),
+                    ]
+                    for r in batch.rows
+                ]
+                await progress.update(batch.done, batch.total)
+        await progress.finish(len(rows))
         header = [app.renderer.text(locale, f"webapp.board_{k}") for k in EXPORT_COLUMNS]
         sheet = exports.Sheet(
             app.renderer.text(locale, "webapp.board_file"),
             header,
-            [
-                [
-                    "、".join(e.name for e in r.enterprises),
-                    found.unions.get(r.case.org_id, ""),
-                    found.owners.get(r.case.owner_id, ""),
-                    label(locale, enum_labels.key(r.case.case_type)),
-                    r.case.year,
-                    label(locale, enum_labels.key(r.case.stage)),
-                    _next(app, locale, r.upcoming),
-                ]
-                for r in found.rows
-            ],
+            rows,
             widths=(30, 18, 10, 16, 6, 14, 28),
         )
         name = f"{app.renderer.text(locale, 'webapp.board_file')}.xlsx"
-        return await deliver(data, locale, [sheet], name, "webapp.board_sent", len(found.rows))
+        return await deliver(data, locale, [sheet], name, "webapp.board_sent", len(rows))
 
     async def board_roster(request: web.Request) -> web.Response:
         """The roster tab (liaisons): a page of the subtree's instructors, searched by name,

@@ -290,13 +290,16 @@ async def test_the_dashboard_shows_each_member_their_own_cases(harness: Harness)
         await client.close()
 
 
-async def test_the_dashboard_exports_what_it_shows(harness: Harness):
+async def test_the_dashboard_exports_what_it_shows(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+):
     """📥 in the dashboard: every case its filters select, as a workbook sent to the member's
     chat; another union's filter refused as for the table."""
     import io
 
     from openpyxl import load_workbook
 
+    from bot.services import cases
     from bot.services.province import PROVINCE_LIAISON, Scale, seed_province
     from storage.models import BargainingCase, Stage
     from tests.flows import table_rows
@@ -325,6 +328,21 @@ async def test_the_dashboard_exports_what_it_shows(harness: Harness):
         assert rows[0][:2] == ("企业", "工会")
         assert len(rows) - 1 == wanted
         assert {row[5] for row in rows[1:]} == {"协商中"}
+        # Several batches: read a batch at a time, with how far it is said in the chat (one
+        # message, edited), the whole table in the file.
+        monkeypatch.setattr(cases, "EXPORT_PAGE", 50)
+        everything = await client.post(
+            "/app/api/board/export",
+            json={"session": await _session(client, harness, PROVINCE_LIAISON)},
+        )
+        assert everything.status == 200
+        total = len(await table_rows(harness, BargainingCase))
+        assert total > 100
+        book = load_workbook(io.BytesIO(liaison.last_file().content))
+        assert book.active.max_row == total + 1
+        said = [m.get("text", "") for m in liaison.bot_messages()]
+        said = [t for t in said if "件案件" in t and "📥" in t]
+        assert said == [f"📥 {total} 件案件已整理完，表格马上发到。"]
         refused = await client.post(
             "/app/api/board/export", json={"session": await _session(client, harness, WORKERS[0])}
         )

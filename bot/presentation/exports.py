@@ -4,12 +4,14 @@ numbers stay live in the spreadsheet program rather than frozen in a picture."""
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import math
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # openpyxl loads when the first workbook is made, not at start
-    from openpyxl.worksheet.worksheet import Worksheet
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet as Worksheet
 
 HEADER_COLOUR = "DDE7F0"
 SHEET_TITLE_MAX = 31
@@ -28,7 +30,7 @@ class Chart:
 class Sheet:
     title: str
     header: Sequence[str]
-    rows: list[Sequence[Any]] = field(default_factory=list)
+    rows: Iterable[Sequence[Any]] = field(default_factory=list)
     chart: Chart | None = None
     widths: Sequence[int] = ()
 
@@ -40,7 +42,7 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _chart(sheet: Worksheet, spec: Chart, rows: int) -> None:
+def _chart(sheet: Worksheet, spec: Chart, rows: int, columns: int) -> None:
     from openpyxl.chart import BarChart, LineChart, Reference
     from openpyxl.utils import get_column_letter
 
@@ -57,34 +59,65 @@ def _chart(sheet: Worksheet, spec: Chart, rows: int) -> None:
         chart.add_data(data, titles_from_data=True)
     categories = Reference(sheet, min_col=spec.category_column, min_row=2, max_row=rows + 1)
     chart.set_categories(categories)
-    last = max(len(r) for r in sheet.iter_rows(max_row=1))
-    sheet.add_chart(chart, f"{get_column_letter(last + 2)}2")
+    sheet.add_chart(chart, f"{get_column_letter(columns + 2)}2")
+
+
+LINE_HEIGHT = 15.0  # points, the default row's
+
+
+def _width(text: str) -> int:
+    """How many columns of '0' the text takes: a Chinese character two, others one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _lines(value: str, width: float) -> int:
+    """Lines a wrapped cell of `width` columns needs for the text."""
+    room = max(int(width) - 1, 1)
+    return sum(max(1, math.ceil(_width(part) / room)) for part in value.split("\n"))
 
 
 def workbook(sheets: Sequence[Sheet]) -> bytes:
+    """The sheets as an .xlsx file. Written in openpyxl's write-only mode: each row goes to
+    the file as it comes (a sheet's rows may be any iterable, read once), so memory holds a
+    row at a time, not the whole table as cells (a province's roster or case list)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    header_fill = PatternFill("solid", fgColor=HEADER_COLOUR)
-    book = Workbook()
-    book.remove(book.active)
+    header_fill, bold = PatternFill("solid", fgColor=HEADER_COLOUR), Font(bold=True)
+    wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+    book = Workbook(write_only=True)
     for spec in sheets:
         sheet = book.create_sheet(spec.title[:SHEET_TITLE_MAX])
-        sheet.append(list(spec.header))
-        for cell in sheet[1]:
-            cell.font, cell.fill = Font(bold=True), header_fill
-        for row in spec.rows:
-            sheet.append([safe_cell(v) for v in row])
         for index, width in enumerate(spec.widths, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"
-        if spec.chart is not None and spec.rows:
-            _chart(sheet, spec.chart, len(spec.rows))
+        header = []
+        for title in spec.header:
+            cell = WriteOnlyCell(sheet, value=title)
+            cell.font, cell.fill = bold, header_fill
+            header.append(cell)
+        sheet.append(header)
+        count = 0
+        for row in spec.rows:
+            cells: list[Any] = []
+            lines = 1
+            for column, value in enumerate(row):
+                cell = WriteOnlyCell(sheet, value=safe_cell(value))
+                if isinstance(cell.value, str):
+                    cell.alignment = wrapped
+                    if column < len(spec.widths):
+                        lines = max(lines, _lines(cell.value, spec.widths[column]))
+                else:
+                    cell.alignment = top
+                cells.append(cell)
+            count += 1
+            if lines > 1:  # printed or opened anywhere, a wrapped row shows whole
+                sheet.row_dimensions[count + 1].height = LINE_HEIGHT * lines
+            sheet.append(cells)
+        if spec.chart is not None and count:
+            _chart(sheet, spec.chart, count, len(spec.header))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -3,6 +3,7 @@ what the case card and the case list show."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -215,16 +216,21 @@ async def case_page(
 
 
 @dataclass(frozen=True)
-class Export:
+class ExportBatch:
+    """Some of an export's cases, with who owns each and under which union; how many are
+    done with this batch and how many there are in all."""
+
     rows: list[CaseRow]
     owners: dict[int, str]
     unions: dict[int, str]
+    done: int
+    total: int
 
 
-EXPORT_PAGE = 500  # cases read at a time for an export: memory bounded by the page
+EXPORT_PAGE = 500  # cases read at a time for an export: memory bounded by the batch
 
 
-async def export_rows(
+async def export_batches(
     uow: UnitOfWork,
     user: User,
     filters: CaseFilter,
@@ -232,22 +238,23 @@ async def export_rows(
     now: datetime,
     zone: ZoneInfo,
     legal: LegalSettings,
-) -> Export:
-    """Every case the dashboard's filters select, read a page at a time, with who owns each
-    and under which union (one query each for all of them)."""
-    rows: list[CaseRow] = []
+) -> AsyncIterator[ExportBatch]:
+    """Every case the dashboard's filters select, a batch at a time (three queries for the
+    page, one each for its owners and unions), so that a province's export never holds more
+    than a batch of cases as objects and can say how far it is."""
     page = 1
     while True:
         found = await case_page(uow, user, page, EXPORT_PAGE, now, zone, legal, filters, order)
-        rows += found.rows
+        owners = {
+            u.id or 0: u.display_name
+            for u in await uow.users.many(r.case.owner_id for r in found.rows)
+        }
+        unions = {o.id or 0: o.name for o in await uow.orgs.many(r.case.org_id for r in found.rows)}
+        done = min(found.page * EXPORT_PAGE, found.total)
+        yield ExportBatch(found.rows, owners, unions, done, found.total)
         if found.page >= found.pages:
-            break
+            return
         page += 1
-    owners = {
-        u.id or 0: u.display_name for u in await uow.users.many(r.case.owner_id for r in rows)
-    }
-    unions = {o.id or 0: o.name for o in await uow.orgs.many(r.case.org_id for r in rows)}
-    return Export(rows, owners, unions)
 
 
 @dataclass(frozen=True)
