@@ -728,21 +728,24 @@ def routes(app: App) -> list[web.RouteDef]:
             }
         )
 
+    board = {  # the dashboard's endpoints, each under /app/api/board/, a service's refusal 403
+        "session": sign_in,
+        "cases": board_cases,
+        "export": board_export,
+        "roster": board_roster,
+        "assessment": board_assessment,
+        "assessment/export": board_assessment_export,
+        "surveys": board_surveys,
+        "survey": board_survey,
+        "tasks": board_tasks,
+        "task": board_task,
+        "task/export": board_task_export,
+        "notices": board_notices,
+        "notice": board_notice,
+    }
     return [
         web.get("/app/board", board_page),
-        web.post("/app/api/board/session", refusing(sign_in)),
-        web.post("/app/api/board/tasks", refusing(board_tasks)),
-        web.post("/app/api/board/task", refusing(board_task)),
-        web.post("/app/api/board/task/export", refusing(board_task_export)),
-        web.post("/app/api/board/notices", refusing(board_notices)),
-        web.post("/app/api/board/notice", refusing(board_notice)),
-        web.post("/app/api/board/cases", refusing(board_cases)),
-        web.post("/app/api/board/export", refusing(board_export)),
-        web.post("/app/api/board/roster", refusing(board_roster)),
-        web.post("/app/api/board/assessment", refusing(board_assessment)),
-        web.post("/app/api/board/surveys", refusing(board_surveys)),
-        web.post("/app/api/board/survey", refusing(board_survey)),
-        web.post("/app/api/board/assessment/export", refusing(board_assessment_export)),
+        *(web.post(f"/app/api/board/{path}", refusing(h)) for path, h in board.items()),
         web.get("/app/survey", page),
         web.post("/app/api/survey/open", open_),
         web.post("/app/api/survey/submit", submit),

@@ -55,6 +55,22 @@ async def _session(client: TestClient[Any, Any], h: Harness, telegram_id: int) -
     return str((await found.json())["session"]) if found.status == 200 else ""
 
 
+async def _notice(h: Harness, author_telegram_id: int, text: str, **fields: Any) -> Any:
+    """A notice the liaison sent to their union's subtree, recorded as the sender does."""
+    from storage.models import Broadcast, BroadcastStatus
+
+    async with UnitOfWork(h.app.db.sessions) as uow:
+        author = await uow.users.by_telegram_id(author_telegram_id)
+        assert author is not None
+        notice = Broadcast(
+            org_id=author.org_id, audience_role="instructor", created_by_id=author.id or 0,
+            text=text, status=BroadcastStatus.done, created_at=h.clock.now(), **fields,
+        )  # fmt: skip
+        await uow.broadcasts.add(notice)
+        await uow.commit()
+    return notice
+
+
 async def _client(h: Harness) -> TestClient[Any, Any]:
     client = TestClient(TestServer(webapp.application(h.app)))
     await client.start_server()
@@ -445,7 +461,6 @@ async def test_the_dashboard_shows_tasks_and_notices(harness: Harness):
     answer. The notices tab (liaisons): the notices to the subtree with their deliveries,
     each opening to whom it did not reach. Another union's task or notice is refused."""
     import io
-    from datetime import timedelta
 
     from openpyxl import load_workbook
 
@@ -453,9 +468,7 @@ async def test_the_dashboard_shows_tasks_and_notices(harness: Harness):
     from storage.models import (
         Assignment,
         AssignmentRecipient,
-        Broadcast,
         BroadcastDelivery,
-        BroadcastStatus,
         DeliveryStatus,
         User,
     )
@@ -473,16 +486,11 @@ async def test_the_dashboard_shows_tasks_and_notices(harness: Harness):
     assert 0 < len(overdue) < len(tasks)
 
     # Notices: one from the province to everyone, reaching all but three.
-    province_liaison = next(u for u in people.values() if u.telegram_id == PROVINCE_LIAISON)
     instructors = [u for u in people.values() if u.telegram_id >= FIRST_INSTRUCTOR]
+    notice = await _notice(
+        harness, PROVINCE_LIAISON, "请于本周五前报送季度台账", total=len(instructors)
+    )
     async with UnitOfWork(harness.app.db.sessions) as uow:
-        notice = Broadcast(
-            org_id=province_liaison.org_id, audience_role="instructor",
-            created_by_id=province_liaison.id or 0, text="请于本周五前报送季度台账",
-            status=BroadcastStatus.done, total=len(instructors),
-            created_at=harness.clock.now() - timedelta(days=1),
-        )  # fmt: skip
-        await uow.broadcasts.add(notice)
         missed = {
             instructors[0].id: DeliveryStatus.blocked,
             instructors[1].id: DeliveryStatus.failed,
@@ -594,8 +602,6 @@ async def test_every_web_endpoint_checks_who_asks(harness: Harness):
     from storage.models import (
         Assignment,
         BargainingCase,
-        Broadcast,
-        BroadcastStatus,
         Org,
         Survey,
         User,
@@ -606,14 +612,7 @@ async def test_every_web_endpoint_checks_who_asks(harness: Harness):
                   surveys=1, answers_per_survey=3, tasks=1, trainings=1)  # fmt: skip
     await seed_province(harness.app.db.sessions, harness.clock.now(), harness.app.settings, scale)
     people = await table_rows(harness, User)
-    province = next(u for u in people if u.telegram_id == PROVINCE_LIAISON)
-    async with UnitOfWork(harness.app.db.sessions) as uow:
-        notice = Broadcast(
-            org_id=province.org_id, audience_role="all", created_by_id=province.id or 0,
-            text="通知", status=BroadcastStatus.done, created_at=harness.clock.now(),
-        )  # fmt: skip
-        await uow.broadcasts.add(notice)
-        await uow.commit()
+    notice = await _notice(harness, PROVINCE_LIAISON, "通知")
     [task] = await table_rows(harness, Assignment)
     orgs = {o.id: o for o in await table_rows(harness, Org)}
     cases_by_id = {c.id: c for c in await table_rows(harness, BargainingCase)}
