@@ -229,6 +229,8 @@ class NegotiationRound(SQLModel, table=True):
     """One logged negotiation meeting (协商会议)."""
 
     __tablename__ = "negotiation_round"
+    # The assessment counts each instructor's meetings of a year: person, then time.
+    __table_args__ = (sa.Index("ix_negotiation_round_by", "created_by_id", "held_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="bargaining_case.id", index=True)

@@ -23,6 +23,7 @@ class Survey(SQLModel, table=True):
     (SurveyVoter), under a key that is not in the database; see bot/services/anonymity.py."""
 
     __tablename__ = "survey"
+    __table_args__ = (sa.Index("ix_survey_by", "author_id", "published_at"),)  # assessment
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="bargaining_case.id", index=True)

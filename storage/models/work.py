@@ -53,6 +53,7 @@ class CaseDocument(SQLModel, table=True):
     __tablename__ = "case_document"
     __table_args__ = (
         sa.UniqueConstraint("case_id", "kind", "version", name="uq_case_document_version"),
+        sa.Index("ix_case_document_by", "created_by_id", "created_at"),  # assessment
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -126,6 +127,7 @@ class SupervisionCheck(SQLModel, table=True):
     """A performance supervision visit (履约监督检查) of a contract in force."""
 
     __tablename__ = "supervision_check"
+    __table_args__ = (sa.Index("ix_supervision_check_by", "created_by_id", "finished_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="bargaining_case.id", index=True)
