@@ -142,8 +142,8 @@ async def main(workers: int, concurrency: int, small: int, large: int) -> str:
         if postgres and redis:
             out = await scaleout.scale_out(postgres, redis)
             sections.append(scaleout.SECTION + "\n\n" + "\n".join(_table(out)))
-        idle = await memory.idle(Path(tmp))
-        sections.append("## Idle memory (processes)\n\n" + "\n".join(_table(idle)))
+        idle = await memory.idle(Path(tmp)) + await memory.after_burst(Path(tmp))
+        sections.append("## Memory (processes)\n\n" + "\n".join(_table(idle)))
         screens = _in_child(province.screens, Path(tmp))
         sections.append(province.SECTION + "\n\n" + "\n".join(_table(screens)))
     header = (
