@@ -98,11 +98,18 @@ def _due(text: str, context: StepContext) -> str:
     return assignments.parse_due(text, today_in(context.settings.zone, context.now)).isoformat()
 
 
-def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
+async def _summary(ui: Ui, context: StepContext) -> dict[str, Any]:
     form = context.form
+    enterprise = form.get("enterprise", "")
+    if enterprise and context.ctx is not None:  # the enterprise the words name, or why none
+        try:
+            ctx = context.ctx
+            enterprise = (await assignments.find_enterprise(ctx.uow, ctx.member, enterprise)).name
+        except Problem as problem:
+            enterprise = f"{enterprise} ⚠️ {ui.text(problem.key, **problem.params)}"
     return {
         "kind": ui.label(f"labels.assignment_kind_{form['kind']}") if form.get("kind") else "",
-        "enterprise": form.get("enterprise", ""),
+        "enterprise": enterprise,
         "due": form.get("due", ""),
         "text": form.get("description", ""),
         "audience": ui.label(f"labels.training_audience_{form['audience']}")

@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 from bot import jobs
 from bot.callbacks import AssignAct, AssignCB
 from bot.testing import ChatUser, Harness
-from storage.models import OrgLevel, Role
+from storage.models import Assignment, OrgLevel, Role
 from storage.uow import UnitOfWork
 from tests.factories import join, make_org
-from tests.flows import register_enterprise
+from tests.flows import register_enterprise, table_rows
 
 
 async def _people(h: Harness) -> tuple[ChatUser, list[ChatUser]]:
@@ -49,7 +49,7 @@ async def test_assign_accept_decline_done_and_ledger(harness: Harness):
     liaison, (a, b, c) = await _people(harness)
     await register_enterprise(a)  # 光谷电子有限公司, under 洪山区总工会
     review = await _assign(liaison, "光谷", "全部指导员")
-    assert "光谷" in review
+    assert "企业：光谷电子有限公司" in review  # the enterprise the words name, before sending
     reply = await liaison.click("提交")
     assert "正在通知 3 名指导员" in reply.text
     assert "光谷电子有限公司" in reply.text
@@ -143,3 +143,15 @@ async def test_silence_is_reminded_then_escalated_and_access(harness: Harness):
     assert (
         "请先接受" in (await b.press(AssignCB(assignment_id=1, action=AssignAct.done).pack())).text
     )
+
+
+async def test_the_review_says_which_enterprise_the_words_name(harness: Harness):
+    """The task's review shows the enterprise the typed words found, or why none was: a
+    liaison sees it before sending, not after."""
+    liaison, (a, _, _) = await _people(harness)
+    await register_enterprise(a)
+    review = await _assign(liaison, "星河物流", "全部指导员")
+    assert "企业：星河物流 ⚠️ 辖区内没有找到这家企业" in review
+    reply = await liaison.click("提交")
+    assert "辖区内没有找到这家企业" in reply.text
+    assert not await table_rows(harness, Assignment)

@@ -231,3 +231,28 @@ async def test_a_liaison_uses_the_dashboard(tmp_path: Path, artifacts: Path):
         await page.locator("#closeapp").click()
         await page.get_by_text("辖区案件.xlsx").wait_for(timeout=20_000)
         await browser.close()
+
+
+async def test_forged_init_data_is_refused_in_the_browser(tmp_path: Path, artifacts: Path):
+    """The Mini App's pages opened outside Telegram with initData someone made up (a user
+    id and a hash the bot's token never signed): the survey says so and offers nothing to
+    answer; the dashboard signs nobody in and shows no table."""
+    _browser_available()
+    from urllib.parse import quote
+
+    from playwright.async_api import async_playwright
+
+    forged = quote('user={"id":1001,"first_name":"王芳"}&auth_date=1999999999&hash=' + "0" * 64)
+    async with _playground(tmp_path) as port, async_playwright() as p:
+        token = await _demo_survey_token(tmp_path / "playground.db")
+        await _wait_port(port + 2)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        await page.goto(f"http://127.0.0.1:{port + 2}/app/survey?t={token}#tgWebAppData={forged}")
+        await page.get_by_text("无法确认这个页面来自 Telegram").wait_for(timeout=20_000)
+        assert await page.locator("#submit").count() == 0
+        await page.goto(f"http://127.0.0.1:{port + 2}/app/board#tgWebAppData={forged}")
+        await page.get_by_text("请从机器人菜单里的“📊 看板”打开").wait_for(timeout=20_000)
+        assert await page.locator("#rows tr").count() == 0
+        await page.screenshot(path=str(artifacts / "dashboard-forged.png"))
+        await browser.close()
