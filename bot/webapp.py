@@ -100,12 +100,19 @@ def _next(app: App, locale: str, upcoming: list[tuple[str, Any]]) -> str:
     return f"{app.renderer.label(locale, f'cases.deadline_{key}')} {day}"
 
 
+ID_MAX = 2**31 - 1  # ids, pages and years are 32-bit in the database; beyond is no such row
+
+
 def _whole(value: Any) -> int | None:
+    """A whole number from the page's JSON (a number, or its digits as text), in 0..ID_MAX."""
     if value in (None, ""):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError("not a whole number")
-    return int(value)
+    number = int(value)
+    if not 0 <= number <= ID_MAX:
+        raise ValueError("out of range")
+    return number
 
 
 def _number(body: dict[str, Any], key: str, default: int = 0) -> int:

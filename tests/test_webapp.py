@@ -554,6 +554,9 @@ async def test_the_dashboard_shows_tasks_and_notices(harness: Harness):
         assert (await ask("task/export", 1001, assignment_id=newest.id))[0] == 403
         assert (await ask("task", FIRST_INSTRUCTOR, assignment_id=newest.id))[0] == 403
         assert (await ask("task", assignment_id="x"))[0] == 400
+        for odd in (10**30, -1, "²", 1.5, [1], True):  # never a database error
+            assert (await ask("task", assignment_id=odd))[0] == 400, odd
+            assert (await ask("tasks", page=odd))[0] == 400, odd
         # An instructor: their own tasks, each with their own answer.
         me = next(u for u in instructors if u.telegram_id == FIRST_INSTRUCTOR)
         status, own = await ask("tasks", FIRST_INSTRUCTOR)
