@@ -250,7 +250,8 @@ async def test_forged_init_data_is_refused_in_the_browser(tmp_path: Path, artifa
         page = await browser.new_page(viewport={"width": 390, "height": 844})
         await page.goto(f"http://127.0.0.1:{port + 2}/app/survey?t={token}#tgWebAppData={forged}")
         await page.get_by_text("无法确认这个页面来自 Telegram").wait_for(timeout=20_000)
-        assert await page.locator("#submit").count() == 0
+        assert not await page.locator("#submit").is_visible()  # nothing to answer
+        assert await page.get_by_role("button", name="劳动报酬").count() == 0
         await page.goto(f"http://127.0.0.1:{port + 2}/app/board#tgWebAppData={forged}")
         await page.get_by_text("请从机器人菜单里的“📊 看板”打开").wait_for(timeout=20_000)
         assert await page.locator("#rows tr").count() == 0
