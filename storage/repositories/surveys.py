@@ -11,6 +11,7 @@ from sqlalchemy import case as when
 from sqlalchemy import delete, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from storage.models import (
@@ -42,6 +43,12 @@ class SurveyRepo(ModelRepo[Survey]):
     a survey's answers into Python except the export, which streams them."""
 
     model = Survey
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        # The drafts read in this unit of work, held: the session's identity map holds rows
+        # weakly, and a step that reads its draft and then writes it would read it twice.
+        self._drafts: dict[str, SurveyDraft] = {}
 
     async def by_token(self, token: str) -> Survey | None:
         found = await self.session.execute(select(Survey).where(Survey.token == token))
@@ -104,7 +111,10 @@ class SurveyRepo(ModelRepo[Survey]):
             await self.session.execute(delete(model).where(col(model.survey_id) == survey_id))
 
     async def draft(self, tag: str) -> SurveyDraft | None:
-        return await self.session.get(SurveyDraft, tag)
+        found = await self.session.get(SurveyDraft, tag)
+        if found is not None:
+            self._drafts[tag] = found
+        return found
 
     async def put_draft(self, tag: str, survey_id: int, sealed: bytes, today: date) -> None:
         found = await self.session.get(SurveyDraft, tag)
@@ -117,6 +127,7 @@ class SurveyRepo(ModelRepo[Survey]):
         await self.session.flush()
 
     async def drop_draft(self, tag: str) -> bool:
+        self._drafts.pop(tag, None)
         found = await self.session.execute(delete(SurveyDraft).where(col(SurveyDraft.tag) == tag))
         return bool(getattr(found, "rowcount", 0))
 
