@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -337,6 +339,36 @@ async def listening(port: int) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
+@asynccontextmanager
+async def webhook_processes(
+    env: dict[str, str], ports: list[int]
+) -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """`xieshang run` in webhook mode, one process on each port, listening before the body
+    runs; stopped (SIGTERM) after it."""
+    running = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env={**env, "WEBHOOK_PORT": str(p)},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for p in ports
+    ]
+    try:
+        for p in ports:
+            await listening(p)
+        await asyncio.sleep(1.0)
+        yield running
+    finally:
+        for process in running:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                await process.wait()
+
+
 async def two_processes(postgres_url: str, redis_url: str, workers: int = WORKERS) -> list[Row]:
     """Two `xieshang run` webhook processes; the bench delivers the updates alternately,
     as a load balancer would."""
@@ -367,53 +399,35 @@ async def two_processes(postgres_url: str, redis_url: str, workers: int = WORKER
     finally:
         await setup.close()
     ports = [_port(), _port()]
-    processes = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            env={**env, "WEBHOOK_PORT": str(p)},
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        for p in ports
-    ]
     try:
-        for p in ports:
-            await listening(p)
-        await asyncio.sleep(1.0)
-        emulator.telegram.webhook.clear()  # the bench delivers, alternately
-        emulator.updates.clear()
-        people = {WORKER_BASE + i for i in range(workers)}
-        for i in range(workers):
-            emulator.persona(WORKER_BASE + i, f"工人{i}", "zh")
-        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
-        async with aiohttp.ClientSession() as http:
-
-            async def deliver(index: int, update: dict[str, Any]) -> None:
-                url = f"http://127.0.0.1:{ports[index % 2]}/webhook"
-                async with http.post(url, json=update, headers=headers) as response:
-                    await response.read()
-
-            started_wall = datetime.now(UTC)
-            pending = []
+        async with webhook_processes(env, ports):
+            emulator.telegram.webhook.clear()  # the bench delivers, alternately
+            emulator.updates.clear()
+            people = {WORKER_BASE + i for i in range(workers)}
             for i in range(workers):
-                update = emulator.send_text(WORKER_BASE + i, f"/start {token}")
-                emulator.updates.clear()
-                pending.append(asyncio.create_task(deliver(i, update)))
-                await asyncio.sleep(2.0 / workers)
-            await asyncio.gather(*pending)
-        await _wait_answered(emulator, people, workers / LIMIT * 3 + 60)
-        first = _first_reply(emulator.telegram.calls, people)
-        worst = _worst_second(emulator.telegram.calls)
-        refused, attempted = _refusals(emulator.telegram.calls)
-        elapsed = (max(first.values()) - started_wall).total_seconds() if first else 0.0
+                emulator.persona(WORKER_BASE + i, f"工人{i}", "zh")
+            headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+            async with aiohttp.ClientSession() as http:
+
+                async def deliver(index: int, update: dict[str, Any]) -> None:
+                    url = f"http://127.0.0.1:{ports[index % 2]}/webhook"
+                    async with http.post(url, json=update, headers=headers) as response:
+                        await response.read()
+
+                started_wall = datetime.now(UTC)
+                pending = []
+                for i in range(workers):
+                    update = emulator.send_text(WORKER_BASE + i, f"/start {token}")
+                    emulator.updates.clear()
+                    pending.append(asyncio.create_task(deliver(i, update)))
+                    await asyncio.sleep(2.0 / workers)
+                await asyncio.gather(*pending)
+            await _wait_answered(emulator, people, workers / LIMIT * 3 + 60)
+            first = _first_reply(emulator.telegram.calls, people)
+            worst = _worst_second(emulator.telegram.calls)
+            refused, attempted = _refusals(emulator.telegram.calls)
+            elapsed = (max(first.values()) - started_wall).total_seconds() if first else 0.0
     finally:
-        for process in processes:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-                await process.wait()
         await runner.cleanup()
     return [
         Row(

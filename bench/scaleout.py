@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import statistics
-import sys
 import time
 from typing import Any
 
 import aiohttp
 
-from bench.flow import _open_survey, _port, fresh_services, listening
+from bench.flow import _open_survey, _port, fresh_services, webhook_processes
 from bench.surveys import Row, bench_settings, print_rows, ratio
 from bot.app import create_app
 from bot.playground import PLAYGROUND_TOKEN, start_emulator
@@ -68,55 +66,37 @@ async def _run(postgres_url: str, redis_url: str, processes: int) -> tuple[float
         "SENDER_CHAT_BURST": "100000",
     }
     ports = [_port() for _ in range(processes)]
-    running = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            env={**env, "WEBHOOK_PORT": str(p)},
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        for p in ports
-    ]
     try:
-        for p in ports:
-            await listening(p)
-        await asyncio.sleep(1.0)
-        emulator.telegram.webhook.clear()  # the bench delivers
-        for i in range(UPDATES):
-            emulator.persona(WORKER_BASE + i, f"工人{i}", "zh")
-        updates = []
-        for i in range(UPDATES):
-            updates.append(emulator.send_text(WORKER_BASE + i, f"/start {token}"))
-        emulator.updates.clear()
-        gate = asyncio.Semaphore(CONCURRENCY)
-        latencies: list[float] = []
-        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-        async with aiohttp.ClientSession() as http:
+        async with webhook_processes(env, ports):
+            emulator.telegram.webhook.clear()  # the bench delivers
+            for i in range(UPDATES):
+                emulator.persona(WORKER_BASE + i, f"工人{i}", "zh")
+            updates = []
+            for i in range(UPDATES):
+                updates.append(emulator.send_text(WORKER_BASE + i, f"/start {token}"))
+            emulator.updates.clear()
+            gate = asyncio.Semaphore(CONCURRENCY)
+            latencies: list[float] = []
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            async with aiohttp.ClientSession() as http:
 
-            async def deliver(index: int, update: dict[str, Any]) -> None:
-                url = f"http://127.0.0.1:{ports[index % processes]}/webhook"
-                async with gate:
-                    started = time.perf_counter()
-                    async with http.post(url, json=update, headers=headers) as response:
-                        await response.read()
-                    latencies.append(time.perf_counter() - started)
+                async def deliver(index: int, update: dict[str, Any]) -> None:
+                    url = f"http://127.0.0.1:{ports[index % processes]}/webhook"
+                    async with gate:
+                        started = time.perf_counter()
+                        async with http.post(url, json=update, headers=headers) as response:
+                            await response.read()
+                        latencies.append(time.perf_counter() - started)
 
-            started = time.perf_counter()
-            await asyncio.gather(*(deliver(i, u) for i, u in enumerate(updates)))
-            elapsed = time.perf_counter() - started
-        replied = sum(
-            1 for c in emulator.telegram.calls if c.method == "sendMessage" and c.error is None
-        )
-        if replied < UPDATES:
-            raise RuntimeError(f"{replied} of {UPDATES} updates answered")
+                started = time.perf_counter()
+                await asyncio.gather(*(deliver(i, u) for i, u in enumerate(updates)))
+                elapsed = time.perf_counter() - started
+            replied = sum(
+                1 for c in emulator.telegram.calls if c.method == "sendMessage" and c.error is None
+            )
+            if replied < UPDATES:
+                raise RuntimeError(f"{replied} of {UPDATES} updates answered")
     finally:
-        for process in running:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-                await process.wait()
         await runner.cleanup()
     return UPDATES / elapsed, statistics.quantiles(latencies, n=100)[98]
 

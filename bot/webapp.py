@@ -179,6 +179,11 @@ def check_session(key: bytes, session: str, now: datetime) -> Caller:
         raise Unauthorised("bad session") from None
 
 
+def signed_at(data: WebAppInitData) -> datetime:
+    """When Telegram signed the initData, as an aware moment."""
+    return data.auth_date if data.auth_date.tzinfo else data.auth_date.replace(tzinfo=UTC)
+
+
 def check_init_data(token: str, raw: str, now: datetime, max_age: int) -> WebAppInitData:
     """The signed initData Telegram gave the page: its signature against the bot's token,
     not older than `max_age` seconds (nor from the future), with a user."""
@@ -186,7 +191,7 @@ def check_init_data(token: str, raw: str, now: datetime, max_age: int) -> WebApp
         data = safe_parse_webapp_init_data(token, raw)
     except ValueError:
         raise Unauthorised("bad signature") from None
-    signed = data.auth_date if data.auth_date.tzinfo else data.auth_date.replace(tzinfo=UTC)
+    signed = signed_at(data)
     if now - signed > timedelta(seconds=max_age) or signed - now > CLOCK_SKEW:
         raise Unauthorised("expired")
     if data.user is None:
@@ -284,7 +289,7 @@ def routes(app: App) -> list[web.RouteDef]:
         _, data, _ = await body_of(request, "webapp.board_unauthorised")
         assert data.user is not None
         now = app.clock.now()
-        signed = data.auth_date if data.auth_date.tzinfo else data.auth_date.replace(tzinfo=UTC)
+        signed = signed_at(data)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await uow.users.by_telegram_id(data.user.id)
             if member is None or not member.active:
