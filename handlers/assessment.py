@@ -41,7 +41,7 @@ def _year(clock: Clock, settings: Settings) -> int:
     return clock.now().astimezone(settings.zone).year
 
 
-RANKING_PAGE = 20  # people a ranking page lists, each with their two buttons
+RANKING_PAGE = 10  # people a ranking page lists, each with their two buttons (a phone screen)
 
 
 @liaison.callback_query(MenuCB.filter(F.action == Menu.assessment))

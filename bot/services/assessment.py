@@ -15,6 +15,7 @@ from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
 from storage.models import AssessmentScore, Role, User
+from storage.repositories import instructor_ids_under
 from storage.uow import UnitOfWork
 
 INDICATORS = (
@@ -62,25 +63,22 @@ def parse_scores(text: str) -> tuple[float, float]:
 
 def rank(results: list[Result], settings: Settings) -> list[Result]:
     """Score every indicator against the cohort's best, weight, combine, rank (pure)."""
-    weights = settings.assessment_weights
-    best = {k: max((r.values.get(k, 0.0) for r in results), default=0.0) for k in INDICATORS}
+    weights = {k: settings.assessment_weights.get(k, 0.0) for k in INDICATORS}
+    counted = [k for k in INDICATORS if k != "response"]
+    best = {k: max((r.values.get(k, 0.0) for r in results), default=0.0) for k in counted}
     fastest = min((r.response_hours for r in results if r.response_hours), default=None)
-    total_weight = sum(weights.get(k, 0.0) for k in INDICATORS) or 1.0
+    total_weight = sum(weights.values()) or 1.0
+    share, records_share = settings.assessment_self_share, settings.assessment_records_share
     for result in results:
-        for key in INDICATORS:
-            if key == "response":
-                hours = result.response_hours
-                result.scores[key] = 100 * fastest / hours if fastest and hours else 0.0
-            else:
-                top = best[key]
-                result.scores[key] = 100 * result.values.get(key, 0.0) / top if top else 0.0
-        result.records = (
-            sum(weights.get(k, 0.0) * result.scores[k] for k in INDICATORS) / total_weight
-        )
+        values, scores = result.values, result.scores
+        for key in counted:
+            top = best[key]
+            scores[key] = 100 * values.get(key, 0.0) / top if top else 0.0
+        hours = result.response_hours
+        scores["response"] = 100 * fastest / hours if fastest and hours else 0.0
+        result.records = sum(weights[k] * scores[k] for k in INDICATORS) / total_weight
         if result.self_score is not None and result.democratic is not None:
-            share = settings.assessment_self_share
             result.evaluation = share * result.self_score + (1 - share) * result.democratic
-        records_share = settings.assessment_records_share
         result.total = records_share * result.records + (1 - records_share) * (
             result.evaluation or 0
         )
@@ -95,14 +93,15 @@ def _year(year: int, settings: Settings) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
 
 
-async def _cohort(
-    uow: UnitOfWork, people: list[User], year: int, settings: Settings
-) -> list[Result]:
+async def _cohort(uow: UnitOfWork, path_prefix: str, year: int, settings: Settings) -> list[Result]:
+    """Every active instructor of a union subtree, counted and ranked: the people in one
+    query, each indicator's counts over the subtree in one more (grouped in SQL)."""
     start, end = _year(year, settings)
-    ids = [p.id or 0 for p in people]
-    counted = await uow.activity.indicators(ids, start, end)
-    hours = await uow.activity.response_hours(ids, start, end)
-    scores = await uow.assessments.scores(ids, year)
+    people = await uow.users.instructors_under(path_prefix)
+    cohort = instructor_ids_under(path_prefix)
+    counted = await uow.activity.indicators(cohort, start, end)
+    hours = await uow.activity.response_hours(cohort, start, end)
+    scores = await uow.assessments.scores(cohort, year)
     results = []
     for person in people:
         uid = person.id or 0
@@ -111,7 +110,7 @@ async def _cohort(
         results.append(
             Result(
                 person,
-                {key: counted[key].get(uid, 0.0) for key in counted},
+                {key: per_person[uid] for key, per_person in counted.items() if uid in per_person},
                 sum(answered) / len(answered) if answered else None,
                 entered.self_score if entered else None,
                 entered.democratic_score if entered else None,
@@ -144,7 +143,7 @@ async def results(uow: UnitOfWork, liaison: User, year: int, settings: Settings)
     """Every active instructor of the liaison's subtree, ranked."""
     access.liaison(liaison)
     root = await orgs.org_of(uow, liaison)
-    return await _cohort(uow, list(await uow.users.instructors_under(root.path)), year, settings)
+    return await _cohort(uow, root.path, year, settings)
 
 
 async def own(
@@ -152,7 +151,7 @@ async def own(
 ) -> tuple[Result, int]:
     """An instructor's own result, ranked among the instructors of their union."""
     union = await orgs.org_of(uow, instructor)
-    ranked = await _cohort(uow, list(await uow.users.instructors_under(union.path)), year, settings)
+    ranked = await _cohort(uow, union.path, year, settings)
     mine = next(r for r in ranked if r.user.id == instructor.id)
     return mine, len(ranked)
 

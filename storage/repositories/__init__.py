@@ -15,7 +15,13 @@ from storage.repositories.cases import (
 )
 from storage.repositories.congress import CongressRepo
 from storage.repositories.outreach import AssignmentRepo, BroadcastJob, BroadcastRepo
-from storage.repositories.people import InviteRepo, OrgRepo, ProfileRepo, UserRepo
+from storage.repositories.people import (
+    InviteRepo,
+    OrgRepo,
+    ProfileRepo,
+    UserRepo,
+    instructor_ids_under,
+)
 from storage.repositories.reminders import DutyRepo, ReminderRepo
 from storage.repositories.reports import ReportRepo
 from storage.repositories.runtime import FsmRepo, SignInRepo, UpdateLogRepo
@@ -53,5 +59,6 @@ __all__ = [
     "TrainingRepo",
     "UpdateLogRepo",
     "UserRepo",
+    "instructor_ids_under",
     "random_id",
 ]

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import Select, delete, func, or_, update
 from sqlmodel import col, select
 
 from storage.models import (
@@ -19,6 +19,20 @@ from storage.models import (
     User,
 )
 from storage.repositories.base import ModelRepo
+
+
+def _instructors_under(query: Select[Any], path_prefix: str) -> Select[Any]:
+    return query.join(Org, col(Org.id) == User.org_id).where(
+        col(Org.path).startswith(path_prefix),
+        col(User.role) == Role.instructor,
+        col(User.active).is_(True),
+    )
+
+
+def instructor_ids_under(path_prefix: str) -> Select[Any]:
+    """The active instructors of a union subtree as a statement of their ids, for a query
+    to read itself (the assessment's cohort) instead of a list of hundreds of ids."""
+    return _instructors_under(select(col(User.id)), path_prefix)
 
 
 class OrgRepo(ModelRepo[Org]):
@@ -76,17 +90,9 @@ class UserRepo(ModelRepo[User]):
         return (await self.session.execute(stmt)).scalars().all()
 
     async def instructors_under(self, path_prefix: str) -> Sequence[User]:
-        stmt = (
-            select(User)
-            .join(Org, col(Org.id) == User.org_id)
-            .where(
-                col(Org.path).startswith(path_prefix),
-                User.role == Role.instructor,
-                col(User.active).is_(True),
-            )
-            .order_by(col(User.display_name))
-        )
-        return (await self.session.execute(stmt)).scalars().all()
+        stmt = _instructors_under(select(User), path_prefix).order_by(col(User.display_name))
+        found: Sequence[User] = (await self.session.execute(stmt)).scalars().all()
+        return found
 
     async def members_under(self, path_prefix: str) -> Sequence[User]:
         """Active members (instructors and liaisons) of a union subtree."""

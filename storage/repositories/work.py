@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Select, func, literal_column, union_all
 from sqlmodel import col, select
 
 from storage.models import (
@@ -31,132 +31,119 @@ from storage.models import (
 )
 from storage.repositories.base import ModelRepo, Repo
 
+Cohort = Sequence[int] | Select[Any]
+"""Whose work is counted: ids, or a statement selecting them (a subtree's instructors, which
+the database reads itself, with no list of hundreds of ids sent and bound each time)."""
+
+
+COUNTED = (
+    "sessions",
+    "offers",
+    "signed",
+    "filed",
+    "surveys",
+    "answers",
+    "documents",
+    "training_hours",
+    "checks",
+    "rectifications",
+    "reports",
+    "assignments",
+)
+
+
+def _named(indicator: str) -> Any:
+    """The indicator's name as the first column of its counts (a constant of COUNTED, so
+    the statement is the same each time and PostgreSQL needs no parameter type for it)."""
+    assert indicator in COUNTED
+    return literal_column(f"'{indicator}'").label("indicator")
+
+
+def _members(cohort: Cohort) -> Any:
+    return cohort if isinstance(cohort, Select) else list(cohort)
+
 
 class ActivityRepo(Repo):
     """What instructors did, counted per person in SQL, for work files and the assessment."""
 
-    async def _count(self, query: Any) -> dict[int, float]:
-        return {int(uid): float(n or 0) for uid, n in (await self.session.execute(query)).all()}
-
     async def indicators(
-        self, user_ids: Sequence[int], start: datetime, end: datetime
+        self, cohort: Cohort, start: datetime, end: datetime
     ) -> dict[str, dict[int, float]]:
-        ids = list(user_ids)
+        """Every counted indicator per person, in one statement (a UNION ALL of grouped
+        counts, each served by its (person, time) index)."""
+        who = _members(cohort)
         day_start, day_end = start.date(), end.date()
-        survey_answers = (
-            select(Survey.author_id, func.count(col(SurveyResponse.id)))
+
+        def per(name: str, person: Any, when: Any, low: Any, high: Any) -> Any:
+            return (
+                select(_named(name), col(person), func.count())
+                .where(col(person).in_(who), col(when) >= low, col(when) < high)
+                .group_by(col(person))
+            )
+
+        counts = [
+            per("sessions", NegotiationRound.created_by_id, NegotiationRound.held_at, start, end),
+            per("offers", BargainingCase.owner_id, BargainingCase.offer_on, day_start, day_end),
+            per("signed", BargainingCase.owner_id, BargainingCase.signed_on, day_start, day_end),
+            per("filed", BargainingCase.owner_id, BargainingCase.filed_on, day_start, day_end),
+            per("surveys", Survey.author_id, Survey.published_at, start, end),
+            select(_named("answers"), col(Survey.author_id), func.count(col(SurveyResponse.id)))
             .join(SurveyResponse, col(SurveyResponse.survey_id) == col(Survey.id))
             .where(
-                col(Survey.author_id).in_(ids),
+                col(Survey.author_id).in_(who),
                 col(Survey.published_at) >= start,
                 col(Survey.published_at) < end,
             )
-            .group_by(col(Survey.author_id))
-        )
-        closed_fixes = (
-            select(SupervisionCheck.created_by_id, func.count(col(Rectification.id)))
-            .join(Rectification, col(Rectification.check_id) == col(SupervisionCheck.id))
-            .where(
-                col(SupervisionCheck.created_by_id).in_(ids),
-                col(Rectification.closed_at) >= start,
-                col(Rectification.closed_at) < end,
-            )
-            .group_by(col(SupervisionCheck.created_by_id))
-        )
-        hours = (
-            select(TrainingInvite.user_id, func.sum(Training.hours))
+            .group_by(col(Survey.author_id)),
+            per("documents", CaseDocument.created_by_id, CaseDocument.created_at, start, end),
+            select(_named("training_hours"), col(TrainingInvite.user_id), func.sum(Training.hours))
             .join(Training, col(Training.id) == col(TrainingInvite.training_id))
             .where(
-                col(TrainingInvite.user_id).in_(ids),
+                col(TrainingInvite.user_id).in_(who),
                 col(TrainingInvite.checked_in_at).is_not(None),
                 col(Training.starts_at) >= start,
                 col(Training.starts_at) < end,
             )
-            .group_by(col(TrainingInvite.user_id))
-        )
-        accepted = (
-            select(AssignmentRecipient.user_id, func.count())
+            .group_by(col(TrainingInvite.user_id)),
+            per(
+                "checks",
+                SupervisionCheck.created_by_id,
+                SupervisionCheck.finished_at,
+                start,
+                end,
+            ),
+            select(
+                _named("rectifications"),
+                col(SupervisionCheck.created_by_id),
+                func.count(col(Rectification.id)),
+            )
+            .join(Rectification, col(Rectification.check_id) == col(SupervisionCheck.id))
             .where(
-                col(AssignmentRecipient.user_id).in_(ids),
+                col(SupervisionCheck.created_by_id).in_(who),
+                col(Rectification.closed_at) >= start,
+                col(Rectification.closed_at) < end,
+            )
+            .group_by(col(SupervisionCheck.created_by_id)),
+            per("reports", ProblemReport.reporter_id, ProblemReport.created_at, start, end),
+            per(
+                "assignments",
+                AssignmentRecipient.user_id,
+                AssignmentRecipient.responded_at,
+                start,
+                end,
+            ).where(
                 col(AssignmentRecipient.status).in_(
                     [RecipientStatus.accepted, RecipientStatus.done]
-                ),
-                col(AssignmentRecipient.responded_at) >= start,
-                col(AssignmentRecipient.responded_at) < end,
-            )
-            .group_by(col(AssignmentRecipient.user_id))
-        )
-
-        def per(model: Any, who: Any, when: Any, low: Any, high: Any) -> Any:
-            return (
-                select(who, func.count())
-                .where(col(who).in_(ids), col(when) >= low, col(when) < high)
-                .group_by(col(who))
-            )
-
-        return {
-            "sessions": await self._count(
-                per(
-                    NegotiationRound,
-                    NegotiationRound.created_by_id,
-                    NegotiationRound.held_at,
-                    start,
-                    end,
                 )
             ),
-            "offers": await self._count(
-                per(
-                    BargainingCase,
-                    BargainingCase.owner_id,
-                    BargainingCase.offer_on,
-                    day_start,
-                    day_end,
-                )
-            ),
-            "signed": await self._count(
-                per(
-                    BargainingCase,
-                    BargainingCase.owner_id,
-                    BargainingCase.signed_on,
-                    day_start,
-                    day_end,
-                )
-            ),
-            "filed": await self._count(
-                per(
-                    BargainingCase,
-                    BargainingCase.owner_id,
-                    BargainingCase.filed_on,
-                    day_start,
-                    day_end,
-                )
-            ),
-            "surveys": await self._count(
-                per(Survey, Survey.author_id, Survey.published_at, start, end)
-            ),
-            "answers": await self._count(survey_answers),
-            "documents": await self._count(
-                per(CaseDocument, CaseDocument.created_by_id, CaseDocument.created_at, start, end)
-            ),
-            "training_hours": await self._count(hours),
-            "checks": await self._count(
-                per(
-                    SupervisionCheck,
-                    SupervisionCheck.created_by_id,
-                    SupervisionCheck.finished_at,
-                    start,
-                    end,
-                )
-            ),
-            "rectifications": await self._count(closed_fixes),
-            "reports": await self._count(
-                per(ProblemReport, ProblemReport.reporter_id, ProblemReport.created_at, start, end)
-            ),
-            "assignments": await self._count(accepted),
-        }
+        ]
+        found: dict[str, dict[int, float]] = {name: {} for name in COUNTED}
+        for name, uid, n in (await self.session.execute(union_all(*counts))).all():
+            found[name][int(uid)] = float(n or 0)
+        return found
 
     async def response_hours(
-        self, user_ids: Sequence[int], start: datetime, end: datetime
+        self, cohort: Cohort, start: datetime, end: datetime
     ) -> dict[int, list[float]]:
         """Hours from each assignment to its answer, per instructor."""
         found = await self.session.execute(
@@ -165,7 +152,7 @@ class ActivityRepo(Repo):
             )
             .join(Assignment, col(Assignment.id) == col(AssignmentRecipient.assignment_id))
             .where(
-                col(AssignmentRecipient.user_id).in_(list(user_ids)),
+                col(AssignmentRecipient.user_id).in_(_members(cohort)),
                 # Taking the task on is the response measured; a quick no is no response.
                 col(AssignmentRecipient.status).in_(
                     [RecipientStatus.accepted, RecipientStatus.done]
@@ -281,10 +268,10 @@ class ExpenseRepo(ModelRepo[Expense]):
 
 
 class AssessmentRepo(Repo):
-    async def scores(self, user_ids: Sequence[int], year: int) -> dict[int, AssessmentScore]:
+    async def scores(self, cohort: Cohort, year: int) -> dict[int, AssessmentScore]:
         found = await self.session.execute(
             select(AssessmentScore).where(
-                col(AssessmentScore.user_id).in_(list(user_ids)), AssessmentScore.year == year
+                col(AssessmentScore.user_id).in_(_members(cohort)), AssessmentScore.year == year
             )
         )
         return {s.user_id: s for s in found.scalars().all()}
