@@ -36,7 +36,7 @@ from bot.middlewares import (
 from bot.offload import Offloader
 from bot.pins import pin_response_models
 from bot.presentation.pdf import PdfConverter, find_office
-from bot.presentation.rendering import Renderer
+from bot.presentation.rendering import Renderer, compiled_templates
 from bot.presentation.word import Documents
 from bot.sender import Sender
 from bot.services import clauses, users
@@ -130,7 +130,11 @@ def create_app(
         raise ValueError("a bot token is needed to build the bot")
     pin_response_models()
     db = Database(settings.database_url)
-    renderer = Renderer(settings.zone, settings.default_locale)
+    renderer = Renderer(
+        settings.zone,
+        settings.default_locale,
+        template_cache=compiled_templates(settings.template_cache, settings.template_cache_dir),
+    )
     bot = Bot(
         token,
         session=session or _session(settings),

@@ -97,14 +97,17 @@ def run(settings: Settings) -> None:
         _playground(settings, "127.0.0.1", 8080)
         return
     from bot.app import create_app
-    from bot.runner import run_polling, run_webhook
 
     async def main() -> None:
         app = create_app(settings)
         try:
             if settings.webhook_url:
+                from bot.webhook import run_webhook
+
                 await run_webhook(app)
             else:
+                from bot.runner import run_polling
+
                 await run_polling(app)
         finally:
             await app.close()

@@ -261,6 +261,14 @@ class Settings(BaseSettings):
     documents_dir: Path | None = Field(
         None, description="a folder of the union's own Word templates, used before the shipped"
     )
+    template_cache: bool = Field(
+        True, description="keep compiled message templates on disk between starts"
+    )
+    template_cache_dir: Path | None = Field(
+        None,
+        description="where (made private to the bot's user); unset: a private folder in the "
+        "system's temporary directory",
+    )
     clauses_dir: Path | None = Field(
         None,
         description="a folder of the union's own model clauses (TOML, as templates/clauses/zh); "

@@ -191,7 +191,9 @@ def test_every_module_imports_alone() -> None:
 
 def test_heavy_libraries_load_on_first_use_not_at_start() -> None:
     """Building the app imports no charting, spreadsheet or Word library: they cost tens of
-    MiB each and most processes of a day never draw a chart (issue 21's lighter process)."""
+    MiB each and most processes of a day never draw a chart (issue 21's lighter process).
+    Nor, for a bot polling on SQLite, PostgreSQL's dialects (every driver's, 2 MiB), an HTTP
+    server or the Mini App (3 MiB): they load with a webhook, PUBLIC_URL or PostgreSQL."""
     import subprocess
     import sys
 
@@ -199,9 +201,11 @@ def test_heavy_libraries_load_on_first_use_not_at_start() -> None:
         "import sys\n"
         "from bot.settings import Settings\n"
         "from bot.app import create_app\n"
-        "create_app(Settings(), token='123:abc')\n"
+        "import bot.cli, bot.runner\n"
+        "create_app(Settings(_env_file=None), token='123:abc')\n"
         "heavy = ('matplotlib', 'numpy', 'openpyxl', 'docxtpl', 'docx', 'lxml', 'segno', 'PIL',\n"
-        "         'alembic', 'mako', 'pygments', 'redis', 'cryptography')\n"
+        "         'alembic', 'mako', 'pygments', 'redis', 'cryptography',\n"
+        "         'sqlalchemy.dialects.postgresql', 'aiohttp.web', 'bot.webapp')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     found = subprocess.run(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.runner import webhook_application
 from bot.testing import Harness
+from bot.webhook import webhook_application
 from tests.conftest import make_settings
 
 SECRET = "s3cret-token_for-tests"

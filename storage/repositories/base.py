@@ -24,6 +24,18 @@ class Repo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def insert(self, model: Any) -> Any:
+        """An INSERT with the database's ON CONFLICT clauses (PostgreSQL's or SQLite's),
+        taken from the dialect in use: importing PostgreSQL's on SQLite would load every
+        PostgreSQL driver's dialect (about 2 MiB resident, for nothing)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            return postgresql_insert(model)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(model)
+
     async def page_of(self, query: Any, offset: int, limit: int) -> tuple[Sequence[Any], int]:
         """A page of an ordered query's rows and how many it has in all: two statements,
         whatever the size of the table."""

@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -23,10 +21,7 @@ class FirstTime(Repo):
     async def first(self, model: type[Any], key: str, values: dict[str, Any]) -> bool:
         """Insert the row unless its key is there already, in this transaction: True the
         first time, False after (on either database, concurrent callers included)."""
-        insert = (
-            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
-        stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+        stmt = self.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
         result = await self.session.execute(stmt)
         return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
 

@@ -9,8 +9,6 @@ from typing import Any
 
 from sqlalchemy import case as when
 from sqlalchemy import delete, func, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -184,9 +182,7 @@ class SurveyRepo(ModelRepo[Survey]):
         await self.session.flush()
 
     async def count_day(self, survey_id: int, day: date) -> None:
-        dialect = self.session.get_bind().dialect.name
-        make = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = make(SurveyDay).values(survey_id=survey_id, day=day, answers=1)
+        statement = self.insert(SurveyDay).values(survey_id=survey_id, day=day, answers=1)
         await self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["survey_id", "day"],
