@@ -14,6 +14,7 @@ from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
 from bot.presentation.exports import workbook
+from bot.presentation.progress import export_file
 from bot.presentation.ui import button, keyboard
 from bot.presentation.word import Documents
 from bot.services import assessment, orgs
@@ -164,11 +165,15 @@ async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -
     year = _year(ctx.clock, ctx.settings)
     found = await assessment.results(ctx.uow, ctx.member, year, ctx.settings)
     unions = {o.id or 0: o.name for o in await orgs.visible_orgs(ctx.uow, ctx.member)}
-    await ctx.ui.send(query.from_user.id, "assessment.exporting", count=len(found))
-    data = await offload.run(workbook, views.assessment_sheets(ctx.ui, found, unions))
-    await bot.send_document(
+    await export_file(
+        bot,
+        ctx.ui.renderer,
         query.from_user.id,
-        BufferedInputFile(data, filename=f"{ctx.ui.label('labels.assessment_file')}-{year}.xlsx"),
+        ctx.ui.locale,
+        "assessment.exporting",
+        len(found),
+        lambda: offload.run(workbook, views.assessment_sheets(ctx.ui, found, unions)),
+        f"{ctx.ui.label('labels.assessment_file')}-{year}.xlsx",
     )
 
 

@@ -9,13 +9,14 @@ from typing import Any
 
 from aiogram import Bot, F
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import ExpenseAct, ExpenseCB, Menu, MenuCB
 from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
 from bot.presentation.exports import workbook
+from bot.presentation.progress import export_file
 from bot.presentation.ui import Ui, button, keyboard
 from bot.sender import Sender
 from bot.services import expenses
@@ -252,10 +253,14 @@ async def got_reason(message: Message, sender: Sender, ctx: Ctx) -> None:
 async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
     year = ctx.now().astimezone(ctx.settings.zone).year
     found = await expenses.for_audit(ctx.uow, ctx.member, year)
-    data = await offload.run(workbook, views.expense_sheets(ctx.ui, list(found)))
-    name = f"{ctx.ui.label('labels.expense_file')}-{year}.xlsx"
-    await bot.send_document(
+    await export_file(
+        bot,
+        ctx.ui.renderer,
         query.from_user.id,
-        BufferedInputFile(data, filename=name),
-        caption=ctx.ui.text("expenses.export_caption", year=year, count=len(found)),
+        ctx.ui.locale,
+        "expenses.exporting",
+        len(found),
+        lambda: offload.run(workbook, views.expense_sheets(ctx.ui, list(found))),
+        f"{ctx.ui.label('labels.expense_file')}-{year}.xlsx",
+        ctx.ui.text("expenses.export_caption", year=year, count=len(found)),
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram import Bot, F
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import Menu, MenuCB, RosterAct, RosterCB
 from bot.clock import Clock
@@ -16,6 +16,7 @@ from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
 from bot.presentation.exports import workbook
+from bot.presentation.progress import export_file
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import roster
 from bot.settings import Settings
@@ -206,13 +207,16 @@ async def quotas(query: CallbackQuery, ctx: Ctx) -> None:
 @router.callback_query(RosterCB.filter(F.action == RosterAct.export), flags=SENDS_FILE)
 async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
     entries = await roster.roster(ctx.uow, ctx.member, "", ctx.now(), ctx.settings)
-    await ctx.ui.send(query.from_user.id, "roster.exporting", count=len(entries))
     found = await roster.quotas(ctx.uow, ctx.member, ctx.settings)
-    data = await offload.run(workbook, views.roster_sheets(ctx.ui, entries, found))
     day = ctx.now().astimezone(ctx.settings.zone)
-    name = f"{ctx.ui.label('labels.roster_file')}-{day:%Y-%m-%d}.xlsx"
-    await bot.send_document(
+    await export_file(
+        bot,
+        ctx.ui.renderer,
         query.from_user.id,
-        BufferedInputFile(data, filename=name),
-        caption=ctx.ui.text("roster.export_caption", count=len(entries)),
+        ctx.ui.locale,
+        "roster.exporting",
+        len(entries),
+        lambda: offload.run(workbook, views.roster_sheets(ctx.ui, entries, found)),
+        f"{ctx.ui.label('labels.roster_file')}-{day:%Y-%m-%d}.xlsx",
+        ctx.ui.text("roster.export_caption", count=len(entries)),
     )

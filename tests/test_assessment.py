@@ -70,7 +70,10 @@ async def test_liaison_ranks_enters_exports_and_summarises(harness: Harness):
     await liaison.click("考核")
     assert "1. Zhang Hua" in liaison.last_text  # evaluation now counts
 
-    await liaison.click("导出考核结果")
+    exported = await liaison.click("导出考核结果")
+    said = [str(c.params.get("text")) for c in exported.calls if "Message" in c.method]
+    assert "正在生成考核结果" in said[0]
+    assert "✅ 考核结果已生成" in said[1]
     book = load_workbook(io.BytesIO(liaison.last_file("document").content))
     rows = list(book["考核结果"].iter_rows(values_only=True))
     assert rows[0][:3] == ("序号", "姓名", "所属工会")

@@ -88,7 +88,10 @@ async def test_record_review_and_export(harness: Harness):
 
     await liaison.send("/menu")
     await liaison.click("经费审核")
-    await liaison.click("导出全年经费")
+    exported = await liaison.click("导出全年经费")
+    said = [str(c.params.get("text")) for c in exported.calls if "Message" in c.method]
+    assert "正在生成本年度经费明细" in said[0]
+    assert "✅ 经费明细已生成" in said[1]
     book = load_workbook(io.BytesIO(liaison.last_file("document").content))
     lines = list(book["经费明细"].iter_rows(min_row=2, values_only=True))
     assert sorted(row[3] for row in lines) == [36, 128.5]

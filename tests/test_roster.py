@@ -80,7 +80,15 @@ async def test_quotas_export_and_access(harness: Harness):
     assert "洪山区总工会：2 人（要求 不少于 3 人），缺 1 人" in reply.text
 
     await liaison.click("名册")
-    await liaison.click("导出名册")
+    exported = await liaison.click("导出名册")
+    # One line says it is being made, is edited when it is made, then the file follows.
+    said = [(c.method, c.params.get("text") or c.params.get("caption")) for c in exported.calls
+            if c.method in ("sendMessage", "editMessageText", "sendDocument")]  # fmt: skip
+    assert said == [
+        ("sendMessage", "正在生成名册（2 人）……"),
+        ("editMessageText", "✅ 名册已生成（2 人），文件马上发到。"),
+        ("sendDocument", said[-1][1]),
+    ]
     sent = liaison.last_file("document")
     assert sent.name.startswith("指导员名册-")
     book = load_workbook(io.BytesIO(sent.content))
