@@ -15,22 +15,11 @@ from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
 from storage.models import AssessmentScore, Role, User
-from storage.repositories import instructor_ids_under
+from storage.repositories import COUNTED, instructor_ids_under
 from storage.uow import UnitOfWork
 
 INDICATORS = (
-    "sessions",
-    "offers",
-    "signed",
-    "filed",
-    "surveys",
-    "answers",
-    "documents",
-    "training_hours",
-    "checks",
-    "rectifications",
-    "reports",
-    "assignments",
+    *COUNTED,  # counted from the records, per person, in SQL
     "response",  # mean hours to answer an assignment: lower is better
 )
 

@@ -27,9 +27,10 @@ from storage.repositories.reports import ReportRepo
 from storage.repositories.runtime import FsmRepo, SignInRepo, UpdateLogRepo
 from storage.repositories.surveys import ReleasedAnswer, SurveyRepo
 from storage.repositories.training import SupervisionRepo, TrainingRepo
-from storage.repositories.work import ActivityRepo, AssessmentRepo, ExpenseRepo
+from storage.repositories.work import COUNTED, ActivityRepo, AssessmentRepo, ExpenseRepo
 
 __all__ = [
+    "COUNTED",
     "ActivityRepo",
     "AssessmentRepo",
     "AssignmentRepo",
