@@ -157,6 +157,16 @@ def test_compiled_templates_are_kept_between_starts_and_checked_against_their_so
     source.write_text("{% block hello %}您好，{{ name }}{% endblock %}", encoding="utf-8")
     assert started().label("zh", "labels.hello", name="李明") == "您好，李明"
 
+    # Code compiled under other options (whitespace control here) is never taken.
+    from jinja2 import Environment
+
+    from bot.presentation.rendering import _CompiledTemplates
+
+    trimmed, kept = Environment(trim_blocks=True), Environment(trim_blocks=False)
+    assert _CompiledTemplates(str(folder), trimmed).get_cache_key("zh/labels.j2") != (
+        _CompiledTemplates(str(folder), kept).get_cache_key("zh/labels.j2")
+    )
+
     folder.chmod(0o500)  # read-only: nothing can be written there
     try:
         source.write_text("{% block hello %}早上好{% endblock %}", encoding="utf-8")

@@ -8,6 +8,7 @@ does not parse.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from datetime import date, datetime
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, nodes
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, nodes
 from jinja2.bccache import Bucket
 from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -43,14 +44,28 @@ class _CompiledTemplates(FileSystemBytecodeCache):
     a first reply after a restart skips the compiler. A cache that cannot be written (a full
     disk, a read-only folder) costs a compile, never a reply.
 
-    Jinja2 keys a template's code by its name alone, but the code differs with autoescape:
-    the HTML environment's code escapes what it prints, the plain one's does not. Each
-    environment has its own keys, or a label's code would print a worker's `<b>` unescaped
-    in a message."""
+    Jinja2 keys a template's code by its name alone, but the code differs with the
+    environment that compiled it: the HTML environment's code escapes what it prints, the
+    plain one's does not, and whitespace control changes the text. The key holds every
+    option that shapes the code, or a label's code would print a worker's `<b>` unescaped
+    in a message (or an edited option would go unseen until the template changed)."""
 
-    def __init__(self, folder: str, escaped: bool) -> None:
+    def __init__(self, folder: str, environment: Environment) -> None:
         super().__init__(folder)
-        self.kind = "html" if escaped else "plain"
+        options = (
+            type(environment).__name__,
+            environment.autoescape,
+            environment.trim_blocks,
+            environment.lstrip_blocks,
+            environment.keep_trailing_newline,
+            environment.newline_sequence,
+            environment.block_start_string,
+            environment.variable_start_string,
+            environment.comment_start_string,
+            environment.optimized,
+            sorted(environment.extensions),
+        )
+        self.kind = hashlib.sha256(repr(options).encode()).hexdigest()[:16]
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         return super().get_cache_key(f"{self.kind}:{name}", filename)
@@ -121,10 +136,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
-            bytecode_cache=(
-                _CompiledTemplates(self.template_cache, autoescape) if self.template_cache else None
-            ),
         )
+        if self.template_cache:
+            env.bytecode_cache = _CompiledTemplates(self.template_cache, env)
         env.filters["dt"] = self.format_datetime
         env.filters["d"] = self.format_date
         env.filters["bar"] = bar
