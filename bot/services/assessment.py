@@ -53,14 +53,13 @@ def parse_scores(text: str) -> tuple[float, float]:
 def rank(results: list[Result], settings: Settings) -> list[Result]:
     """Score every indicator against the cohort's best, weight, combine, rank (pure)."""
     weights = {k: settings.assessment_weights.get(k, 0.0) for k in INDICATORS}
-    counted = [k for k in INDICATORS if k != "response"]
-    best = {k: max((r.values.get(k, 0.0) for r in results), default=0.0) for k in counted}
+    best = {k: max((r.values.get(k, 0.0) for r in results), default=0.0) for k in COUNTED}
     fastest = min((r.response_hours for r in results if r.response_hours), default=None)
     total_weight = sum(weights.values()) or 1.0
     share, records_share = settings.assessment_self_share, settings.assessment_records_share
     for result in results:
         values, scores = result.values, result.scores
-        for key in counted:
+        for key in COUNTED:
             top = best[key]
             scores[key] = 100 * values.get(key, 0.0) / top if top else 0.0
         hours = result.response_hours
