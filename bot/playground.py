@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from pathlib import Path
 
 from aiohttp import web
@@ -16,6 +15,7 @@ from bot.app import App, create_app
 from bot.clock import ShiftedClock
 from bot.emulator.server import Emulator, create_emulator_app
 from bot.emulator.telegram import FakeTelegram
+from bot.runner import stop_on_signals
 from bot.services import demo
 from bot.settings import Settings
 from storage.db import optimize
@@ -100,10 +100,7 @@ async def run_playground(
     clock = ShiftedClock(clock_file(settings))
     emulator.clock = clock  # the web chat's "⏩" moves the bot's day on
     app = create_app(playground_settings(settings, host, port), clock=clock, token=PLAYGROUND_TOKEN)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     try:
         await app.ensure_schema()
         emulator.resume_updates_after(await last_update_id(app))

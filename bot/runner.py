@@ -4,11 +4,23 @@ unless PUBLIC_URL is set)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 from bot.app import App
 
 log = logging.getLogger(__name__)
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (Ctrl+C, a service manager's stop), for a server
+    that runs until told to stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 async def run_polling(app: App) -> None:

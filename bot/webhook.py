@@ -3,10 +3,8 @@ them when PUBLIC_URL is set."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import signal
 from typing import Any
 
 from aiogram import Bot
@@ -17,6 +15,7 @@ from pydantic import ValidationError
 
 from bot import webapp
 from bot.app import App
+from bot.runner import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +86,7 @@ async def run_webhook(app: App, register: bool = True) -> None:
         settings.webhook_port,
         settings.webhook_path,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     try:
         await stop.wait()
     finally:

@@ -14,7 +14,6 @@ from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
 from bot.presentation.exports import workbook
-from bot.presentation.progress import export_file
 from bot.presentation.ui import button, keyboard
 from bot.presentation.word import Documents
 from bot.services import assessment, orgs
@@ -161,15 +160,11 @@ async def summary(
 
 
 @liaison.callback_query(AssessCB.filter(F.action == AssessAct.export), flags=SENDS_FILE)
-async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
+async def export(query: CallbackQuery, offload: Offloader, ctx: Ctx) -> None:
     year = _year(ctx.clock, ctx.settings)
     found = await assessment.results(ctx.uow, ctx.member, year, ctx.settings)
     unions = {o.id or 0: o.name for o in await orgs.visible_orgs(ctx.uow, ctx.member)}
-    await export_file(
-        bot,
-        ctx.ui.renderer,
-        query.from_user.id,
-        ctx.ui.locale,
+    await ctx.ui.send_export(
         "assessment.exporting",
         len(found),
         lambda: offload.run(workbook, views.assessment_sheets(ctx.ui, found, unions)),

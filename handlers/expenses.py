@@ -16,7 +16,6 @@ from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
 from bot.presentation.exports import workbook
-from bot.presentation.progress import export_file
 from bot.presentation.ui import Ui, button, keyboard
 from bot.sender import Sender
 from bot.services import expenses
@@ -250,14 +249,10 @@ async def got_reason(message: Message, sender: Sender, ctx: Ctx) -> None:
 
 
 @liaison.callback_query(ExpenseCB.filter(F.action == ExpenseAct.export), flags=SENDS_FILE)
-async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
+async def export(query: CallbackQuery, offload: Offloader, ctx: Ctx) -> None:
     year = ctx.now().astimezone(ctx.settings.zone).year
     found = await expenses.for_audit(ctx.uow, ctx.member, year)
-    await export_file(
-        bot,
-        ctx.ui.renderer,
-        query.from_user.id,
-        ctx.ui.locale,
+    await ctx.ui.send_export(
         "expenses.exporting",
         len(found),
         lambda: offload.run(workbook, views.expense_sheets(ctx.ui, list(found))),

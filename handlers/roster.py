@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, F
+from aiogram import F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
@@ -16,7 +16,6 @@ from bot.context import Ctx
 from bot.offload import Offloader
 from bot.presentation import liaison_views as views
 from bot.presentation.exports import workbook
-from bot.presentation.progress import export_file
 from bot.presentation.ui import Ui, button, keyboard
 from bot.services import roster
 from bot.settings import Settings
@@ -205,15 +204,11 @@ async def quotas(query: CallbackQuery, ctx: Ctx) -> None:
 
 
 @router.callback_query(RosterCB.filter(F.action == RosterAct.export), flags=SENDS_FILE)
-async def export(query: CallbackQuery, bot: Bot, offload: Offloader, ctx: Ctx) -> None:
+async def export(query: CallbackQuery, offload: Offloader, ctx: Ctx) -> None:
     entries = await roster.roster(ctx.uow, ctx.member, "", ctx.now(), ctx.settings)
     found = await roster.quotas(ctx.uow, ctx.member, ctx.settings)
     day = ctx.now().astimezone(ctx.settings.zone)
-    await export_file(
-        bot,
-        ctx.ui.renderer,
-        query.from_user.id,
-        ctx.ui.locale,
+    await ctx.ui.send_export(
         "roster.exporting",
         len(entries),
         lambda: offload.run(workbook, views.roster_sheets(ctx.ui, entries, found)),

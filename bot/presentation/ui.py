@@ -3,7 +3,7 @@ respect Telegram's limits (long texts are split; the keyboard rides on the last 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -12,6 +12,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.presentation import enum_labels
+from bot.presentation.progress import export_file
 from bot.presentation.rendering import Renderer, split_html
 
 Markup = InlineKeyboardMarkup | None
@@ -47,6 +48,19 @@ class Ui:
             self.chat_id,
             self.origin,
             self.web_base,
+        )
+
+    async def send_export(
+        self,
+        key: str,
+        total: int,
+        make: Callable[[], Awaitable[bytes]],
+        filename: str,
+        caption: str | None = None,
+    ) -> None:
+        """A file the member asked for, with its progress line (progress.export_file)."""
+        await export_file(
+            self.bot, self.renderer, self._chat(), self.locale, key, total, make, filename, caption
         )
 
     def _chat(self) -> int:
