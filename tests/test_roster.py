@@ -96,6 +96,17 @@ async def test_quotas_export_and_access(harness: Harness):
     assert people[0][:3] == ("序号", "姓名", "出生日期")
     assert {row[1] for row in people[1:]} == {"李明", "Zhang Hua"}
     assert len(book["配备情况"]._charts) == 1
+    # Printed: a page wide, the header on every page, the chart below the table.
+    sheet = book["指导员名册"]
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$1:$1"
+    quotas = book["配备情况"]
+    anchor = quotas._charts[0].anchor._from
+    assert (anchor.col, anchor.row) == (
+        0,
+        quotas.max_row + 1,
+    )  # column A, a blank row under the table
 
     # A liaison of another union sees none of it.
     elsewhere = await make_org(harness, "黄石市总工会", OrgLevel.city)

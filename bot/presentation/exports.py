@@ -42,9 +42,10 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _chart(sheet: Worksheet, spec: Chart, rows: int, columns: int) -> None:
+def _chart(sheet: Worksheet, spec: Chart, rows: int) -> None:
+    """The chart below the table: beside it, a sheet printed a page wide shrank the table
+    to fit the chart in."""
     from openpyxl.chart import BarChart, LineChart, Reference
-    from openpyxl.utils import get_column_letter
 
     chart: BarChart | LineChart
     if spec.kind == "line":
@@ -59,7 +60,7 @@ def _chart(sheet: Worksheet, spec: Chart, rows: int, columns: int) -> None:
         chart.add_data(data, titles_from_data=True)
     categories = Reference(sheet, min_col=spec.category_column, min_row=2, max_row=rows + 1)
     chart.set_categories(categories)
-    sheet.add_chart(chart, f"{get_column_letter(columns + 2)}2")
+    sheet.add_chart(chart, f"A{rows + 3}")
 
 
 LINE_HEIGHT = 15.0  # points, the default row's
@@ -74,6 +75,22 @@ def _lines(value: str, width: float) -> int:
     """Lines a wrapped cell of `width` columns needs for the text."""
     room = max(int(width) - 1, 1)
     return sum(max(1, math.ceil(_width(part) / room)) for part in value.split("\n"))
+
+
+PORTRAIT_COLUMNS = 100  # the widths (in '0's) an A4 page holds upright at a legible size
+
+
+def _print_setup(sheet: Any, spec: Sheet) -> None:
+    """Printed, a sheet is as wide as one page (landscape when its columns need it) and
+    repeats its header row on every page: the assessment's sixteen columns printed on six
+    pages, its columns split from their names."""
+    if sum(spec.widths) > PORTRAIT_COLUMNS:
+        sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = "9"  # A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.print_title_rows = "1:1"
 
 
 def workbook(sheets: Sequence[Sheet]) -> bytes:
@@ -93,6 +110,7 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
         for index, width in enumerate(spec.widths, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.freeze_panes = "A2"
+        _print_setup(sheet, spec)
         header = []
         for title in spec.header:
             cell = WriteOnlyCell(sheet, value=title)
@@ -117,7 +135,7 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
                 sheet.row_dimensions[count + 1].height = LINE_HEIGHT * lines
             sheet.append(cells)
         if spec.chart is not None and count:
-            _chart(sheet, spec.chart, count, len(spec.header))
+            _chart(sheet, spec.chart, count)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
