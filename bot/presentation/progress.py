@@ -6,11 +6,10 @@ Every call goes through the bot, so through the flow controller, in the reply la
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import BufferedInputFile
 
 from bot.flow import Priority, lane
 
@@ -69,27 +68,3 @@ class ChatProgress:
         except TelegramBadRequest as error:  # no chat yet; or the same text again
             if self.message_id is None or "not modified" not in str(error):
                 self.silent = True
-
-
-async def export_file(
-    bot: Bot,
-    renderer: Renderer,
-    chat_id: int,
-    locale: str,
-    key: str,
-    total: int,
-    make: Callable[[], Awaitable[bytes]],
-    filename: str,
-    caption: str | None = None,
-) -> None:
-    """A file the member asked for, in their chat: `key` says it is being made (of `total`
-    rows), `make` makes it (off the event loop), `key`_done says it is ready, then the file,
-    every call in the reply lane of the flow controller."""
-    progress = ChatProgress(bot, renderer, chat_id, locale, key)
-    await progress.begin(total)
-    data = await make()
-    await progress.finish(total)
-    with lane(Priority.reply):
-        await bot.send_document(
-            chat_id, BufferedInputFile(data, filename=filename), caption=caption
-        )

@@ -9,10 +9,11 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.flow import Priority, lane
 from bot.presentation import enum_labels
-from bot.presentation.progress import export_file
+from bot.presentation.progress import ChatProgress
 from bot.presentation.rendering import Renderer, split_html
 
 Markup = InlineKeyboardMarkup | None
@@ -58,10 +59,17 @@ class Ui:
         filename: str,
         caption: str | None = None,
     ) -> None:
-        """A file the member asked for, with its progress line (progress.export_file)."""
-        await export_file(
-            self.bot, self.renderer, self._chat(), self.locale, key, total, make, filename, caption
-        )
+        """A file the member asked for, in their chat: `key` says it is being made (of
+        `total` rows), `make` makes it (off the event loop), `key`_done says it is ready,
+        then the file; every call through the bot, in the flow controller's reply lane."""
+        progress = ChatProgress(self.bot, self.renderer, self._chat(), self.locale, key)
+        await progress.begin(total)
+        data = await make()
+        await progress.finish(total)
+        with lane(Priority.reply):
+            await self.bot.send_document(
+                self._chat(), BufferedInputFile(data, filename=filename), caption=caption
+            )
 
     def _chat(self) -> int:
         if self.chat_id is None:
