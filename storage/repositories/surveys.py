@@ -162,20 +162,23 @@ class SurveyRepo(ModelRepo[Survey]):
     ) -> None:
         """Move answers from pending into the results in the order given (the caller
         shuffles), each under a new random id."""
-        for answer in answers:
-            response = SurveyResponse(
+        responses = [
+            SurveyResponse(
                 id=random_id(),
                 survey_id=survey_id,
                 rise=answer.rise,
                 stratum=answer.stratum,
                 comment=answer.comment,
             )
-            self.session.add(response)
-            await self.session.flush()
-            self.session.add_all(
-                SurveyPick(response_id=response.id, rank=rank, item=item, survey_id=survey_id)
-                for rank, item in answer.picks
-            )
+            for answer in answers
+        ]
+        self.session.add_all(responses)
+        await self.session.flush()  # the answers first (the picks refer to them), in order
+        self.session.add_all(
+            SurveyPick(response_id=response.id, rank=rank, item=item, survey_id=survey_id)
+            for response, answer in zip(responses, answers, strict=True)
+            for rank, item in answer.picks
+        )
         await self.session.execute(
             delete(SurveyPending).where(col(SurveyPending.id).in_([p.id for p in pending]))
         )
