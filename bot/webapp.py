@@ -466,14 +466,16 @@ def routes(app: App) -> list[web.RouteDef]:
     async def ranked(
         request: web.Request,
     ) -> tuple[Any, str, Caller, list[Any], dict[int, str], int]:
-        """The liaison's subtree ranked for this year (assessment.results: one grouped query
-        per indicator), with the unions' names; instructors and strangers get 403."""
+        """The liaison's subtree ranked for this year (assessment.results: the kept tallies,
+        counted again for those whose work changed, which are kept), with the unions' names;
+        instructors and strangers get 403."""
         body, data, locale = await caller_of(request)
         async with UnitOfWork(app.db.sessions) as uow:
             member = await member_of(uow, data)
             year = app.clock.now().astimezone(settings.zone).year
             found = await assessment.results(uow, member, year, settings)
             unions = {o.id or 0: o.name for o in await orgs.visible_orgs(uow, member)}
+            await uow.commit()  # the tallies counted again
         return body, locale, data, found, unions, year
 
     async def board_assessment(request: web.Request) -> web.Response:

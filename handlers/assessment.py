@@ -66,11 +66,11 @@ async def _ranking_page(ctx: Ctx, page: int) -> None:
         [
             button(
                 f"📝 {r.user.display_name}",
-                AssessCB(action=AssessAct.score, user_id=r.user.id or 0),
+                AssessCB(action=AssessAct.score, user_id=r.user.id),
             ),
             button(
                 f"📄 {r.user.display_name}",
-                AssessCB(action=AssessAct.summary, user_id=r.user.id or 0),
+                AssessCB(action=AssessAct.summary, user_id=r.user.id),
             ),
         ]
         for r in shown

@@ -5,7 +5,6 @@ instructor sees only their own result."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 
 import pytest
 from docx import Document
@@ -15,16 +14,13 @@ from bot.callbacks import AssessAct, AssessCB
 from bot.services import assessment, demo
 from bot.services.errors import Problem
 from bot.testing import Harness
-from storage.models import Role, User
+from storage.repositories import Person
 from storage.uow import UnitOfWork
 from tests.conftest import make_settings
 
 
-def _person(uid: int, name: str) -> User:
-    now = datetime(2026, 11, 24, tzinfo=UTC)
-    return User(
-        id=uid, telegram_id=uid, role=Role.instructor, org_id=1, display_name=name, created_at=now
-    )
+def _person(uid: int, name: str) -> Person:
+    return Person(uid, name, 1)
 
 
 def test_ranking_is_weighted_and_relative_to_the_best():

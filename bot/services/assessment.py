@@ -15,7 +15,7 @@ from bot.services import access, orgs
 from bot.services.errors import AccessDenied, Problem
 from bot.settings import Settings
 from storage.models import AssessmentScore, Role, User
-from storage.repositories import COUNTED, instructor_ids_under
+from storage.repositories import COUNTED, Person
 from storage.uow import UnitOfWork
 
 INDICATORS = (
@@ -26,7 +26,7 @@ INDICATORS = (
 
 @dataclass
 class Result:
-    user: User
+    user: Person
     values: dict[str, float]
     response_hours: float | None
     self_score: float | None
@@ -82,26 +82,20 @@ def _year(year: int, settings: Settings) -> tuple[datetime, datetime]:
 
 
 async def _cohort(uow: UnitOfWork, path_prefix: str, year: int, settings: Settings) -> list[Result]:
-    """Every active instructor of a union subtree, counted and ranked: the people in one
-    query, each indicator's counts over the subtree in one more (grouped in SQL)."""
+    """Every active instructor of a union subtree, counted and ranked: their indicators
+    from their tallies (counted again only for those whose work changed since) and the
+    scores entered, in one statement."""
     start, end = _year(year, settings)
-    people = await uow.users.instructors_under(path_prefix)
-    cohort = instructor_ids_under(path_prefix)
-    counted = await uow.activity.indicators(cohort, start, end)
-    hours = await uow.activity.response_hours(cohort, start, end)
-    scores = await uow.assessments.scores(cohort, year)
     results = []
-    for person in people:
-        uid = person.id or 0
-        entered = scores.get(uid)
-        answered = hours.get(uid)
+    for standing in await uow.assessments.standings(path_prefix, year, start, end):
+        tally = standing.tally
         results.append(
             Result(
-                person,
-                {key: per_person[uid] for key, per_person in counted.items() if uid in per_person},
-                sum(answered) / len(answered) if answered else None,
-                entered.self_score if entered else None,
-                entered.democratic_score if entered else None,
+                standing.person,
+                dict(tally.counts),
+                tally.response_hours / tally.responses if tally.responses else None,
+                standing.self_score,
+                standing.democratic,
             )
         )
     return rank(results, settings)

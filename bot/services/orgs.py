@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.services.errors import AccessDenied, Problem
 from bot.services.numbers import button_int
 from storage.models import Org, OrgLevel, User
+from storage.repositories import Person
 from storage.uow import UnitOfWork
 
 NAME_MAX = 100
@@ -45,7 +46,7 @@ async def resolve(uow: UnitOfWork, ref: str) -> Org | None:
     return org
 
 
-async def org_of(uow: UnitOfWork, user: User) -> Org:
+async def org_of(uow: UnitOfWork, user: User | Person) -> Org:
     org = await uow.orgs.get(user.org_id)
     assert org is not None, "users always belong to a union"
     return org

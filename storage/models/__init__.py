@@ -72,6 +72,8 @@ from storage.models.work import (
     Training,
     TrainingInvite,
     TrainingKind,
+    WorkMark,
+    WorkTally,
 )
 
 __all__ = [
@@ -140,4 +142,6 @@ __all__ = [
     "User",
     "WageGuideline",
     "WebAppSignIn",
+    "WorkMark",
+    "WorkTally",
 ]

@@ -301,3 +301,31 @@ class AssessmentScore(SQLModel, table=True):
     democratic_score: float
     entered_by_id: int = Field(foreign_key="app_user.id")
     entered_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WorkMark(SQLModel, table=True):
+    """How many times a person's counted work has changed (storage/marks.py bumps it in the
+    transaction that changes it; person 0 stands for everyone). A tally counted at another
+    version is out of date."""
+
+    __tablename__ = "work_mark"
+
+    user_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = 0
+
+
+class WorkTally(SQLModel, table=True):
+    """One person's assessment indicators for one year, counted from the records at
+    `version` (their WorkMark's plus everyone's) over [since, until): read instead of counting
+    a year of everyone's work on every press, counted again when either version moves."""
+
+    __tablename__ = "work_tally"
+
+    user_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    since: datetime = Field(sa_type=UTCDateTime)
+    until: datetime = Field(sa_type=UTCDateTime)
+    version: int
+    counts: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)  # indicator → n
+    response_hours: float = 0.0  # the sum over the answered assignments
+    responses: int = 0

@@ -18,16 +18,25 @@ from storage.repositories.outreach import AssignmentRepo, BroadcastJob, Broadcas
 from storage.repositories.people import (
     InviteRepo,
     OrgRepo,
+    Person,
     ProfileRepo,
     UserRepo,
     instructor_ids_under,
+    instructors_in,
 )
 from storage.repositories.reminders import DutyRepo, ReminderRepo
 from storage.repositories.reports import ReportRepo
 from storage.repositories.runtime import FsmRepo, SignInRepo, UpdateLogRepo
 from storage.repositories.surveys import ReleasedAnswer, SurveyRepo
 from storage.repositories.training import SupervisionRepo, TrainingRepo
-from storage.repositories.work import COUNTED, ActivityRepo, AssessmentRepo, ExpenseRepo
+from storage.repositories.work import (
+    COUNTED,
+    ActivityRepo,
+    AssessmentRepo,
+    ExpenseRepo,
+    Standing,
+    Tally,
+)
 
 __all__ = [
     "COUNTED",
@@ -45,6 +54,7 @@ __all__ = [
     "FsmRepo",
     "InviteRepo",
     "OrgRepo",
+    "Person",
     "ProfileRepo",
     "ReleasedAnswer",
     "ReminderRepo",
@@ -54,12 +64,15 @@ __all__ = [
     "ResearchRepo",
     "RoundRepo",
     "SignInRepo",
+    "Standing",
     "SupervisionRepo",
     "SurveyRepo",
+    "Tally",
     "TopicRepo",
     "TrainingRepo",
     "UpdateLogRepo",
     "UserRepo",
     "instructor_ids_under",
+    "instructors_in",
     "random_id",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, delete, func, or_, update
 from sqlmodel import col, select
@@ -21,7 +21,8 @@ from storage.models import (
 from storage.repositories.base import ModelRepo
 
 
-def _instructors_under(query: Select[Any], path_prefix: str) -> Select[Any]:
+def instructors_in(query: Select[*Row], path_prefix: str) -> Select[*Row]:
+    """`query` narrowed to the active instructors of a union subtree."""
     return query.join(Org, col(Org.id) == User.org_id).where(
         col(Org.path).startswith(path_prefix),
         col(User.role) == Role.instructor,
@@ -29,10 +30,21 @@ def _instructors_under(query: Select[Any], path_prefix: str) -> Select[Any]:
     )
 
 
+Row = tuple[Any, ...]
+
+
+class Person(NamedTuple):
+    """Who a person is in a list: their id, name and union."""
+
+    id: int
+    display_name: str
+    org_id: int
+
+
 def instructor_ids_under(path_prefix: str) -> Select[Any]:
     """The active instructors of a union subtree as a statement of their ids, for a query
     to read itself (the assessment's cohort) instead of a list of hundreds of ids."""
-    return _instructors_under(select(col(User.id)), path_prefix)
+    return instructors_in(select(col(User.id)), path_prefix)
 
 
 class OrgRepo(ModelRepo[Org]):
@@ -90,7 +102,7 @@ class UserRepo(ModelRepo[User]):
         return (await self.session.execute(stmt)).scalars().all()
 
     async def instructors_under(self, path_prefix: str) -> Sequence[User]:
-        stmt = _instructors_under(select(User), path_prefix).order_by(col(User.display_name))
+        stmt = instructors_in(select(User), path_prefix).order_by(col(User.display_name))
         found: Sequence[User] = (await self.session.execute(stmt)).scalars().all()
         return found
 

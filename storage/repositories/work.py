@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, union_all
+from sqlalchemy import Select, and_, func, literal_column, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
+from storage.marks import EVERYONE
 from storage.models import (
     AssessmentScore,
     Assignment,
@@ -28,8 +31,11 @@ from storage.models import (
     Training,
     TrainingInvite,
     User,
+    WorkMark,
+    WorkTally,
 )
 from storage.repositories.base import ModelRepo, Repo
+from storage.repositories.people import Person, instructor_ids_under, instructors_in
 
 Cohort = Sequence[int] | Select[Any]
 """Whose work is counted: ids, or a statement selecting them (a subtree's instructors, which
@@ -50,6 +56,31 @@ COUNTED = (
     "reports",
     "assignments",
 )
+
+
+TALLY_BY_ID = 50  # stale people counted by their ids; more, and the whole cohort is counted
+TALLY_ROWS = 500  # tallies written per statement (SQLite binds at most 32,766 values)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One person's year: each counted indicator (absent when 0), and the hours taken to
+    answer assignments, summed, with how many were answered."""
+
+    counts: dict[str, float]
+    response_hours: float
+    responses: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One instructor's year as the assessment reads it: who, their tally, and the
+    self-report and democratic evaluation scores entered (None until entered)."""
+
+    person: Person
+    tally: Tally
+    self_score: float | None
+    democratic: float | None
 
 
 def _named(indicator: str) -> Any:
@@ -268,13 +299,105 @@ class ExpenseRepo(ModelRepo[Expense]):
 
 
 class AssessmentRepo(Repo):
-    async def scores(self, cohort: Cohort, year: int) -> dict[int, AssessmentScore]:
-        found = await self.session.execute(
-            select(AssessmentScore).where(
-                col(AssessmentScore.user_id).in_(_members(cohort)), AssessmentScore.year == year
-            )
+    async def standings(
+        self, path_prefix: str, year: int, start: datetime, end: datetime
+    ) -> list[Standing]:
+        """Every active instructor of a union subtree by name, with their year's counted
+        indicators and response hours over [start, end) and the scores entered: one
+        statement reading their tallies, and the counting again (then kept) only for those
+        whose work changed since their tally was counted (storage/marks.py) or who have none.
+
+        The versions are read before the counting, so a write committed in between leaves a
+        tally marked older than its person's version: counted again on the next read, never
+        taken for up to date."""
+        everyone = select(WorkMark.version).where(WorkMark.user_id == EVERYONE).scalar_subquery()
+        version = func.coalesce(col(WorkMark.version), 0) + func.coalesce(everyone, 0)
+        person = col(User.id)
+        tallied = and_(
+            col(WorkTally.user_id) == person,
+            col(WorkTally.year) == year,
+            col(WorkTally.since) == start,  # a tally of another zone's year is no tally
+            col(WorkTally.until) == end,
         )
-        return {s.user_id: s for s in found.scalars().all()}
+        scored = and_(col(AssessmentScore.user_id) == person, col(AssessmentScore.year) == year)
+        found = await self.session.execute(
+            instructors_in(
+                sa_select(
+                    person,
+                    col(User.display_name),
+                    col(User.org_id),
+                    version,
+                    col(WorkTally.version),
+                    col(WorkTally.counts),
+                    col(WorkTally.response_hours),
+                    col(WorkTally.responses),
+                    col(AssessmentScore.self_score),
+                    col(AssessmentScore.democratic_score),
+                )
+                .outerjoin(WorkMark, col(WorkMark.user_id) == person)
+                .outerjoin(WorkTally, tallied)
+                .outerjoin(AssessmentScore, scored),
+                path_prefix,
+            ).order_by(col(User.display_name))
+        )
+        rows = found.all()
+        stale = {row[0]: row[3] for row in rows if row[4] != row[3]}  # person → version now
+        counted = await self._count(path_prefix, stale, year, start, end) if stale else {}
+        return [
+            Standing(
+                Person(uid, name, org_id),
+                counted[uid] if uid in counted else Tally(counts, hours, responses),
+                own,
+                others,
+            )
+            for uid, name, org_id, _, _, counts, hours, responses, own, others in rows
+        ]
+
+    async def _count(
+        self, path_prefix: str, stale: dict[int, int], year: int, start: datetime, end: datetime
+    ) -> dict[int, Tally]:
+        """Count the stale people's year and keep it as their tallies (a tally is replaced
+        only by one counted at the same version or a later one)."""
+        # A few people changed: count them by id; most of the cohort: count it whole.
+        who = sorted(stale) if len(stale) <= TALLY_BY_ID else instructor_ids_under(path_prefix)
+        activity = ActivityRepo(self.session)
+        counted = await activity.indicators(who, start, end)
+        answered = await activity.response_hours(who, start, end)
+        tallies = {
+            uid: Tally(
+                {name: n[uid] for name, n in counted.items() if uid in n},
+                sum(answered.get(uid, ())),
+                len(answered.get(uid, ())),
+            )
+            for uid in stale
+        }
+        rows = [
+            {
+                "user_id": uid,
+                "year": year,
+                "since": start,
+                "until": end,
+                "version": stale[uid],
+                "counts": tally.counts,
+                "response_hours": tally.response_hours,
+                "responses": tally.responses,
+            }
+            for uid, tally in tallies.items()
+        ]
+        for first in range(0, len(rows), TALLY_ROWS):
+            statement = self.insert(WorkTally).values(rows[first : first + TALLY_ROWS])
+            kept = {
+                name: getattr(statement.excluded, name)
+                for name in ("since", "until", "version", "counts", "response_hours", "responses")
+            }
+            await self.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["user_id", "year"],
+                    set_=kept,
+                    where=col(WorkTally.version) <= statement.excluded.version,
+                )
+            )
+        return tallies
 
     async def save(self, score: AssessmentScore) -> None:
         await self.session.merge(score)
