@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, event, inspect, literal, select
+from sqlalchemy import Select, event, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlmodel import SQLModel, col
@@ -137,18 +137,13 @@ def _touched(session: Session) -> tuple[set[int], dict[Counted, set[Any]]]:
     return people, through
 
 
-def _bump(connection: Connection, person: Iterable[int] | Select[Any]) -> None:
-    """Move the version of the people `person` names (ids, or a SELECT of them)."""
+def _bump(connection: Connection, people: Iterable[int]) -> None:
+    """Move these people's versions (a row each, made at 1 the first time)."""
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    if isinstance(person, Select):
-        statement = insert(WorkMark).from_select(
-            ["user_id", "version"], person.add_columns(literal(1)).distinct()
-        )
-    else:
-        statement = insert(WorkMark).values([{"user_id": p, "version": 1} for p in person])
+    statement = insert(WorkMark).values([{"user_id": p, "version": 1} for p in people])
     connection.execute(
         statement.on_conflict_do_update(
             index_elements=["user_id"], set_={"version": col(WorkMark.version) + 1}

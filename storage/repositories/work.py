@@ -342,7 +342,7 @@ class AssessmentRepo(Repo):
         )
         rows = found.all()
         stale = {row[0]: row[3] for row in rows if row[4] != row[3]}  # person → version now
-        counted = await self._count(path_prefix, stale, year, start, end) if stale else {}
+        counted = await self.recount(path_prefix, stale, year, start, end) if stale else {}
         return [
             Standing(
                 Person(uid, name, org_id),
@@ -353,11 +353,12 @@ class AssessmentRepo(Repo):
             for uid, name, org_id, _, _, counts, hours, responses, own, others in rows
         ]
 
-    async def _count(
+    async def recount(
         self, path_prefix: str, stale: dict[int, int], year: int, start: datetime, end: datetime
     ) -> dict[int, Tally]:
-        """Count the stale people's year and keep it as their tallies (a tally is replaced
-        only by one counted at the same version or a later one)."""
+        """Count these people's year again and keep it as their tallies, each at the version
+        given (read before the counting); a tally is replaced only by one counted at the same
+        version or a later one."""
         # A few people changed: count them by id; most of the cohort: count it whole.
         who = sorted(stale) if len(stale) <= TALLY_BY_ID else instructor_ids_under(path_prefix)
         activity = ActivityRepo(self.session)
