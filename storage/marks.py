@@ -10,11 +10,11 @@ with plain SQL, around the ORM, must bump `work_mark` row 0 itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, event, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlmodel import SQLModel, col
@@ -38,66 +38,58 @@ from storage.models import (
 EVERYONE = 0  # the WorkMark row whose version every tally adds to its person's
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Counted:
     """A table the assessment counts: whose work a row is, and which of its columns move a
     count when they change (an insert or a delete always does).
 
-    `person` names the row's column holding the person; or else `via` is the column holding
-    another row's id and `people` the statement finding the people of that row (the author of
-    an answer's survey, the invitees of a training)."""
+    `person` names the row's column holding the person; or else the row's `via` column holds
+    another row's key (`key`), whose `person` column (a column of that other table) holds the
+    people: the author of an answer's survey, the invitees of a training."""
 
     model: type[SQLModel]
     columns: frozenset[str]
-    person: str | None = None
+    person: Any  # a column name of this table, or with `via`, a column of the other table
     via: str | None = None
-    people: Callable[[Any], Select[Any]] | None = None
+    key: Any = None
 
 
-def _counted(model: type[SQLModel], *columns: str, **how: Any) -> Counted:
-    return Counted(model, frozenset(columns), **how)
+def _counted(model: type[SQLModel], *columns: str, person: Any, **via: Any) -> Counted:
+    return Counted(model, frozenset(columns), person, **via)
 
 
 COUNTED_TABLES: tuple[Counted, ...] = (
     _counted(NegotiationRound, "created_by_id", "held_at", person="created_by_id"),
     _counted(BargainingCase, "owner_id", "offer_on", "signed_on", "filed_on", person="owner_id"),
     _counted(Survey, "author_id", "published_at", person="author_id"),
-    _counted(
-        SurveyResponse,
-        "survey_id",
-        via="survey_id",
-        people=lambda ids: select(col(Survey.author_id)).where(col(Survey.id).in_(ids)),
-    ),
+    _counted(SurveyResponse, "survey_id", person=Survey.author_id, via="survey_id", key=Survey.id),
     _counted(CaseDocument, "created_by_id", "created_at", person="created_by_id"),
     _counted(TrainingInvite, "user_id", "training_id", "checked_in_at", person="user_id"),
     _counted(
         Training,
         "hours",
         "starts_at",
+        person=TrainingInvite.user_id,
         via="id",
-        people=lambda ids: select(col(TrainingInvite.user_id)).where(
-            col(TrainingInvite.training_id).in_(ids)
-        ),
+        key=TrainingInvite.training_id,
     ),
     _counted(SupervisionCheck, "created_by_id", "finished_at", person="created_by_id"),
     _counted(
         Rectification,
         "check_id",
         "closed_at",
+        person=SupervisionCheck.created_by_id,
         via="check_id",
-        people=lambda ids: select(col(SupervisionCheck.created_by_id)).where(
-            col(SupervisionCheck.id).in_(ids)
-        ),
+        key=SupervisionCheck.id,
     ),
     _counted(ProblemReport, "reporter_id", "created_at", person="reporter_id"),
     _counted(AssignmentRecipient, "user_id", "status", "responded_at", person="user_id"),
     _counted(
         Assignment,
         "created_at",
+        person=AssignmentRecipient.user_id,
         via="id",
-        people=lambda ids: select(col(AssignmentRecipient.user_id)).where(
-            col(AssignmentRecipient.assignment_id).in_(ids)
-        ),
+        key=AssignmentRecipient.assignment_id,
     ),
 )
 _BY_MODEL = {counted.model: counted for counted in COUNTED_TABLES}
@@ -114,11 +106,11 @@ def _values(state: Any, name: str, changed: bool) -> Iterable[Any]:
         yield getattr(state.object, name)
 
 
-def _touched(session: Session) -> tuple[set[int], dict[Counted, set[Any]]]:
+def _touched(session: Session) -> tuple[set[int], dict[type[SQLModel], set[Any]]]:
     """The people whose counted work this flush changes, and the rows found through another
     table (by their id) whose people it changes."""
     people: set[int] = set()
-    through: dict[Counted, set[Any]] = {}
+    through: dict[type[SQLModel], set[Any]] = {}  # by the table whose rows hold the keys
     rows = [(obj, False) for obj in session.new] + [(obj, False) for obj in session.deleted]
     rows += [(obj, True) for obj in session.dirty]
     for obj, dirty in rows:
@@ -128,12 +120,11 @@ def _touched(session: Session) -> tuple[set[int], dict[Counted, set[Any]]]:
         state = inspect(obj)
         if dirty and not any(state.attrs[c].history.has_changes() for c in counted.columns):
             continue
-        if counted.person is not None:
+        if counted.via is None:
             people.update(v for v in _values(state, counted.person, dirty) if v is not None)
         else:
-            assert counted.via is not None
             ids = {v for v in _values(state, counted.via, dirty) if v is not None}
-            through.setdefault(counted, set()).update(ids)
+            through.setdefault(counted.model, set()).update(ids)
     return people, through
 
 
@@ -158,10 +149,10 @@ def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> 
     if not people and not through:
         return
     connection = session.connection()
-    for counted, ids in through.items():
-        assert counted.people is not None
-        found = connection.execute(counted.people(sorted(ids)))
-        people.update(p for (p,) in found if p is not None)
+    for model, ids in through.items():
+        counted = _BY_MODEL[model]
+        found = select(col(counted.person)).where(col(counted.key).in_(sorted(ids)))
+        people.update(p for (p,) in connection.execute(found) if p is not None)
     if people:
         # In id order: two transactions bumping the same people lock them in one order.
         _bump(connection, sorted(people))
