@@ -112,6 +112,7 @@ async def _ranking_page(ctx: Ctx, page: int) -> None:
 
 @liaison.callback_query(AssessCB.filter(F.action == AssessAct.score))
 async def ask_scores(query: CallbackQuery, callback_data: AssessCB, ctx: Ctx) -> None:
+    await assessment.scorable(ctx.uow, ctx.member, callback_data.user_id)  # refused at once
     await ctx.form_state.set_state(Scores.entry)
     await ctx.form_state.set_data({"user_id": callback_data.user_id})
     back = keyboard([[button(ctx.ui.label("labels.cancel"), MenuCB(action=Menu.assessment))]])

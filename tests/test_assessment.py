@@ -59,6 +59,12 @@ async def test_liaison_ranks_enters_exports_and_summarises(harness: Harness):
     assert "1. 李明" in reply.text
     assert "评议未录入" in reply.text
 
+    # A forged button for someone outside the subtree (the liaison themself) is refused at
+    # the press, before any score is asked for.
+    reply = await liaison.press(AssessCB(action=AssessAct.score, user_id=1).pack())
+    assert "没有权限" in reply.text
+    assert "0 到 100" not in reply.text
+
     await liaison.click("📝 Zhang Hua")
     assert "0 到 100" in (await liaison.send("120 90")).text
     reply = await liaison.send("85 90")

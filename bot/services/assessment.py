@@ -138,6 +138,16 @@ async def own(
     return mine, len(ranked)
 
 
+async def scorable(uow: UnitOfWork, liaison: User, user_id: int) -> User:
+    """The instructor of the liaison's subtree whose scores the liaison may enter."""
+    access.liaison(liaison)
+    person = await uow.users.get(user_id)
+    if person is None or person.role is not Role.instructor:
+        raise AccessDenied()
+    await orgs.require_within(uow, liaison, person.org_id)
+    return person
+
+
 async def enter(
     uow: UnitOfWork,
     liaison: User,
@@ -147,11 +157,7 @@ async def enter(
     democratic: float,
     now: datetime,
 ) -> User:
-    access.liaison(liaison)
-    person = await uow.users.get(user_id)
-    if person is None or person.role is not Role.instructor:
-        raise AccessDenied()
-    await orgs.require_within(uow, liaison, person.org_id)
+    person = await scorable(uow, liaison, user_id)
     await uow.assessments.save(
         AssessmentScore(
             user_id=user_id,
