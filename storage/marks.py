@@ -34,6 +34,7 @@ from storage.models import (
     TrainingInvite,
     WorkMark,
 )
+from storage.repositories.base import dialect_insert
 
 EVERYONE = 0  # the WorkMark row whose version every tally adds to its person's
 
@@ -130,11 +131,9 @@ def _touched(session: Session) -> tuple[set[int], dict[type[SQLModel], set[Any]]
 
 def _bump(connection: Connection, people: Iterable[int]) -> None:
     """Move these people's versions (a row each, made at 1 the first time)."""
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(WorkMark).values([{"user_id": p, "version": 1} for p in people])
+    statement = dialect_insert(connection.dialect.name, WorkMark).values(
+        [{"user_id": p, "version": 1} for p in people]
+    )
     connection.execute(
         statement.on_conflict_do_update(
             index_elements=["user_id"], set_={"version": col(WorkMark.version) + 1}
@@ -143,8 +142,6 @@ def _bump(connection: Connection, people: Iterable[int]) -> None:
 
 
 def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
-    if not (session.new or session.dirty or session.deleted):
-        return
     people, through = _touched(session)
     if not people and not through:
         return

@@ -18,6 +18,19 @@ def random_id() -> int:
     return secrets.randbelow(2**62) + 1
 
 
+def dialect_insert(dialect: str, model: Any) -> Any:
+    """An INSERT with the database's ON CONFLICT clauses (PostgreSQL's or SQLite's), taken
+    from the dialect in use: importing PostgreSQL's on SQLite would load every PostgreSQL
+    driver's dialect (about 2 MiB resident, for nothing)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(model)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(model)
+
+
 class Repo:
     """Queries and writes on the update's session; never a commit (storage/uow.py does)."""
 
@@ -25,16 +38,8 @@ class Repo:
         self.session = session
 
     def insert(self, model: Any) -> Any:
-        """An INSERT with the database's ON CONFLICT clauses (PostgreSQL's or SQLite's),
-        taken from the dialect in use: importing PostgreSQL's on SQLite would load every
-        PostgreSQL driver's dialect (about 2 MiB resident, for nothing)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-            return postgresql_insert(model)
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(model)
+        """An INSERT with the ON CONFLICT clauses of the database in use (dialect_insert)."""
+        return dialect_insert(self.session.get_bind().dialect.name, model)
 
     async def page_of(self, query: Any, offset: int, limit: int) -> tuple[Sequence[Any], int]:
         """A page of an ordered query's rows and how many it has in all: two statements,

@@ -341,7 +341,7 @@ class AssessmentRepo(Repo):
             ).order_by(col(User.display_name))
         )
         rows = found.all()
-        stale = {row[0]: row[3] for row in rows if row[4] != row[3]}  # person → version now
+        stale = {uid: now for uid, _, _, now, kept, *_ in rows if kept != now}  # version now
         counted = await self.recount(path_prefix, stale, year, start, end) if stale else {}
         return [
             Standing(
