@@ -14,7 +14,7 @@ MEMBER_COMMANDS = ("menu", "remind", "cancel", "lang", "help", "privacy")
 
 def _commands(renderer: Renderer, locale: str, names: tuple[str, ...]) -> list[BotCommand]:
     return [
-        BotCommand(command=name, description=renderer.label(locale, f"labels.cmd_{name}"))
+        BotCommand(command=name, description=renderer.label(locale, f"commands.{name}"))
         for name in names
     ]
 

@@ -9,8 +9,9 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.base import Table
 from storage.types import EnumString, Money, UTCDateTime
 
 
@@ -39,7 +40,7 @@ class Stage(StrEnum):
     terminated = "terminated"
 
 
-class Enterprise(SQLModel, table=True):
+class Enterprise(Table, table=True):
     """An employer. `org_id` is the union whose area it is in (for who may see it)."""
 
     __tablename__ = "enterprise"
@@ -61,7 +62,7 @@ class Enterprise(SQLModel, table=True):
     economic_type: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
 
 
-class BargainingCase(SQLModel, table=True):
+class BargainingCase(Table, table=True):
     """One round of collective bargaining, from preparation to the contract's end."""
 
     __tablename__ = "bargaining_case"
@@ -93,7 +94,7 @@ class BargainingCase(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class CaseEnterprise(SQLModel, table=True):
+class CaseEnterprise(Table, table=True):
     """The enterprises a case covers (several for industry-level and regional cases)."""
 
     __tablename__ = "case_enterprise"
@@ -102,7 +103,7 @@ class CaseEnterprise(SQLModel, table=True):
     enterprise_id: int = Field(foreign_key="enterprise.id", primary_key=True, index=True)
 
 
-class StageEvent(SQLModel, table=True):
+class StageEvent(Table, table=True):
     """Each stage change with the day it happened and who recorded it."""
 
     __tablename__ = "stage_event"
@@ -124,7 +125,7 @@ class ReportStatus(StrEnum):
     acknowledged = "acknowledged"
 
 
-class ProblemReport(SQLModel, table=True):
+class ProblemReport(Table, table=True):
     """A major problem (重大问题) an instructor reports to the union, escalated upwards when
     nobody acknowledges it in time."""
 
@@ -146,7 +147,7 @@ class ProblemReport(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
-class ReportMessage(SQLModel, table=True):
+class ReportMessage(Table, table=True):
     """A message in a major-problem report's thread: the liaison's instructions, the
     instructor's answers; both see the whole thread."""
 
@@ -167,7 +168,7 @@ class TopicStatus(StrEnum):
     dropped = "dropped"
 
 
-class CaseTopic(SQLModel, table=True):
+class CaseTopic(Table, table=True):
     """A contract topic on a case (Art. 8's fifteen, or a custom one) and where it stands."""
 
     __tablename__ = "case_topic"
@@ -191,7 +192,7 @@ class CaseTopic(SQLModel, table=True):
     ta_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class TopicEvent(SQLModel, table=True):
+class TopicEvent(Table, table=True):
     """A topic's history: every change of status, demand or position, by round."""
 
     __tablename__ = "topic_event"
@@ -208,7 +209,7 @@ class TopicEvent(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
-class TopicPackage(SQLModel, table=True):
+class TopicPackage(Table, table=True):
     """Several topics put across the table together, by one side: each stands only with the
     others (一揽子方案). The topics' texts are their own passes (TopicEvent); this records
     that they go as one, after which meeting, and on what terms."""
@@ -225,7 +226,7 @@ class TopicPackage(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
-class NegotiationRound(SQLModel, table=True):
+class NegotiationRound(Table, table=True):
     """One logged negotiation meeting (协商会议)."""
 
     __tablename__ = "negotiation_round"
@@ -253,7 +254,7 @@ class NegotiationRound(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class RoundRevision(SQLModel, table=True):
+class RoundRevision(Table, table=True):
     """A logged round as it was before a correction: the edit history."""
 
     __tablename__ = "round_revision"
@@ -270,7 +271,7 @@ class Side(StrEnum):
     employer = "employer"
 
 
-class CaseRepresentative(SQLModel, table=True):
+class CaseRepresentative(Table, table=True):
     """A bargaining representative on one side of a case."""
 
     __tablename__ = "case_representative"
@@ -286,7 +287,7 @@ class CaseRepresentative(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class EnterpriseFinance(SQLModel, table=True):
+class EnterpriseFinance(Table, table=True):
     """An enterprise's figures for one year (调查研究), money in units of 10,000 yuan (万元)."""
 
     __tablename__ = "enterprise_finance"
@@ -303,7 +304,7 @@ class EnterpriseFinance(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class WageGuideline(SQLModel, table=True):
+class WageGuideline(Table, table=True):
     """A region's wage guideline (工资指导线) and reference figures for one year."""
 
     __tablename__ = "wage_guideline"
@@ -318,7 +319,7 @@ class WageGuideline(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class CaseShare(SQLModel, table=True):
+class CaseShare(Table, table=True):
     """Another instructor the case's owner lets see the case."""
 
     __tablename__ = "case_share"

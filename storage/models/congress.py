@@ -7,8 +7,9 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.base import Table
 from storage.types import EnumString, UTCDateTime
 
 
@@ -19,7 +20,7 @@ class CongressStatus(StrEnum):
     cancelled = "cancelled"  # called off before the count
 
 
-class Congress(SQLModel, table=True):
+class Congress(Table, table=True):
     """One sitting of the workers' congress on a case's draft, held online. The counts are
     written at the close, from ballots nobody could read before it."""
 
@@ -43,7 +44,7 @@ class Congress(SQLModel, table=True):
     passed: bool | None = None
 
 
-class CongressSeat(SQLModel, table=True):
+class CongressSeat(Table, table=True):
     """A representative's seat: their link (kept as a keyed hash to find it, and sealed so
     the instructor can print the slips again), who checked in on it (a keyed hash of the
     Telegram id, so one person holds one seat; forgotten at the close) and whether its vote
@@ -64,7 +65,7 @@ class CongressSeat(SQLModel, table=True):
     voted: bool = False
 
 
-class CongressBallot(SQLModel, table=True):
+class CongressBallot(Table, table=True):
     """A cast vote, sealed (all three choices seal to the same length) until the count,
     then deleted: the counts go on the congress. A random id, no time, no seat."""
 

@@ -8,8 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.base import Table
 from storage.types import EnumString, UTCDateTime
 
 
@@ -39,7 +40,7 @@ class ProfileStatus(StrEnum):
     pending_approval = "pending_approval"
 
 
-class Org(SQLModel, table=True):
+class Org(Table, table=True):
     """A union in the tree. `path` is the materialised path '/1/4/9/' for subtree queries."""
 
     __tablename__ = "org"
@@ -52,7 +53,7 @@ class Org(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class User(SQLModel, table=True):
+class User(Table, table=True):
     """Someone bound to a role by an invite. Strangers and survey workers have no row."""
 
     __tablename__ = "app_user"
@@ -69,7 +70,7 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class Invite(SQLModel, table=True):
+class Invite(Table, table=True):
     """A single-use code. Only its SHA-256 is stored, so a copy of the database leaks none."""
 
     __tablename__ = "invite"
@@ -86,7 +87,7 @@ class Invite(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class InviteAttempt(SQLModel, table=True):
+class InviteAttempt(Table, table=True):
     """A wrong invite code, kept for the attempt limit and pruned after its window."""
 
     __tablename__ = "invite_attempt"
@@ -96,7 +97,7 @@ class InviteAttempt(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
-class InstructorProfile(SQLModel, table=True):
+class InstructorProfile(Table, table=True):
     __tablename__ = "instructor_profile"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -114,7 +115,7 @@ class InstructorProfile(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class ProcessedUpdate(SQLModel, table=True):
+class ProcessedUpdate(Table, table=True):
     """Telegram update ids already handled: the guard that handles each at most once."""
 
     __tablename__ = "processed_update"
@@ -125,7 +126,7 @@ class ProcessedUpdate(SQLModel, table=True):
     processed_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
-class WebAppSignIn(SQLModel, table=True):
+class WebAppSignIn(Table, table=True):
     """A Mini App's initData already exchanged for a dashboard session: the same initData
     again is a replay. Only a one-way digest of its signature is kept, never who it was,
     until it would have expired anyway."""
@@ -136,7 +137,7 @@ class WebAppSignIn(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
-class FsmRecord(SQLModel, table=True):
+class FsmRecord(Table, table=True):
     """A conversation's state and form data, so half-filled forms survive restarts."""
 
     __tablename__ = "fsm_record"

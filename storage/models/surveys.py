@@ -7,8 +7,9 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.base import Table
 from storage.types import EnumString, UTCDateTime
 
 
@@ -18,7 +19,7 @@ class SurveyStatus(StrEnum):
     closed = "closed"  # closed early by its author, or past closes_at and erased
 
 
-class Survey(SQLModel, table=True):
+class Survey(Table, table=True):
     """A worker opinion survey on a case. Who has answered is kept apart from the answers
     (SurveyVoter), under a key that is not in the database; see bot/services/anonymity.py."""
 
@@ -41,25 +42,25 @@ class Survey(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class SurveyVoter(SQLModel, table=True):
+class SurveyVoter(Table, table=True):
     """Who has answered a survey, as a keyed hash of survey and Telegram id (the key is not
     in the database). Nothing ties a row here to an answer: no id, no time, no order (on
     SQLite the rows are stored by the hash itself). Deleted when the survey closes."""
 
     __tablename__ = "survey_voter"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     survey_id: int = Field(foreign_key="survey.id", primary_key=True)
     tag: str = Field(primary_key=True, max_length=64)
 
 
-class SurveyDraft(SQLModel, table=True):
+class SurveyDraft(Table, table=True):
     """A worker's unfinished answer, sealed (encrypted) under the key that is not in the
     database and found by a keyed hash of the Telegram id; deleted on submit, on leaving,
     when the survey closes and after SURVEY_DRAFT_DAYS idle days."""
 
     __tablename__ = "survey_draft"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     tag: str = Field(primary_key=True, max_length=64)
     survey_id: int = Field(foreign_key="survey.id", index=True)
@@ -67,7 +68,7 @@ class SurveyDraft(SQLModel, table=True):
     touched_on: date
 
 
-class SurveyPending(SQLModel, table=True):
+class SurveyPending(Table, table=True):
     """A submitted answer not yet released into the results, sealed; answers are released
     in batches of at least k, in random order, so that no view and no storage order singles
     one out. The id is random."""
@@ -81,7 +82,7 @@ class SurveyPending(SQLModel, table=True):
     sealed: bytes = Field(sa_type=sa.LargeBinary)
 
 
-class SurveyDay(SQLModel, table=True):
+class SurveyDay(Table, table=True):
     """How many answers came in on each day (the survey's zone), apart from the answers."""
 
     __tablename__ = "survey_day"
@@ -91,7 +92,7 @@ class SurveyDay(SQLModel, table=True):
     answers: int = 0
 
 
-class SurveyResponse(SQLModel, table=True):
+class SurveyResponse(Table, table=True):
     """One released answer: no Telegram id, no time, a random id (so neither ids nor the
     storage order follow the order of submission)."""
 
@@ -110,7 +111,7 @@ class SurveyResponse(SQLModel, table=True):
     comment: str = Field(default="", max_length=500)
 
 
-class SurveyPick(SQLModel, table=True):
+class SurveyPick(Table, table=True):
     """A topic an answer chose (rank 0) or ranked (1–3); item indexes Survey.topics."""
 
     __tablename__ = "survey_answer_pick"

@@ -8,8 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.base import Table
 from storage.types import EnumString, UTCDateTime
 
 
@@ -22,7 +23,7 @@ class ReminderStatus(StrEnum):
     cancelled = "cancelled"
 
 
-class Reminder(SQLModel, table=True):
+class Reminder(Table, table=True):
     """A message due at a moment. Rows, not timers: restarts lose nothing, and an atomic
     claim lets several processes share the work without sending anything twice."""
 
@@ -46,7 +47,7 @@ class Reminder(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class CaseDocument(SQLModel, table=True):
+class CaseDocument(Table, table=True):
     """A generated Word file: its type, version, who made it when, the answers it was built
     from, and the file itself, so any version can be sent again."""
 
@@ -67,7 +68,7 @@ class CaseDocument(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class Duty(SQLModel, table=True):
+class Duty(Table, table=True):
     """A recurring duty: a cron rule (evaluated by APScheduler's CronTrigger in the union's
     time zone) and the next time it falls due; each occurrence becomes a reminder row."""
 
@@ -91,7 +92,7 @@ class TrainingKind(StrEnum):
     cases = "cases"  # 典型案例分析
 
 
-class Training(SQLModel, table=True):
+class Training(Table, table=True):
     """A training session a liaison organises for instructors of their subtree."""
 
     __tablename__ = "training"
@@ -109,7 +110,7 @@ class Training(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class TrainingInvite(SQLModel, table=True):
+class TrainingInvite(Table, table=True):
     """One instructor invited to a training: their answer, and whether they attended."""
 
     __tablename__ = "training_invite"
@@ -123,7 +124,7 @@ class TrainingInvite(SQLModel, table=True):
     marked_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
-class SupervisionCheck(SQLModel, table=True):
+class SupervisionCheck(Table, table=True):
     """A performance supervision visit (履约监督检查) of a contract in force."""
 
     __tablename__ = "supervision_check"
@@ -138,7 +139,7 @@ class SupervisionCheck(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class CheckItem(SQLModel, table=True):
+class CheckItem(Table, table=True):
     """One checklist area of a visit: pass, problem or not applicable, with a note or photo."""
 
     __tablename__ = "check_item"
@@ -151,7 +152,7 @@ class CheckItem(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
-class Rectification(SQLModel, table=True):
+class Rectification(Table, table=True):
     """A problem found on a visit, to be put right by its owner by a date."""
 
     __tablename__ = "rectification"
@@ -173,7 +174,7 @@ class BroadcastStatus(StrEnum):
     cancelled = "cancelled"
 
 
-class Broadcast(SQLModel, table=True):
+class Broadcast(Table, table=True):
     """A notice to every member of a union subtree with a role. Its deliveries are outbox
     rows, so a crash in the middle resumes where it stopped."""
 
@@ -202,7 +203,7 @@ class DeliveryStatus(StrEnum):
     blocked = "blocked"  # the recipient blocked the bot
 
 
-class BroadcastDelivery(SQLModel, table=True):
+class BroadcastDelivery(Table, table=True):
     __tablename__ = "broadcast_delivery"
     __table_args__ = (sa.Index("ix_broadcast_delivery_due", "status", "broadcast_id"),)
 
@@ -224,7 +225,7 @@ class AssignmentKind(StrEnum):
     research = "research"
 
 
-class Assignment(SQLModel, table=True):
+class Assignment(Table, table=True):
     """A task (派遣任务) a liaison gives one or more instructors."""
 
     __tablename__ = "assignment"
@@ -246,7 +247,7 @@ class RecipientStatus(StrEnum):
     done = "done"
 
 
-class AssignmentRecipient(SQLModel, table=True):
+class AssignmentRecipient(Table, table=True):
     """One instructor's line in an assignment's ledger."""
 
     __tablename__ = "assignment_recipient"
@@ -267,7 +268,7 @@ class ExpenseStatus(StrEnum):
     returned = "returned"
 
 
-class Expense(SQLModel, table=True):
+class Expense(Table, table=True):
     """A work expense (工作保障) an instructor records for the liaison to approve."""
 
     __tablename__ = "expense"
@@ -289,7 +290,7 @@ class Expense(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class AssessmentScore(SQLModel, table=True):
+class AssessmentScore(Table, table=True):
     """The scores a liaison enters for the annual assessment: self-report and democratic
     evaluation, each 0–100."""
 
@@ -303,7 +304,7 @@ class AssessmentScore(SQLModel, table=True):
     entered_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class WorkMark(SQLModel, table=True):
+class WorkMark(Table, table=True):
     """How many times a person's counted work has changed (storage/marks.py bumps it in the
     transaction that changes it; person 0 stands for everyone). A tally counted at another
     version is out of date."""
@@ -314,7 +315,7 @@ class WorkMark(SQLModel, table=True):
     version: int = 0
 
 
-class WorkTally(SQLModel, table=True):
+class WorkTally(Table, table=True):
     """One person's assessment indicators for one year, counted from the records at
     `version` (their WorkMark's plus everyone's) over [since, until): read instead of counting
     a year of everyone's work on every press, counted again when either version moves."""
